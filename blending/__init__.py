@@ -1,0 +1,1 @@
+"""Interval statistics, forecasting, staffing and the blending of agents' time."""

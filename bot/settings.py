@@ -1,0 +1,111 @@
+"""Settings from the environment and an optional ``.env`` file.
+
+Only the composition root (``bot.cli``) builds a :class:`Settings`; everything else receives
+the values it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("blendbot", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting, with its environment variable name and default (listed in the README)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BLENDBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL"),
+        description="PostgreSQL server to use; when unset, an embedded server is started.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded database and the generated API token live.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port of the HTTP server.")
+    api_tokens: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer tokens accepted by /api/v1.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
+    db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [token.strip() for token in value.split(",") if token.strip()]
+        return value
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _tokens_long_enough(cls, value: list[str]) -> list[str]:
+        short = [t for t in value if len(t) < 16]
+        if short:
+            raise ValueError("every API token must be at least 16 characters long")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("db_pool_max")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: object) -> int:
+        data = getattr(info, "data", {})
+        if value < data.get("db_pool_min", 1):
+            raise ValueError("must not be smaller than BLENDBOT_DB_POOL_MIN")
+        return value
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message names the variable."""
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"BLENDBOT_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation error into one line per wrong setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(field) if field in Settings.model_fields else field
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            lines.append(f"{name}: {error['msg']}{shown}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,39 @@
+"""Task types: the kinds of back-office work, their skills, SLA and handle time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queues.db import Executor, load_queries
+from queues.models import TaskTypeIn, TaskTypeOut
+
+_SQL = load_queries("queues", "catalog.sql")
+
+
+def _type_out(row: Any) -> TaskTypeOut:
+    return TaskTypeOut.model_validate(dict(row))
+
+
+class Catalog:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def put(self, name: str, body: TaskTypeIn) -> tuple[TaskTypeOut, bool]:
+        """Create or replace a task type; the flag says whether it is new."""
+        row = await self._db.fetchrow(
+            _SQL["upsert_task_type"],
+            name,
+            body.skills,
+            body.sla_minutes,
+            body.handle_minutes,
+            body.pausable,
+        )
+        assert row is not None
+        return _type_out(row), bool(row["inserted"])
+
+    async def get(self, name: str) -> TaskTypeOut | None:
+        row = await self._db.fetchrow(_SQL["get_task_type"], name)
+        return _type_out(row) if row else None
+
+    async def all(self) -> list[TaskTypeOut]:
+        return [_type_out(r) for r in await self._db.fetch(_SQL["list_task_types"])]

@@ -1,0 +1,16 @@
+-- name: upsert_task_type
+INSERT INTO task_types AS t (name, skills, sla_minutes, handle_minutes, pausable)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE
+SET skills = excluded.skills,
+    sla_minutes = excluded.sla_minutes,
+    handle_minutes = excluded.handle_minutes,
+    pausable = excluded.pausable,
+    updated_at = now()
+RETURNING t.*, (xmax = 0) AS inserted;
+
+-- name: get_task_type
+SELECT * FROM task_types WHERE name = $1;
+
+-- name: list_task_types
+SELECT * FROM task_types ORDER BY name;

@@ -1,0 +1,53 @@
+"""The queues package's errors. Each carries the data a caller needs to explain it."""
+
+from __future__ import annotations
+
+
+class QueuesError(Exception):
+    """A request about the task list cannot be carried out."""
+
+
+class NotFound(QueuesError):
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key} not found")
+
+
+class UnknownTaskType(QueuesError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown task type {name!r}: create it with PUT /api/v1/task-types/{name}"
+        )
+
+
+class IdempotencyConflict(QueuesError):
+    """The same (source, external_id) was already used for a task with a different body."""
+
+    def __init__(self, source: str, external_id: str, task_id: int) -> None:
+        self.source = source
+        self.external_id = external_id
+        self.task_id = task_id
+        super().__init__(
+            f"task {task_id} already exists for source {source!r} and external_id "
+            f"{external_id!r} with a different body"
+        )
+
+
+class InvalidTransition(QueuesError):
+    def __init__(self, task_id: int, action: str, status: str) -> None:
+        self.task_id = task_id
+        self.action = action
+        self.status = status
+        super().__init__(f"cannot {action} task {task_id}: it is {status}")
+
+
+class AgentConflict(QueuesError):
+    """An agent's Slack or telephony id already belongs to another agent."""
+
+    def __init__(self, what: str, value: str, other_agent: str) -> None:
+        self.what = what
+        self.value = value
+        self.other_agent = other_agent
+        super().__init__(f"{what} {value!r} already belongs to agent {other_agent!r}")

@@ -1,0 +1,173 @@
+"""Pydantic models of the task list: what clients send and what they get back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
+"""Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
+
+AgentId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$", examples=["a.cohen"])
+]
+Proficiency = Annotated[int, Field(ge=1, le=5, description="1 (learning) to 5 (expert)")]
+TelephonySource = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
+TaskStatus = Literal["queued", "offered", "in_progress", "paused", "escalated", "done", "cancelled"]
+OPEN_STATUSES: tuple[TaskStatus, ...] = ("queued", "offered", "in_progress", "paused", "escalated")
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Inputs refuse unknown fields, so that a misspelt field is an error, not a silent loss."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TaskTypeIn(Strict):
+    skills: list[Name] = Field(default_factory=list, max_length=20)
+    sla_minutes: int = Field(gt=0, le=525_600, description="Default time to complete a task.")
+    handle_minutes: float = Field(gt=0, le=1440, description="Expected working time.")
+    pausable: bool = True
+
+    @field_validator("skills")
+    @classmethod
+    def _unique(cls, skills: list[str]) -> list[str]:
+        return sorted(set(skills))
+
+
+class TaskTypeOut(BaseModel):
+    name: str
+    skills: list[str]
+    sla_minutes: int
+    handle_minutes: float
+    pausable: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentIn(Strict):
+    name: ShortText
+    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,31}$")
+    skills: dict[Name, Proficiency] = Field(default_factory=dict, max_length=100)
+    telephony_ids: dict[TelephonySource, Annotated[str, Field(min_length=1, max_length=512)]] = (
+        Field(default_factory=dict)
+    )
+    team: ShortText | None = None
+    cost_per_hour: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class AgentOut(BaseModel):
+    agent_id: str
+    name: str
+    slack_user_id: str | None
+    skills: dict[str, int]
+    telephony_ids: dict[str, str]
+    team: str | None
+    cost_per_hour: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskIn(Strict):
+    source: ShortText = Field(examples=["mortgage-system"])
+    external_id: ShortText = Field(examples=["APP-1042"])
+    type: Name
+    title: Text
+    customer_ref: ShortText | None = None
+    customer_tier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    value: float | None = None
+    due_at: AwareDatetime | None = Field(
+        default=None, description="Defaults to now plus the task type's SLA."
+    )
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("due_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def request_hash(self) -> str:
+        """A digest of the request, to tell a repeated delivery from a different task."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TaskBatchIn(Strict):
+    tasks: list[TaskIn] = Field(min_length=1, max_length=1000)
+
+
+class CancelIn(Strict):
+    reason: Text | None = None
+    by: ShortText | None = Field(default=None, description="Who cancels; defaults to the caller.")
+
+
+class TaskEventOut(BaseModel):
+    at: datetime = Field(description="When it happened.")
+    event: str = Field(description="What happened: created, offered, claimed, cancelled, ...")
+    from_status: str | None
+    to_status: str | None
+    actor: str = Field(description="Who did it: an agent id, a caller, or 'system'.")
+    reason: str | None = Field(description="Why, when given.")
+    data: dict[str, Any]
+
+
+class TaskOut(BaseModel):
+    id: int
+    source: str
+    external_id: str
+    type: str
+    title: str
+    customer_ref: str | None
+    customer_tier: str | None
+    value: float | None
+    payload: dict[str, Any]
+    status: TaskStatus
+    holder: str | None
+    due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskDetail(TaskOut):
+    timeline: list[TaskEventOut]
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+class AgentPage(BaseModel):
+    items: list[AgentOut]
+    next_cursor: str | None
+
+
+class TaskBatchItem(BaseModel):
+    created: bool
+    task: TaskOut
+
+
+class TaskBatchOut(BaseModel):
+    results: list[TaskBatchItem]
+
+
+class TaskFilter(Strict):
+    customer_ref: ShortText | None = None
+    status: list[TaskStatus] | None = None
+    type: Name | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: int | None = Field(default=None, ge=1)

@@ -1,0 +1,157 @@
+"""The global task list: intake, lookup and state transitions of tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from queues.db import Executor, load_queries
+from queues.errors import IdempotencyConflict, InvalidTransition, NotFound, UnknownTaskType
+from queues.models import OPEN_STATUSES, TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
+
+_SQL = load_queries("queues", "tasks.sql")
+_COLUMNS = (
+    "id, source, external_id, type, title, customer_ref, customer_tier, value, payload, "
+    "status, holder, due_at, created_at, updated_at"
+)
+
+
+def _task_out(row: Any) -> TaskOut:
+    return TaskOut.model_validate({k: row[k] for k in TaskOut.model_fields})
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What became of one task sent to :meth:`Tasks.create_many`."""
+
+    outcome: Literal["created", "existing", "conflict", "unknown_type"]
+    task: TaskOut | None
+    error: Exception | None = None
+
+
+class Tasks:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def create(self, item: TaskIn, actor: str) -> tuple[TaskOut, bool]:
+        """Create one task, or return the one already made by the same request."""
+        (result,) = await self.create_many([item], actor)
+        if result.error is not None:
+            raise result.error
+        assert result.task is not None
+        return result.task, result.outcome == "created"
+
+    async def create_many(self, items: Sequence[TaskIn], actor: str) -> list[Intake]:
+        """Create the tasks whose (source, external_id) is new, in one statement.
+
+        Uniqueness is the database's: a key sent twice, here or concurrently elsewhere, makes
+        one task. Each item's outcome is reported, in order; nothing is raised.
+        """
+        hashes = [item.request_hash() for item in items]
+        first: dict[tuple[str, str], int] = {}
+        for index, item in enumerate(items):
+            first.setdefault((item.source, item.external_id), index)
+        unique = [items[i] for i in sorted(first.values())]
+        rows = await self._db.fetch(
+            _SQL["insert_tasks"],
+            [i.source for i in unique],
+            [i.external_id for i in unique],
+            [i.type for i in unique],
+            [i.title for i in unique],
+            [i.customer_ref for i in unique],
+            [i.customer_tier for i in unique],
+            [i.value for i in unique],
+            [i.payload for i in unique],
+            [i.due_at for i in unique],
+            [hashes[first[(i.source, i.external_id)]] for i in unique],
+            actor,
+        )
+        created = {(r["source"], r["external_id"]): r for r in rows}
+        missing = [key for key in first if key not in created]
+        existing: dict[tuple[str, str], Any] = {}
+        if missing:
+            found = await self._db.fetch(
+                _SQL["find_by_keys"], [k[0] for k in missing], [k[1] for k in missing]
+            )
+            existing = {(r["source"], r["external_id"]): r for r in found}
+        results: list[Intake] = []
+        for index, item in enumerate(items):
+            key = (item.source, item.external_id)
+            row = created.get(key) or existing.get(key)
+            if row is None:
+                results.append(Intake("unknown_type", None, UnknownTaskType(item.type)))
+            elif row["request_hash"] != hashes[index]:
+                error = IdempotencyConflict(item.source, item.external_id, row["id"])
+                results.append(Intake("conflict", _task_out(row), error))
+            elif key in created and first[key] == index:
+                results.append(Intake("created", _task_out(row)))
+            else:
+                results.append(Intake("existing", _task_out(row)))
+        return results
+
+    async def get(self, task_id: int) -> TaskDetail:
+        row = await self._db.fetchrow(_SQL["get_task"], task_id)
+        if row is None:
+            raise NotFound("task", task_id)
+        events = await self._db.fetch(_SQL["timeline"], task_id)
+        return TaskDetail(
+            **_task_out(row).model_dump(),
+            timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
+        )
+
+    async def find(self, query: TaskFilter) -> list[TaskOut]:
+        """Tasks matching the filter, newest first, at most ``query.limit`` of them."""
+        # The WHERE clause is built from fixed fragments only, so that each combination of
+        # filters gets a plan that uses its index; every value is a bind parameter.
+        clauses: list[str] = []
+        args: list[object] = []
+        for column, value in (
+            ("customer_ref = ${}", query.customer_ref),
+            ("status = ANY(${}::text[])", query.status),
+            ("type = ${}", query.type),
+            ("id < ${}", query.cursor),
+        ):
+            if value is not None:
+                args.append(value)
+                clauses.append(column.format(len(args)))
+        where = " AND ".join(clauses) or "true"
+        args.append(query.limit)
+        sql = f"SELECT {_COLUMNS} FROM tasks WHERE {where} ORDER BY id DESC LIMIT ${len(args)}"
+        return [_task_out(r) for r in await self._db.fetch(sql, *args)]
+
+    async def cancel(self, task_id: int, actor: str, reason: str | None) -> TaskOut:
+        return await self.transition(
+            task_id, "cancel", OPEN_STATUSES, "cancelled", None, "cancelled", actor, reason
+        )
+
+    async def transition(
+        self,
+        task_id: int,
+        action: str,
+        allowed_from: Sequence[str],
+        to_status: str,
+        holder: str | None,
+        event: str,
+        actor: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
+        """Apply one lifecycle step as a conditional update with its event row."""
+        row = await self._db.fetchrow(
+            _SQL["transition"],
+            task_id,
+            list(allowed_from),
+            to_status,
+            holder,
+            event,
+            actor,
+            reason,
+            data or {},
+        )
+        if row is not None:
+            return _task_out(row)
+        current = await self._db.fetchrow(_SQL["get_task"], task_id)
+        if current is None:
+            raise NotFound("task", task_id)
+        raise InvalidTransition(task_id, action, current["status"])

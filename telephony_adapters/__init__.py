@@ -1,0 +1,1 @@
+"""Adapters that turn each telephony platform's own events into normalized events."""
