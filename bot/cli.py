@@ -23,8 +23,8 @@ from bot.settings import Settings, SettingsError, load_settings
 from queues.errors import QueuesError
 from queues.importer import ImportReport, import_roster, import_tasks
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 PROGRESS_FROM_BYTES = 1_000_000
 
 

@@ -60,6 +60,14 @@ async def database_url(configured: str | None, data_dir: Path) -> AsyncIterator[
         await asyncio.to_thread(server.cleanup)
 
 
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection, with a connection failure turned into a :class:`DatabaseError`."""
+    try:
+        return await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseError(f"could not connect to PostgreSQL: {exc}") from exc
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -71,7 +79,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Poo
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, init=_init_connection
         )
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseError(f"could not connect to PostgreSQL: {exc}") from exc
     assert pool is not None
     return pool

@@ -56,7 +56,7 @@ class ApiError(Exception):
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     out = []
     for error in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in error["loc"])
+        path = ".".join(str(p) for p in error["loc"] if p != "[key]")
         out.append(FieldError(field=f"{prefix}{path}" or "(body)", message=error["msg"]))
     return out
 

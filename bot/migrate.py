@@ -14,6 +14,8 @@ from importlib import resources
 
 import asyncpg
 
+from bot.database import connect
+
 # An arbitrary constant: the advisory lock key of the migration runner ("blendbot" in ASCII).
 LOCK_KEY = 0x626C656E64626F74
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -104,7 +106,7 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
 
 
 async def migrate_url(url: str) -> list[str]:
-    conn = await asyncpg.connect(url)
+    conn = await connect(url)
     try:
         return await migrate(conn)
     finally:

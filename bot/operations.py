@@ -16,6 +16,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.errors import ApiError, from_validation
 
+_PATTERN = re.compile(r"\{(\w+):(?:[^{}]|\{[^{}]*\})+\}")
+"""A path parameter with a regular expression, which may itself hold braces: ``{id:\\d{1,9}}``."""
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,7 +48,7 @@ class Operation:
     @property
     def openapi_path(self) -> str:
         """The path with aiohttp's regular expressions removed: ``{task_id}``."""
-        return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", self.path)
+        return _PATTERN.sub(r"{\1}", self.path)
 
 
 async def read_body(request: web.Request, model: type[M]) -> M:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import json
 import time
@@ -117,7 +119,7 @@ def _records(
 
 def _describe(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
+        f"{'.'.join(str(p) for p in e['loc'] if p != '[key]') or 'row'}: {e['msg']}"
         for e in exc.errors(include_url=False)
     )
 
@@ -146,7 +148,7 @@ async def import_tasks(
     started = time.perf_counter()
 
     async def flush(conn: Connection, batch: list[tuple[int, TaskIn]]) -> None:
-        results = await Tasks(conn).create_many([item for _, item in batch], actor)
+        results = await Tasks(conn).create_many([item for _, item in batch], actor, rows=False)
         for (line, _), result in zip(batch, results, strict=True):
             if result.error is not None:
                 report.errors.append(RowError(line, str(result.error)))
@@ -156,24 +158,44 @@ async def import_tasks(
                 report.unchanged += 1
 
     async def run(conn: Connection | None) -> None:
+        # The database inserts one batch while the next one is parsed: the parser yields to
+        # the event loop now and then, so that the pending insert makes progress meanwhile.
         batch: list[tuple[int, TaskIn]] = []
-        for line, row in _records(stream, TASK_COLUMNS, TASK_REQUIRED, progress):
-            report.rows += 1
-            problem = row if isinstance(row, str) else None
-            if not isinstance(row, str):
-                try:
-                    batch.append((line, parse_task(row)))
-                except ValidationError as exc:
-                    problem = _describe(exc)
-                except ValueError as exc:
-                    problem = str(exc)
-            if problem is not None:
-                report.errors.append(RowError(line, problem))
-            if len(batch) >= batch_size:
+        pending: asyncio.Task[None] | None = None
+        try:
+            for line, row in _records(stream, TASK_COLUMNS, TASK_REQUIRED, progress):
+                parse_row(line, row, batch)
+                if len(batch) >= batch_size:
+                    if pending is not None:
+                        await pending
+                    pending = asyncio.create_task(_flush_with(conn, batch))
+                    batch = []
+                    await asyncio.sleep(0)
+                elif report.rows % 250 == 0:
+                    await asyncio.sleep(0)
+            if pending is not None:
+                await pending
+            pending = None
+            if batch:
                 await _flush_with(conn, batch)
-                batch = []
-        if batch:
-            await _flush_with(conn, batch)
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
+
+    def parse_row(line: int, row: dict[str, str] | str, batch: list[tuple[int, TaskIn]]) -> None:
+        report.rows += 1
+        problem = row if isinstance(row, str) else None
+        if not isinstance(row, str):
+            try:
+                batch.append((line, parse_task(row)))
+            except ValidationError as exc:
+                problem = _describe(exc)
+            except ValueError as exc:
+                problem = str(exc)
+        if problem is not None:
+            report.errors.append(RowError(line, problem))
 
     async def _flush_with(conn: Connection | None, batch: list[tuple[int, TaskIn]]) -> None:
         if conn is not None:

@@ -102,8 +102,11 @@ class TaskIn(Strict):
 
     def request_hash(self) -> str:
         """A digest of the request, to tell a repeated delivery from a different task."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        digest = hashlib.sha256(self.model_dump_json(exclude={"payload"}).encode())
+        if self.payload:
+            # Key order in a JSON object carries no meaning, so the payload is hashed sorted.
+            digest.update(json.dumps(self.payload, sort_keys=True, separators=(",", ":")).encode())
+        return digest.hexdigest()
 
 
 class TaskBatchIn(Strict):

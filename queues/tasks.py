@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import asyncpg
+
 from queues.db import Executor, load_queries
 from queues.errors import IdempotencyConflict, InvalidTransition, NotFound, UnknownTaskType
 from queues.models import OPEN_STATUSES, TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
@@ -26,8 +28,13 @@ class Intake:
     """What became of one task sent to :meth:`Tasks.create_many`."""
 
     outcome: Literal["created", "existing", "conflict", "unknown_type"]
-    task: TaskOut | None
+    row: asyncpg.Record | None
     error: Exception | None = None
+
+    @property
+    def task(self) -> TaskOut | None:
+        """The task as stored (built on demand: a bulk import never needs it)."""
+        return _task_out(self.row) if self.row is not None else None
 
 
 class Tasks:
@@ -42,19 +49,22 @@ class Tasks:
         assert result.task is not None
         return result.task, result.outcome == "created"
 
-    async def create_many(self, items: Sequence[TaskIn], actor: str) -> list[Intake]:
+    async def create_many(
+        self, items: Sequence[TaskIn], actor: str, *, rows: bool = True
+    ) -> list[Intake]:
         """Create the tasks whose (source, external_id) is new, in one statement.
 
         Uniqueness is the database's: a key sent twice, here or concurrently elsewhere, makes
-        one task. Each item's outcome is reported, in order; nothing is raised.
+        one task. Each item's outcome is reported, in order; nothing is raised. Without
+        ``rows``, the outcomes carry only the stored id and digest, which is faster.
         """
         hashes = [item.request_hash() for item in items]
         first: dict[tuple[str, str], int] = {}
         for index, item in enumerate(items):
             first.setdefault((item.source, item.external_id), index)
         unique = [items[i] for i in sorted(first.values())]
-        rows = await self._db.fetch(
-            _SQL["insert_tasks"],
+        inserted = await self._db.fetch(
+            _SQL["insert_tasks" if rows else "insert_tasks_keys"],
             [i.source for i in unique],
             [i.external_id for i in unique],
             [i.type for i in unique],
@@ -67,7 +77,7 @@ class Tasks:
             [hashes[first[(i.source, i.external_id)]] for i in unique],
             actor,
         )
-        created = {(r["source"], r["external_id"]): r for r in rows}
+        created = {(r["source"], r["external_id"]): r for r in inserted}
         missing = [key for key in first if key not in created]
         existing: dict[tuple[str, str], Any] = {}
         if missing:
@@ -79,15 +89,16 @@ class Tasks:
         for index, item in enumerate(items):
             key = (item.source, item.external_id)
             row = created.get(key) or existing.get(key)
+            kept = row if rows else None
             if row is None:
                 results.append(Intake("unknown_type", None, UnknownTaskType(item.type)))
             elif row["request_hash"] != hashes[index]:
                 error = IdempotencyConflict(item.source, item.external_id, row["id"])
-                results.append(Intake("conflict", _task_out(row), error))
+                results.append(Intake("conflict", kept, error))
             elif key in created and first[key] == index:
-                results.append(Intake("created", _task_out(row)))
+                results.append(Intake("created", kept))
             else:
-                results.append(Intake("existing", _task_out(row)))
+                results.append(Intake("existing", kept))
         return results
 
     async def get(self, task_id: int) -> TaskDetail:

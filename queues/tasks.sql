@@ -26,6 +26,33 @@ ev AS (
 )
 SELECT * FROM ins;
 
+-- name: insert_tasks_keys
+-- As insert_tasks, returning only what a bulk import needs.
+WITH input AS (
+    SELECT *
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::float8[], $8::jsonb[], $9::timestamptz[], $10::text[])
+         AS i (source, external_id, type, title, customer_ref, customer_tier,
+               value, payload, due_at, request_hash)
+),
+ins AS (
+    INSERT INTO tasks (source, external_id, type, title, customer_ref, customer_tier,
+                       value, payload, due_at, request_hash)
+    SELECT i.source, i.external_id, i.type, i.title, i.customer_ref, i.customer_tier,
+           i.value, i.payload,
+           coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)),
+           i.request_hash
+    FROM input i
+    JOIN task_types tt ON tt.name = i.type
+    ON CONFLICT (source, external_id) DO NOTHING
+    RETURNING *
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, to_status, actor)
+    SELECT id, 'created', status, $11 FROM ins
+)
+SELECT id, source, external_id, request_hash FROM ins;
+
 -- name: find_by_keys
 SELECT t.*
 FROM tasks t

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import AUTH
@@ -139,9 +140,7 @@ async def test_list_filters_and_pages(client: Client) -> None:
         cursor = f"&cursor={page['next_cursor']}"
     assert len(seen) == 5
     assert seen == sorted(seen, reverse=True)
-    typed = await (
-        await client.get("/api/v1/tasks?type=billing_correction", headers=AUTH)
-    ).json()
+    typed = await (await client.get("/api/v1/tasks?type=billing_correction", headers=AUTH)).json()
     assert len(typed["items"]) == 3
     assert {i["type"] for i in typed["items"]} == {"billing_correction"}
     first = typed["items"][0]["id"]
@@ -182,10 +181,6 @@ async def test_event_log_is_append_only(client: Client, pool: asyncpg.Pool) -> N
     await put_type(client)
     await client.post("/api/v1/tasks", json=task(), headers=AUTH)
     for statement in ("UPDATE task_events SET actor = 'x'", "DELETE FROM task_events"):
-        try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await pool.execute(statement)
-        except asyncpg.InsufficientPrivilegeError as exc:
-            assert "append-only" in str(exc)
-        else:
-            raise AssertionError(f"{statement} was allowed")
     assert await pool.fetchval("SELECT actor FROM task_events") == "api"
