@@ -5,7 +5,7 @@ with a fixed number of concurrent connections, each creating new tasks. A baseli
 ``GET /healthz`` (one database round trip, no write) is measured in the same run, so that a
 busy machine shows in both numbers.
 
-    .venv/bin/python bench/bench_api.py [--seconds 10] [--concurrency 32] [--runs 3]
+    .venv/bin/python -m bench.bench_api [--seconds 10] [--concurrency 32] [--runs 3]
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, drop_database, fresh_database, median, percentile, server_url  # noqa: E402
+from bench.common import ROOT, drop_database, fresh_database, median, percentile, server_url
 
 TOKEN = "bench-token-0123456789abcdef"
 
@@ -100,11 +98,18 @@ async def main_async(seconds: float, concurrency: int, runs: int) -> str:
     with server_url() as url:
         db_url = await fresh_database(url)
         port = _free_port()
-        env = {**os.environ, "DATABASE_URL": db_url, "BLENDBOT_API_TOKENS": TOKEN,
-               "BLENDBOT_LOG_LEVEL": "WARNING", "BLENDBOT_DB_POOL_MAX": "20"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "BLENDBOT_API_TOKENS": TOKEN,
+            "BLENDBOT_LOG_LEVEL": "WARNING",
+            "BLENDBOT_DB_POOL_MAX": "20",
+        }
         server = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -125,7 +130,7 @@ async def main_async(seconds: float, concurrency: int, runs: int) -> str:
     lines = [
         "## Task intake API",
         "",
-        f"`.venv/bin/python bench/bench_api.py --seconds {seconds:g} --concurrency "
+        f"`.venv/bin/python -m bench.bench_api --seconds {seconds:g} --concurrency "
         f"{concurrency} --runs {runs}`: one `blendbot serve` process, {concurrency} concurrent "
         f"connections from a client process on the same machine, {runs} runs, medians.",
         "",
@@ -138,8 +143,9 @@ async def main_async(seconds: float, concurrency: int, runs: int) -> str:
         f"{median([r.p99_ms for r in health]):.1f} |",
         f"| errors | {sum(r.errors for r in writes)} | {sum(r.errors for r in health)} |",
         "",
-        f"Target: at least 1,000 task creations per second. Runs: "
-        + ", ".join(f"{r.rate:,.0f}/s" for r in writes) + ".",
+        "Target: at least 1,000 task creations per second. Runs: "
+        + ", ".join(f"{r.rate:,.0f}/s" for r in writes)
+        + ".",
         "",
     ]
     return "\n".join(lines)

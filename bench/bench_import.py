@@ -3,7 +3,7 @@
 Each run imports the file into a fresh database. The baseline, measured in the same run, is
 PostgreSQL's own ``COPY`` of the same file into a plain table with no checks: the ceiling.
 
-    .venv/bin/python bench/bench_import.py [--rows 100000] [--runs 3]
+    .venv/bin/python -m bench.bench_import [--rows 100000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import argparse
 import asyncio
 import csv
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import drop_database, fresh_database, median, server_url  # noqa: E402
-
-from bot.database import open_pool  # noqa: E402
-from bot.migrate import migrate_url  # noqa: E402
-from queues.catalog import Catalog  # noqa: E402
-from queues.importer import TASK_COLUMNS, import_tasks  # noqa: E402
-from queues.models import TaskTypeIn  # noqa: E402
+from bench.common import drop_database, fresh_database, median, server_url
+from bot.database import open_pool
+from bot.migrate import migrate_url
+from queues.catalog import Catalog
+from queues.importer import TASK_COLUMNS, import_tasks
+from queues.models import TaskTypeIn
 
 TYPES = ("billing_correction", "account_opening", "mortgage_document_check", "card_dispute")
 
@@ -34,12 +31,19 @@ def write_file(path: Path, rows: int) -> None:
         writer = csv.writer(out)
         writer.writerow(TASK_COLUMNS)
         for n in range(rows):
-            writer.writerow([
-                f"system-{n % 7}", f"EXT-{n:08d}", TYPES[n % len(TYPES)], f"Back-office item {n}",
-                f"CUST-{n % 20000}", ("gold", "silver", "", "platinum")[n % 4], f"{n % 997}.5",
-                "2026-12-01T10:00:00Z" if n % 3 == 0 else "",
-                json.dumps({"branch": n % 40, "channel": "mail"}) if n % 2 == 0 else "",
-            ])
+            writer.writerow(
+                [
+                    f"system-{n % 7}",
+                    f"EXT-{n:08d}",
+                    TYPES[n % len(TYPES)],
+                    f"Back-office item {n}",
+                    f"CUST-{n % 20000}",
+                    ("gold", "silver", "", "platinum")[n % 4],
+                    f"{n % 997}.5",
+                    "2026-12-01T10:00:00Z" if n % 3 == 0 else "",
+                    json.dumps({"branch": n % 40, "channel": "mail"}) if n % 2 == 0 else "",
+                ]
+            )
 
 
 async def one_run(url: str, path: Path) -> tuple[float, float]:
@@ -75,7 +79,7 @@ async def main_async(rows: int, runs: int) -> str:
     lines = [
         "## CSV import of tasks",
         "",
-        f"`.venv/bin/python bench/bench_import.py --rows {rows} --runs {runs}`: {rows:,} rows "
+        f"`.venv/bin/python -m bench.bench_import --rows {rows} --runs {runs}`: {rows:,} rows "
         f"(half with a JSON payload), each run into a fresh database, {runs} runs, medians.",
         "",
         "| measure | rows per second |",
@@ -85,7 +89,8 @@ async def main_async(rows: int, runs: int) -> str:
         f"{median([r[1] for r in results]):,.0f} |",
         "",
         "Target: at least 20,000 rows per second. Runs: "
-        + ", ".join(f"{r:,.0f}/s" for r in rates) + ".",
+        + ", ".join(f"{r:,.0f}/s" for r in rates)
+        + ".",
         "",
     ]
     return "\n".join(lines)
