@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
@@ -120,6 +121,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
             k: v for k, v in exc.headers.items() if k.lower() in {"allow", "www-authenticate"}
         }
         return error_response(ApiError(exc.status, code, message), headers)
+    except asyncpg.DataError as exc:
+        # Input validation should catch these first; this is the net under it.
+        return error_response(ApiError(422, "invalid", f"a value cannot be stored: {exc}"))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(ApiError(500, "internal", "internal error: it has been logged"))

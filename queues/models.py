@@ -24,10 +24,34 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def _storable(value: Any) -> None:
+    """PostgreSQL text and jsonb hold no NUL character and no lone surrogate: refuse them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain the NUL character (\\u0000)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
+
+
 class Strict(BaseModel):
     """Inputs refuse unknown fields, so that a misspelt field is an error, not a silent loss."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _only_storable_text(cls, value: Any) -> Any:
+        _storable(value)
+        return value
 
 
 class TaskTypeIn(Strict):
@@ -173,4 +197,4 @@ class TaskFilter(Strict):
     status: list[TaskStatus] | None = None
     type: Name | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: int | None = Field(default=None, ge=1)
+    cursor: int | None = Field(default=None, ge=1, le=2**63 - 1)

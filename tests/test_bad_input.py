@@ -173,3 +173,42 @@ async def test_unknown_route_and_method_are_json_errors(seeded: Client) -> None:
     wrong = await seeded.delete("/api/v1/tasks", headers=AUTH)
     assert wrong.status == 405
     assert "GET" in wrong.headers["Allow"]
+
+
+UNSTORABLE = [
+    (
+        "nul in title",
+        '{"source":"s","external_id":"1","type":"mortgage_document_check","title":"a\\u0000b"}',
+        "title",
+    ),
+    (
+        "nul in payload",
+        '{"source":"s","external_id":"1","type":"mortgage_document_check",'
+        '"title":"t","payload":{"k":["x\\u0000"]}}',
+        "payload",
+    ),
+    (
+        "lone surrogate",
+        '{"source":"s","external_id":"\\ud800","type":"mortgage_document_check","title":"t"}',
+        "external_id",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"), [c[1:] for c in UNSTORABLE], ids=[c[0] for c in UNSTORABLE]
+)
+async def test_text_postgres_cannot_store_is_422(
+    seeded: Client, pool: asyncpg.Pool, raw: str, field: str
+) -> None:
+    before = await snapshot(pool)
+    response = await seeded.post(
+        "/api/v1/tasks", data=raw, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status in (400, 422), await response.text()
+    assert await snapshot(pool) == before
+
+
+async def test_an_out_of_range_cursor_is_422(seeded: Client) -> None:
+    response = await seeded.get("/api/v1/tasks?cursor=99999999999999999999", headers=AUTH)
+    assert response.status == 422
