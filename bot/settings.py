@@ -50,6 +50,36 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
     db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
     log_level: str = Field(default="INFO", description="Logging level.")
+    public_url: str | None = Field(
+        default=None,
+        description="The URL clients use to reach this service (Twilio signs requests to it).",
+    )
+    firehose_access_key: str | None = Field(
+        default=None, description="Access key Amazon Kinesis Data Firehose sends with records."
+    )
+    twilio_auth_token: str | None = Field(
+        default=None, description="Twilio auth token, to check X-Twilio-Signature."
+    )
+    interval_minutes: int = Field(
+        default=15, description="Length of the statistics interval (5, 6, 10, 15, 30 or 60)."
+    )
+    service_level_seconds: int = Field(
+        default=20, ge=1, le=3600, description="Answered within this many seconds counts as in SLA."
+    )
+
+    @field_validator("interval_minutes")
+    @classmethod
+    def _divides_the_hour(cls, value: int) -> int:
+        if value not in (5, 6, 10, 15, 30, 60):
+            raise ValueError("must be one of 5, 6, 10, 15, 30, 60")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("api_tokens", mode="before")
     @classmethod
