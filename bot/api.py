@@ -12,6 +12,7 @@ from bot.keys import METRICS, POOL
 from bot.operations import Operation, PathParam, json_response, path_param, read_body
 from queues.catalog import Catalog
 from queues.db import transaction
+from queues.lifecycle import Lifecycle
 from queues.models import (
     AgentId,
     AgentIn,
@@ -153,7 +154,7 @@ async def list_tasks(request: web.Request) -> web.Response:
 async def cancel_task(request: web.Request) -> web.Response:
     task_id = path_param(request, TASK_ID)
     body = await read_body(request, CancelIn) if request.body_exists else CancelIn()
-    task = await Tasks(request.app[POOL]).cancel(task_id, body.by or API_ACTOR, body.reason)
+    task = await Lifecycle(request.app[POOL]).cancel(task_id, body.by or API_ACTOR, body.reason)
     return json_response(task)
 
 

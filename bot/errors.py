@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.keys import MAX_BODY
 from queues.errors import (
     AgentConflict,
+    HeldByOther,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
+    OfferExpired,
     QueuesError,
     UnknownTaskType,
 )
@@ -32,6 +34,7 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What went wrong, in words a person can act on.")
     fields: list[FieldError] = Field(default_factory=list)
     current_status: str | None = Field(default=None, description="Set on invalid transitions.")
+    holder: str | None = Field(default=None, description="Who holds the task, on a lost race.")
 
 
 class ErrorOut(BaseModel):
@@ -79,6 +82,12 @@ def from_domain(exc: QueuesError) -> ApiError:
         return ApiError(422, "idempotency_conflict", str(exc))
     if isinstance(exc, InvalidTransition):
         return ApiError(409, "invalid_transition", str(exc), current_status=exc.status)
+    if isinstance(exc, HeldByOther):
+        return ApiError(
+            409, "held_by_other", str(exc), current_status=exc.status, holder=exc.holder
+        )
+    if isinstance(exc, OfferExpired):
+        return ApiError(409, "offer_expired", str(exc))
     if isinstance(exc, AgentConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "rejected", str(exc))

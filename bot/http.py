@@ -11,13 +11,15 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from bot.api import OPERATIONS
+from bot.api import OPERATIONS as INTAKE_OPERATIONS
 from bot.errors import ApiError, error_middleware, error_response
 from bot.keys import MAX_BODY, METRICS, POOL, TOKENS
+from bot.lifecycle_api import LIFECYCLE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.openapi import build
 
 PUBLIC = frozenset({"/api/v1/openapi.json"})
+OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS
 
 
 @web.middleware

@@ -27,6 +27,8 @@ class Catalog:
             body.sla_minutes,
             body.handle_minutes,
             body.pausable,
+            body.base_priority,
+            [s.model_dump() for s in body.steps],
         )
         assert row is not None
         return _type_out(row), bool(row["inserted"])

@@ -1,11 +1,14 @@
 -- name: upsert_task_type
-INSERT INTO task_types AS t (name, skills, sla_minutes, handle_minutes, pausable)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO task_types AS t (name, skills, sla_minutes, handle_minutes, pausable,
+                             base_priority, steps)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (name) DO UPDATE
 SET skills = excluded.skills,
     sla_minutes = excluded.sla_minutes,
     handle_minutes = excluded.handle_minutes,
     pausable = excluded.pausable,
+    base_priority = excluded.base_priority,
+    steps = excluded.steps,
     updated_at = now()
 RETURNING t.*, (xmax = 0) AS inserted;
 

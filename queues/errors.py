@@ -43,6 +43,24 @@ class InvalidTransition(QueuesError):
         super().__init__(f"cannot {action} task {task_id}: it is {status}")
 
 
+class HeldByOther(QueuesError):
+    """The task is held by, or offered to, someone else: the caller lost a race."""
+
+    def __init__(self, task_id: int, action: str, holder: str | None, status: str) -> None:
+        self.task_id = task_id
+        self.action = action
+        self.holder = holder
+        self.status = status
+        who = f"agent {holder}" if holder else "nobody"
+        super().__init__(f"cannot {action} task {task_id}: it is {status}, held by {who}")
+
+
+class OfferExpired(QueuesError):
+    def __init__(self, task_id: int) -> None:
+        self.task_id = task_id
+        super().__init__(f"the offer of task {task_id} has expired")
+
+
 class AgentConflict(QueuesError):
     """An agent's Slack or telephony id already belongs to another agent."""
 

@@ -54,16 +54,46 @@ class Strict(BaseModel):
         return value
 
 
+class StepIn(Strict):
+    name: Name
+    skills: list[Name] = Field(default_factory=list, max_length=20)
+    handle_minutes: float = Field(gt=0, le=1440)
+    sla_share: float | None = Field(
+        default=None, gt=0, le=1, description="Share of the task's SLA this step may use."
+    )
+
+
 class TaskTypeIn(Strict):
     skills: list[Name] = Field(default_factory=list, max_length=20)
     sla_minutes: int = Field(gt=0, le=525_600, description="Default time to complete a task.")
     handle_minutes: float = Field(gt=0, le=1440, description="Expected working time.")
     pausable: bool = True
+    base_priority: int = Field(default=0, ge=-1000, le=1000)
+    steps: list[StepIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ordered steps, each with its own skills and handle time; none: one step.",
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _distinct_names(cls, steps: list[StepIn]) -> list[StepIn]:
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise ValueError("step names must be distinct")
+        return steps
 
     @field_validator("skills")
     @classmethod
     def _unique(cls, skills: list[str]) -> list[str]:
         return sorted(set(skills))
+
+
+class StepOut(BaseModel):
+    name: str
+    skills: list[str]
+    handle_minutes: float
+    sla_share: float | None = None
 
 
 class TaskTypeOut(BaseModel):
@@ -72,6 +102,8 @@ class TaskTypeOut(BaseModel):
     sla_minutes: int
     handle_minutes: float
     pausable: bool
+    base_priority: int
+    steps: list[StepOut]
     created_at: datetime
     updated_at: datetime
 
@@ -137,6 +169,32 @@ class TaskBatchIn(Strict):
     tasks: list[TaskIn] = Field(min_length=1, max_length=1000)
 
 
+class AgentActionIn(Strict):
+    agent_id: AgentId
+
+
+class SkipIn(AgentActionIn):
+    reason: Text
+
+
+class CompleteIn(AgentActionIn):
+    outcome: ShortText = Field(examples=["approved", "documents missing"])
+    note: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ReasonIn(AgentActionIn):
+    reason: Text | None = None
+
+
+class EscalateIn(AgentActionIn):
+    reason: Text
+
+
+class ReassignIn(Strict):
+    to_agent_id: AgentId
+    by: ShortText
+
+
 class CancelIn(Strict):
     reason: Text | None = None
     by: ShortText | None = Field(default=None, description="Who cancels; defaults to the caller.")
@@ -163,7 +221,9 @@ class TaskOut(BaseModel):
     value: float | None
     payload: dict[str, Any]
     status: TaskStatus
-    holder: str | None
+    holder: str | None = Field(description="Who holds the task, or whom it is offered to.")
+    step: int = Field(description="The current step, from 1.")
+    offer_expires_at: datetime | None
     due_at: datetime
     created_at: datetime
     updated_at: datetime

@@ -9,17 +9,15 @@ from typing import Any, Literal
 import asyncpg
 
 from queues.db import Executor, load_queries
-from queues.errors import IdempotencyConflict, InvalidTransition, NotFound, UnknownTaskType
-from queues.models import OPEN_STATUSES, TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
+from queues.errors import IdempotencyConflict, NotFound, UnknownTaskType
+from queues.models import TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
 
 _SQL = load_queries("queues", "tasks.sql")
-_COLUMNS = (
-    "id, source, external_id, type, title, customer_ref, customer_tier, value, payload, "
-    "status, holder, due_at, created_at, updated_at"
-)
+_COLUMNS = ", ".join(TaskOut.model_fields)
 
 
-def _task_out(row: Any) -> TaskOut:
+def task_out(row: Any) -> TaskOut:
+    """A task row (or a row with at least the task's columns) as the API model."""
     return TaskOut.model_validate({k: row[k] for k in TaskOut.model_fields})
 
 
@@ -34,7 +32,7 @@ class Intake:
     @property
     def task(self) -> TaskOut | None:
         """The task as stored (built on demand: a bulk import never needs it)."""
-        return _task_out(self.row) if self.row is not None else None
+        return task_out(self.row) if self.row is not None else None
 
 
 class Tasks:
@@ -107,7 +105,7 @@ class Tasks:
             raise NotFound("task", task_id)
         events = await self._db.fetch(_SQL["timeline"], task_id)
         return TaskDetail(
-            **_task_out(row).model_dump(),
+            **task_out(row).model_dump(),
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 
@@ -129,40 +127,4 @@ class Tasks:
         where = " AND ".join(clauses) or "true"
         args.append(query.limit)
         sql = f"SELECT {_COLUMNS} FROM tasks WHERE {where} ORDER BY id DESC LIMIT ${len(args)}"
-        return [_task_out(r) for r in await self._db.fetch(sql, *args)]
-
-    async def cancel(self, task_id: int, actor: str, reason: str | None) -> TaskOut:
-        return await self.transition(
-            task_id, "cancel", OPEN_STATUSES, "cancelled", None, "cancelled", actor, reason
-        )
-
-    async def transition(
-        self,
-        task_id: int,
-        action: str,
-        allowed_from: Sequence[str],
-        to_status: str,
-        holder: str | None,
-        event: str,
-        actor: str,
-        reason: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> TaskOut:
-        """Apply one lifecycle step as a conditional update with its event row."""
-        row = await self._db.fetchrow(
-            _SQL["transition"],
-            task_id,
-            list(allowed_from),
-            to_status,
-            holder,
-            event,
-            actor,
-            reason,
-            data or {},
-        )
-        if row is not None:
-            return _task_out(row)
-        current = await self._db.fetchrow(_SQL["get_task"], task_id)
-        if current is None:
-            raise NotFound("task", task_id)
-        raise InvalidTransition(task_id, action, current["status"])
+        return [task_out(r) for r in await self._db.fetch(sql, *args)]

@@ -70,13 +70,28 @@ ORDER BY id;
 
 -- name: transition
 -- Move a task from one of the allowed states to a new one, with its event row, atomically.
--- No row comes back when the task is missing or in a state the transition does not allow.
+-- $9: the holder the task must have (NULL: any); $10: the new offer expiry; $11: require a
+-- live offer. No row comes back when the task is missing or not in an allowed state.
 WITH old AS (
-    SELECT id, status, holder FROM tasks WHERE id = $1 AND status = ANY ($2::text[]) FOR UPDATE
+    SELECT id, status, holder FROM tasks
+    WHERE id = $1 AND status = ANY ($2::text[])
+      AND ($9::text IS NULL OR holder = $9)
+      AND (NOT $11::boolean OR offer_expires_at > now())
+    FOR UPDATE
 ),
 upd AS (
     UPDATE tasks t
-    SET status = $3, holder = $4, updated_at = now()
+    SET status = $3,
+        holder = $4,
+        offer_expires_at = $10,
+        claimed_at = CASE
+            WHEN $3 = 'in_progress' AND old.status IN ('offered', 'queued', 'escalated')
+                THEN now()
+            WHEN $3 IN ('queued', 'done', 'cancelled') THEN NULL
+            ELSE t.claimed_at END,
+        nudged_at = CASE WHEN $3 = 'in_progress' AND old.status <> 'paused' THEN NULL
+                         ELSE t.nudged_at END,
+        updated_at = now()
     FROM old
     WHERE t.id = old.id
     RETURNING t.*
@@ -87,3 +102,105 @@ ev AS (
     FROM upd JOIN old ON old.id = upd.id
 )
 SELECT * FROM upd;
+
+-- name: complete
+-- Finish the holder's current step: the next step goes back to the queue (for whoever has its
+-- skills), the last one makes the task done.
+WITH old AS (
+    SELECT t.id, t.status, t.step, t.claimed_at,
+           greatest(1, jsonb_array_length(tt.steps)) AS steps
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.id = $1 AND t.status = 'in_progress' AND t.holder = $2
+    FOR UPDATE OF t
+),
+upd AS (
+    UPDATE tasks t
+    SET status = CASE WHEN old.step < old.steps THEN 'queued' ELSE 'done' END,
+        step = CASE WHEN old.step < old.steps THEN old.step + 1 ELSE old.step END,
+        holder = NULL,
+        offer_expires_at = NULL,
+        claimed_at = NULL,
+        nudged_at = NULL,
+        updated_at = now()
+    FROM old
+    WHERE t.id = old.id
+    RETURNING t.*, old.step AS done_step, old.steps AS step_count,
+              extract(epoch FROM now() - old.claimed_at)::float8 AS worked_seconds
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
+    SELECT upd.id, CASE WHEN upd.status = 'done' THEN 'completed' ELSE 'step_completed' END,
+           'in_progress', upd.status, $2, $4,
+           jsonb_build_object('outcome', $3::text, 'step', upd.done_step,
+                              'steps', upd.step_count, 'worked_seconds', upd.worked_seconds)
+    FROM upd
+)
+SELECT * FROM upd;
+
+-- name: remember_skip
+INSERT INTO task_skips (task_id, agent_id, until)
+VALUES ($1, $2, now() + make_interval(secs => $3))
+ON CONFLICT (task_id, agent_id) DO UPDATE SET until = excluded.until;
+
+-- name: holder_state
+SELECT status, holder, offer_expires_at FROM tasks WHERE id = $1;
+
+-- name: open_offer_of
+SELECT * FROM tasks WHERE status = 'offered' AND holder = $1 AND offer_expires_at > now()
+ORDER BY offer_expires_at LIMIT 1;
+
+-- name: best_for_agent
+-- The highest-priority queued task whose current step the agent has the skills for, that
+-- fits in $2 minutes (with the margin $3; NULL minutes: any length) and that the agent did
+-- not skip lately; the best $5. The offer itself is a conditional update, so a candidate that
+-- someone else took meanwhile is simply passed over.
+WITH me AS (
+    SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
+),
+steps AS (
+    SELECT t.id, t.created_at, t.due_at, tt.base_priority,
+           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
+                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (t.step - 1) -> 'skills'))
+           END AS skills,
+           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
+                ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8
+           END AS handle_minutes
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.status = 'queued'
+      AND NOT EXISTS (SELECT 1 FROM task_skips s
+                      WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
+)
+SELECT s.id, s.base_priority, s.created_at, s.due_at, s.handle_minutes,
+       s.base_priority + sla_urgency(s.created_at, s.due_at, now(), $4) AS priority
+FROM steps s, me
+WHERE s.skills <@ me.skills
+  AND ($2::float8 IS NULL OR s.handle_minutes * $3 <= $2)
+ORDER BY priority DESC, s.due_at, s.id
+LIMIT $5;
+
+-- name: agent_exists
+SELECT EXISTS (SELECT 1 FROM agents WHERE agent_id = $1);
+
+-- name: expire_offers
+-- Offers past their expiry go back to the queue, each with its 'expired' event.
+WITH old AS (
+    SELECT id, holder FROM tasks
+    WHERE status = 'offered' AND offer_expires_at <= now()
+    ORDER BY offer_expires_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+),
+upd AS (
+    UPDATE tasks t
+    SET status = 'queued', holder = NULL, offer_expires_at = NULL, updated_at = now()
+    FROM old
+    WHERE t.id = old.id
+    RETURNING t.id, old.holder
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
+    SELECT id, 'expired', 'offered', 'queued', 'system', 'offer not claimed in time',
+           jsonb_build_object('agent_id', holder)
+    FROM upd
+)
+SELECT id, holder FROM upd;

@@ -1,0 +1,38 @@
+-- The task lifecycle: offers, steps, skips, and the timing factor of priorities.
+
+ALTER TABLE task_types
+    ADD COLUMN base_priority integer NOT NULL DEFAULT 0,
+    -- Ordered steps: [{"name", "skills", "handle_minutes", "sla_share"}]; empty means one step
+    -- made of the type's own skills and handle time.
+    ADD COLUMN steps jsonb NOT NULL DEFAULT '[]';
+
+ALTER TABLE tasks
+    ADD COLUMN step integer NOT NULL DEFAULT 1 CHECK (step >= 1),
+    ADD COLUMN offer_expires_at timestamptz,
+    ADD COLUMN claimed_at timestamptz,
+    ADD COLUMN nudged_at timestamptz;
+
+CREATE INDEX tasks_offers_by_expiry ON tasks (offer_expires_at) WHERE status = 'offered';
+CREATE INDEX tasks_queued_by_type ON tasks (type, step, due_at) WHERE status = 'queued';
+
+-- An agent who skipped a task is not offered it again until `until`.
+CREATE TABLE task_skips (
+    task_id bigint NOT NULL REFERENCES tasks (id),
+    agent_id text NOT NULL REFERENCES agents (agent_id) ON DELETE CASCADE,
+    until timestamptz NOT NULL,
+    PRIMARY KEY (task_id, agent_id)
+);
+
+-- How urgent a task is, from the share of its SLA already used: it climbs continuously
+-- (quadratically, up to 100 at the due time) and past `top_share` it jumps to the top.
+CREATE FUNCTION sla_urgency(created timestamptz, due timestamptz, now timestamptz,
+                            top_share double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN due <= created THEN 1000
+        WHEN (extract(epoch FROM now - created) / extract(epoch FROM due - created)) >= top_share
+            THEN 1000
+        ELSE 100 * power(greatest(0, extract(epoch FROM now - created)
+                                     / extract(epoch FROM due - created)), 2)
+    END
+$$;

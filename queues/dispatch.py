@@ -1,0 +1,85 @@
+"""An agent asks for work: offer the best fitting task now (``POST /agents/{id}/next``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from queues.db import Executor, load_queries
+from queues.errors import InvalidTransition, NotFound
+from queues.lifecycle import Lifecycle
+from queues.models import TaskOut
+from queues.priority import explain
+from queues.tasks import task_out
+
+_SQL = load_queries("queues", "tasks.sql")
+
+
+@dataclass(frozen=True)
+class Policy:
+    offer_seconds: float = 90
+    """How long an offer stands before the task returns to the queue."""
+    fit_margin: float = 1.2
+    """Expected handle time times this must fit in the minutes the agent has."""
+    sla_top_share: float = 0.8
+    """Past this share of its SLA a task goes to the top of the queue."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    task: TaskOut
+    expires_at: datetime
+    why: list[str]
+
+
+@dataclass(frozen=True)
+class NoOffer:
+    reason: str
+
+
+class Dispatcher:
+    def __init__(self, db: Executor, policy: Policy | None = None) -> None:
+        self._db = db
+        self._policy = policy or Policy()
+
+    async def next_for(self, agent_id: str, minutes: float | None) -> Offer | NoOffer:
+        """The agent's open offer if any, else a new offer of the best fitting task."""
+        if not await self._db.fetchval(_SQL["agent_exists"], agent_id):
+            raise NotFound("agent", agent_id)
+        held = await self._db.fetchrow(_SQL["open_offer_of"], agent_id)
+        if held is not None:
+            task = task_out(held)
+            assert task.offer_expires_at is not None
+            return Offer(task, task.offer_expires_at, ["your open offer"])
+        p = self._policy
+        for _ in range(3):
+            candidates = await self._db.fetch(
+                _SQL["best_for_agent"], agent_id, minutes, p.fit_margin, p.sla_top_share, 5
+            )
+            if not candidates:
+                return NoOffer(self._nothing(minutes))
+            now = datetime.now(UTC)
+            expires = now + timedelta(seconds=p.offer_seconds)
+            for row in candidates:
+                ranked = explain(
+                    row["base_priority"],
+                    [],
+                    row["created_at"],
+                    row["due_at"],
+                    now,
+                    p.sla_top_share,
+                )
+                try:
+                    task = await Lifecycle(self._db).offer(
+                        row["id"], agent_id, expires, "dispatcher", ranked.reasons
+                    )
+                except InvalidTransition:
+                    continue  # offered to someone else since we looked
+                return Offer(task, expires, ranked.reasons)
+        return NoOffer("every fitting task was just taken by others: ask again")
+
+    @staticmethod
+    def _nothing(minutes: float | None) -> str:
+        if minutes is None:
+            return "no queued task matches your skills"
+        return f"no queued task for your skills fits in {minutes:g} minutes"

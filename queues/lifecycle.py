@@ -1,0 +1,239 @@
+"""The task lifecycle: one code path for every transition, used by the API and by Slack.
+
+Each operation is one conditional ``UPDATE ... RETURNING`` with its event row in the same
+statement, so two agents can never hold the same task, and a transition that lost a race is
+reported as such (:class:`HeldByOther`) rather than silently applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from queues.db import Executor, load_queries
+from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired
+from queues.models import OPEN_STATUSES, TaskOut
+from queues.tasks import task_out
+
+_SQL = load_queries("queues", "tasks.sql")
+
+SKIP_COOLDOWN_SECONDS = 4 * 3600
+"""A skipped task is not offered to the same agent again for this long."""
+
+
+class Lifecycle:
+    def __init__(self, db: Executor, *, skip_cooldown_seconds: float = SKIP_COOLDOWN_SECONDS):
+        self._db = db
+        self._skip_cooldown = skip_cooldown_seconds
+
+    async def _move(
+        self,
+        task_id: int,
+        action: str,
+        *,
+        allowed: Sequence[str],
+        to: str,
+        holder: str | None,
+        event: str,
+        actor: str,
+        must_hold: str | None = None,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+        offer_expires_at: datetime | None = None,
+        live_offer: bool = False,
+    ) -> TaskOut:
+        row = await self._db.fetchrow(
+            _SQL["transition"],
+            task_id,
+            list(allowed),
+            to,
+            holder,
+            event,
+            actor,
+            reason,
+            data or {},
+            must_hold,
+            offer_expires_at,
+            live_offer,
+        )
+        if row is not None:
+            return task_out(row)
+        current = await self._db.fetchrow(_SQL["holder_state"], task_id)
+        if current is None:
+            raise NotFound("task", task_id)
+        status, held_by = current["status"], current["holder"]
+        if status in allowed and must_hold is not None and held_by != must_hold:
+            raise HeldByOther(task_id, action, held_by, status)
+        if status in allowed and live_offer:
+            raise OfferExpired(task_id)
+        raise InvalidTransition(task_id, action, status)
+
+    async def offer(
+        self, task_id: int, agent_id: str, expires_at: datetime, actor: str, why: list[str]
+    ) -> TaskOut:
+        return await self._move(
+            task_id,
+            "offer",
+            allowed=("queued",),
+            to="offered",
+            holder=agent_id,
+            event="offered",
+            actor=actor,
+            offer_expires_at=expires_at,
+            data={"agent_id": agent_id, "expires_at": expires_at.isoformat(), "why": why},
+        )
+
+    async def claim(self, task_id: int, agent_id: str) -> TaskOut:
+        """Claim an offer. Claiming a task one already holds in progress is harmless."""
+        try:
+            return await self._move(
+                task_id,
+                "claim",
+                allowed=("offered",),
+                to="in_progress",
+                holder=agent_id,
+                event="claimed",
+                actor=agent_id,
+                must_hold=agent_id,
+                live_offer=True,
+            )
+        except InvalidTransition as exc:
+            current = await self._db.fetchrow(_SQL["get_task"], task_id)
+            if (
+                current is not None
+                and exc.status == "in_progress"
+                and (current["holder"] == agent_id)
+            ):
+                return task_out(current)
+            if current is not None and current["holder"] not in (None, agent_id):
+                raise HeldByOther(task_id, "claim", current["holder"], exc.status) from None
+            raise
+
+    async def skip(self, task_id: int, agent_id: str, reason: str) -> TaskOut:
+        task = await self._move(
+            task_id,
+            "skip",
+            allowed=("offered",),
+            to="queued",
+            holder=None,
+            event="skipped",
+            actor=agent_id,
+            must_hold=agent_id,
+            reason=reason,
+        )
+        await self._db.execute(_SQL["remember_skip"], task_id, agent_id, self._skip_cooldown)
+        return task
+
+    async def expire_offers(self, limit: int = 1000) -> list[tuple[int, str]]:
+        """Return every lapsed offer to the queue; give (task id, agent) of each."""
+        rows = await self._db.fetch(_SQL["expire_offers"], limit)
+        return [(r["id"], r["holder"]) for r in rows]
+
+    async def complete(
+        self, task_id: int, agent_id: str, outcome: str, note: str | None
+    ) -> TaskOut:
+        row = await self._db.fetchrow(_SQL["complete"], task_id, agent_id, outcome, note)
+        if row is not None:
+            return task_out(row)
+        await self._raise_for(task_id, "complete", ("in_progress",), agent_id)
+        raise AssertionError("unreachable")
+
+    async def pause(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:
+        return await self._move(
+            task_id,
+            "pause",
+            allowed=("in_progress",),
+            to="paused",
+            holder=agent_id,
+            event="paused",
+            actor=agent_id,
+            must_hold=agent_id,
+            reason=reason,
+        )
+
+    async def resume(self, task_id: int, agent_id: str) -> TaskOut:
+        return await self._move(
+            task_id,
+            "resume",
+            allowed=("paused",),
+            to="in_progress",
+            holder=agent_id,
+            event="resumed",
+            actor=agent_id,
+            must_hold=agent_id,
+        )
+
+    async def release(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:
+        return await self._move(
+            task_id,
+            "release",
+            allowed=("in_progress", "paused"),
+            to="queued",
+            holder=None,
+            event="released",
+            actor=agent_id,
+            must_hold=agent_id,
+            reason=reason,
+        )
+
+    async def escalate(self, task_id: int, agent_id: str, reason: str) -> TaskOut:
+        return await self._move(
+            task_id,
+            "escalate",
+            allowed=("offered", "in_progress", "paused"),
+            to="escalated",
+            holder=agent_id,
+            event="escalated",
+            actor=agent_id,
+            must_hold=agent_id,
+            reason=reason,
+        )
+
+    async def reassign(self, task_id: int, to_agent_id: str, by: str) -> TaskOut:
+        """A supervisor gives the task to an agent, who then holds it in progress."""
+        return await self._move(
+            task_id,
+            "reassign",
+            allowed=OPEN_STATUSES,
+            to="in_progress",
+            holder=to_agent_id,
+            event="reassigned",
+            actor=by,
+            data={"to_agent_id": to_agent_id},
+        )
+
+    async def requeue(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:
+        """A supervisor returns an escalated task to the queue."""
+        return await self._move(
+            task_id,
+            "return to queue",
+            allowed=("escalated",),
+            to="queued",
+            holder=None,
+            event="requeued",
+            actor=by,
+            reason=reason,
+        )
+
+    async def cancel(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:
+        return await self._move(
+            task_id,
+            "cancel",
+            allowed=OPEN_STATUSES,
+            to="cancelled",
+            holder=None,
+            event="cancelled",
+            actor=by,
+            reason=reason,
+        )
+
+    async def _raise_for(
+        self, task_id: int, action: str, allowed: Sequence[str], agent_id: str
+    ) -> None:
+        current = await self._db.fetchrow(_SQL["holder_state"], task_id)
+        if current is None:
+            raise NotFound("task", task_id)
+        if current["status"] in allowed and current["holder"] != agent_id:
+            raise HeldByOther(task_id, action, current["holder"], current["status"])
+        raise InvalidTransition(task_id, action, current["status"])

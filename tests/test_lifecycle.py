@@ -1,0 +1,254 @@
+"""The task lifecycle on a real database: offers, claims, steps, races."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from queues.catalog import Catalog
+from queues.dispatch import Dispatcher, NoOffer, Offer
+from queues.errors import HeldByOther, InvalidTransition
+from queues.lifecycle import Lifecycle
+from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
+from queues.roster import Roster
+from queues.tasks import Tasks
+from tests.conftest import AUTH
+
+Client = TestClient[Any, Any]
+
+
+async def add_agent(pool: asyncpg.Pool, agent_id: str, **skills: int) -> None:
+    await Roster(pool).put(agent_id, AgentIn(name=agent_id, skills=skills))
+
+
+async def add_type(pool: asyncpg.Pool, name: str = "billing", **fields: Any) -> None:
+    body = {"skills": ["billing"], "sla_minutes": 600, "handle_minutes": 10, **fields}
+    await Catalog(pool).put(name, TaskTypeIn.model_validate(body))
+
+
+async def add_tasks(pool: asyncpg.Pool, count: int, type_: str = "billing") -> list[int]:
+    items = [
+        TaskIn(source="t", external_id=f"{type_}-{n}", type=type_, title=f"Task {n}")
+        for n in range(count)
+    ]
+    results = await Tasks(pool).create_many(items, "test")
+    return [r.task.id for r in results if r.task is not None]
+
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool) -> asyncpg.Pool:
+    await add_type(pool)
+    await add_type(pool, "mortgage", skills=["mortgage"], handle_minutes=30)
+    await add_agent(pool, "ana", billing=3)
+    await add_agent(pool, "ben", billing=2, mortgage=4)
+    return pool
+
+
+async def offer_to(pool: asyncpg.Pool, agent: str, minutes: float | None = None) -> Offer:
+    result = await Dispatcher(pool).next_for(agent, minutes)
+    assert isinstance(result, Offer), result
+    return result
+
+
+async def test_next_offers_a_task_the_agent_can_do_that_fits(world: asyncpg.Pool) -> None:
+    (mortgage,) = await add_tasks(world, 1, "mortgage")
+    nothing = await Dispatcher(world).next_for("ana", None)
+    assert isinstance(nothing, NoOffer)
+    assert "skills" in nothing.reason
+    too_short = await Dispatcher(world).next_for("ben", 20)
+    assert isinstance(too_short, NoOffer)
+    assert "20 minutes" in too_short.reason
+    offer = await offer_to(world, "ben", 45)
+    assert offer.task.id == mortgage
+    assert offer.task.status == "offered"
+    assert offer.task.holder == "ben"
+    assert offer.why[0].startswith("SLA in 9h59")
+
+
+async def test_an_agent_with_an_open_offer_gets_it_back(world: asyncpg.Pool) -> None:
+    await add_tasks(world, 2)
+    first = await offer_to(world, "ana")
+    again = await offer_to(world, "ana")
+    assert again.task.id == first.task.id
+    assert await world.fetchval("SELECT count(*) FROM tasks WHERE status = 'offered'") == 1
+
+
+async def test_only_the_offered_agent_may_claim_and_a_double_click_is_harmless(
+    world: asyncpg.Pool,
+) -> None:
+    await add_tasks(world, 1)
+    offer = await offer_to(world, "ana")
+    life = Lifecycle(world)
+    with pytest.raises(HeldByOther) as lost:
+        await life.claim(offer.task.id, "ben")
+    assert lost.value.holder == "ana"
+    claimed = await life.claim(offer.task.id, "ana")
+    again = await life.claim(offer.task.id, "ana")
+    assert claimed.status == again.status == "in_progress"
+    events = await world.fetchval("SELECT count(*) FROM task_events WHERE event = 'claimed'")
+    assert events == 1
+
+
+async def test_twenty_simultaneous_claims_of_one_task_have_one_winner(
+    world: asyncpg.Pool,
+) -> None:
+    await add_tasks(world, 1)
+    offer = await offer_to(world, "ana")
+    life = Lifecycle(world)
+    claimers = ["ana", "ben"] * 10
+    results = await asyncio.gather(
+        *(life.claim(offer.task.id, who) for who in claimers), return_exceptions=True
+    )
+    winners = {r.holder for r in results if not isinstance(r, BaseException)}
+    losers = [r for r in results if isinstance(r, BaseException)]
+    assert winners == {"ana"}
+    assert len(losers) == 10
+    assert all(isinstance(r, HeldByOther) and r.holder == "ana" for r in losers)
+    assert await world.fetchval("SELECT count(*) FROM task_events WHERE event = 'claimed'") == 1
+
+
+async def test_a_skipped_task_is_not_offered_to_the_same_agent_again(
+    world: asyncpg.Pool,
+) -> None:
+    (task_id,) = await add_tasks(world, 1)
+    offer = await offer_to(world, "ana")
+    await Lifecycle(world).skip(offer.task.id, "ana", "needs a callback I cannot make")
+    assert isinstance(await Dispatcher(world).next_for("ana", None), NoOffer)
+    assert (await offer_to(world, "ben")).task.id == task_id
+    reason = await world.fetchval("SELECT reason FROM task_events WHERE event = 'skipped'")
+    assert reason == "needs a callback I cannot make"
+
+
+async def test_lapsed_offers_return_to_the_queue(world: asyncpg.Pool) -> None:
+    await add_tasks(world, 1)
+    offer = await offer_to(world, "ana")
+    await world.execute("UPDATE tasks SET offer_expires_at = now() - interval '1 second'")
+    with pytest.raises(Exception, match="expired"):
+        await Lifecycle(world).claim(offer.task.id, "ana")
+    assert await Lifecycle(world).expire_offers() == [(offer.task.id, "ana")]
+    assert await world.fetchval("SELECT status FROM tasks") == "queued"
+    assert await Lifecycle(world).expire_offers() == []
+
+
+async def test_steps_pass_through_several_hands(pool: asyncpg.Pool) -> None:
+    steps = [
+        StepIn(name="document_check", skills=["docs"], handle_minutes=10),
+        StepIn(name="underwriting", skills=["underwriting"], handle_minutes=25),
+    ]
+    await Catalog(pool).put(
+        "mortgage_application",
+        TaskTypeIn(skills=[], sla_minutes=2880, handle_minutes=35, steps=steps),
+    )
+    await add_agent(pool, "clerk", docs=3)
+    await add_agent(pool, "underwriter", underwriting=4)
+    (task_id,) = await add_tasks(pool, 1, "mortgage_application")
+    assert isinstance(await Dispatcher(pool).next_for("underwriter", None), NoOffer)
+    life = Lifecycle(pool)
+    await offer_to(pool, "clerk")
+    await life.claim(task_id, "clerk")
+    after_first = await life.complete(task_id, "clerk", "documents complete", None)
+    assert (after_first.status, after_first.step) == ("queued", 2)
+    assert isinstance(await Dispatcher(pool).next_for("clerk", None), NoOffer)
+    await offer_to(pool, "underwriter")
+    await life.claim(task_id, "underwriter")
+    done = await life.complete(task_id, "underwriter", "approved", "low risk")
+    assert done.status == "done"
+    detail = await Tasks(pool).get(task_id)
+    assert [e.event for e in detail.timeline] == [
+        "created",
+        "offered",
+        "claimed",
+        "step_completed",
+        "offered",
+        "claimed",
+        "completed",
+    ]
+    assert detail.timeline[3].data["outcome"] == "documents complete"
+
+
+async def test_pause_resume_release_escalate_reassign(world: asyncpg.Pool) -> None:
+    (task_id,) = await add_tasks(world, 1)
+    life = Lifecycle(world)
+    await offer_to(world, "ana")
+    await life.claim(task_id, "ana")
+    assert (await life.pause(task_id, "ana", "recalled to the phones")).status == "paused"
+    with pytest.raises(HeldByOther):
+        await life.resume(task_id, "ben")
+    assert (await life.resume(task_id, "ana")).status == "in_progress"
+    assert (await life.escalate(task_id, "ana", "customer disputes the amount")).status == (
+        "escalated"
+    )
+    with pytest.raises(InvalidTransition) as wrong:
+        await life.complete(task_id, "ana", "done", None)
+    assert wrong.value.status == "escalated"
+    moved = await life.reassign(task_id, "ben", "supervisor.sara")
+    assert (moved.status, moved.holder) == ("in_progress", "ben")
+    released = await life.release(task_id, "ben")
+    assert (released.status, released.holder) == ("queued", None)
+
+
+async def test_lifecycle_through_the_api(client: Client) -> None:
+    await client.put(
+        "/api/v1/task-types/billing",
+        json={"skills": ["billing"], "sla_minutes": 600, "handle_minutes": 10},
+        headers=AUTH,
+    )
+    await client.put(
+        "/api/v1/agents/ana", json={"name": "Ana", "skills": {"billing": 2}}, headers=AUTH
+    )
+    body = {"source": "s", "external_id": "1", "type": "billing", "title": "Refund"}
+    task = await (await client.post("/api/v1/tasks", json=body, headers=AUTH)).json()
+    offered = await (
+        await client.post("/api/v1/agents/ana/next", json={"minutes": 25}, headers=AUTH)
+    ).json()
+    assert offered["offer"]["task_id"] == task["id"]
+    assert offered["offer"]["why"]
+    base = f"/api/v1/tasks/{task['id']}"
+    assert (
+        await client.post(f"{base}/claim", json={"agent_id": "ana"}, headers=AUTH)
+    ).status == 200
+    lost = await client.post(f"{base}/claim", json={"agent_id": "zed"}, headers=AUTH)
+    assert lost.status == 409
+    assert (await lost.json())["error"]["holder"] == "ana"
+    done = await client.post(
+        f"{base}/complete", json={"agent_id": "ana", "outcome": "refunded"}, headers=AUTH
+    )
+    assert (await done.json())["status"] == "done"
+    again = await client.post(f"{base}/pause", json={"agent_id": "ana"}, headers=AUTH)
+    assert again.status == 409
+    assert (await again.json())["error"]["current_status"] == "done"
+    empty = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
+    assert empty == {"offer": None, "reason": "no queued task matches your skills"}
+    unknown = await client.post("/api/v1/agents/nobody/next", headers=AUTH)
+    assert unknown.status == 404
+
+
+async def test_fifty_workers_claim_each_of_many_tasks_exactly_once(world: asyncpg.Pool) -> None:
+    count = 2000
+    await add_tasks(world, count)
+    workers = [f"w{n:02d}" for n in range(50)]
+    for worker in workers:
+        await add_agent(world, worker, billing=1)
+    claimed: list[int] = []
+
+    async def work(agent: str) -> None:
+        dispatcher, life = Dispatcher(world), Lifecycle(world)
+        while True:
+            result = await dispatcher.next_for(agent, None)
+            if isinstance(result, NoOffer):
+                return
+            task = await life.claim(result.task.id, agent)
+            claimed.append(task.id)
+
+    await asyncio.gather(*(work(w) for w in workers))
+    assert len(claimed) == count
+    assert len(set(claimed)) == count
+    per_task = await world.fetch(
+        "SELECT task_id, count(*) FROM task_events WHERE event = 'claimed' GROUP BY task_id"
+        " HAVING count(*) <> 1"
+    )
+    assert per_task == []
