@@ -8,9 +8,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.http import OPERATIONS
 from bot.database import open_pool
-from bot.http import create_app
+from bot.http import OPERATIONS, create_app
 from tests.conftest import AUTH, TOKEN, create_database, drop_database, with_database
 
 Client = TestClient[Any, Any]
