@@ -20,6 +20,7 @@ from bot.http import create_app
 from bot.migrate import MigrationError
 from bot.service import api_tokens, database, load_sample
 from bot.settings import Settings, SettingsError, load_settings
+from bot.tick import Tick
 from queues.errors import QueuesError
 from queues.importer import ImportReport, import_roster, import_tasks
 
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None:
-    async with database(settings) as pool:
+    async with database(settings) as db:
+        pool = db.pool
         tokens, token_file = api_tokens(settings)
         if sample:
             roster, tasks = await load_sample(pool)
@@ -76,6 +78,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
         else:
             console.print("API tokens: from BLENDBOT_API_TOKENS")
         console.print(f"OpenAPI document: http://{host}:{port}/api/v1/openapi.json")
+        ticker = asyncio.create_task(Tick(db.url, pool).run())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,6 +87,8 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             await stop.wait()
         finally:
             console.print("stopping")
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
             await runner.cleanup()
 
 
@@ -127,7 +132,8 @@ async def _import(
         def advance(count: int) -> None:
             progress.advance(bar, count)
 
-        async with database(settings) as pool:
+        async with database(settings) as db:
+            pool = db.pool
             try:
                 if kind == "tasks":
                     report = await import_tasks(

@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -23,8 +24,14 @@ from queues.models import TaskTypeIn
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Database:
+    url: str
+    pool: asyncpg.Pool
+
+
 @asynccontextmanager
-async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[asyncpg.Pool]:
+async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Database]:
     """An open pool on a migrated database (the embedded one unless DATABASE_URL is set)."""
     async with database_url(settings.database_url, settings.data_dir) as url:
         if migrate:
@@ -33,7 +40,7 @@ async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator
         async with open_pool(
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         ) as pool:
-            yield pool
+            yield Database(url, pool)
 
 
 def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:

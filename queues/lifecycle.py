@@ -125,11 +125,6 @@ class Lifecycle:
         await self._db.execute(_SQL["remember_skip"], task_id, agent_id, self._skip_cooldown)
         return task
 
-    async def expire_offers(self, limit: int = 1000) -> list[tuple[int, str]]:
-        """Return every lapsed offer to the queue; give (task id, agent) of each."""
-        rows = await self._db.fetch(_SQL["expire_offers"], limit)
-        return [(r["id"], r["holder"]) for r in rows]
-
     async def complete(
         self, task_id: int, agent_id: str, outcome: str, note: str | None
     ) -> TaskOut:

@@ -204,3 +204,52 @@ ev AS (
     FROM upd
 )
 SELECT id, holder FROM upd;
+
+-- name: nudge_overdue
+-- Claimed work running past its expected handle time times $1 gets one 'nudged' event.
+WITH overdue AS (
+    SELECT t.id, t.holder
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.status = 'in_progress' AND t.nudged_at IS NULL
+      AND t.claimed_at + make_interval(secs => 60 * $1 * CASE
+              WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
+              ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) < now()
+    LIMIT $2
+    FOR UPDATE OF t SKIP LOCKED
+),
+upd AS (
+    UPDATE tasks t SET nudged_at = now() FROM overdue WHERE t.id = overdue.id
+    RETURNING t.id, t.holder
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason)
+    SELECT id, 'nudged', 'in_progress', 'in_progress', 'system',
+           'running past its expected handle time'
+    FROM upd
+)
+SELECT id, holder FROM upd;
+
+-- name: escalate_overdue
+-- Claimed work running past its expected handle time times $1 is escalated automatically.
+WITH overdue AS (
+    SELECT t.id, t.holder
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.status = 'in_progress'
+      AND t.claimed_at + make_interval(secs => 60 * $1 * CASE
+              WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
+              ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) < now()
+    LIMIT $2
+    FOR UPDATE OF t SKIP LOCKED
+),
+upd AS (
+    UPDATE tasks t SET status = 'escalated', updated_at = now()
+    FROM overdue WHERE t.id = overdue.id
+    RETURNING t.id, t.holder
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason)
+    SELECT id, 'escalated', 'in_progress', 'escalated', 'system',
+           'still not done long past its expected handle time'
+    FROM upd
+)
+SELECT id, holder FROM upd;

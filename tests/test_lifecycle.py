@@ -16,6 +16,7 @@ from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
+from queues.timers import run_timers
 from tests.conftest import AUTH
 
 Client = TestClient[Any, Any]
@@ -129,9 +130,9 @@ async def test_lapsed_offers_return_to_the_queue(world: asyncpg.Pool) -> None:
     await world.execute("UPDATE tasks SET offer_expires_at = now() - interval '1 second'")
     with pytest.raises(Exception, match="expired"):
         await Lifecycle(world).claim(offer.task.id, "ana")
-    assert await Lifecycle(world).expire_offers() == [(offer.task.id, "ana")]
+    assert (await run_timers(world)).expired == [(offer.task.id, "ana")]
     assert await world.fetchval("SELECT status FROM tasks") == "queued"
-    assert await Lifecycle(world).expire_offers() == []
+    assert (await run_timers(world)).expired == []
 
 
 async def test_steps_pass_through_several_hands(pool: asyncpg.Pool) -> None:
@@ -252,3 +253,19 @@ async def test_fifty_workers_claim_each_of_many_tasks_exactly_once(world: asyncp
         " HAVING count(*) <> 1"
     )
     assert per_task == []
+
+
+async def test_overdue_work_is_nudged_once_then_escalated(world: asyncpg.Pool) -> None:
+    (task_id,) = await add_tasks(world, 1)
+    await offer_to(world, "ana")
+    await Lifecycle(world).claim(task_id, "ana")
+    assert (await run_timers(world)).nudged == []
+    await world.execute("UPDATE tasks SET claimed_at = now() - interval '20 minutes'")
+    assert (await run_timers(world)).nudged == [(task_id, "ana")]
+    assert (await run_timers(world)).nudged == []
+    await world.execute("UPDATE tasks SET claimed_at = now() - interval '40 minutes'")
+    report = await run_timers(world)
+    assert report.escalated == [(task_id, "ana")]
+    assert await world.fetchval("SELECT status FROM tasks") == "escalated"
+    events = [r["event"] for r in await world.fetch("SELECT event FROM task_events ORDER BY id")]
+    assert events == ["created", "offered", "claimed", "nudged", "escalated"]

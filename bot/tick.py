@@ -1,0 +1,88 @@
+"""The tick: one elected instance runs the timers every few seconds.
+
+Leadership is a PostgreSQL session advisory lock held on a connection of its own: when the
+leader dies, its connection closes, the lock is released, and another instance takes over at
+its next attempt (every ``interval`` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from bot.database import DatabaseError, connect
+from queues.timers import TimerPolicy, run_timers
+
+log = logging.getLogger(__name__)
+
+LEADER_KEY = 0x626C656E645F7469  # an arbitrary constant: "blend_ti" in ASCII
+
+
+class Tick:
+    def __init__(
+        self,
+        url: str,
+        pool: asyncpg.Pool,
+        *,
+        interval: float = 5.0,
+        policy: TimerPolicy | None = None,
+    ) -> None:
+        self._url = url
+        self._pool = pool
+        self._interval = interval
+        self._policy = policy or TimerPolicy()
+        self._lock_conn: asyncpg.Connection | None = None
+        self.is_leader = False
+        self.rounds = 0
+
+    async def _hold_leadership(self) -> bool:
+        if self._lock_conn is not None:
+            try:
+                await self._lock_conn.fetchval("SELECT 1")
+                return True
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("lost the leader connection; standing for election again")
+                await self._drop()
+        conn = await connect(self._url)
+        if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_KEY):
+            self._lock_conn = conn
+            log.info("this instance now runs the tick")
+            return True
+        await conn.close()
+        return False
+
+    async def _drop(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def step(self) -> None:
+        """One round: stand for election, and run the timers if elected."""
+        self.is_leader = await self._hold_leadership()
+        if not self.is_leader:
+            return
+        report = await run_timers(self._pool, self._policy)
+        self.rounds += 1
+        if report.expired or report.nudged or report.escalated:
+            log.info(
+                "tick: %d offers lapsed, %d nudges, %d escalations",
+                len(report.expired),
+                len(report.nudged),
+                len(report.escalated),
+            )
+
+    async def run(self) -> None:
+        """Run until cancelled; a failing round is logged and the next one tried."""
+        try:
+            while True:
+                try:
+                    await self.step()
+                except (DatabaseError, OSError, asyncpg.PostgresError) as exc:
+                    log.warning("tick round failed: %s", exc)
+                await asyncio.sleep(self._interval)
+        finally:
+            await self._drop()
