@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from bot.errors import ApiError, ErrorOut, FieldError, from_validation
-from bot.keys import METRICS, POOL
+from bot.keys import METRICS, POLICY, POOL
 from bot.operations import Operation, PathParam, json_response, path_param, read_body
 from queues.catalog import Catalog
 from queues.db import transaction
@@ -140,7 +140,8 @@ async def create_tasks(request: web.Request) -> web.Response:
 
 async def get_task(request: web.Request) -> web.Response:
     task_id = path_param(request, TASK_ID)
-    return json_response(await Tasks(request.app[POOL]).get(task_id))
+    top_share = request.app[POLICY].sla_top_share
+    return json_response(await Tasks(request.app[POOL]).get(task_id, sla_top_share=top_share))
 
 
 async def list_tasks(request: web.Request) -> web.Response:

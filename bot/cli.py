@@ -18,7 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from bot.database import DatabaseError
 from bot.http import create_app
 from bot.migrate import MigrationError
-from bot.service import api_tokens, database, load_sample
+from bot.service import api_tokens, database, dispatch_policy, load_sample, timer_policy
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tick import Tick
 from queues.errors import QueuesError
@@ -63,7 +63,12 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
                 f"sample data: {roster.created + roster.updated} agents, "
                 f"{tasks.created + tasks.unchanged} tasks"
             )
-        app = create_app(pool, api_tokens=tokens, max_body_bytes=settings.max_body_bytes)
+        app = create_app(
+            pool,
+            api_tokens=tokens,
+            max_body_bytes=settings.max_body_bytes,
+            policy=dispatch_policy(settings),
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -78,7 +83,8 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
         else:
             console.print("API tokens: from BLENDBOT_API_TOKENS")
         console.print(f"OpenAPI document: http://{host}:{port}/api/v1/openapi.json")
-        ticker = asyncio.create_task(Tick(db.url, pool).run())
+        tick = Tick(db.url, pool, interval=settings.tick_seconds, policy=timer_policy(settings))
+        ticker = asyncio.create_task(tick.run())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

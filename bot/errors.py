@@ -20,6 +20,7 @@ from queues.errors import (
     QueuesError,
     UnknownTaskType,
 )
+from queues.rules import InvalidRule
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field, e.g. `tasks.3.type`.")
     message: str
+    line: int | None = Field(default=None, description="Where in an expression, from 1.")
+    column: int | None = None
 
 
 class ErrorBody(BaseModel):
@@ -82,6 +85,9 @@ def from_domain(exc: QueuesError) -> ApiError:
         return ApiError(422, "idempotency_conflict", str(exc))
     if isinstance(exc, InvalidTransition):
         return ApiError(409, "invalid_transition", str(exc), current_status=exc.status)
+    if isinstance(exc, InvalidRule):
+        field = FieldError(field="when", message=str(exc), line=exc.line, column=exc.column)
+        return ApiError(422, "invalid_rule", str(exc), [field])
     if isinstance(exc, HeldByOther):
         return ApiError(
             409, "held_by_other", str(exc), current_status=exc.status, holder=exc.holder

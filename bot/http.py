@@ -13,13 +13,15 @@ from aiohttp import web
 
 from bot.api import OPERATIONS as INTAKE_OPERATIONS
 from bot.errors import ApiError, error_middleware, error_response
-from bot.keys import MAX_BODY, METRICS, POOL, TOKENS
+from bot.keys import MAX_BODY, METRICS, POLICY, POOL, TOKENS
 from bot.lifecycle_api import LIFECYCLE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.openapi import build
+from bot.rules_api import RULE_OPERATIONS
+from queues.dispatch import Policy
 
 PUBLIC = frozenset({"/api/v1/openapi.json"})
-OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS
+OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS + RULE_OPERATIONS
 
 
 @web.middleware
@@ -63,7 +65,11 @@ _OPENAPI = web.AppKey("openapi", str)
 
 
 def create_app(
-    pool: asyncpg.Pool, *, api_tokens: list[str], max_body_bytes: int
+    pool: asyncpg.Pool,
+    *,
+    api_tokens: list[str],
+    max_body_bytes: int,
+    policy: Policy | None = None,
 ) -> web.Application:
     """Build the app around an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
@@ -75,6 +81,7 @@ def create_app(
     app[METRICS] = app_metrics
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes
+    app[POLICY] = policy or Policy()
     document = build(OPERATIONS, title="blendbot", version=version("blendbot"))
     app[_OPENAPI] = json.dumps(document)
     for op in OPERATIONS:

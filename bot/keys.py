@@ -6,8 +6,10 @@ import asyncpg
 from aiohttp import web
 
 from bot.metrics import Metrics
+from queues.dispatch import Policy
 
 POOL = web.AppKey("pool", asyncpg.Pool)
 METRICS = web.AppKey("metrics", Metrics)
 TOKENS = web.AppKey("api_tokens", tuple)
 MAX_BODY = web.AppKey("max_body_bytes", int)
+POLICY = web.AppKey("policy", Policy)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.api import AGENT_ID, TASK_ID
 from bot.errors import ErrorOut
-from bot.keys import POOL
+from bot.keys import POLICY, POOL
 from bot.operations import Handler, Operation, json_response, path_param, read_body
 from queues.dispatch import Dispatcher, NoOffer
 from queues.lifecycle import Lifecycle
@@ -31,7 +31,9 @@ def _handler(model: type[BaseModel], action: Action) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         task_id = path_param(request, TASK_ID)
         body = await read_body(request, model)
-        return json_response(await action(Lifecycle(request.app[POOL]), task_id, body))
+        cooldown = request.app[POLICY].skip_cooldown_seconds
+        life = Lifecycle(request.app[POOL], skip_cooldown_seconds=cooldown)
+        return json_response(await action(life, task_id, body))
 
     return handle
 
@@ -154,7 +156,8 @@ class NextOut(BaseModel):
 async def next_task(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, NextIn) if request.body_exists else NextIn()
-    result = await Dispatcher(request.app[POOL]).next_for(agent_id, body.minutes)
+    policy = request.app[POLICY]
+    result = await Dispatcher(request.app[POOL], policy).next_for(agent_id, body.minutes)
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
     offer = OfferOut(task_id=result.task.id, expires_at=result.expires_at, why=result.why)

@@ -18,8 +18,10 @@ from bot.database import database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
 from queues.catalog import Catalog
+from queues.dispatch import Policy
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
+from queues.timers import TimerPolicy
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         ) as pool:
             yield Database(url, pool)
+
+
+def dispatch_policy(settings: Settings) -> Policy:
+    return Policy(
+        offer_seconds=settings.offer_seconds,
+        fit_margin=settings.fit_margin,
+        sla_top_share=settings.sla_top_share,
+        skip_cooldown_seconds=settings.skip_cooldown_minutes * 60,
+    )
+
+
+def timer_policy(settings: Settings) -> TimerPolicy:
+    return TimerPolicy(nudge_factor=settings.nudge_factor, escalate_factor=settings.escalate_factor)
 
 
 def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:

@@ -50,6 +50,27 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
     db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
     log_level: str = Field(default="INFO", description="Logging level.")
+    offer_seconds: int = Field(
+        default=90, ge=10, le=3600, description="How long an offer stands before it lapses."
+    )
+    sla_top_share: float = Field(
+        default=0.8, gt=0, le=1, description="Past this share of its SLA a task goes to the top."
+    )
+    fit_margin: float = Field(
+        default=1.2, ge=1, le=5, description="Expected handle time times this must fit a window."
+    )
+    tick_seconds: float = Field(
+        default=5, ge=0.5, le=300, description="How often the elected instance runs the timers."
+    )
+    nudge_factor: float = Field(
+        default=1.5, ge=1, le=100, description="Work past its handle time times this is nudged."
+    )
+    escalate_factor: float = Field(
+        default=3, ge=1, le=100, description="... and past this, escalated automatically."
+    )
+    skip_cooldown_minutes: float = Field(
+        default=240, ge=0, le=10_080, description="A skipped task is not re-offered for this long."
+    )
     public_url: str | None = Field(
         default=None,
         description="The URL clients use to reach this service (Twilio signs requests to it).",

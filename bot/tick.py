@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 import asyncpg
 
 from bot.database import DatabaseError, connect
+from queues.ranking import Ranker
 from queues.timers import TimerPolicy, run_timers
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class Tick:
         self._pool = pool
         self._interval = interval
         self._policy = policy or TimerPolicy()
+        self._ranker = Ranker(pool)
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
         self.rounds = 0
@@ -62,9 +65,15 @@ class Tick:
 
     async def step(self) -> None:
         """One round: stand for election, and run the timers if elected."""
+        was_leader = self.is_leader
         self.is_leader = await self._hold_leadership()
         if not self.is_leader:
             return
+        if not was_leader:
+            self._ranker = Ranker(self._pool)  # a new leader re-ranks everything once
+        ranked = await self._ranker.tick(datetime.now(UTC))
+        if ranked.changed:
+            log.info("re-ranked %d of %d open tasks", ranked.changed, ranked.examined)
         report = await run_timers(self._pool, self._policy)
         self.rounds += 1
         if report.expired or report.nudged or report.escalated:

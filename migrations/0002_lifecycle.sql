@@ -36,3 +36,35 @@ RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                      / extract(epoch FROM due - created)), 2)
     END
 $$;
+
+-- Priority rules: business rules, written in CEL, that boost matching tasks.
+CREATE TABLE priority_rules (
+    name text PRIMARY KEY,
+    expression text NOT NULL,
+    boost integer NOT NULL,
+    author text NOT NULL,
+    reason text,
+    until timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every change of a rule, who made it and why.
+CREATE TABLE priority_rule_changes (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    name text NOT NULL,
+    action text NOT NULL CHECK (action IN ('created', 'replaced', 'deleted')),
+    author text NOT NULL,
+    reason text,
+    rule jsonb
+);
+
+-- The rules' part of a task's priority, kept by the ranker; the SLA part is computed when
+-- the queue is read, so time passing rewrites no row.
+ALTER TABLE tasks
+    ADD COLUMN rule_boost integer NOT NULL DEFAULT 0,
+    ADD COLUMN rule_reasons text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN ranked_at timestamptz;
+CREATE INDEX tasks_unranked ON tasks (id)
+    WHERE ranked_at IS NULL AND status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated');

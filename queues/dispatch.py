@@ -23,6 +23,8 @@ class Policy:
     """Expected handle time times this must fit in the minutes the agent has."""
     sla_top_share: float = 0.8
     """Past this share of its SLA a task goes to the top of the queue."""
+    skip_cooldown_seconds: float = 4 * 3600
+    """A skipped task is not offered to the same agent again for this long."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Dispatcher:
             for row in candidates:
                 ranked = explain(
                     row["base_priority"],
-                    [],
+                    row["rule_boost"],
+                    list(row["rule_reasons"]),
                     row["created_at"],
                     row["due_at"],
                     now,

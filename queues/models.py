@@ -230,6 +230,13 @@ class TaskOut(BaseModel):
 
 
 class TaskDetail(TaskOut):
+    priority: float = Field(description="Higher is offered first.")
+    priority_reasons: list[str] = Field(
+        description="Why it ranks there, e.g. 'SLA in 1h40 +35', 'platinum +20'."
+    )
+    step_count: int
+    step_name: str | None
+    progress: str = Field(description="Where it is, e.g. 'step 2 of 3: underwriting'.")
     timeline: list[TaskEventOut]
 
 

@@ -40,7 +40,8 @@ class Ranked:
 
 def explain(
     base: int,
-    boosts: list[tuple[str, int]],
+    rule_boost: int,
+    rule_reasons: list[str],
     created: datetime,
     due: datetime,
     now: datetime,
@@ -53,5 +54,5 @@ def explain(
     reasons = [f"{when} +{round(urgency)}" if urgency < TOP else f"{when}: top of the queue"]
     if base:
         reasons.append(f"type base {base:+d}")
-    reasons += [f"{name} {boost:+d}" for name, boost in boosts]
-    return Ranked(base + sum(b for _, b in boosts) + urgency, reasons)
+    reasons += rule_reasons
+    return Ranked(base + rule_boost + urgency, reasons)

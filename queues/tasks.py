@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -11,6 +12,7 @@ import asyncpg
 from queues.db import Executor, load_queries
 from queues.errors import IdempotencyConflict, NotFound, UnknownTaskType
 from queues.models import TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
+from queues.priority import explain
 
 _SQL = load_queries("queues", "tasks.sql")
 _COLUMNS = ", ".join(TaskOut.model_fields)
@@ -33,6 +35,25 @@ class Intake:
     def task(self) -> TaskOut | None:
         """The task as stored (built on demand: a bulk import never needs it)."""
         return task_out(self.row) if self.row is not None else None
+
+
+_STATES = {
+    "queued": "waiting in the queue",
+    "offered": "offered to {holder}",
+    "in_progress": "being worked on by {holder}",
+    "paused": "paused by {holder}",
+    "escalated": "escalated to the supervisors by {holder}",
+    "done": "done",
+    "cancelled": "cancelled",
+}
+
+
+def _progress(status: str, step: int, count: int, name: str | None, holder: str | None) -> str:
+    """``step 2 of 3: underwriting, being worked on by dana`` — what an agent tells a customer."""
+    state = _STATES[status].format(holder=holder or "nobody")
+    if count == 1 or status in ("done", "cancelled"):
+        return state
+    return f"step {step} of {count}: {name}, {state}"
 
 
 class Tasks:
@@ -99,13 +120,33 @@ class Tasks:
                 results.append(Intake("existing", kept))
         return results
 
-    async def get(self, task_id: int) -> TaskDetail:
-        row = await self._db.fetchrow(_SQL["get_task"], task_id)
+    async def get(self, task_id: int, *, sla_top_share: float = 0.8) -> TaskDetail:
+        """The task, why it ranks where it does, where it is, and every step of its story."""
+        row = await self._db.fetchrow(_SQL["get_task_detail"], task_id)
         if row is None:
             raise NotFound("task", task_id)
         events = await self._db.fetch(_SQL["timeline"], task_id)
+        task = task_out(row)
+        now = datetime.now(UTC)
+        ranked = explain(
+            row["base_priority"],
+            row["rule_boost"],
+            list(row["rule_reasons"]),
+            task.created_at,
+            task.due_at,
+            now,
+            sla_top_share,
+        )
+        steps = row["type_steps"]
+        name = steps[task.step - 1]["name"] if steps else None
+        count = max(1, len(steps))
         return TaskDetail(
-            **task_out(row).model_dump(),
+            **task.model_dump(),
+            priority=round(ranked.priority, 1),
+            priority_reasons=ranked.reasons,
+            step_count=count,
+            step_name=name,
+            progress=_progress(task.status, task.step, count, name, task.holder),
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 

@@ -62,6 +62,11 @@ JOIN unnest($1::text[], $2::text[]) AS k (source, external_id)
 -- name: get_task
 SELECT * FROM tasks WHERE id = $1;
 
+-- name: get_task_detail
+SELECT t.*, tt.base_priority, tt.steps AS type_steps FROM tasks t
+JOIN task_types tt ON tt.name = t.type
+WHERE t.id = $1;
+
 -- name: timeline
 SELECT at, event, from_status, to_status, actor, reason, data
 FROM task_events
@@ -158,7 +163,7 @@ WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
 ),
 steps AS (
-    SELECT t.id, t.created_at, t.due_at, tt.base_priority,
+    SELECT t.id, t.created_at, t.due_at, tt.base_priority, t.rule_boost, t.rule_reasons,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
                 ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (t.step - 1) -> 'skills'))
            END AS skills,
@@ -170,8 +175,10 @@ steps AS (
       AND NOT EXISTS (SELECT 1 FROM task_skips s
                       WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
 )
-SELECT s.id, s.base_priority, s.created_at, s.due_at, s.handle_minutes,
-       s.base_priority + sla_urgency(s.created_at, s.due_at, now(), $4) AS priority
+SELECT s.id, s.base_priority, s.rule_boost, s.rule_reasons, s.created_at, s.due_at,
+       s.handle_minutes,
+       s.base_priority + s.rule_boost + sla_urgency(s.created_at, s.due_at, now(), $4)
+           AS priority
 FROM steps s, me
 WHERE s.skills <@ me.skills
   AND ($2::float8 IS NULL OR s.handle_minutes * $3 <= $2)
