@@ -68,3 +68,16 @@ ALTER TABLE tasks
     ADD COLUMN ranked_at timestamptz;
 CREATE INDEX tasks_unranked ON tasks (id)
     WHERE ranked_at IS NULL AND status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated');
+
+-- Completed work per (agent, task type, step): the basis of handle-time estimates.
+CREATE TABLE handle_times (
+    agent_id text NOT NULL,
+    type text NOT NULL,
+    step integer NOT NULL,
+    completed integer NOT NULL,
+    total_seconds double precision NOT NULL,
+    last_at timestamptz NOT NULL,
+    PRIMARY KEY (agent_id, type, step)
+);
+CREATE INDEX handle_times_by_type ON handle_times (type, step);
+CREATE INDEX task_events_by_actor ON task_events (actor, id);

@@ -132,6 +132,15 @@ upd AS (
     RETURNING t.*, old.step AS done_step, old.steps AS step_count,
               extract(epoch FROM now() - old.claimed_at)::float8 AS worked_seconds
 ),
+learnt AS (
+    INSERT INTO handle_times AS h (agent_id, type, step, completed, total_seconds, last_at)
+    SELECT $2, upd.type, upd.done_step, 1, upd.worked_seconds, now()
+    FROM upd WHERE upd.worked_seconds IS NOT NULL
+    ON CONFLICT (agent_id, type, step) DO UPDATE
+    SET completed = h.completed + 1,
+        total_seconds = h.total_seconds + excluded.total_seconds,
+        last_at = excluded.last_at
+),
 ev AS (
     INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
     SELECT upd.id, CASE WHEN upd.status = 'done' THEN 'completed' ELSE 'step_completed' END,
@@ -260,3 +269,49 @@ ev AS (
     FROM upd
 )
 SELECT id, holder FROM upd;
+
+-- name: match_candidates
+-- For each (type, step), its best $2 queued tasks: no round can use more of them.
+SELECT id, type, step, skills, handle_minutes, priority, base_priority, rule_boost,
+       rule_reasons, created_at, due_at
+FROM (
+    SELECT t.id, t.type, t.step, tt.base_priority, t.rule_boost, t.rule_reasons,
+           t.created_at, t.due_at,
+           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
+                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (t.step - 1) -> 'skills'))
+           END AS skills,
+           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
+                ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8
+           END AS handle_minutes,
+           tt.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $1)
+               AS priority,
+           row_number() OVER (
+               PARTITION BY t.type, t.step
+               ORDER BY tt.base_priority + t.rule_boost
+                        + sla_urgency(t.created_at, t.due_at, now(), $1) DESC, t.id
+           ) AS rank
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.status = 'queued'
+) ranked
+WHERE rank <= $2;
+
+-- name: agent_profiles
+SELECT a.agent_id,
+       coalesce((SELECT jsonb_object_agg(s.skill, s.proficiency)
+                 FROM agent_skills s WHERE s.agent_id = a.agent_id), '{}') AS skills,
+       ARRAY(SELECT t.type FROM task_events e JOIN tasks t ON t.id = e.task_id
+             WHERE e.actor = a.agent_id AND e.event = 'claimed'
+             ORDER BY e.id DESC LIMIT 6) AS recent_types,
+       coalesce((SELECT sum((e.data ->> 'worked_seconds')::float8) / 60
+                 FROM task_events e
+                 WHERE e.actor = a.agent_id AND e.event IN ('completed', 'step_completed')
+                   AND e.at >= date_trunc('day', now())), 0) AS minutes_today
+FROM agents a
+WHERE a.agent_id = ANY ($1::text[]);
+
+-- name: skips_of
+SELECT agent_id, task_id FROM task_skips WHERE agent_id = ANY ($1::text[]) AND until > now();
+
+-- name: agents_with_open_work
+SELECT DISTINCT holder FROM tasks
+WHERE holder = ANY ($1::text[]) AND status IN ('offered', 'in_progress');

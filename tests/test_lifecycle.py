@@ -12,9 +12,12 @@ from aiohttp.test_utils import TestClient
 from queues.catalog import Catalog
 from queues.dispatch import Dispatcher, NoOffer, Offer
 from queues.errors import HeldByOther, InvalidTransition
+from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
+from queues.matching import Window
 from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
+from queues.rounds import matching_round
 from queues.tasks import Tasks
 from queues.timers import run_timers
 from tests.conftest import AUTH
@@ -269,3 +272,39 @@ async def test_overdue_work_is_nudged_once_then_escalated(world: asyncpg.Pool) -
     assert await world.fetchval("SELECT status FROM tasks") == "escalated"
     events = [r["event"] for r in await world.fetch("SELECT event FROM task_events ORDER BY id")]
     assert events == ["created", "offered", "claimed", "nudged", "escalated"]
+
+
+async def test_a_matching_round_offers_each_window_a_fitting_task(world: asyncpg.Pool) -> None:
+    billing = await add_tasks(world, 3)
+    (mortgage,) = await add_tasks(world, 1, "mortgage")
+    await add_agent(world, "cara", billing=1)
+    windows = [Window("ana", 20), Window("ben", 45), Window("cara", 5)]
+    report = await matching_round(world, windows)
+    offered = {t.holder: t.id for t in report.offers}
+    assert offered == {"ben": mortgage, "ana": min(billing)}
+    assert report.unmatched == ["cara"]
+    again = await matching_round(world, windows)
+    assert again.busy == ["ana", "ben"]
+    assert again.offers == []
+    why = await world.fetchval(
+        "SELECT data -> 'why' FROM task_events WHERE event = 'offered' AND task_id = $1", mortgage
+    )
+    assert why[0].startswith("SLA in")
+    assert why[-1] == "about 30 of your 45 minutes"
+
+
+async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
+    await add_tasks(world, 3)
+    life = Lifecycle(world)
+    for _ in range(3):
+        task_id = (await offer_to(world, "ana")).task.id
+        await life.claim(task_id, "ana")
+        await world.execute(
+            "UPDATE tasks SET claimed_at = now() - interval '4 minutes' WHERE id = $1", task_id
+        )
+        await life.complete(task_id, "ana", "done", None)
+    estimates = await load_estimates(world)
+    own = estimates.minutes("ana", "billing", 1, 10)
+    newcomer = estimates.minutes("ben", "billing", 1, 10)
+    assert 4 < own < newcomer < 10
+    assert own == pytest.approx((3 * 4 + 5 * newcomer) / 8, rel=0.01)
