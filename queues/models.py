@@ -237,6 +237,8 @@ class TaskDetail(TaskOut):
     step_count: int
     step_name: str | None
     progress: str = Field(description="Where it is, e.g. 'step 2 of 3: underwriting'.")
+    eta: datetime | None = Field(description="When it will likely be done; null if unknown.")
+    eta_basis: str = Field(description="How the ETA was worked out, or why there is none.")
     timeline: list[TaskEventOut]
 
 

@@ -11,6 +11,7 @@ import asyncpg
 
 from queues.db import Executor, load_queries
 from queues.errors import IdempotencyConflict, NotFound, UnknownTaskType
+from queues.eta import estimate_eta
 from queues.models import TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
 from queues.priority import explain
 
@@ -140,6 +141,7 @@ class Tasks:
         steps = row["type_steps"]
         name = steps[task.step - 1]["name"] if steps else None
         count = max(1, len(steps))
+        eta = await estimate_eta(self._db, row, ranked.priority, sla_top_share, now)
         return TaskDetail(
             **task.model_dump(),
             priority=round(ranked.priority, 1),
@@ -147,6 +149,8 @@ class Tasks:
             step_count=count,
             step_name=name,
             progress=_progress(task.status, task.step, count, name, task.holder),
+            eta=eta.at,
+            eta_basis=eta.basis,
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 

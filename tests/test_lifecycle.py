@@ -308,3 +308,28 @@ async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
     newcomer = estimates.minutes("ben", "billing", 1, 10)
     assert 4 < own < newcomer < 10
     assert own == pytest.approx((3 * 4 + 5 * newcomer) / 8, rel=0.01)
+
+
+async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
+    first, second = await add_tasks(world, 2)
+    tasks = Tasks(world)
+    unknown = await tasks.get(first)
+    assert unknown.eta is None
+    assert "no completions" in unknown.eta_basis
+    life = Lifecycle(world)
+    offered = (await offer_to(world, "ana")).task.id
+    await life.claim(offered, "ana")
+    await world.execute("UPDATE tasks SET claimed_at = now() - interval '6 minutes'")
+    await life.complete(offered, "ana", "done", None)
+    waiting = second if offered == first else first
+    queued = await tasks.get(waiting)
+    assert queued.eta is not None
+    assert queued.eta_basis.startswith("0 ahead in the queue")
+    await offer_to(world, "ben")
+    await life.claim(waiting, "ben")
+    working = await tasks.get(waiting)
+    assert working.eta is not None
+    assert working.eta_basis == "ben's usual time on this step"
+    assert working.progress == "being worked on by ben"
+    minutes = (working.eta - working.updated_at).total_seconds() / 60
+    assert 6 < minutes < 10  # the team's 6 minutes, shrunk toward the type's 10

@@ -1,0 +1,137 @@
+"""Property: random operations by several agents, some at once, keep the task list sound.
+
+Never two holders, no lost task, and exactly one event row per transition that happened, with
+the event log replaying to each task's current state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.database import open_pool
+from queues.catalog import Catalog
+from queues.dispatch import Dispatcher, Offer
+from queues.errors import QueuesError
+from queues.lifecycle import Lifecycle
+from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
+from queues.roster import Roster
+from queues.tasks import Tasks
+from tests.conftest import create_database, drop_database, with_database
+
+AGENTS = ("ana", "ben", "cara")
+ACTIONS = (
+    "next",
+    "claim",
+    "skip",
+    "complete",
+    "pause",
+    "resume",
+    "release",
+    "escalate",
+    "reassign",
+    "cancel",
+)
+Op = tuple[str, str, int]
+OPS = st.lists(
+    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(AGENTS), st.integers(0, 2)),
+    min_size=1,
+    max_size=30,
+)
+HOLDING = {"offered", "in_progress", "paused", "escalated"}
+
+
+async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op) -> int:
+    """Run one operation; return how many transitions it made (0 when refused)."""
+    action, agent, n = op
+    task_id = ids[n]
+    try:
+        if action == "next":
+            result = await dispatcher.next_for(agent, None)
+            return 1 if isinstance(result, Offer) and result.why != ["your open offer"] else 0
+        if action == "claim":
+            before = await life._db.fetchval("SELECT status FROM tasks WHERE id = $1", task_id)
+            await life.claim(task_id, agent)
+            return 0 if before == "in_progress" else 1
+        if action == "skip":
+            await life.skip(task_id, agent, "busy")
+        elif action == "complete":
+            await life.complete(task_id, agent, "ok", None)
+        elif action == "pause":
+            await life.pause(task_id, agent)
+        elif action == "resume":
+            await life.resume(task_id, agent)
+        elif action == "release":
+            await life.release(task_id, agent)
+        elif action == "escalate":
+            await life.escalate(task_id, agent, "stuck")
+        elif action == "reassign":
+            await life.reassign(task_id, agent, "supervisor")
+        else:
+            await life.cancel(task_id, "supervisor")
+    except QueuesError:
+        return 0
+    return 1
+
+
+async def _scenario(url: str, ops: list[Op]) -> None:
+    async with open_pool(url, min_size=1, max_size=6) as pool:
+        steps = [StepIn(name="check", handle_minutes=5), StepIn(name="approve", handle_minutes=5)]
+        await Catalog(pool).put("t", TaskTypeIn(sla_minutes=60, handle_minutes=10, steps=steps))
+        for agent in AGENTS:
+            await Roster(pool).put(agent, AgentIn(name=agent))
+        items = [TaskIn(source="s", external_id=str(n), type="t", title="x") for n in range(3)]
+        ids = sorted(r.task.id for r in await Tasks(pool).create_many(items, "t") if r.task)
+        life = Lifecycle(pool, skip_cooldown_seconds=0)
+        dispatcher = Dispatcher(pool)
+        made = 0
+        for start in range(0, len(ops), 3):  # three at a time, to race
+            chunk = ops[start : start + 3]
+            made += sum(await asyncio.gather(*(_apply(life, dispatcher, ids, o) for o in chunk)))
+        tasks = await pool.fetch("SELECT id, status, holder FROM tasks ORDER BY id")
+        assert [t["id"] for t in tasks] == ids
+        for task in tasks:
+            assert (task["holder"] is not None) == (task["status"] in HOLDING), dict(task)
+            events = await pool.fetch(
+                "SELECT from_status, to_status FROM task_events WHERE task_id = $1 ORDER BY id",
+                task["id"],
+            )
+            state = None
+            for event in events:
+                assert event["from_status"] == state
+                state = event["to_status"]
+            assert state == task["status"]
+        total = await pool.fetchval("SELECT count(*) FROM task_events")
+        assert total == len(ids) + made
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS)
+def test_random_operations_keep_the_task_list_sound(
+    server_url: str, template_db: str, ops: list[Op]
+) -> None:
+    failure: list[BaseException] = []
+
+    async def run() -> None:
+        name = await create_database(server_url, template_db)
+        try:
+            await _scenario(with_database(server_url, name), ops)
+        finally:
+            await drop_database(server_url, name)
+
+    def thread() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # handed to the test's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=thread)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
