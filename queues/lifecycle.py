@@ -7,6 +7,7 @@ reported as such (:class:`HeldByOther`) rather than silently applied.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,20 @@ class Lifecycle:
             offer_expires_at=expires_at,
             data={"agent_id": agent_id, "expires_at": expires_at.isoformat(), "why": why},
         )
+
+    async def offer_many(
+        self, offers: list[tuple[int, str, list[str]]], expires_at: datetime, actor: str
+    ) -> list[TaskOut]:
+        """Offer many (task, agent, why) at once; a task no longer queued is passed over."""
+        rows = await self._db.fetch(
+            _SQL["offer_many"],
+            [o[0] for o in offers],
+            [o[1] for o in offers],
+            [json.dumps(o[2]) for o in offers],
+            expires_at,
+            actor,
+        )
+        return [task_out(r) for r in rows]
 
     async def claim(self, task_id: int, agent_id: str) -> TaskOut:
         """Claim an offer. Claiming a task one already holds in progress is harmless."""

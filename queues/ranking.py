@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from queues.db import Executor, load_queries, transaction
 from queues.errors import NotFound
 from queues.models import ShortText, Strict, Text
-from queues.rules import CompiledRule, Rule, compile_rule, context, evaluate
+from queues.rules import CompiledRule, Rule, RuleSet, compile_rule
 
 _SQL = load_queries("queues", "ranking.sql")
 
@@ -176,8 +176,11 @@ class Ranker:
         """Evaluate the rules on open tasks (all, or the unranked) and store what changed."""
         report = RankReport(full=everything)
         after = 0
+        ruleset = RuleSet(rules)
         while True:
-            rows = await self._db.fetch(_SQL["open_tasks"], everything, after, self._batch)
+            rows = await self._db.fetch(
+                _SQL["open_tasks"], everything, after, self._batch, ruleset.uses_payload
+            )
             if not rows:
                 return report
             after = rows[-1]["id"]
@@ -185,7 +188,7 @@ class Ranker:
             boosts: list[int] = []
             reasons: list[str] = []
             for row in rows:
-                boost, why = evaluate(rules, context(row, now))
+                boost, why = ruleset.apply(row, now)
                 unchanged = boost == row["rule_boost"] and why == row["rule_reasons"]
                 if unchanged and row["ranked_at"] is not None:
                     continue

@@ -36,7 +36,8 @@ SELECT coalesce(max(id), 0) FROM priority_rule_changes;
 
 -- name: open_tasks
 SELECT id, type, step, source, title, customer_ref, customer_tier, value, status,
-       created_at, due_at, payload, rule_boost, rule_reasons, ranked_at
+       created_at, due_at, CASE WHEN $4 THEN payload END AS payload, rule_boost, rule_reasons,
+       ranked_at
 FROM tasks
 WHERE status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated')
   AND ($1 OR ranked_at IS NULL)

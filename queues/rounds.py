@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from queues.db import Executor, load_queries
 from queues.dispatch import Policy
-from queues.errors import InvalidTransition
 from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
 from queues.matching import AgentProfile, Candidate, Weights, Window, match
@@ -28,36 +28,27 @@ class RoundReport:
     """Assignments whose task someone else took meanwhile."""
 
 
-async def candidates(
-    db: Executor, windows: int, top_share: float
-) -> tuple[list[Candidate], dict[int, list[str]]]:
-    """The candidate tasks of a round, and the priority reasons of each."""
-    rows = await db.fetch(_SQL["match_candidates"], top_share, windows)
-    now = datetime.now(UTC)
-    found = [
-        Candidate(
-            r["id"],
-            r["type"],
-            r["step"],
-            frozenset(r["skills"]),
-            r["handle_minutes"],
-            r["priority"],
-        )
-        for r in rows
-    ]
-    reasons = {
-        r["id"]: explain(
-            r["base_priority"],
-            r["rule_boost"],
-            list(r["rule_reasons"]),
-            r["created_at"],
-            r["due_at"],
-            now,
-            top_share,
-        ).reasons
-        for r in rows
-    }
-    return found, reasons
+async def candidates(db: Executor, windows: int, top_share: float) -> list[Any]:
+    """The candidate rows of a round: each group's best tasks, with what explains them."""
+    return list(await db.fetch(_SQL["match_candidates"], top_share, windows))
+
+
+def _candidate(r: Any) -> Candidate:
+    return Candidate(
+        r["id"], r["type"], r["step"], frozenset(r["skills"]), r["handle_minutes"], r["priority"]
+    )
+
+
+def _reasons(r: Any, now: datetime, top_share: float) -> list[str]:
+    return explain(
+        r["base_priority"],
+        r["rule_boost"],
+        list(r["rule_reasons"]),
+        r["created_at"],
+        r["due_at"],
+        now,
+        top_share,
+    ).reasons
 
 
 async def matching_round(
@@ -85,10 +76,10 @@ async def matching_round(
     for r in await db.fetch(_SQL["skips_of"], ids):
         excluded.setdefault(r["agent_id"], set()).add(r["task_id"])
     estimates = await load_estimates(db, ids)
-    tasks, reasons = await candidates(db, len(free), p.sla_top_share)
+    rows = {r["id"]: r for r in await candidates(db, len(free), p.sla_top_share)}
     result = match(
         free,
-        tasks,
+        [_candidate(r) for r in rows.values()],
         profiles,
         weights=weights or Weights(fit_margin=p.fit_margin),
         estimate=estimates.minutes,
@@ -96,12 +87,15 @@ async def matching_round(
     )
     report.unmatched = result.unmatched
     expires = datetime.now(UTC) + timedelta(seconds=p.offer_seconds)
-    life = Lifecycle(db)
+    offers = []
+    now = datetime.now(UTC)
+    minutes_of = {w.agent_id: w.minutes for w in free}
     for a in result.assignments:
-        minutes = next(w.minutes for w in free if w.agent_id == a.agent_id)
-        why = [*reasons[a.task_id], f"about {a.expected_minutes:.0f} of your {minutes:g} minutes"]
-        try:
-            report.offers.append(await life.offer(a.task_id, a.agent_id, expires, "matcher", why))
-        except InvalidTransition:
-            report.lost += 1
+        why = [
+            *_reasons(rows[a.task_id], now, p.sla_top_share),
+            f"about {a.expected_minutes:.0f} of your {minutes_of[a.agent_id]:g} minutes",
+        ]
+        offers.append((a.task_id, a.agent_id, why))
+    report.offers = await Lifecycle(db).offer_many(offers, expires, "matcher")
+    report.lost = len(offers) - len(report.offers)
     return report

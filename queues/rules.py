@@ -131,6 +131,31 @@ def context(task: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+class RuleSet:
+    """Rules evaluated over many tasks: only the fields they use are built, and tasks that agree
+    on every used field (when no rule looks at time or payload) share one evaluation."""
+
+    def __init__(self, rules: list[CompiledRule]) -> None:
+        self.rules = rules
+        self.used = sorted({v for r in rules for v in r.program.variables()})
+        self.uses_payload = "payload" in self.used
+        self._cacheable = not (set(self.used) & (TIME_FIELDS | {"payload"}))
+        self._cache: dict[tuple[Any, ...], tuple[int, list[str]]] = {}
+
+    def apply(self, task: Any, now: datetime) -> tuple[int, list[str]]:
+        if not self.rules:
+            return 0, []
+        if self._cacheable:
+            key = tuple(task[f] for f in self.used)
+            found = self._cache.get(key)
+            if found is None:
+                found = evaluate(self.rules, dict(zip(self.used, key, strict=True)))
+                self._cache[key] = found
+            return found
+        fields = context(task, now)
+        return evaluate(self.rules, {f: fields[f] for f in self.used})
+
+
 def evaluate(rules: list[CompiledRule], fields: dict[str, Any]) -> tuple[int, list[str]]:
     """The total boost of the matching rules and a reason for each, e.g. ``platinum +20``."""
     boost = 0

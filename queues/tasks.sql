@@ -134,13 +134,18 @@ upd AS (
               extract(epoch FROM now() - old.claimed_at)::float8 AS worked_seconds
 ),
 learnt AS (
-    INSERT INTO handle_times AS h (agent_id, type, step, completed, total_seconds, last_at)
-    SELECT $2, upd.type, upd.done_step, 1, upd.worked_seconds, now()
+    INSERT INTO handle_times AS h (agent_id, type, step, completed, total_seconds, last_at,
+                                   day, day_seconds)
+    SELECT $2, upd.type, upd.done_step, 1, upd.worked_seconds, now(), current_date,
+           upd.worked_seconds
     FROM upd WHERE upd.worked_seconds IS NOT NULL
     ON CONFLICT (agent_id, type, step) DO UPDATE
     SET completed = h.completed + 1,
         total_seconds = h.total_seconds + excluded.total_seconds,
-        last_at = excluded.last_at
+        last_at = excluded.last_at,
+        day_seconds = CASE WHEN h.day = excluded.day THEN h.day_seconds + excluded.day_seconds
+                           ELSE excluded.day_seconds END,
+        day = excluded.day
 ),
 ev AS (
     INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
@@ -273,40 +278,40 @@ SELECT id, holder FROM upd;
 
 -- name: match_candidates
 -- For each (type, step), its best $2 queued tasks: no round can use more of them.
-SELECT id, type, step, skills, handle_minutes, priority, base_priority, rule_boost,
-       rule_reasons, created_at, due_at
-FROM (
-    SELECT t.id, t.type, t.step, tt.base_priority, t.rule_boost, t.rule_reasons,
-           t.created_at, t.due_at,
+WITH groups AS (
+    SELECT tt.name AS type, g.step, tt.base_priority,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
-                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (t.step - 1) -> 'skills'))
+                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
            END AS skills,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-                ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8
-           END AS handle_minutes,
-           tt.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $1)
-               AS priority,
-           row_number() OVER (
-               PARTITION BY t.type, t.step
-               ORDER BY tt.base_priority + t.rule_boost
-                        + sla_urgency(t.created_at, t.due_at, now(), $1) DESC, t.id
-           ) AS rank
-    FROM tasks t JOIN task_types tt ON tt.name = t.type
-    WHERE t.status = 'queued'
-) ranked
-WHERE rank <= $2;
+                ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
+           END AS handle_minutes
+    FROM task_types tt,
+         generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+)
+SELECT c.id, g.type, g.step, g.skills, g.handle_minutes, c.priority, g.base_priority,
+       x.rule_boost, x.rule_reasons, x.created_at, x.due_at
+FROM groups g
+CROSS JOIN LATERAL (
+    -- Only columns of the index, so that the queue is read from the index alone.
+    SELECT t.id,
+           g.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $1)
+               AS priority
+    FROM tasks t
+    WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+    ORDER BY priority DESC, t.id
+    LIMIT $2
+) c
+JOIN tasks x ON x.id = c.id;
 
 -- name: agent_profiles
 SELECT a.agent_id,
        coalesce((SELECT jsonb_object_agg(s.skill, s.proficiency)
                  FROM agent_skills s WHERE s.agent_id = a.agent_id), '{}') AS skills,
-       ARRAY(SELECT t.type FROM task_events e JOIN tasks t ON t.id = e.task_id
-             WHERE e.actor = a.agent_id AND e.event = 'claimed'
-             ORDER BY e.id DESC LIMIT 6) AS recent_types,
-       coalesce((SELECT sum((e.data ->> 'worked_seconds')::float8) / 60
-                 FROM task_events e
-                 WHERE e.actor = a.agent_id AND e.event IN ('completed', 'step_completed')
-                   AND e.at >= date_trunc('day', now())), 0) AS minutes_today
+       ARRAY(SELECT h.type FROM handle_times h WHERE h.agent_id = a.agent_id
+             ORDER BY h.last_at DESC LIMIT 6) AS recent_types,
+       coalesce((SELECT sum(h.day_seconds) / 60 FROM handle_times h
+                 WHERE h.agent_id = a.agent_id AND h.day = current_date), 0) AS minutes_today
 FROM agents a
 WHERE a.agent_id = ANY ($1::text[]);
 
@@ -328,3 +333,30 @@ WHERE o.status = 'queued' AND o.type = $2 AND o.step = $3 AND o.id <> $1
 SELECT count(*)::float8 / $3 FROM task_events e JOIN tasks t ON t.id = e.task_id
 WHERE e.event IN ('completed', 'step_completed') AND t.type = $1
   AND (e.data ->> 'step')::int = $2 AND e.at > now() - make_interval(hours => $3::int);
+
+-- name: offer_many
+-- Offer each task to its agent, if the task is still queued; one event row each.
+WITH pairs AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p (task_id, agent_id, why)
+),
+old AS (
+    SELECT t.id, p.agent_id, p.why
+    FROM tasks t JOIN pairs p ON p.task_id = t.id
+    WHERE t.status = 'queued'
+    FOR UPDATE OF t
+),
+upd AS (
+    UPDATE tasks t
+    SET status = 'offered', holder = old.agent_id, offer_expires_at = $4, updated_at = now()
+    FROM old
+    WHERE t.id = old.id AND t.status = 'queued'
+    RETURNING t.*, old.why
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, data)
+    SELECT id, 'offered', 'queued', 'offered', $5,
+           jsonb_build_object('agent_id', holder, 'expires_at', $4::timestamptz,
+                              'why', why::jsonb)
+    FROM upd
+)
+SELECT * FROM upd;
