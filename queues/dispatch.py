@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from queues.db import Executor, load_queries
 from queues.errors import InvalidTransition, NotFound
+from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
 from queues.priority import explain
@@ -54,15 +55,21 @@ class Dispatcher:
             assert task.offer_expires_at is not None
             return Offer(task, task.offer_expires_at, ["your open offer"])
         p = self._policy
+        estimates = await load_estimates(self._db, [agent_id])
         for _ in range(3):
-            candidates = await self._db.fetch(
-                _SQL["best_for_agent"], agent_id, minutes, p.fit_margin, p.sla_top_share, 5
-            )
-            if not candidates:
+            rows = await self._db.fetch(_SQL["best_for_agent"], agent_id, p.sla_top_share, 5)
+            if not rows:
+                return NoOffer(self._nothing(None))
+            fitting = []
+            for row in rows:
+                mine = estimates.minutes(agent_id, row["type"], row["step"], row["handle_minutes"])
+                if minutes is None or mine * p.fit_margin <= minutes:
+                    fitting.append((row, mine))
+            if not fitting:
                 return NoOffer(self._nothing(minutes))
             now = datetime.now(UTC)
             expires = now + timedelta(seconds=p.offer_seconds)
-            for row in candidates:
+            for row, mine in fitting:
                 ranked = explain(
                     row["base_priority"],
                     row["rule_boost"],
@@ -72,13 +79,14 @@ class Dispatcher:
                     now,
                     p.sla_top_share,
                 )
+                why = [*ranked.reasons, f"about {mine:.0f} min for you"]
                 try:
                     task = await Lifecycle(self._db).offer(
-                        row["id"], agent_id, expires, "dispatcher", ranked.reasons
+                        row["id"], agent_id, expires, "dispatcher", why
                     )
                 except InvalidTransition:
                     continue  # offered to someone else since we looked
-                return Offer(task, expires, ranked.reasons)
+                return Offer(task, expires, why)
         return NoOffer("every fitting task was just taken by others: ask again")
 
     @staticmethod

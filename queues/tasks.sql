@@ -170,35 +170,41 @@ SELECT * FROM tasks WHERE status = 'offered' AND holder = $1 AND offer_expires_a
 ORDER BY offer_expires_at LIMIT 1;
 
 -- name: best_for_agent
--- The highest-priority queued task whose current step the agent has the skills for, that
--- fits in $2 minutes (with the margin $3; NULL minutes: any length) and that the agent did
--- not skip lately; the best $5. The offer itself is a conditional update, so a candidate that
--- someone else took meanwhile is simply passed over.
+-- The best $3 queued tasks of each (type, step) whose skills the agent has, that the agent did
+-- not skip lately; the caller checks the fit with the agent's own handle time. The offer itself
+-- is a conditional update, so a candidate that someone else took meanwhile is passed over.
 WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
 ),
-steps AS (
-    SELECT t.id, t.created_at, t.due_at, tt.base_priority, t.rule_boost, t.rule_reasons,
+groups AS (
+    SELECT tt.name AS type, g.step, tt.base_priority,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
-                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (t.step - 1) -> 'skills'))
+                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
            END AS skills,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-                ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8
+                ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
            END AS handle_minutes
-    FROM tasks t JOIN task_types tt ON tt.name = t.type
-    WHERE t.status = 'queued'
+    FROM task_types tt,
+         generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+)
+SELECT c.id, g.type, g.step, g.handle_minutes, c.priority, g.base_priority, x.rule_boost,
+       x.rule_reasons, x.created_at, x.due_at
+FROM groups g
+CROSS JOIN me
+CROSS JOIN LATERAL (
+    SELECT t.id,
+           g.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $2)
+               AS priority
+    FROM tasks t
+    WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
       AND NOT EXISTS (SELECT 1 FROM task_skips s
                       WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
-)
-SELECT s.id, s.base_priority, s.rule_boost, s.rule_reasons, s.created_at, s.due_at,
-       s.handle_minutes,
-       s.base_priority + s.rule_boost + sla_urgency(s.created_at, s.due_at, now(), $4)
-           AS priority
-FROM steps s, me
-WHERE s.skills <@ me.skills
-  AND ($2::float8 IS NULL OR s.handle_minutes * $3 <= $2)
-ORDER BY priority DESC, s.due_at, s.id
-LIMIT $5;
+    ORDER BY priority DESC, t.id
+    LIMIT $3
+) c
+JOIN tasks x ON x.id = c.id
+WHERE g.skills <@ me.skills
+ORDER BY c.priority DESC, c.id;
 
 -- name: agent_exists
 SELECT EXISTS (SELECT 1 FROM agents WHERE agent_id = $1);
