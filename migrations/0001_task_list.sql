@@ -62,8 +62,6 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_by_customer ON tasks (customer_ref, id) WHERE customer_ref IS NOT NULL;
 CREATE INDEX tasks_by_status ON tasks (status, id);
 CREATE INDEX tasks_by_type ON tasks (type, status, id);
-CREATE INDEX tasks_open_by_due ON tasks (due_at)
-    WHERE status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated');
 CREATE INDEX tasks_by_holder ON tasks (holder) WHERE holder IS NOT NULL;
 
 -- Every step of every task: appended in the same transaction as the state change it records.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import time
@@ -158,31 +157,31 @@ async def import_tasks(
                 report.unchanged += 1
 
     async def run(conn: Connection | None) -> None:
-        # The database inserts one batch while the next one is parsed: the parser yields to
-        # the event loop now and then, so that the pending insert makes progress meanwhile.
+        # The database inserts batches while the next one is parsed: the parser yields to the
+        # event loop now and then, so that pending inserts make progress meanwhile. Without a
+        # shared transaction, two batches go in at once, on two connections.
         batch: list[tuple[int, TaskIn]] = []
-        pending: asyncio.Task[None] | None = None
+        pending: list[asyncio.Task[None]] = []
+        in_flight = 1 if conn is not None else 2
         try:
             for line, row in _records(stream, TASK_COLUMNS, TASK_REQUIRED, progress):
                 parse_row(line, row, batch)
                 if len(batch) >= batch_size:
-                    if pending is not None:
-                        await pending
-                    pending = asyncio.create_task(_flush_with(conn, batch))
+                    if len(pending) >= in_flight:
+                        await pending.pop(0)
+                    pending.append(asyncio.create_task(_flush_with(conn, batch)))
                     batch = []
                     await asyncio.sleep(0)
                 elif report.rows % 250 == 0:
                     await asyncio.sleep(0)
-            if pending is not None:
-                await pending
-            pending = None
             if batch:
-                await _flush_with(conn, batch)
+                pending.append(asyncio.create_task(_flush_with(conn, batch)))
+            while pending:
+                await pending.pop(0)
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pending
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def parse_row(line: int, row: dict[str, str] | str, batch: list[tuple[int, TaskIn]]) -> None:
         report.rows += 1

@@ -6,9 +6,9 @@ import hashlib
 import json
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
@@ -29,6 +29,8 @@ def _storable(value: Any) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text must not contain the NUL character (\\u0000)")
+        if value.isascii():
+            return
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -47,11 +49,12 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _only_storable_text(cls, value: Any) -> Any:
-        _storable(value)
-        return value
+    @model_validator(mode="after")
+    def _only_storable_text(self) -> Self:
+        for value in self.__dict__.values():
+            if isinstance(value, (str, dict, list)):
+                _storable(value)
+        return self
 
 
 class StepIn(Strict):
