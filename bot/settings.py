@@ -71,6 +71,33 @@ class Settings(BaseSettings):
     skip_cooldown_minutes: float = Field(
         default=240, ge=0, le=10_080, description="A skipped task is not re-offered for this long."
     )
+    slack_bot_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN"),
+        description="The Slack app's bot token (xoxb-...); Slack is off without it.",
+    )
+    slack_signing_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET"),
+        description="Checks that requests to /slack/events come from Slack.",
+    )
+    slack_app_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN"),
+        description="An app-level token (xapp-...) turns on Socket Mode.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Base URL of Slack's Web API."
+    )
+    supervisor_channel: str | None = Field(
+        default=None, description="Channel id where escalations are posted."
+    )
+    supervisors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Slack user ids of supervisors."
+    )
+    supervisor_group: str | None = Field(
+        default=None, description="Slack user group id whose members are supervisors."
+    )
     public_url: str | None = Field(
         default=None,
         description="The URL clients use to reach this service (Twilio signs requests to it).",
@@ -95,6 +122,13 @@ class Settings(BaseSettings):
             raise ValueError("must be one of 5, 6, 10, 15, 30, 60")
         return value
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_ended(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
     @field_validator("public_url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
@@ -102,7 +136,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/") if value else value
 
-    @field_validator("api_tokens", mode="before")
+    @field_validator("api_tokens", "supervisors", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
