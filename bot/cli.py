@@ -15,6 +15,8 @@ from aiohttp import web
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from blending.errors import BlendingError
+from bot import cli_blending
 from bot.database import DatabaseError
 from bot.http import create_app
 from bot.migrate import MigrationError
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="apply the database migrations and exit")
+    cli_blending.add_parsers(commands)
 
     importer = commands.add_parser("import", help="bulk-import a CSV file")
     kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -185,6 +188,13 @@ def main(argv: list[str] | None = None) -> int:
             err.print("error: --port must be between 1 and 65535")
             return 2
         return _run(lambda: _serve(settings, host, port, args.with_sample_data))
+    if args.command in ("staffing", "backtest"):
+        job = cli_blending.staffing if args.command == "staffing" else cli_blending.backtest
+        try:
+            return job(args, console)
+        except BlendingError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            return 1
     if args.command == "migrate":
         return _run(lambda: _migrate(settings))
     if args.command == "import":

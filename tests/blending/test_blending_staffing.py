@@ -253,3 +253,10 @@ def test_too_few_agents_for_erlang_c() -> None:
         erlang_c(100, 30, 180, 10, 20)
     assert info.value.agents == 10
     assert info.value.load_erlangs == pytest.approx(10)
+
+
+def test_agents_per_interval_follows_the_forecast() -> None:
+    from blending.staffing import agents_per_interval
+
+    rows = agents_per_interval([0, 100, 200], 30, [None, 180, 180], 0.8, 20)
+    assert [r.agents for r in rows] == [0, 14, agents_needed(200, 30, 180, 0.8, 20).agents]

@@ -1,0 +1,114 @@
+"""Fit and forecast 200 queues of 8 weeks of 15-minute history; print a markdown section.
+
+The queues are synthetic: Poisson counts around the weekday-by-hour profile of the
+"Anonymous Bank" arrivals (../shared/data, when present; a smooth built-in shape otherwise),
+each queue with its own size and day-to-day level noise.
+
+    .venv/bin/python bench/bench_forecast.py [--queues 200] [--weeks 8] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+
+from blending.forecast import DEFAULT_MODEL, MODELS, forecast_arrivals, forecast_many
+from blending.intervals import Arrivals, regularise
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REAL = DATA / "anonymous_bank_1999_6min_arrivals.csv"
+
+
+def weekly_profile() -> tuple[np.ndarray, str]:
+    """Mean calls per 15 minutes by weekday (Monday first) and slot, summing to 1 per week."""
+    if REAL.exists():
+        frame = pd.read_csv(REAL, parse_dates=["interval_start"])
+        t = frame["interval_start"]
+        hourly = frame.groupby([t.dt.weekday, t.dt.hour])["calls"].mean().unstack()
+        profile = np.repeat(hourly.to_numpy(), 4, axis=1) / 4
+        source = REAL.name
+    else:
+        hours = np.arange(96) / 4
+        day = np.exp(-0.5 * ((hours - 11) / 3.5) ** 2) + 0.4 * np.exp(
+            -0.5 * ((hours - 19) / 2) ** 2
+        )
+        profile = np.vstack([day * w for w in (1, 1, 0.95, 0.95, 0.9, 0.35, 0.15)])
+        source = "built-in shape"
+    return profile / profile.sum(), source
+
+
+def synthetic_queues(count: int, weeks: int, seed: int = 7) -> list[Arrivals]:
+    profile, _ = weekly_profile()
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01")  # a Monday
+    days = weeks * 7 + 1
+    index = pd.date_range(start, periods=days * 96, freq="15min")
+    queues = []
+    for q in range(count):
+        weekly_calls = rng.lognormal(np.log(3000), 0.8)
+        level = rng.gamma(40, 1 / 40, size=days)
+        mean = np.concatenate(
+            [
+                profile[(start + pd.Timedelta(days=d)).weekday()] * weekly_calls * level[d]
+                for d in range(days)
+            ]
+        )
+        calls = rng.poisson(mean)
+        cut = len(calls) - 96 + 40  # the last day stops at 10:00
+        frame = pd.DataFrame({"interval_start": index[:cut], "calls": calls[:cut]})
+        [arrivals] = regularise(frame, f"queue-{q}")
+        queues.append(arrivals)
+    return queues
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queues", type=int, default=200)
+    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS)
+    args = parser.parse_args()
+    _, source = weekly_profile()
+    queues = synthetic_queues(args.queues, args.weeks)
+    forecast_arrivals(queues[0], args.model)  # warm-up: imports and first-call costs
+    per_queue = []
+    for q in queues[:20]:
+        started = time.perf_counter()
+        forecast_arrivals(q, args.model)
+        per_queue.append(time.perf_counter() - started)
+    walls = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        out = forecast_many(queues, args.model, workers=args.workers)
+        walls.append(time.perf_counter() - started)
+        assert len(out) == len(queues)
+    median = statistics.median(walls)
+    verdict = "meets" if median <= 30 else "misses"
+    print(f"## Forecasting {args.queues} queues ({datetime.now():%Y-%m-%d})\n")
+    print(
+        f"{args.queues} synthetic queues, {args.weeks} weeks of 15-minute history each "
+        f"(shape from {source}); model `{args.model}`; horizon: rest of today and tomorrow "
+        f"with 80% and 95% intervals; {args.workers} worker process(es) on "
+        f"{os.cpu_count()} CPU(s), Python {platform.python_version()}.\n"
+    )
+    print("| measure | median | runs |")
+    print("| --- | --- | --- |")
+    print(
+        f"| one queue, fit + forecast, one process | {statistics.median(per_queue) * 1000:.0f} ms "
+        f"| {len(per_queue)} |"
+    )
+    print(f"| all {args.queues} queues, wall clock | {median:.1f} s | {len(walls)} |")
+    print(f"\nTarget: 200 queues in 30 s or less - {verdict} it ({median:.1f} s).")
+
+
+if __name__ == "__main__":
+    main()
