@@ -69,6 +69,10 @@ async def fill(pool: asyncpg.Pool, tasks: int, agents: int) -> None:
         "UPDATE tasks SET created_at = now() - (id % 600) * interval '1 minute',"
         " due_at = now() + (id % 900) * interval '1 minute'"
     )
+    await pool.execute(
+        "UPDATE tasks SET created_epoch = date_part('epoch', created_at),"
+        " sla_seconds = date_part('epoch', due_at) - date_part('epoch', created_at)"
+    )
     await pool.execute("VACUUM ANALYZE")
 
 

@@ -15,7 +15,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_api, bench_import
+from bench import bench_api, bench_forecast, bench_import, bench_queues
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,13 +28,15 @@ def main() -> None:
     sections = [
         asyncio.run(bench_api.main_async(5 if args.quick else 10, 32, runs)),
         asyncio.run(bench_import.main_async(100_000, runs)),
+        asyncio.run(bench_queues.main_async(100_000, runs)),
+        bench_forecast.section(quick=args.quick),
     ]
-    try:
-        forecast = importlib.import_module("bench.bench_forecast")
-    except ImportError:
-        forecast = None
-    if forecast is not None and hasattr(forecast, "section"):
-        sections.append(forecast.section(quick=args.quick))
+    for name in ("bench_feeds", "bench_slack"):
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ImportError:
+            continue
+        sections.append(module.section(quick=args.quick))
     header = [
         "# Benchmarks",
         "",

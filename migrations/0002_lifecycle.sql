@@ -7,6 +7,10 @@ ALTER TABLE task_types
     ADD COLUMN steps jsonb NOT NULL DEFAULT '[]';
 
 ALTER TABLE tasks
+    -- created_at and due_at as seconds since the epoch, set on insert: the queue orders by
+    -- urgency computed from them, and float arithmetic over a whole queue is cheap.
+    ADD COLUMN created_epoch double precision NOT NULL DEFAULT 0,
+    ADD COLUMN sla_seconds double precision NOT NULL DEFAULT 0,
     ADD COLUMN step integer NOT NULL DEFAULT 1 CHECK (step >= 1),
     ADD COLUMN offer_expires_at timestamptz,
     ADD COLUMN claimed_at timestamptz,
@@ -24,18 +28,13 @@ CREATE TABLE task_skips (
 
 -- How urgent a task is, from the share of its SLA already used: it climbs continuously
 -- (quadratically, up to 100 at the due time) and past `top_share` it jumps to the top.
-CREATE FUNCTION sla_urgency(created timestamptz, due timestamptz, now timestamptz,
-                            top_share double precision)
-RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    -- date_part gives float8 directly (extract gives numeric, much slower over a queue).
+CREATE FUNCTION sla_urgency(created_epoch double precision, sla_seconds double precision,
+                            now_epoch double precision, top_share double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
-        WHEN due <= created THEN 1000::float8
-        WHEN (date_part('epoch', now) - date_part('epoch', created))
-             / (date_part('epoch', due) - date_part('epoch', created)) >= top_share
-            THEN 1000::float8
-        ELSE 100 * greatest(0::float8, (date_part('epoch', now) - date_part('epoch', created))
-                                       / (date_part('epoch', due) - date_part('epoch', created)))
-                   ^ 2
+        WHEN sla_seconds <= 0 THEN 1000::float8
+        WHEN (now_epoch - created_epoch) / sla_seconds >= top_share THEN 1000::float8
+        ELSE 100 * greatest(0::float8, (now_epoch - created_epoch) / sla_seconds) ^ 2
     END
 $$;
 
@@ -70,7 +69,7 @@ ALTER TABLE tasks
     ADD COLUMN ranked_at timestamptz;
 -- The queue as matching reads it: per (type, step), with what the priority is computed from.
 CREATE INDEX tasks_queued_by_type ON tasks (type, step)
-    INCLUDE (id, created_at, due_at, rule_boost) WHERE status = 'queued';
+    INCLUDE (id, created_epoch, sla_seconds, rule_boost) WHERE status = 'queued';
 CREATE INDEX tasks_unranked ON tasks (id)
     WHERE ranked_at IS NULL AND status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated');
 

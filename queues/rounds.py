@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import asyncpg
 
 from queues.db import Executor, load_queries
 from queues.dispatch import Policy
@@ -29,8 +32,17 @@ class RoundReport:
 
 
 async def candidates(db: Executor, windows: int, top_share: float) -> list[Any]:
-    """The candidate rows of a round: each group's best tasks, with what explains them."""
-    return list(await db.fetch(_SQL["match_candidates"], top_share, windows))
+    """The candidate rows of a round: each group's best tasks, with what explains them.
+
+    From a pool, two halves of the task types are read at once, on two connections.
+    """
+    query = _SQL["match_candidates"]
+    if not isinstance(db, asyncpg.Pool):
+        return list(await db.fetch(query, top_share, windows, 0, 1))
+    halves = await asyncio.gather(
+        *(db.fetch(query, top_share, windows, part, 2) for part in range(2))
+    )
+    return [row for half in halves for row in half]
 
 
 def _candidate(r: Any) -> Candidate:

@@ -10,13 +10,15 @@ WITH input AS (
 ),
 ins AS (
     INSERT INTO tasks (source, external_id, type, title, customer_ref, customer_tier,
-                       value, payload, due_at, request_hash)
+                       value, payload, due_at, request_hash, created_epoch, sla_seconds)
     SELECT i.source, i.external_id, i.type, i.title, i.customer_ref, i.customer_tier,
-           i.value, i.payload,
-           coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)),
-           i.request_hash
+           i.value, i.payload, d.due_at, i.request_hash, date_part('epoch', now()),
+           date_part('epoch', d.due_at) - date_part('epoch', now())
     FROM input i
     JOIN task_types tt ON tt.name = i.type
+    CROSS JOIN LATERAL (
+        SELECT coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)) AS due_at
+    ) d
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING *
 ),
@@ -37,13 +39,15 @@ WITH input AS (
 ),
 ins AS (
     INSERT INTO tasks (source, external_id, type, title, customer_ref, customer_tier,
-                       value, payload, due_at, request_hash)
+                       value, payload, due_at, request_hash, created_epoch, sla_seconds)
     SELECT i.source, i.external_id, i.type, i.title, i.customer_ref, i.customer_tier,
-           i.value, i.payload,
-           coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)),
-           i.request_hash
+           i.value, i.payload, d.due_at, i.request_hash, date_part('epoch', now()),
+           date_part('epoch', d.due_at) - date_part('epoch', now())
     FROM input i
     JOIN task_types tt ON tt.name = i.type
+    CROSS JOIN LATERAL (
+        SELECT coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)) AS due_at
+    ) d
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING *
 ),
@@ -177,7 +181,7 @@ WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
 ),
 groups AS (
-    SELECT tt.name AS type, g.step, tt.base_priority,
+    SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
                 ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
            END AS skills,
@@ -193,7 +197,8 @@ FROM groups g
 CROSS JOIN me
 CROSS JOIN LATERAL (
     SELECT t.id,
-           g.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $2)
+           g.base_priority + t.rule_boost
+               + sla_urgency(t.created_epoch, t.sla_seconds, g.now_epoch, $2)
                AS priority
     FROM tasks t
     WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
@@ -283,16 +288,22 @@ ev AS (
 SELECT id, holder FROM upd;
 
 -- name: match_candidates
--- For each (type, step), its best $2 queued tasks: no round can use more of them.
-WITH groups AS (
-    SELECT tt.name AS type, g.step, tt.base_priority,
+-- For each (type, step), its best $2 queued tasks: no round can use more of them. The types
+-- are dealt into $4 parts and this reads part $3, so that parts can be read side by side.
+WITH parts AS (
+    SELECT name FROM (SELECT name, row_number() OVER (ORDER BY name) - 1 AS n FROM task_types) p
+    WHERE n % $4 = $3
+),
+groups AS (
+    SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
                 ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
            END AS skills,
            CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
                 ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
            END AS handle_minutes
-    FROM task_types tt,
+    FROM task_types tt
+    JOIN parts ON parts.name = tt.name,
          generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
 )
 SELECT c.id, g.type, g.step, g.skills, g.handle_minutes, c.priority, g.base_priority,
@@ -301,7 +312,8 @@ FROM groups g
 CROSS JOIN LATERAL (
     -- Only columns of the index, so that the queue is read from the index alone.
     SELECT t.id,
-           g.base_priority + t.rule_boost + sla_urgency(t.created_at, t.due_at, now(), $1)
+           g.base_priority + t.rule_boost
+               + sla_urgency(t.created_epoch, t.sla_seconds, g.now_epoch, $1)
                AS priority
     FROM tasks t
     WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
@@ -332,7 +344,8 @@ WHERE holder = ANY ($1::text[]) AND status IN ('offered', 'in_progress');
 -- How many queued tasks of the same type and step rank above this one.
 SELECT count(*) FROM tasks o JOIN task_types tt ON tt.name = o.type
 WHERE o.status = 'queued' AND o.type = $2 AND o.step = $3 AND o.id <> $1
-  AND tt.base_priority + o.rule_boost + sla_urgency(o.created_at, o.due_at, now(), $4) > $5;
+  AND tt.base_priority + o.rule_boost + sla_urgency(o.created_epoch, o.sla_seconds,
+                                               date_part('epoch', now()), $4) > $5;
 
 -- name: recent_throughput
 -- Completions of this type and step per hour over the last $3 hours.
