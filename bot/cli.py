@@ -188,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
             err.print("error: --port must be between 1 and 65535")
             return 2
         return _run(lambda: _serve(settings, host, port, args.with_sample_data))
-    if args.command in ("staffing", "backtest"):
-        job = cli_blending.staffing if args.command == "staffing" else cli_blending.backtest
+    if args.command in ("staffing", "backtest", "simulate"):
+        job = {
+            "staffing": cli_blending.staffing,
+            "backtest": cli_blending.backtest,
+            "simulate": cli_blending.simulate,
+        }[args.command]
         try:
             return job(args, console)
         except BlendingError as exc:

@@ -102,3 +102,43 @@ def test_backtest_on_the_real_arrivals_writes_json_and_plot(tmp_path: Path) -> N
     assert body["best_vs_baseline"] < 1
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "best:" in result.stdout
+
+
+def test_simulate_a_scenario_file(tmp_path: Path) -> None:
+    scenario = {
+        "hours": 30,
+        "agents": 14,
+        "arrivals": {"per_hour": 200},
+        "handle_seconds": {"dist": "exponential", "mean": 180},
+        "patience_seconds": None,
+        "backoffice": {
+            "backlog": "unlimited",
+            "task_seconds": {"dist": "exponential", "mean": 180},
+        },
+        "policy": {"name": "reserve_k", "k": 4},
+        "target": {"service_level": 0.8, "seconds": 20},
+        "seed": 1,
+    }
+    path, out = tmp_path / "scenario.json", tmp_path / "out.json"
+    path.write_text(json.dumps(scenario))
+    first = _run("simulate", "--scenario", str(path), "--json", str(out))
+    assert first.returncode == 0, first.stderr
+    body = json.loads(out.read_text())["policies"]["reserve_k"]
+    assert set(body) == {
+        "service_level",
+        "asa_seconds",
+        "abandon_rate",
+        "utilization",
+        "backoffice_completed",
+        "backoffice_sla_attainment",
+        "backlog_end",
+    }
+    again = _run("simulate", "--scenario", str(path), "--json", str(out))
+    assert again.returncode == 0
+    assert json.loads(out.read_text())["policies"]["reserve_k"] == body
+    path.write_text(json.dumps({**scenario, "agents": 0}))
+    bad = _run("simulate", "--scenario", str(path))
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ")
+    assert "agents" in bad.stderr
+    assert "Traceback" not in bad.stderr
