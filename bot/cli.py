@@ -22,6 +22,8 @@ from bot.http import create_app
 from bot.migrate import MigrationError
 from bot.service import api_tokens, database, dispatch_policy, load_sample, timer_policy
 from bot.settings import Settings, SettingsError, load_settings
+from bot.slack import register_slack, slack_config
+from bot.slack.socket import run_socket_mode
 from bot.tick import Tick
 from queues.errors import QueuesError
 from queues.importer import ImportReport, import_roster, import_tasks
@@ -72,6 +74,8 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             max_body_bytes=settings.max_body_bytes,
             policy=dispatch_policy(settings),
         )
+        slack_settings = slack_config(settings, dispatch_policy(settings))
+        slack = register_slack(app, slack_settings) if slack_settings else None
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -86,8 +90,22 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
         else:
             console.print("API tokens: from BLENDBOT_API_TOKENS")
         console.print(f"OpenAPI document: http://{host}:{port}/api/v1/openapi.json")
-        tick = Tick(db.url, pool, interval=settings.tick_seconds, policy=timer_policy(settings))
-        ticker = asyncio.create_task(tick.run())
+        background: list[asyncio.Task[None]] = []
+        if slack is None:
+            console.print("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
+        elif settings.slack_app_token:
+            console.print("Slack: Socket Mode")
+            background.append(asyncio.create_task(run_socket_mode(slack, settings.slack_app_token)))
+        else:
+            console.print(f"Slack: events at http://{host}:{port}/slack/events")
+        tick = Tick(
+            db.url,
+            pool,
+            interval=settings.tick_seconds,
+            policy=timer_policy(settings),
+            notifier=slack.notifier if slack else None,
+        )
+        background.append(asyncio.create_task(tick.run()))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -96,8 +114,9 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             await stop.wait()
         finally:
             console.print("stopping")
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await runner.cleanup()
 
 

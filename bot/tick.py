@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bot.database import DatabaseError, connect
+from bot.slack.notify import Notifier
 from queues.ranking import Ranker
 from queues.timers import TimerPolicy, run_timers
 
@@ -31,12 +32,14 @@ class Tick:
         *,
         interval: float = 5.0,
         policy: TimerPolicy | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
         self._interval = interval
         self._policy = policy or TimerPolicy()
         self._ranker = Ranker(pool)
+        self._notifier = notifier
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
         self.rounds = 0
@@ -75,6 +78,8 @@ class Tick:
         if ranked.changed:
             log.info("re-ranked %d of %d open tasks", ranked.changed, ranked.examined)
         report = await run_timers(self._pool, self._policy)
+        if self._notifier is not None:
+            await self._notifier.timers(report)
         self.rounds += 1
         if report.expired or report.nudged or report.escalated:
             log.info(

@@ -1,0 +1,6 @@
+"""Slack: the Bolt app, its listeners, Block Kit, the outbox, and the Web API stand-in."""
+
+from bot.slack.app import SLACK, Slack, register_slack, slack_config
+from bot.slack.context import SlackConfig
+
+__all__ = ["SLACK", "Slack", "SlackConfig", "register_slack", "slack_config"]

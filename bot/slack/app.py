@@ -1,0 +1,140 @@
+"""The Bolt app, and ``register_slack``, which mounts it at ``/slack/events``.
+
+Events API, interactivity and the slash command share one path. Bolt checks each request's
+signature and timestamp (a forged or stale one gets 401 and reaches no listener), and runs
+the listener before answering (``process_before_response``), so that the change a click
+asks for is committed when Slack sees the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot.keys import POOL
+from bot.settings import Settings
+from bot.slack import agent, commands, home, supervisor
+from bot.slack.auth import Supervisors
+from bot.slack.context import Context, SlackConfig
+from bot.slack.notify import Notifier
+from bot.slack.outbox import Outbox, web_client
+from bot.slack.store import SlackStore
+from queues.dispatch import Policy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Slack:
+    """Everything ``register_slack`` built: the tick and ``serve`` reach Slack through it."""
+
+    bolt: AsyncApp
+    context: Context
+    notifier: Notifier
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.context.outbox
+
+
+SLACK = web.AppKey("slack", Slack)
+
+
+def slack_config(settings: Settings, policy: Policy) -> SlackConfig | None:
+    """The Slack settings, or ``None`` when Slack is not configured."""
+    if not settings.slack_bot_token or not settings.slack_signing_secret:
+        return None
+    return SlackConfig(
+        bot_token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret,
+        api_url=settings.slack_api_url,
+        app_token=settings.slack_app_token,
+        supervisor_channel=settings.supervisor_channel,
+        supervisors=frozenset(settings.supervisors),
+        supervisor_group=settings.supervisor_group,
+        policy=policy,
+    )
+
+
+def build(context: Context) -> AsyncApp:
+    config = context.config
+    bolt = AsyncApp(
+        client=context.client,
+        signing_secret=config.signing_secret,
+        process_before_response=True,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+
+    async def dedupe(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
+        """Slack retries an event it thinks we missed: handle each event id once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await SlackStore(context.pool).first_sight(str(event_id)):
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    bolt.middleware(dedupe)
+    agent.register(bolt, context)
+    supervisor.register(bolt, context)
+    commands.register(bolt, context)
+    home.register(bolt, context)
+    return bolt
+
+
+def register_slack(app: web.Application, config: SlackConfig) -> Slack:
+    """Mount ``/slack/events`` on an app built by ``create_app``, and start the outbox with it."""
+    pool = app[POOL]
+    client = web_client(config.bot_token, config.api_url)
+    outbox = Outbox(pool, client)
+    supervisors = Supervisors(pool, client, config.supervisors, config.supervisor_group)
+    context = Context(pool, client, outbox, supervisors, config)
+    slack = Slack(build(context), context, Notifier(context))
+    app[SLACK] = slack
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await slack.bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def background(_: web.Application) -> AsyncIterator[None]:
+        # One HTTP session for every Web API call while the app runs (the client would
+        # otherwise open one per call).
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
+        client.session = session
+        tasks: list[asyncio.Task[None]] = []
+        if config.run_outbox:
+            tasks.append(asyncio.create_task(outbox.run(), name="slack-outbox"))
+        if config.supervisor_group:
+            tasks.append(asyncio.create_task(_sync_forever(context), name="slack-group-sync"))
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        client.session = None
+        await session.close()
+
+    app.router.add_post("/slack/events", events)
+    app.cleanup_ctx.append(background)
+    return slack
+
+
+async def _sync_forever(context: Context) -> None:
+    while True:
+        try:
+            count = await context.supervisors.sync()
+            if count is not None:
+                log.info("supervisor group synced: %d members", count)
+        except OSError as exc:
+            log.warning("supervisor group sync failed: %s", exc)
+        await asyncio.sleep(context.config.group_sync_seconds)

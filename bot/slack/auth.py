@@ -1,0 +1,64 @@
+"""Who is a supervisor: the configured user ids, and the members of a synced user group.
+
+When the group's membership has never been synced, a user outside the configured ids is
+denied: an unknown answer is never a yes. Every check is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.store import SQL, SlackStore
+from queues.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+class Supervisors:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: AsyncWebClient,
+        user_ids: frozenset[str],
+        group: str | None,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._ids = user_ids
+        self._group = group
+
+    async def allows(self, user_id: str) -> bool:
+        if user_id in self._ids:
+            return True
+        if self._group is None:
+            return False
+        row = await self._pool.fetchrow(SQL["group_member"], self._group, user_id)
+        return bool(row is not None and row["known"] and row["member"])
+
+    async def check(self, user_id: str, action: str, **detail: Any) -> bool:
+        """Whether ``user_id`` may do ``action``; the answer is audited either way."""
+        allowed = await self.allows(user_id)
+        await SlackStore(self._pool).audit(user_id, action, allowed, **detail)
+        return allowed
+
+    async def sync(self) -> int | None:
+        """Copy the user group's members into the database; ``None`` if Slack did not say."""
+        if self._group is None:
+            return None
+        try:
+            response = await self._client.usergroups_users_list(usergroup=self._group)
+        except SlackApiError as exc:
+            log.warning("cannot read supervisor group %s: %s", self._group, exc)
+            return None
+        members: list[Any] = response.get("users") or []
+        users = [str(u) for u in members]
+        async with transaction(self._pool) as conn:
+            await conn.execute(SQL["clear_group"], self._group)
+            await conn.execute(SQL["add_group_members"], self._group, users)
+            await conn.execute(SQL["group_synced"], self._group)
+        return len(users)

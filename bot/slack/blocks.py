@@ -1,0 +1,376 @@
+"""Block Kit for every message, modal and Home tab: pure functions from values to JSON.
+
+Built with ``slack_sdk``'s models, whose ``to_dict`` checks Slack's size limits, so that a
+message Slack would refuse fails here, in a test, rather than in a worker's retry loop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from queues.models import TaskDetail, TaskOut
+
+Message = dict[str, Any]
+"""``{"text": ..., "blocks": [...]}``: the arguments of chat.postMessage and chat.update."""
+
+SKIP_REASONS = ("Not enough time", "Not my skill", "Need more information", "Other")
+OUTCOMES = ("Resolved", "Approved", "Rejected", "Documents missing", "Customer contacted")
+
+
+def _esc(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def minutes_words(seconds: float) -> str:
+    """``3h20``, ``45 min``, ``overdue 10 min``: a duration as a person says it."""
+    late = seconds < 0
+    minutes = int(abs(seconds) // 60)
+    text = f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
+    return f"overdue {text}" if late else text
+
+
+def when(at: datetime, now: datetime) -> str:
+    """A time Slack shows in each reader's own time zone, with a relative fallback."""
+    fallback = minutes_words((at - now).total_seconds())
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=text, action_id=action_id, value=value, style=style)
+
+
+def _message(text: str, blocks: Sequence[Block]) -> Message:
+    return {"text": _clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def _task_fields(task: TaskOut, now: datetime, minutes: float | None) -> SectionBlock:
+    fields = [
+        MarkdownTextObject(text=f"*Type*\n{_esc(task.type)}"),
+        MarkdownTextObject(text=f"*Customer*\n{_esc(task.customer_ref or '—')}"),
+        MarkdownTextObject(text=f"*Due*\n{when(task.due_at, now)}"),
+    ]
+    if minutes is not None:
+        fields.append(MarkdownTextObject(text=f"*Expected*\n{minutes:.0f} min"))
+    if task.customer_tier:
+        fields.append(MarkdownTextObject(text=f"*Tier*\n{_esc(task.customer_tier)}"))
+    return SectionBlock(
+        text=MarkdownTextObject(text=f"*#{task.id} {_esc(_clip(task.title, 200))}*"),
+        fields=fields,
+    )
+
+
+def offer(task: TaskOut, why: Sequence[str], now: datetime, minutes: float | None) -> Message:
+    """The offer DM: the task, why it was chosen, how long it stands; Claim and Skip."""
+    reasons = "; ".join(_esc(r) for r in why[:8]) or "next in line for your skills"
+    expires = task.offer_expires_at or now
+    blocks: list[Block] = [
+        HeaderBlock(text="A task for you while it is quiet"),
+        _task_fields(task, now, minutes),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=_clip(f"Why you: {reasons}", 2000)),
+                MarkdownTextObject(text=f"Offer stands until {when(expires, now)}"),
+            ]
+        ),
+        ActionsBlock(
+            block_id=f"offer:{task.id}",
+            elements=[
+                _button("Claim", "claim", str(task.id), "primary"),
+                _button("Skip", "skip", str(task.id)),
+            ],
+        ),
+    ]
+    return _message(f"Task #{task.id} for you: {task.title}", blocks)
+
+
+def working(task: TaskOut, now: datetime, pausable: bool = True) -> Message:
+    """The in-progress card, updated in place over the offer."""
+    buttons = [_button("Complete", "complete", str(task.id), "primary")]
+    if pausable:
+        buttons.append(_button("Pause", "pause", str(task.id)))
+    buttons += [
+        _button("Release", "release", str(task.id)),
+        _button("Escalate", "escalate", str(task.id), "danger"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text="You are working on this"),
+        _task_fields(task, now, None),
+        ActionsBlock(block_id=f"work:{task.id}", elements=buttons),
+    ]
+    return _message(f"Working on task #{task.id}: {task.title}", blocks)
+
+
+def paused(task: TaskOut, now: datetime) -> Message:
+    blocks: list[Block] = [
+        HeaderBlock(text="Paused"),
+        _task_fields(task, now, None),
+        ActionsBlock(
+            block_id=f"paused:{task.id}",
+            elements=[
+                _button("Resume", "resume", str(task.id), "primary"),
+                _button("Release", "release", str(task.id)),
+            ],
+        ),
+    ]
+    return _message(f"Task #{task.id} is paused", blocks)
+
+
+def closed(task: TaskOut, headline: str, now: datetime) -> Message:
+    """A card with no buttons left: done, released, lapsed, taken by someone else."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=_clip(headline, 3000))),
+        _task_fields(task, now, None),
+    ]
+    return _message(headline, blocks)
+
+
+def notice(text: str) -> Message:
+    """A one-line message (ephemeral replies, lost races)."""
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000)))])
+
+
+def escalation(task: TaskOut, by: str, reason: str | None, now: datetime) -> Message:
+    """The post in the supervisors' channel, with what they can do about it."""
+    why = f": {_esc(_clip(reason, 500))}" if reason else ""
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Escalated: task #{task.id}"),
+        SectionBlock(text=MarkdownTextObject(text=f"Escalated by {_esc(by)}{why}")),
+        _task_fields(task, now, None),
+        ActionsBlock(
+            block_id=f"escalation:{task.id}",
+            elements=[
+                UserSelectElement(
+                    placeholder="Reassign to…", action_id="esc_reassign", initial_user=None
+                ),
+                _button("Return to queue", "esc_requeue", str(task.id)),
+                _button("Take over", "esc_takeover", str(task.id), "primary"),
+                _button("Cancel task", "esc_cancel", str(task.id), "danger"),
+            ],
+        ),
+    ]
+    return _message(f"Task #{task.id} escalated by {by}{why}", blocks)
+
+
+def recall(tasks: Sequence[TaskOut]) -> Message:
+    """Calls are rising: one click pauses the agent's work."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=":telephone_receiver: *Calls are rising: please pause and take calls.*"
+            )
+        )
+    ]
+    if tasks:
+        blocks.append(
+            ActionsBlock(
+                block_id="recall",
+                elements=[
+                    _button(_clip(f"Pause #{t.id}", 75), "pause", str(t.id), "primary")
+                    for t in tasks[:5]
+                ],
+            )
+        )
+    return _message("Calls are rising: please pause and take calls", blocks)
+
+
+def metadata(task_id: int, ref: str | None) -> str:
+    return json.dumps({"task": task_id, "ref": ref})
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: Sequence[Block], meta: str
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
+        close=PlainTextObject(text="Cancel"),
+        blocks=list(blocks),
+        private_metadata=meta,
+    )
+    result: dict[str, Any] = view.to_dict()
+    return result
+
+
+def _options(labels: Sequence[str]) -> list[Option]:
+    return [Option(text=label, value=label) for label in labels]
+
+
+def complete_modal(task: TaskOut, meta: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*#{task.id} {_esc(_clip(task.title, 200))}*")),
+        InputBlock(
+            block_id="outcome",
+            label="Outcome",
+            element=StaticSelectElement(action_id="value", options=_options(OUTCOMES)),
+        ),
+        InputBlock(
+            block_id="note",
+            label="Note",
+            optional=True,
+            element=PlainTextInputElement(action_id="value", multiline=True, max_length=4000),
+        ),
+    ]
+    return _modal("complete", "Complete task", "Complete", blocks, meta)
+
+
+def escalate_modal(task: TaskOut, meta: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*#{task.id} {_esc(_clip(task.title, 200))}*")),
+        InputBlock(
+            block_id="reason",
+            label="What do the supervisors need to know?",
+            element=PlainTextInputElement(action_id="value", multiline=True, max_length=500),
+        ),
+    ]
+    return _modal("escalate", "Escalate task", "Escalate", blocks, meta)
+
+
+def skip_modal(task: TaskOut, meta: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        InputBlock(
+            block_id="reason",
+            label="Why skip it?",
+            element=StaticSelectElement(action_id="value", options=_options(SKIP_REASONS)),
+        ),
+    ]
+    return _modal("skip", "Skip task", "Skip", blocks, meta)
+
+
+def lookup(detail: TaskDetail, holder: str | None, now: datetime) -> Message:
+    """What an agent tells a customer: where it is, who has it, when it will likely be done."""
+    eta = when(detail.eta, now) if detail.eta else f"unknown ({_esc(detail.eta_basis)})"
+    progress = detail.progress
+    if detail.holder and holder:
+        progress = progress.replace(detail.holder, holder)
+    fields = [
+        MarkdownTextObject(text=f"*Status*\n{_esc(progress)}"),
+        MarkdownTextObject(text=f"*Held by*\n{_esc(holder or 'nobody')}"),
+        MarkdownTextObject(text=f"*SLA*\n{when(detail.due_at, now)}"),
+        MarkdownTextObject(text=f"*Likely done*\n{eta}"),
+    ]
+    if detail.step_count > 1:
+        fields.append(
+            MarkdownTextObject(
+                text=f"*Step*\n{detail.step} of {detail.step_count}: {detail.step_name}"
+            )
+        )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*#{detail.id} {_esc(_clip(detail.title, 200))}* · "
+                f"{_esc(detail.customer_ref or '')}"
+            ),
+            fields=fields,
+        )
+    ]
+    return _message(f"Task #{detail.id}: {progress}", blocks)
+
+
+def table(title: str, lines: Sequence[str], empty: str = "Nothing to show.") -> Message:
+    """A titled list as one section per 40 lines (a section holds at most 3000 characters)."""
+    blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
+    body = list(lines) or [empty]
+    for start in range(0, min(len(body), 400), 40):
+        chunk = "\n".join(_clip(line, 70) for line in body[start : start + 40])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(chunk, 3000))))
+    return _message(f"{title}\n" + "\n".join(body[:20]), blocks[:50])
+
+
+AGENT_HELP = (
+    ("/blend next", "ask for a task now"),
+    ("/blend task <id or customer ref>", "where a task is, who has it, when it will be done"),
+    ("/blend help", "this list"),
+)
+SUPERVISOR_HELP = (
+    ("/blend status", "tasks by state"),
+    ("/blend backlog [type]", "open work by SLA risk"),
+    ("/blend agents", "who is doing what"),
+    ("/blend priority list", "the priority rules in force"),
+    ("/blend priority boost <type> +30 for 4h reason <why>", "a time-boxed boost"),
+    ("/blend priority clear <type>", "end a boost"),
+    ("/blend assign <task> @agent", "give a task to an agent"),
+)
+
+
+def help_message(supervisor: bool) -> Message:
+    rows = list(AGENT_HELP) + (list(SUPERVISOR_HELP) if supervisor else [])
+    lines = [f"`{_esc(cmd)}` — {what}" for cmd, what in rows]
+    if not supervisor:
+        lines.append("_Supervisor commands are available to the configured supervisors._")
+    return _message(
+        "What you can do with /blend",
+        [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))],
+    )
+
+
+@dataclass
+class HomeFacts:
+    """What the Home tab shows one person."""
+
+    current: TaskOut | None = None
+    paused: list[TaskOut] = field(default_factory=list)
+    done_today: int = 0
+    on_roster: bool = True
+    supervisor_lines: list[str] | None = None
+
+
+def home(facts: HomeFacts, now: datetime) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text="blendbot")]
+    if not facts.on_roster:
+        blocks.append(
+            SectionBlock(text="You are not on the roster yet: ask a supervisor to add you.")
+        )
+    else:
+        if facts.current is not None:
+            t = facts.current
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your current task*")))
+            blocks.append(_task_fields(t, now, None))
+        else:
+            blocks.append(SectionBlock(text="No task in progress."))
+        if facts.paused:
+            lines = "\n".join(f"• #{t.id} {_esc(_clip(t.title, 80))}" for t in facts.paused[:10])
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Paused*\n{lines}")))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"Done today: *{facts.done_today}*")])
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id="home", elements=[_button("Get next task", "next", "home", "primary")]
+            )
+        )
+    if facts.supervisor_lines is not None:
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="*Supervisor view*")))
+        text = "\n".join(facts.supervisor_lines) or "Nothing open."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000))))
+    result: dict[str, Any] = View(type="home", blocks=blocks[:100]).to_dict()
+    return result

@@ -1,0 +1,69 @@
+"""Which card a person sees for a task, from the task's current state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.slack import blocks
+from bot.slack.blocks import Message
+from bot.slack.store import SQL, Person
+from queues.db import Executor
+from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired, QueuesError
+from queues.models import TaskOut
+from queues.tasks import task_out
+
+
+async def task(db: Executor, task_id: int) -> TaskOut | None:
+    row = await db.fetchrow(SQL["task_row"], task_id)
+    return task_out(row) if row is not None else None
+
+
+async def facts(db: Executor, task_id: int) -> tuple[float | None, bool]:
+    """Expected minutes of the current step, and whether the task may be paused."""
+    rows = await db.fetch(SQL["task_facts"], [task_id])
+    if not rows:
+        return None, True
+    return rows[0]["minutes"], bool(rows[0]["pausable"])
+
+
+async def for_agent(
+    db: Executor, t: TaskOut, agent_id: str, now: datetime, headline: str | None = None
+) -> Message:
+    """The card ``agent_id`` should see for ``t`` now: its buttons follow the task's state."""
+    minutes, pausable = await facts(db, t.id)
+    if t.holder == agent_id:
+        if t.status == "in_progress":
+            return blocks.working(t, now, pausable)
+        if t.status == "paused":
+            return blocks.paused(t, now)
+        live = t.offer_expires_at is not None and t.offer_expires_at > now
+        if t.status == "offered" and live:
+            return blocks.offer(t, [], now, minutes)
+    return blocks.closed(t, headline or describe(t), now)
+
+
+def describe(t: TaskOut) -> str:
+    words = {
+        "queued": "Back in the queue.",
+        "offered": "Offered to someone else.",
+        "in_progress": "Someone else is working on it.",
+        "paused": "Paused by someone else.",
+        "escalated": "With the supervisors.",
+        "done": ":white_check_mark: Done.",
+        "cancelled": "Cancelled.",
+    }
+    return words[t.status]
+
+
+async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
+    """Why an action did not happen, in words for the person who clicked."""
+    if isinstance(exc, HeldByOther):
+        who = holder.first_name if holder else "someone else"
+        return f":no_entry: {who} has this task now."
+    if isinstance(exc, OfferExpired):
+        return ":hourglass: This offer lapsed and the task went back to the queue."
+    if isinstance(exc, InvalidTransition):
+        return f"This task is {exc.status.replace('_', ' ')} now: nothing to do here."
+    if isinstance(exc, NotFound):
+        return "This task no longer exists."
+    return f"That did not work: {exc}"

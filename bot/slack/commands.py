@@ -1,0 +1,225 @@
+"""``/blend <subcommand>``: answered in the ack, visible only to the person who asked."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack import blocks, cards
+from bot.slack.blocks import Message
+from bot.slack.context import Context, card_ref
+from bot.slack.store import SQL, SlackStore
+from queues.db import transaction
+from queues.dispatch import Dispatcher, NoOffer
+from queues.errors import NotFound, QueuesError
+from queues.lifecycle import Lifecycle
+from queues.models import TaskFilter
+from queues.ranking import RuleIn, RuleStore
+from queues.rules import InvalidRule
+from queues.tasks import Tasks
+
+SUPERVISOR_ONLY = frozenset({"status", "backlog", "agents", "priority", "assign"})
+NOT_HERE = frozenset({"forecast", "report", "pause", "resume"})
+_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_BOOST = re.compile(
+    r"^boost\s+(?P<type>\S+)\s+(?P<boost>[+-]?\d{1,4})"
+    r"(?:\s+for\s+(?P<n>\d{1,4})\s*(?P<unit>m|min|mins|minutes|h|hours?|d|days?))?"
+    r"(?:\s+reason\s+(?P<reason>.+))?$",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+DEFAULT_BOOST_HOURS = 8
+BOOST_PREFIX = "slack-boost-"
+
+
+def _duration(n: str | None, unit: str | None) -> timedelta:
+    if n is None or unit is None:
+        return timedelta(hours=DEFAULT_BOOST_HOURS)
+    first = unit[0].lower()
+    scale = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[first]
+    return scale * int(n)
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    async def blend(ack: AsyncAck, body: dict[str, Any]) -> None:
+        user = body["user_id"]
+        channel = body.get("channel_id") or user
+        words = str(body.get("text") or "").split()
+        sub = words[0].lower() if words else "help"
+        args = words[1:]
+        if sub in SUPERVISOR_ONLY and not await ctx.supervisors.check(
+            user, f"/blend {sub}", text=body.get("text", "")
+        ):
+            text = f":lock: `/blend {sub}` is for supervisors. Your attempt was recorded."
+            await ack(**blocks.notice(text))
+            return
+        reply = await answer(ctx, sub, args, user, channel)
+        await ack(**reply)
+        ctx.outbox.kick()
+
+    app.command("/blend")(blend)
+
+
+async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: str) -> Message:
+    now = ctx.now()
+    if sub == "next":
+        return await next_task(ctx, user)
+    if sub == "task":
+        return await lookup(ctx, " ".join(args), now)
+    if sub == "status":
+        rows = await ctx.pool.fetch(SQL["status_counts"])
+        lines = [f"{r['status'].replace('_', ' ')}: *{r['n']}*" for r in rows]
+        return blocks.table("Tasks by state", lines)
+    if sub == "backlog":
+        rows = await ctx.pool.fetch(SQL["backlog"], args[0] if args else None)
+        lines = [
+            f"`{r['type']}` {r['open']} open, {r['breached']} past SLA, "
+            f"{r['due_soon']} due within 2h"
+            for r in rows
+        ]
+        return blocks.table("Backlog by SLA risk", lines, "No open work.")
+    if sub == "agents":
+        rows = await ctx.pool.fetch(SQL["agents_at_work"])
+        lines = [
+            f"{r['name']}: "
+            + (
+                f"{r['status'].replace('_', ' ')} #{r['task_id']} ({r['type']})"
+                if r["task_id"]
+                else "no back-office task"
+            )
+            for r in rows
+        ]
+        return blocks.table("Agents", lines, "No agents on the roster.")
+    if sub == "priority":
+        return await priority(ctx, args, user, now)
+    if sub == "assign":
+        return await assign(ctx, args, user)
+    if sub in NOT_HERE:
+        return blocks.notice(f"`/blend {sub}` is not connected in this installation yet.")
+    if sub != "help":
+        prefix = f"I don't know `/blend {sub}`.\n"
+        message = blocks.help_message(await ctx.supervisors.allows(user))
+        message["blocks"].insert(0, blocks.notice(prefix)["blocks"][0])
+        return message
+    return blocks.help_message(await ctx.supervisors.allows(user))
+
+
+async def next_task(ctx: Context, user: str) -> Message:
+    person = await SlackStore(ctx.pool).agent(user)
+    if person is None:
+        return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
+    async with transaction(ctx.pool) as conn:
+        result = await Dispatcher(conn, ctx.config.policy).next_for(person.agent_id, None)
+        if isinstance(result, NoOffer):
+            return blocks.notice(f"Nothing for you right now: {result.reason}.")
+        minutes, _ = await cards.facts(conn, result.task.id)
+        card = blocks.offer(result.task, result.why, ctx.now(), minutes)
+        await SlackStore(conn).card(card_ref(result.task.id, user), user, card)
+    return blocks.notice(f"Task #{result.task.id} is waiting for you in your DM with me.")
+
+
+async def lookup(ctx: Context, query: str, now: datetime) -> Message:
+    query = query.strip()
+    if not query:
+        return blocks.notice("Usage: `/blend task <task id or customer ref>`")
+    tasks = Tasks(ctx.pool)
+    ids: list[int] = []
+    if query.lstrip("#").isdigit() and len(query) < 19:
+        ids = [int(query.lstrip("#"))]
+    else:
+        try:
+            found = await tasks.find(TaskFilter(customer_ref=query, limit=5))
+        except ValidationError:
+            found = []
+        ids = [t.id for t in found]
+    if not ids:
+        return blocks.notice(f"No task found for `{query[:100]}`.")
+    messages: list[dict[str, Any]] = []
+    for task_id in ids[:5]:
+        try:
+            detail = await tasks.get(task_id, sla_top_share=ctx.config.policy.sla_top_share)
+        except NotFound:
+            return blocks.notice(f"No task found for `{query[:100]}`.")
+        holder = None
+        if detail.holder:
+            person = (await SlackStore(ctx.pool).agents([detail.holder])).get(detail.holder)
+            holder = person.first_name if person else None
+        messages.append(blocks.lookup(detail, holder, now))
+    return {
+        "text": messages[0]["text"],
+        "blocks": [b for m in messages for b in m["blocks"]],
+    }
+
+
+async def priority(ctx: Context, args: list[str], user: str, now: datetime) -> Message:
+    rules = RuleStore(ctx.pool)
+    verb = args[0].lower() if args else "list"
+    if verb == "list":
+        lines = []
+        for rule in await rules.all(now):
+            until = f" until {blocks.when(rule.until, now)}" if rule.until else ""
+            state = "" if rule.active else " (ended)"
+            lines.append(f"`{rule.name}` {rule.boost:+d} when `{rule.when}`{until}{state}")
+        return blocks.table("Priority rules", lines, "No priority rules.")
+    if verb == "boost":
+        match = _BOOST.match(" ".join(args))
+        if match is None or not _TYPE.match(match["type"]):
+            return blocks.notice(
+                "Usage: `/blend priority boost <task type> +30 for 4h reason month-end`"
+            )
+        ends = now + _duration(match["n"], match["unit"])
+        body = RuleIn(
+            when=f'type == "{match["type"]}"',
+            boost=max(-1000, min(1000, int(match["boost"]))),
+            until=ends,
+            reason=(match["reason"] or "boost from Slack")[:500],
+            author=user,
+        )
+        try:
+            rule, _ = await rules.put(BOOST_PREFIX + match["type"], body, now)
+        except (InvalidRule, ValueError) as exc:
+            return blocks.notice(f"That boost cannot be made: {exc}")
+        return blocks.notice(
+            f":arrow_up: `{match['type']}` {rule.boost:+d} until {blocks.when(ends, now)} "
+            f"({rule.reason}). It applies from the next tick."
+        )
+    if verb == "clear" and len(args) >= 2:
+        try:
+            await rules.delete(BOOST_PREFIX + args[1], user, " ".join(args[2:]) or None, now)
+        except NotFound:
+            return blocks.notice(f"No boost on `{args[1][:64]}` to clear.")
+        return blocks.notice(f"Boost on `{args[1][:64]}` cleared.")
+    return blocks.notice("Usage: `/blend priority list|boost ...|clear <task type>`")
+
+
+async def assign(ctx: Context, args: list[str], user: str) -> Message:
+    usage = blocks.notice("Usage: `/blend assign <task id> @agent`")
+    if len(args) != 2 or not args[0].lstrip("#").isdigit() or len(args[0]) > 18:
+        return usage
+    task_id = int(args[0].lstrip("#"))
+    store = SlackStore(ctx.pool)
+    mention = _MENTION.match(args[1])
+    if mention:
+        person = await store.agent(mention[1])
+    else:
+        person = (await store.agents([args[1].lstrip("@")])).get(args[1].lstrip("@"))
+    if person is None:
+        return blocks.notice(f"{args[1][:100]} is not on the roster.")
+    me = await store.agent(user)
+    try:
+        async with transaction(ctx.pool) as conn:
+            task = await Lifecycle(conn).reassign(
+                task_id, person.agent_id, me.agent_id if me else user
+            )
+            if person.slack_user_id:
+                card = await cards.for_agent(conn, task, person.agent_id, ctx.now())
+                await SlackStore(conn).card(
+                    card_ref(task_id, person.slack_user_id), person.slack_user_id, card
+                )
+    except QueuesError as exc:
+        return blocks.notice(await cards.refusal(ctx.pool, exc, None))
+    return blocks.notice(f"Task #{task_id} is now with {person.name}.")

@@ -1,0 +1,56 @@
+"""App Home: my current task, my paused tasks, today's numbers; supervisors see the floor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack import blocks
+from bot.slack.commands import next_task
+from bot.slack.context import Context
+from bot.slack.store import SQL, SlackStore
+from queues.tasks import task_out
+
+
+async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
+    person = await SlackStore(ctx.pool).agent(user)
+    result = blocks.HomeFacts(on_roster=person is not None)
+    if person is not None:
+        work = [task_out(r) for r in await ctx.pool.fetch(SQL["work_of"], person.agent_id)]
+        result.current = next((t for t in work if t.status == "in_progress"), None)
+        result.paused = [t for t in work if t.status == "paused"]
+        result.done_today = int(await ctx.pool.fetchval(SQL["done_today"], person.agent_id))
+    if await ctx.supervisors.allows(user):
+        rows = await ctx.pool.fetch(SQL["backlog"], None)
+        lines = [
+            f"`{r['type']}` {r['open']} open · {r['breached']} past SLA · {r['due_soon']} due <2h"
+            for r in rows[:15]
+        ]
+        states = await ctx.pool.fetch(SQL["status_counts"])
+        lines.append(" · ".join(f"{r['status'].replace('_', ' ')} {r['n']}" for r in states))
+        result.supervisor_lines = lines
+    return result
+
+
+async def publish(ctx: Context, user: str) -> None:
+    """Queue a fresh Home tab for ``user``; only the newest one is sent."""
+    view = blocks.home(await facts(ctx, user), ctx.now())
+    await SlackStore(ctx.pool).home(user, view)
+    ctx.outbox.kick()
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    async def opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await publish(ctx, event["user"])
+
+    async def get_next(ack: AsyncAck, body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        reply = await next_task(ctx, user)
+        await SlackStore(ctx.pool).ephemeral(user, user, reply)
+        await ack()
+        await publish(ctx, user)
+
+    app.event("app_home_opened")(opened)
+    app.action("next")(get_next)

@@ -1,0 +1,107 @@
+"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls.
+
+Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.slack import blocks, cards
+from bot.slack.agent import post_escalation
+from bot.slack.context import Context, card_ref
+from bot.slack.store import SQL, SlackStore
+from queues.db import transaction
+from queues.models import TaskOut
+from queues.tasks import task_out
+from queues.timers import TimerReport
+
+
+class Notifier:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    async def offers(self, tasks: Sequence[TaskOut]) -> int:
+        """DM each offer to its agent (from a matching round); return how many were sent."""
+        if not tasks:
+            return 0
+        ctx = self._ctx
+        ids = [t.id for t in tasks]
+        now = ctx.now()
+        sent = 0
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents([t.holder for t in tasks if t.holder])
+            reasons = {r["task_id"]: r["data"] for r in await conn.fetch(SQL["offer_reasons"], ids)}
+            minutes = {r["id"]: r["minutes"] for r in await conn.fetch(SQL["task_facts"], ids)}
+            for task in tasks:
+                person = people.get(task.holder or "")
+                if person is None or person.slack_user_id is None:
+                    continue
+                why = list(reasons.get(task.id, {}).get("why", []))
+                card = blocks.offer(task, why, now, minutes.get(task.id))
+                await store.card(
+                    card_ref(task.id, person.slack_user_id), person.slack_user_id, card
+                )
+                sent += 1
+        ctx.outbox.kick()
+        return sent
+
+    async def timers(self, report: TimerReport) -> None:
+        """Lapsed offers update their card; overdue work is nudged; escalations are posted."""
+        ctx = self._ctx
+        now = ctx.now()
+        pairs = report.expired + report.nudged + report.escalated
+        if not pairs:
+            return
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents([holder for _, holder in pairs if holder])
+            for task_id, holder in report.expired:
+                person = people.get(holder or "")
+                task = await cards.task(conn, task_id)
+                if person and person.slack_user_id and task:
+                    text = ":hourglass: This offer lapsed. Ask `/blend next` when you are free."
+                    await store.card(
+                        card_ref(task_id, person.slack_user_id),
+                        person.slack_user_id,
+                        blocks.closed(task, text, now),
+                    )
+            for task_id, holder in report.nudged:
+                person = people.get(holder or "")
+                if person and person.slack_user_id:
+                    text = (
+                        f"Still on task #{task_id}? It is past its expected time: complete, "
+                        "release or escalate it from its card."
+                    )
+                    await store.ephemeral(
+                        person.slack_user_id, person.slack_user_id, blocks.notice(text)
+                    )
+            for task_id, holder in report.escalated:
+                task = await cards.task(conn, task_id)
+                if task is not None:
+                    by = people[holder].name if holder in people else "the timers"
+                    await post_escalation(ctx, conn, task, by, "overdue: no progress in time")
+        ctx.outbox.kick()
+
+    async def recall(self, agent_ids: Sequence[str]) -> int:
+        """Calls are rising: ask these agents to pause, with a one-click Pause."""
+        ctx = self._ctx
+        sent = 0
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents(list(agent_ids))
+            for agent_id, person in people.items():
+                if person.slack_user_id is None:
+                    continue
+                work = [task_out(r) for r in await conn.fetch(SQL["work_of"], agent_id)]
+                active = [t for t in work if t.status == "in_progress"]
+                ref = f"recall:{person.slack_user_id}:{int(now_ts(ctx))}"
+                await store.card(ref, person.slack_user_id, blocks.recall(active))
+                sent += 1
+        ctx.outbox.kick()
+        return sent
+
+
+def now_ts(ctx: Context) -> float:
+    return ctx.now().timestamp()

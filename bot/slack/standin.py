@@ -1,0 +1,313 @@
+"""A local stand-in for Slack's Web API, for tests and the demo.
+
+The real ``slack_sdk`` client talks to it through its base URL. It checks what Slack checks
+(the bot token, required arguments, known channels and messages, block counts and text
+sizes), answers in Slack's shape (HTTP 200 with ``ok: false`` and an error code, or 429 with
+``Retry-After``), and records every call, so that a test asserts on what was sent.
+
+    .venv/bin/python -m bot.slack.standin --port 3030
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+TEXT_LIMIT = 40_000
+BLOCK_TYPES = frozenset(
+    {
+        "actions",
+        "context",
+        "divider",
+        "file",
+        "header",
+        "image",
+        "input",
+        "markdown",
+        "rich_text",
+        "section",
+        "table",
+        "video",
+    }
+)
+
+
+class SlackError(Exception):
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    user: str | None = None
+    updates: int = 0
+
+
+@dataclass
+class StandIn:
+    """The Web API's state: messages by (channel, ts), users, user groups, and the calls."""
+
+    token: str = "xoxb-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
+    users: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    channels: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _limits: dict[str, list[float]] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    latency: float = 0.0
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: float = 1) -> None:
+        """Refuse the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
+        self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    def dm_of(self, user: str) -> str:
+        return "D" + user[1:]
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        limits = self._limits.get(method)
+        if limits:
+            retry_after = limits.pop(0)
+            self.calls.append(Call(method, args, False, "ratelimited", 429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": f"{retry_after:g}"},
+            )
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() or str(args.get("token", ""))
+        try:
+            if not token:
+                raise SlackError("not_authed")
+            if token != self.token:
+                raise SlackError("invalid_auth")
+            handler = self._methods().get(method)
+            if handler is None:
+                raise SlackError("unknown_method")
+            result = await handler(args)
+        except SlackError as exc:
+            self.calls.append(Call(method, args, False, exc.error))
+            return web.json_response({"ok": False, "error": exc.error})
+        self.calls.append(Call(method, args, True))
+        return web.json_response({"ok": True, **result})
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
+        return {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._ephemeral,
+            "conversations.open": self._open,
+            "views.open": self._views_open,
+            "views.publish": self._views_publish,
+            "views.update": self._views_update,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._group_users,
+        }
+
+    async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://standin.slack.test/",
+            "team": "Stand-in",
+            "user": "blendbot",
+            "team_id": "T0STANDIN",
+            "user_id": "U0BLENDBOT",
+            "bot_id": "B0BLENDBOT",
+        }
+
+    def _channel(self, args: dict[str, Any]) -> str:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel[0] in "UW":
+            return self.dm_of(channel)  # a user id posts to the app's DM with that user
+        if channel in self.channels or channel[0] == "D":
+            return channel
+        raise SlackError("channel_not_found")
+
+    def _content(self, args: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        text = str(args.get("text") or "")
+        blocks = _blocks(args.get("blocks"), MESSAGE_BLOCKS)
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if len(text) > TEXT_LIMIT:
+            raise SlackError("msg_too_long")
+        return text, blocks
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    async def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        text, blocks = self._content(args)
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = Message(channel, ts, text, blocks)
+        return {"channel": channel, "ts": ts, "message": {"text": text, "blocks": blocks}}
+
+    async def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        ts = str(args.get("ts") or "")
+        message = self.messages.get((channel, ts))
+        if message is None:
+            raise SlackError("message_not_found")
+        message.text, message.blocks = self._content(args)
+        message.updates += 1
+        return {"channel": channel, "ts": ts, "text": message.text}
+
+    async def _ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if not args.get("user"):
+            raise SlackError("user_not_found")
+        self._content(args)
+        return {"message_ts": self._next_ts(), "channel": channel}
+
+    async def _open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackError("not_implemented")
+        return {"channel": {"id": self.dm_of(users[0])}}
+
+    def _view(self, args: dict[str, Any], kind: str) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != kind:
+            raise SlackError("invalid_arguments")
+        _blocks(view.get("blocks"), VIEW_BLOCKS)
+        if kind == "modal":
+            title = (view.get("title") or {}).get("text", "")
+            if not title or len(title) > 24:
+                raise SlackError("invalid_arguments")
+            if len(str(view.get("private_metadata") or "")) > 3000:
+                raise SlackError("invalid_arguments")
+        return view
+
+    async def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not str(args.get("trigger_id") or "").count("."):
+            raise SlackError("invalid_trigger_id")
+        view = self._view(args, "modal")
+        view_id = f"V{len(self.views) + 1:08d}"
+        self.views[view_id] = view
+        return {"view": {"id": view_id, **view}}
+
+    async def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id") or "")
+        if view_id not in self.views:
+            raise SlackError("not_found")
+        self.views[view_id] = self._view(args, "modal")
+        return {"view": {"id": view_id, **self.views[view_id]}}
+
+    async def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if not user:
+            raise SlackError("invalid_arguments")
+        self.homes[user] = self._view(args, "home")
+        return {"view": {"id": f"VH{user}", **self.homes[user]}}
+
+    async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user") or "")
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        name = self.users[user]
+        return {
+            "user": {
+                "id": user,
+                "name": name.lower(),
+                "real_name": name,
+                "profile": {"real_name": name, "first_name": name.split()[0]},
+            }
+        }
+
+    async def _group_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup") or "")
+        if group not in self.groups:
+            raise SlackError("no_such_subteam")
+        return {"users": list(self.groups[group])}
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if isinstance(body, dict):
+            args.update(body)
+    elif request.can_read_body:
+        args.update(await request.post())
+    return args
+
+
+def _blocks(raw: Any, limit: int) -> list[dict[str, Any]]:
+    if raw is None or raw == "":
+        return []
+    blocks = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(blocks, list) or len(blocks) > limit:
+        raise SlackError("invalid_blocks")
+    ids = set()
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES:
+            raise SlackError("invalid_blocks")
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in ids or len(str(block_id)) > 255:
+                raise SlackError("invalid_blocks")
+            ids.add(block_id)
+        text = block.get("text")
+        if isinstance(text, dict) and len(str(text.get("text", ""))) > 3000:
+            raise SlackError("invalid_blocks")
+        if block["type"] == "actions" and len(block.get("elements") or []) > 25:
+            raise SlackError("invalid_blocks")
+    return blocks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local stand-in for Slack's Web API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3030)
+    parser.add_argument("--token", default=StandIn.token)
+    args = parser.parse_args()
+    web.run_app(StandIn(token=args.token).app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
