@@ -16,17 +16,26 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from blending.errors import BlendingError
-from bot import cli_blending
+from bot import cli_blending, cli_feeds
 from bot.database import DatabaseError
+from bot.feeds import FeedConfig, feed_clients
 from bot.http import create_app
 from bot.migrate import MigrationError
-from bot.service import api_tokens, database, dispatch_policy, load_sample, timer_policy
+from bot.service import (
+    api_tokens,
+    database,
+    dispatch_policy,
+    feed_clients_of,
+    load_sample,
+    timer_policy,
+)
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack import register_slack, slack_config
 from bot.slack.socket import run_socket_mode
 from bot.tick import Tick
 from queues.errors import QueuesError
 from queues.importer import ImportReport, import_roster, import_tasks
+from telephony_adapters.errors import AdapterError
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -55,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--all-or-nothing", action="store_true", help="import nothing if any row is bad"
         )
+    cli_feeds.add_parsers(commands, kinds)
     return parser
 
 
@@ -73,7 +83,11 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             api_tokens=tokens,
             max_body_bytes=settings.max_body_bytes,
             policy=dispatch_policy(settings),
+            feeds=FeedConfig.from_settings(settings),
         )
+        ami, genesys = feed_clients_of(settings)
+        if ami or genesys:
+            app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
         slack_settings = slack_config(settings, dispatch_policy(settings))
         slack = register_slack(app, slack_settings) if slack_settings else None
         runner = web.AppRunner(app, access_log=None)
@@ -183,7 +197,7 @@ async def _import(
 def _run(job: Callable[[], Awaitable[int | None]]) -> int:
     try:
         return asyncio.run(job()) or 0  # type: ignore[arg-type]
-    except (DatabaseError, MigrationError, QueuesError) as exc:
+    except (DatabaseError, MigrationError, QueuesError, AdapterError, OSError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         return 1
     except KeyboardInterrupt:
@@ -220,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "migrate":
         return _run(lambda: _migrate(settings))
+    if args.command == "replay":
+        return _run(lambda: cli_feeds.run_replay(settings, args, console))
+    if args.command == "import" and args.kind in ("intervals", "schedule"):
+        if not args.file.is_file():
+            err.print(f"error: cannot read {args.file}: no such file", markup=False)
+            return 2
+        return _run(lambda: cli_feeds.run_import(settings, args.kind, args.file, console))
     if args.command == "import":
         try:
             size = args.file.stat().st_size

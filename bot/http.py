@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.api import OPERATIONS as INTAKE_OPERATIONS
 from bot.errors import ApiError, error_middleware, error_response
+from bot.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.keys import MAX_BODY, METRICS, POLICY, POOL, TOKENS
 from bot.lifecycle_api import LIFECYCLE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -21,7 +22,7 @@ from bot.rules_api import RULE_OPERATIONS
 from queues.dispatch import Policy
 
 PUBLIC = frozenset({"/api/v1/openapi.json"})
-OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS + RULE_OPERATIONS
+OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS + RULE_OPERATIONS + FEED_OPERATIONS
 
 
 @web.middleware
@@ -70,6 +71,7 @@ def create_app(
     api_tokens: list[str],
     max_body_bytes: int,
     policy: Policy | None = None,
+    feeds: FeedConfig | None = None,
 ) -> web.Application:
     """Build the app around an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
@@ -89,4 +91,5 @@ def create_app(
     app.router.add_get("/api/v1/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    register_feeds(app, feeds or FeedConfig(), api_routes=False)
     return app

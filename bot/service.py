@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from bot.database import database_url, open_pool
+from bot.feeds import AmiConfig, GenesysConfig
 from bot.migrate import migrate_url
 from bot.settings import Settings
 from queues.catalog import Catalog
@@ -56,6 +57,32 @@ def dispatch_policy(settings: Settings) -> Policy:
 
 def timer_policy(settings: Settings) -> TimerPolicy:
     return TimerPolicy(nudge_factor=settings.nudge_factor, escalate_factor=settings.escalate_factor)
+
+
+def feed_clients_of(settings: Settings) -> tuple[AmiConfig | None, GenesysConfig | None]:
+    """The AMI and Genesys Cloud clients the settings ask for (none when unset)."""
+    ami = None
+    if settings.ami_host and settings.ami_username and settings.ami_secret:
+        ami = AmiConfig(
+            settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
+        )
+    genesys = None
+    s = settings
+    if (
+        s.genesys_api_url
+        and s.genesys_login_url
+        and s.genesys_client_id
+        and (s.genesys_client_secret)
+    ):
+        genesys = GenesysConfig(
+            s.genesys_api_url,
+            s.genesys_login_url,
+            s.genesys_client_id,
+            s.genesys_client_secret,
+            tuple(s.genesys_user_ids),
+            tuple(s.genesys_queue_ids),
+        )
+    return ami, genesys
 
 
 def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:

@@ -108,6 +108,24 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = Field(
         default=None, description="Twilio auth token, to check X-Twilio-Signature."
     )
+    ami_host: str | None = Field(default=None, description="Asterisk AMI host; AMI is off without.")
+    ami_port: int = Field(default=5038, ge=1, le=65535, description="Asterisk AMI port.")
+    ami_username: str | None = Field(default=None, description="AMI manager user.")
+    ami_secret: str | None = Field(default=None, description="AMI manager secret.")
+    genesys_api_url: str | None = Field(
+        default=None, description="Genesys Cloud API, e.g. https://api.mypurecloud.de; off without."
+    )
+    genesys_login_url: str | None = Field(
+        default=None, description="Genesys Cloud login, e.g. https://login.mypurecloud.de."
+    )
+    genesys_client_id: str | None = Field(default=None, description="OAuth client id.")
+    genesys_client_secret: str | None = Field(default=None, description="OAuth client secret.")
+    genesys_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Genesys user ids to follow."
+    )
+    genesys_queue_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Genesys queue ids to follow."
+    )
     interval_minutes: int = Field(
         default=15, description="Length of the statistics interval (5, 6, 10, 15, 30 or 60)."
     )
@@ -136,7 +154,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/") if value else value
 
-    @field_validator("api_tokens", "supervisors", mode="before")
+    @field_validator(
+        "api_tokens", "supervisors", "genesys_user_ids", "genesys_queue_ids", mode="before"
+    )
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
