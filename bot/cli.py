@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from blending.errors import BlendingError
+from blending.forecasting import warm_up
 from bot import cli_blending, cli_feeds
 from bot.database import DatabaseError
 from bot.feeds import FeedConfig, feed_clients
@@ -26,6 +27,7 @@ from bot.service import (
     database,
     dispatch_policy,
     feed_clients_of,
+    forecast_policy,
     load_sample,
     timer_policy,
 )
@@ -78,6 +80,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
                 f"sample data: {roster.created + roster.updated} agents, "
                 f"{tasks.created + tasks.unchanged} tasks"
             )
+        await asyncio.to_thread(warm_up)  # compile the forecasting code before any request
         app = create_app(
             pool,
             api_tokens=tokens,
@@ -118,6 +121,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             interval=settings.tick_seconds,
             policy=timer_policy(settings),
             notifier=slack.notifier if slack else None,
+            forecasts=forecast_policy(settings),
         )
         background.append(asyncio.create_task(tick.run()))
         stop = asyncio.Event()

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.api import OPERATIONS as INTAKE_OPERATIONS
 from bot.errors import ApiError, error_middleware, error_response
 from bot.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
+from bot.forecast_api import FORECAST_OPERATIONS
 from bot.keys import MAX_BODY, METRICS, POLICY, POOL, TOKENS
 from bot.lifecycle_api import LIFECYCLE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -22,7 +23,13 @@ from bot.rules_api import RULE_OPERATIONS
 from queues.dispatch import Policy
 
 PUBLIC = frozenset({"/api/v1/openapi.json"})
-OPERATIONS = INTAKE_OPERATIONS + LIFECYCLE_OPERATIONS + RULE_OPERATIONS + FEED_OPERATIONS
+OPERATIONS = (
+    INTAKE_OPERATIONS
+    + LIFECYCLE_OPERATIONS
+    + RULE_OPERATIONS
+    + FEED_OPERATIONS
+    + FORECAST_OPERATIONS
+)
 
 
 @web.middleware

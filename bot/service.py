@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
+from blending.forecasting import ForecastPolicy
 from bot.database import database_url, open_pool
 from bot.feeds import AmiConfig, GenesysConfig
 from bot.migrate import migrate_url
@@ -52,6 +53,17 @@ def dispatch_policy(settings: Settings) -> Policy:
         fit_margin=settings.fit_margin,
         sla_top_share=settings.sla_top_share,
         skip_cooldown_seconds=settings.skip_cooldown_minutes * 60,
+    )
+
+
+def forecast_policy(settings: Settings) -> ForecastPolicy:
+    return ForecastPolicy(
+        model=settings.forecast_model,
+        every_seconds=settings.forecast_minutes * 60,
+        target_sl=settings.target_service_level,
+        target_seconds=settings.service_level_seconds,
+        max_occupancy=settings.max_occupancy,
+        timezone=settings.timezone,
     )
 
 

@@ -7,7 +7,8 @@ the values it needs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -126,6 +127,21 @@ class Settings(BaseSettings):
     genesys_queue_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Genesys queue ids to follow."
     )
+    timezone: str = Field(
+        default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
+    )
+    target_service_level: float = Field(
+        default=0.8, gt=0, lt=1, description="Share of calls to answer within the target time."
+    )
+    max_occupancy: float = Field(
+        default=0.9, gt=0, le=1, description="Highest share of time agents may be on calls."
+    )
+    forecast_minutes: float = Field(
+        default=15, ge=1, le=1440, description="Forecasts are refreshed at least this often."
+    )
+    forecast_model: Literal["mstl_theta", "mstl_ets", "ensemble", "seasonal_naive"] = Field(
+        default="mstl_theta", description="The forecasting model (see blendbot backtest)."
+    )
     interval_minutes: int = Field(
         default=15, description="Length of the statistics interval (5, 6, 10, 15, 30 or 60)."
     )
@@ -138,6 +154,15 @@ class Settings(BaseSettings):
     def _divides_the_hour(cls, value: int) -> int:
         if value not in (5, 6, 10, 15, 30, 60):
             raise ValueError("must be one of 5, 6, 10, 15, 30, 60")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a time zone name, e.g. Europe/Amsterdam") from None
         return value
 
     @field_validator("slack_api_url")

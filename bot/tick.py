@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from blending.forecasting import ForecastPolicy, refresh
 from bot.database import DatabaseError, connect
 from bot.slack.notify import Notifier
 from queues.ranking import Ranker
@@ -33,6 +34,7 @@ class Tick:
         interval: float = 5.0,
         policy: TimerPolicy | None = None,
         notifier: Notifier | None = None,
+        forecasts: ForecastPolicy | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
@@ -40,6 +42,8 @@ class Tick:
         self._policy = policy or TimerPolicy()
         self._ranker = Ranker(pool)
         self._notifier = notifier
+        self._forecasts = forecasts
+        self._forecasting: asyncio.Task[dict[str, str | None]] | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
         self.rounds = 0
@@ -60,6 +64,19 @@ class Tick:
         await conn.close()
         return False
 
+    def _refresh_forecasts(self) -> None:
+        """Start a forecast refresh in the background unless one is running; it fits models
+        off the event loop and takes as long as it takes, the timers meanwhile go on."""
+        if self._forecasts is None:
+            return
+        if self._forecasting is not None and not self._forecasting.done():
+            return
+        if self._forecasting is not None and self._forecasting.exception() is not None:
+            log.warning("forecast refresh failed: %s", self._forecasting.exception())
+        self._forecasting = asyncio.create_task(
+            refresh(self._pool, datetime.now(UTC), self._forecasts)
+        )
+
     async def _drop(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
@@ -77,6 +94,7 @@ class Tick:
         ranked = await self._ranker.tick(datetime.now(UTC))
         if ranked.changed:
             log.info("re-ranked %d of %d open tasks", ranked.changed, ranked.examined)
+        self._refresh_forecasts()
         report = await run_timers(self._pool, self._policy)
         if self._notifier is not None:
             await self._notifier.timers(report)
@@ -99,4 +117,7 @@ class Tick:
                     log.warning("tick round failed: %s", exc)
                 await asyncio.sleep(self._interval)
         finally:
+            if self._forecasting is not None:
+                self._forecasting.cancel()
+                await asyncio.gather(self._forecasting, return_exceptions=True)
             await self._drop()
