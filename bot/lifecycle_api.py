@@ -12,7 +12,8 @@ from bot.api import AGENT_ID, TASK_ID
 from bot.errors import ErrorOut
 from bot.keys import POLICY, POOL
 from bot.operations import Handler, Operation, json_response, path_param, read_body
-from queues.dispatch import Dispatcher, NoOffer
+from bot.work import ask_for_work
+from queues.dispatch import NoOffer
 from queues.lifecycle import Lifecycle
 from queues.models import (
     AgentActionIn,
@@ -157,7 +158,7 @@ async def next_task(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, NextIn) if request.body_exists else NextIn()
     policy = request.app[POLICY]
-    result = await Dispatcher(request.app[POOL], policy).next_for(agent_id, body.minutes)
+    result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy)
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
     offer = OfferOut(task_id=result.task.id, expires_at=result.expires_at, why=result.why)

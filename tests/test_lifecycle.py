@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -380,3 +381,40 @@ async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     assert working.progress == "being worked on by ben"
     minutes = (working.eta - working.updated_at).total_seconds() / 60
     assert 6 < minutes < 10  # the team's 6 minutes, shrunk toward the type's 10
+
+
+async def test_no_work_is_offered_to_an_agent_the_feeds_show_on_a_call(
+    client: TestClient[Any, Any],
+) -> None:
+    await client.put(
+        "/api/v1/task-types/billing",
+        json={"skills": [], "sla_minutes": 600, "handle_minutes": 10},
+        headers=AUTH,
+    )
+    await client.put(
+        "/api/v1/agents/ana",
+        json={"name": "Ana", "telephony_ids": {"generic": "ext-7"}},
+        headers=AUTH,
+    )
+    body = {"source": "s", "external_id": "1", "type": "billing", "title": "Refund"}
+    await client.post("/api/v1/tasks", json=body, headers=AUTH)
+    now = datetime.now(UTC)
+
+    async def state(name: str, n: int) -> None:
+        event = {
+            "type": "agent_state",
+            "event_id": f"s{n}",
+            "at": (now + timedelta(seconds=n)).isoformat(),
+            "agent_id": "ext-7",
+            "state": name,
+        }
+        response = await client.post("/feeds/generic/events", json=[event], headers=AUTH)
+        assert response.status in (200, 202), await response.text()
+
+    await state("on_call", 0)
+    busy = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
+    assert busy["offer"] is None
+    assert "on a call" in busy["reason"]
+    await state("available", 1)
+    free = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
+    assert free["offer"] is not None

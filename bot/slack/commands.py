@@ -13,8 +13,9 @@ from bot.slack import blocks, cards
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SQL, SlackStore
+from bot.work import ask_for_work
 from queues.db import transaction
-from queues.dispatch import Dispatcher, NoOffer
+from queues.dispatch import NoOffer
 from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
 from queues.models import TaskFilter
@@ -113,7 +114,7 @@ async def next_task(ctx: Context, user: str) -> Message:
     if person is None:
         return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
     async with transaction(ctx.pool) as conn:
-        result = await Dispatcher(conn, ctx.config.policy).next_for(person.agent_id, None)
+        result = await ask_for_work(conn, person.agent_id, None, ctx.config.policy)
         if isinstance(result, NoOffer):
             return blocks.notice(f"Nothing for you right now: {result.reason}.")
         minutes, _ = await cards.facts(conn, result.task.id)
