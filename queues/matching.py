@@ -102,20 +102,14 @@ def match(
         members = groups.setdefault((task.type, task.step, task.skills, task.handle_minutes), [])
         if len(members) < len(windows):
             members.append(task)
-    tasks = [t for members in groups.values() for t in members]
     result = MatchResult()
-    if not windows or not tasks:
+    if not windows or not groups:
         result.unmatched = [x.agent_id for x in windows]
         return result
-    priority = np.array([t.priority for t in tasks])
-    index = {t.task_id: j for j, t in enumerate(tasks)}
-    columns: list[np.ndarray] = []
-    start = 0
-    for members in groups.values():
-        columns.append(np.arange(start, start + len(members)))
-        start += len(members)
-    score = np.full((len(windows), len(tasks)), _INFEASIBLE)
-    expected = np.zeros_like(score)
+    keys = list(groups)
+    # Per (window, group): whether it fits, this agent's adjustment, and the expected minutes.
+    adjust = np.full((len(windows), len(keys)), np.nan)
+    minutes_of = np.zeros((len(windows), len(keys)))
     for i, window in enumerate(windows):
         profile = agents.get(window.agent_id)
         if profile is None:
@@ -124,7 +118,7 @@ def match(
         for age, type_ in enumerate(profile.recent_types[:6]):
             penalty_by_type.setdefault(type_, w.rotation / 2**age)
         fairness = w.fairness * profile.minutes_today / 60
-        for (type_, step, skills, handle), cols in zip(groups, columns, strict=True):
+        for g, (type_, step, skills, handle) in enumerate(keys):
             levels = [profile.skills.get(s, 0) for s in skills]
             if any(level < 1 for level in levels):
                 continue
@@ -132,9 +126,24 @@ def match(
             if minutes * w.fit_margin > window.minutes:
                 continue
             bonus = w.proficiency * (sum(levels) / len(levels) - 1) if levels else 0.0
-            adjust = bonus - penalty_by_type.get(type_, 0.0) - fairness
-            score[i, cols] = priority[cols] + adjust
-            expected[i, cols] = minutes
+            adjust[i, g] = bonus - penalty_by_type.get(type_, 0.0) - fairness
+            minutes_of[i, g] = minutes
+    # A group can give at most one task to each window that fits it (plus the tasks some of
+    # those windows must not get), so only that many of its best tasks are columns.
+    fitting = (~np.isnan(adjust)).sum(axis=0)
+    spare = sum(len(v) for v in (excluded or {}).values())
+    kept = [groups[k][: int(n) + spare] if n else [] for k, n in zip(keys, fitting, strict=True)]
+    tasks = [t for members in kept for t in members]
+    if not tasks:
+        result.unmatched = [x.agent_id for x in windows]
+        return result
+    group_of = np.repeat(np.arange(len(keys)), [len(m) for m in kept])
+    priority = np.array([t.priority for t in tasks])
+    index = {t.task_id: j for j, t in enumerate(tasks)}
+    per_task = adjust[:, group_of]
+    score = np.where(np.isnan(per_task), _INFEASIBLE, priority[None, :] + per_task)
+    expected = minutes_of[:, group_of]
+    for i, window in enumerate(windows):
         for task_id in (excluded or {}).get(window.agent_id, ()):
             column = index.get(task_id)
             if column is not None:

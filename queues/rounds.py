@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +63,13 @@ def _reasons(r: Any, now: datetime, top_share: float) -> list[str]:
     ).reasons
 
 
+async def _together(db: Executor, *reads: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Run the reads side by side from a pool; one after another on a single connection."""
+    if isinstance(db, asyncpg.Pool):
+        return list(await asyncio.gather(*(read() for read in reads)))
+    return [await read() for read in reads]
+
+
 async def matching_round(
     db: Executor,
     windows: Sequence[Window],
@@ -74,21 +81,29 @@ async def matching_round(
     p = policy or Policy()
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]
-    busy = {r["holder"] for r in await db.fetch(_SQL["agents_with_open_work"], agent_ids)}
+    # What the round needs is read at once (on several connections, from a pool): who is
+    # busy, the agents' profiles, skips and estimates, and the candidate tasks.
+    busy_rows, profile_rows, skip_rows, estimates, found = await _together(
+        db,
+        lambda: db.fetch(_SQL["agents_with_open_work"], agent_ids),
+        lambda: db.fetch(_SQL["agent_profiles"], agent_ids),
+        lambda: db.fetch(_SQL["skips_of"], agent_ids),
+        lambda: load_estimates(db, agent_ids),
+        lambda: candidates(db, len(windows), p.sla_top_share),
+    )
+    busy = {r["holder"] for r in busy_rows}
     report.busy = sorted(busy)
     free = [w for w in windows if w.agent_id not in busy]
     if not free:
         return report
-    ids = [w.agent_id for w in free]
     profiles = {
         r["agent_id"]: AgentProfile(r["skills"], tuple(r["recent_types"]), r["minutes_today"])
-        for r in await db.fetch(_SQL["agent_profiles"], ids)
+        for r in profile_rows
     }
     excluded: dict[str, set[int]] = {}
-    for r in await db.fetch(_SQL["skips_of"], ids):
+    for r in skip_rows:
         excluded.setdefault(r["agent_id"], set()).add(r["task_id"])
-    estimates = await load_estimates(db, ids)
-    rows = {r["id"]: r for r in await candidates(db, len(free), p.sla_top_share)}
+    rows = {r["id"]: r for r in found}
     result = match(
         free,
         [_candidate(r) for r in rows.values()],

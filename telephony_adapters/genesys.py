@@ -10,7 +10,10 @@
   → calls waiting and the longest wait);
 * ``v2.routing.queues.{id}.conversations``: the conversation's participants give the call's
   arrival (the ACD participant connected), answer and end (the agent participant), or
-  abandonment (the ACD participant ended without any agent connecting).
+  abandonment (the ACD participant ended without any agent connecting);
+* a conversation details query's ``conversations`` (``AnalyticsConversationWithoutAttributes``):
+  the same call events, with the same event ids, read from the participants' sessions'
+  segments and metrics (:func:`parse_conversation_details`).
 
 Heartbeats (``channel.metadata``) and ``v2.system.socket_closing`` are the transport's.
 """
@@ -23,12 +26,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from blending.events import (
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
     CallArrived,
     CallEnded,
+    CallEvent,
     Parsed,
     QueueSnapshot,
     TelephonyState,
@@ -39,6 +45,7 @@ from telephony_adapters.errors import MalformedPayload
 SOURCE = "genesys"
 HEARTBEAT_TOPIC = "channel.metadata"
 CLOSING_TOPIC = "v2.system.socket_closing"
+MALFORMED_CONVERSATION = "analytics.conversations.details (malformed)"
 _USER = re.compile(r"^v2\.users\.([^.]+)\.(presence|routingStatus|activity)$")
 _QUEUE = re.compile(r"^v2\.(?:analytics|routing)\.queues\.([^.]+)\.(observations|conversations)$")
 _ROUTING: dict[str, TelephonyState] = {
@@ -195,6 +202,180 @@ def _conversation(queue: str, body: Mapping[str, Any]) -> Parsed:
                 wait_seconds=seconds_between(entered, left),
             )
         )
+    return parsed
+
+
+_TRANSFER = ("transfer", "conferencetransfer", "consulttransfer", "forwardtransfer")
+
+
+def _sessions(participant: Any) -> list[Mapping[str, Any]]:
+    sessions = get(participant, "sessions") or []
+    if not isinstance(sessions, list):
+        raise MalformedPayload(SOURCE, "a participant's sessions is not a list")
+    return [s for s in sessions if isinstance(s, Mapping)]
+
+
+def _segments(participant: Any) -> list[tuple[str, datetime, datetime | None, Any]]:
+    """``(segmentType, segmentStart, segmentEnd, segment)`` of every session, by start."""
+    out = []
+    for session in _sessions(participant):
+        segments = get(session, "segments") or []
+        if not isinstance(segments, list):
+            raise MalformedPayload(SOURCE, "a session's segments is not a list")
+        for segment in segments:
+            kind = get(segment, "segmentType")
+            start = optional_timestamp(SOURCE, get(segment, "segmentStart"), "segmentStart")
+            if not isinstance(kind, str) or start is None:
+                raise MalformedPayload(SOURCE, "a segment without segmentType or segmentStart")
+            end = optional_timestamp(SOURCE, get(segment, "segmentEnd"), "segmentEnd")
+            out.append((kind, start, end, segment))
+    return sorted(out, key=lambda found: found[1])
+
+
+def _metrics(participant: Any) -> dict[str, tuple[float, datetime | None]]:
+    """Each metric of the participant's sessions: seconds (from ms) summed, and when emitted."""
+    out: dict[str, tuple[float, datetime | None]] = {}
+    for session in _sessions(participant):
+        for metric in get(session, "metrics") or []:
+            name, value = get(metric, "name"), get(metric, "value")
+            if not isinstance(name, str) or isinstance(value, bool):
+                continue
+            if not isinstance(value, int | float) or value < 0:
+                continue
+            emitted = optional_timestamp(SOURCE, get(metric, "emitDate"), "emitDate")
+            seconds, _ = out.get(name, (0.0, None))
+            out[name] = (seconds + value / 1000, emitted)
+    return out
+
+
+def _lasting(segments: list[tuple[str, datetime, datetime | None, Any]], kind: str) -> float | None:
+    spans = [seconds_between(s, e) for k, s, e, _ in segments if k == kind and e is not None]
+    known = [span for span in spans if span is not None]
+    return sum(known) if known else None
+
+
+def _seconds(metrics: Mapping[str, tuple[float, datetime | None]], *names: str) -> float | None:
+    for name in names:
+        if name in metrics:
+            return metrics[name][0]
+    return None
+
+
+def _detail(conversation: Any, at: datetime) -> Parsed:
+    call = get(conversation, "conversationId")
+    participants = get(conversation, "participants")
+    if not isinstance(call, str) or not call or not isinstance(participants, list):
+        raise MalformedPayload(SOURCE, "a conversation without conversationId or participants")
+    parsed = Parsed()
+    agents = [p for p in participants if get(p, "purpose") == "agent" and get(p, "userId")]
+    queues: dict[str, list[tuple[str, datetime, datetime | None, Any]]] = {}
+    acd_metrics: dict[str, dict[str, tuple[float, datetime | None]]] = {}
+    for participant in participants:
+        if get(participant, "purpose") != "acd":
+            continue
+        for found in _segments(participant):
+            queue = get(found[3], "queueId")
+            if isinstance(queue, str) and queue:
+                if queue not in queues:
+                    acd_metrics[queue] = _metrics(participant)
+                queues.setdefault(queue, []).append(found)
+    for queue, segments in queues.items():
+        events: list[CallEvent] = []
+        arrived = segments[0][1]
+        events.append(
+            CallArrived(event_id=f"{call}:{queue}:arrived", at=arrived, queue=queue, call_id=call)
+        )
+        interact = [s for s in segments if s[0] == "interact"]
+        left = interact[-1][2] if interact else None
+        answered = None
+        for agent in agents:
+            mine = [
+                s
+                for s in _segments(agent)
+                if get(s[3], "queueId") in (queue, None) and s[1] >= arrived
+            ]
+            talking = [s for s in mine if s[0] == "interact"]
+            if not talking:
+                continue
+            metrics = _metrics(agent)
+            start = talking[0][1]
+            user = str(get(agent, "userId"))
+            wait = metrics["tAnswered"][0] if "tAnswered" in metrics else None
+            events.append(
+                CallAnswered(
+                    event_id=f"{call}:{queue}:answered",
+                    at=start,
+                    queue=queue,
+                    call_id=call,
+                    agent_id=user,
+                    wait_seconds=wait if wait is not None else seconds_between(arrived, start),
+                )
+            )
+            connected = [s for s in mine if s[0] != "wrapup"]
+            ended = connected[-1][2]
+            if ended is not None:
+                talk = _seconds(metrics, "tTalkComplete", "tTalk")
+                hold = _seconds(metrics, "tHeldComplete", "tHeld")
+                wrap = _seconds(metrics, "tAcw")
+                events.append(
+                    CallEnded(
+                        event_id=f"{call}:{queue}:ended",
+                        at=ended,
+                        queue=queue,
+                        call_id=call,
+                        agent_id=user,
+                        talk_seconds=talk if talk is not None else _lasting(mine, "interact"),
+                        hold_seconds=hold if hold is not None else _lasting(mine, "hold"),
+                        wrap_seconds=wrap if wrap is not None else _lasting(mine, "wrapup"),
+                    )
+                )
+            answered = start
+            break
+        abandon = acd_metrics[queue].get("tAbandon")
+        how = str(get(interact[-1][3], "disconnectType") or "").lower() if interact else ""
+        if answered is None and (
+            abandon is not None or (left is not None and how not in _TRANSFER)
+        ):
+            when = left or (abandon[1] if abandon is not None else None)
+            if when is not None:
+                events.append(
+                    CallAbandoned(
+                        event_id=f"{call}:{queue}:abandoned",
+                        at=when,
+                        queue=queue,
+                        call_id=call,
+                        wait_seconds=abandon[0] if abandon else seconds_between(arrived, when),
+                    )
+                )
+        parsed.events.extend(e for e in events if e.at <= at)
+    return parsed
+
+
+def parse_conversation_details(body: Any, at: datetime) -> Parsed:
+    """A conversation details query's response (``{"conversations": [...], "totalHits"}``).
+
+    Each conversation (``AnalyticsConversationWithoutAttributes``) gives, per queue its ACD
+    participant waited in: the arrival (the first ACD segment's start), the answer (the first
+    agent ``interact`` segment; the wait is ``tAnswered`` where present), the end (the end of
+    the agent's last segment before wrap-up; talk, hold and wrap from ``tTalkComplete``,
+    ``tHeldComplete`` and ``tAcw``, else from the ``interact``, ``hold`` and ``wrapup``
+    segments) or the abandonment (``tAbandon``, or the ACD segment ended other than by a
+    transfer with no agent answering). The call id is the conversation id and the event ids
+    are those of ``v2.routing.queues.{id}.conversations``, so a call reported both ways counts
+    once. The conversations are read as they stood at ``at``: nothing later is reported. A
+    conversation that cannot be read is skipped and counted under ``MALFORMED_CONVERSATION``.
+    """
+    if not isinstance(body, Mapping):
+        raise MalformedPayload(SOURCE, "conversation details response is not an object")
+    conversations = body.get("conversations", [])
+    if not isinstance(conversations, list):
+        raise MalformedPayload(SOURCE, "conversation details response: conversations is not a list")
+    parsed = Parsed()
+    for conversation in conversations:
+        try:
+            parsed.extend(_detail(conversation, at))
+        except (MalformedPayload, ValidationError):
+            parsed.ignored[MALFORMED_CONVERSATION] += 1
     return parsed
 
 

@@ -5,7 +5,15 @@ It creates a channel (``POST /api/v2/notifications/channels``), subscribes it to
 Genesys announces ``v2.system.socket_closing``, it opens a new channel first and only then
 leaves the old one, so nothing is missed. A lost connection is retried with exponential
 backoff; after any gap, and at start, it back-fills the queues' live picture with an
-observation query. Heartbeats keep the source alive for the presence heartbeat check.
+observation query. After a lost connection it also back-fills the calls of the gap with a
+conversation details query (``POST /api/v2/analytics/conversations/details/query``) from the
+last message received before the loss (heartbeats included) until now, all pages of it; the
+events carry the live topic's event ids, so a call reported both ways counts once. At the
+first connect it back-fills calls only when given a ``start_lookback`` (none by default: what
+came before the service started belongs to the interval import). Genesys filters a details
+query by the conversations' start *day*, so calls that started earlier on the gap's first day
+are included; one that started the day before and ended in the gap is not. Heartbeats keep
+the source alive for the presence heartbeat check.
 """
 
 from __future__ import annotations
@@ -29,10 +37,17 @@ log = logging.getLogger(__name__)
 Sink = Callable[[Parsed], Awaitable[object]]
 TokenProvider = Callable[[], Awaitable[str]]
 OBSERVATION_METRICS = ("oUserRoutingStatuses", "oWaiting", "oInteracting")
+DETAILS_PAGE_SIZE = 100
+"""Genesys' largest page of a conversation details query."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def iso(at: datetime) -> str:
+    """``at`` as Genesys writes times: UTC, milliseconds, ``Z``."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def user_topics(user_ids: Sequence[str]) -> list[str]:
@@ -85,6 +100,8 @@ class GenesysClient:
         renew_before: timedelta = timedelta(hours=1),
         backoff: tuple[float, float] = (1.0, 60.0),
         alive: Callable[[datetime], Awaitable[object]] | None = None,
+        start_lookback: timedelta = timedelta(0),
+        page_size: int = DETAILS_PAGE_SIZE,
     ) -> None:
         self._sink = sink
         self._session = session
@@ -96,8 +113,12 @@ class GenesysClient:
         self._renew_before = renew_before
         self._backoff = backoff
         self._alive = alive
+        self._start_lookback = start_lookback
+        self._page_size = page_size
+        self._seen: datetime | None = None
         self.channels_opened = 0
         self.backfills = 0
+        self.calls_backfilled = 0
         self.malformed = 0
 
     async def _headers(self) -> dict[str, str]:
@@ -126,12 +147,69 @@ class GenesysClient:
                 raise TransportError(f"subscription refused: HTTP {response.status}")
         ws = await self._session.ws_connect(uri, heartbeat=60)
         self.channels_opened += 1
+        self._seen = self._clock()
         return Channel(channel_id, uri, expires, ws)
 
-    async def backfill(self) -> None:
-        """The queues' live picture now, by an observation query."""
+    async def backfill(self, since: datetime | None = None) -> None:
+        """The queues' live picture now, by an observation query; and the calls since
+        ``since``, when given, by a conversation details query."""
         if not self._queues:
             return
+        await self._observations()
+        if since is not None:
+            await self.backfill_calls(since)
+
+    async def backfill_calls(self, since: datetime) -> None:
+        """The followed queues' calls from ``since`` until now, every page of them."""
+        until = self._clock()
+        if since >= until or not self._queues:
+            return
+        followed = set(self._queues)
+        page = read = 0
+        while True:
+            page += 1
+            query = {
+                "interval": f"{iso(since)}/{iso(until)}",
+                "order": "asc",
+                "orderBy": "conversationStart",
+                "paging": {"pageSize": self._page_size, "pageNumber": page},
+                "segmentFilters": [
+                    {
+                        "type": "or",
+                        "predicates": [
+                            {"type": "dimension", "dimension": "queueId", "value": q}
+                            for q in self._queues
+                        ],
+                    }
+                ],
+            }
+            async with self._session.post(
+                f"{self._api}/api/v2/analytics/conversations/details/query",
+                json=query,
+                headers=await self._headers(),
+            ) as response:
+                if response.status != 200:
+                    raise TransportError(
+                        f"conversation details query refused: HTTP {response.status}"
+                    )
+                body = await response.json()
+            try:
+                parsed = genesys.parse_conversation_details(body, self._clock())
+            except MalformedPayload as exc:
+                self.malformed += 1
+                log.warning("Genesys call back-fill: %s", exc)
+                return
+            conversations = body.get("conversations") or []
+            total = body.get("totalHits")
+            read += len(conversations)
+            parsed.events = [e for e in parsed.events if getattr(e, "queue", None) in followed]
+            if parsed.events or parsed.ignored:
+                self.calls_backfilled += len(parsed.events)
+                await self._sink(parsed)
+            if not conversations or not isinstance(total, int) or read >= total:
+                return
+
+    async def _observations(self) -> None:
         query = {
             "filter": {
                 "type": "or",
@@ -175,6 +253,7 @@ class GenesysClient:
                 aiohttp.WSMsgType.ERROR,
             ):
                 return "lost"
+            self._seen = self._clock()
             if message.type != aiohttp.WSMsgType.TEXT:
                 continue
             outcome = await self._handle(message.data)
@@ -204,6 +283,7 @@ class GenesysClient:
         delay = self._backoff[0]
         channel: Channel | None = None
         gap = True
+        since = self._clock() - self._start_lookback if self._start_lookback else None
         try:
             while True:
                 try:
@@ -219,12 +299,16 @@ class GenesysClient:
                 channel = fresh
                 if gap:
                     try:
-                        await self.backfill()
+                        await self.backfill(since)
+                        since = None
                     except (TransportError, aiohttp.ClientError, OSError) as exc:
+                        # ``since`` is kept: the next back-fill covers this gap too.
                         log.warning("Genesys back-fill failed: %s", exc)
                 reason = await self._pump(channel)
                 gap = reason == "lost"
                 if gap:
+                    if since is None or (self._seen is not None and self._seen < since):
+                        since = self._seen
                     await channel.ws.close()
                     channel = None
                     await asyncio.sleep(self._backoff[0])
@@ -237,6 +321,7 @@ def describe(client: GenesysClient) -> dict[str, Any]:
     return {
         "channels_opened": client.channels_opened,
         "backfills": client.backfills,
+        "calls_backfilled": client.calls_backfilled,
         "malformed": client.malformed,
         "topics": len(client.topics),
     }

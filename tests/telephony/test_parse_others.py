@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,6 +202,131 @@ def test_genesys_conversation_answered_and_ended() -> None:
 def test_genesys_conversation_abandoned() -> None:
     events = genesys.parse(_conversation(), NOW).events
     assert [type(e) for e in events] == [CallArrived, CallAbandoned]
+
+
+DETAILS = Path(__file__).with_name("genesys_conversation_details_blueprint.json")
+
+
+def _details_response(*conversations: dict[str, Any]) -> dict[str, Any]:
+    return {"conversations": list(conversations), "totalHits": len(conversations)}
+
+
+def test_genesys_conversation_details_documented_sample() -> None:
+    # The conversation printed in Genesys' "Conversation model to SQL" blueprint, as the
+    # conversation details query returns it:
+    # https://developer.genesys.cloud/blueprints/conversation-model-to-sql-blueprint/
+    conversation = json.loads(DETAILS.read_text(encoding="utf-8"))
+    events = genesys.parse_conversation_details(_details_response(conversation), NOW).events
+    assert [type(e) for e in events] == [CallArrived, CallAnswered, CallEnded]
+    arrived, answered, ended = events
+    call = "1bc96a39-6725-40c4-9345-db72aa67b8c6"
+    queue = "a623d83c-96d7-4baa-af1f-d46ad6700d8b"
+    assert isinstance(arrived, CallArrived)
+    assert (arrived.call_id, arrived.queue) == (call, queue)
+    assert arrived.at == datetime(2021, 4, 1, 12, 27, 53, 388000, tzinfo=UTC)
+    assert arrived.event_id == f"{call}:{queue}:arrived"
+    assert isinstance(answered, CallAnswered)
+    assert answered.agent_id == "50fcd33c-f432-4726-abc9-979f3ca01555"
+    assert answered.at == datetime(2021, 4, 1, 12, 28, 4, 569000, tzinfo=UTC)
+    assert answered.wait_seconds == pytest.approx(11.179)
+    assert isinstance(ended, CallEnded)
+    # Ended on hold (disconnectType peer); no tTalk/tHeld metrics, so from the segments.
+    assert ended.at == datetime(2021, 4, 1, 12, 43, 23, 306000, tzinfo=UTC)
+    assert ended.talk_seconds == pytest.approx(374.561)
+    assert ended.hold_seconds == pytest.approx(544.176)
+    assert ended.wrap_seconds is None
+    # Read as it stood before the agent answered: only the arrival.
+    early = datetime(2021, 4, 1, 12, 28, tzinfo=UTC)
+    (only,) = genesys.parse_conversation_details(_details_response(conversation), early).events
+    assert isinstance(only, CallArrived)
+
+
+def _detail(abandoned: bool = False) -> dict[str, Any]:
+    """``conv-1`` in queue ``q1`` as the details query gives it: answered, or abandoned."""
+    acd: dict[str, Any] = {
+        "purpose": "acd",
+        "sessions": [
+            {
+                "mediaType": "voice",
+                "segments": [
+                    {
+                        "segmentType": "interact",
+                        "queueId": "q1",
+                        "segmentStart": "2026-03-02T08:50:10Z",
+                        "segmentEnd": "2026-03-02T08:50:40Z",
+                        "disconnectType": "peer" if abandoned else "transfer",
+                    }
+                ],
+                "metrics": [{"name": "tAbandon", "value": 30000}] if abandoned else [],
+            }
+        ],
+    }
+    agent = {
+        "purpose": "agent",
+        "userId": "u1",
+        "sessions": [
+            {
+                "mediaType": "voice",
+                "segments": [
+                    {
+                        "segmentType": "interact",
+                        "queueId": "q1",
+                        "segmentStart": "2026-03-02T08:50:40Z",
+                        "segmentEnd": "2026-03-02T08:55:40Z",
+                        "disconnectType": "client",
+                    },
+                    {
+                        "segmentType": "wrapup",
+                        "queueId": "q1",
+                        "segmentStart": "2026-03-02T08:55:40Z",
+                        "segmentEnd": "2026-03-02T08:56:10Z",
+                    },
+                ],
+                "metrics": [
+                    {"name": "tAnswered", "value": 30000},
+                    {"name": "tTalkComplete", "value": 300000},
+                    {"name": "tAcw", "value": 30000},
+                ],
+            }
+        ],
+    }
+    customer = {"purpose": "customer", "sessions": []}
+    participants = [customer, acd] if abandoned else [customer, acd, agent]
+    return {"conversationId": "conv-1", "participants": participants}
+
+
+def test_genesys_conversation_details_match_the_live_topic() -> None:
+    live = genesys.parse(
+        _conversation(connectedTime="2026-03-02T08:50:40Z", endTime="2026-03-02T08:55:40Z"), NOW
+    ).events
+    backfilled = genesys.parse_conversation_details(_details_response(_detail()), NOW).events
+    assert [e.event_id for e in backfilled] == [e.event_id for e in live]
+    assert {getattr(e, "call_id", None) for e in backfilled} == {"conv-1"}
+    ended = backfilled[-1]
+    assert isinstance(ended, CallEnded)
+    assert (ended.talk_seconds, ended.wrap_seconds, ended.agent_id) == (300.0, 30.0, "u1")
+
+
+def test_genesys_conversation_details_abandoned() -> None:
+    live = genesys.parse(_conversation(), NOW).events
+    events = genesys.parse_conversation_details(_details_response(_detail(True)), NOW).events
+    assert [type(e) for e in events] == [CallArrived, CallAbandoned]
+    assert [e.event_id for e in events] == [e.event_id for e in live]
+    assert isinstance(events[1], CallAbandoned)
+    assert events[1].wait_seconds == 30.0
+
+
+def test_genesys_conversation_details_bad_input() -> None:
+    with pytest.raises(MalformedPayload, match="not an object"):
+        genesys.parse_conversation_details([], NOW)
+    with pytest.raises(MalformedPayload, match="not a list"):
+        genesys.parse_conversation_details({"conversations": {}}, NOW)
+    assert genesys.parse_conversation_details({"totalHits": 0}, NOW).events == []
+    parsed = genesys.parse_conversation_details(
+        _details_response({"participants": []}, _detail()), NOW
+    )
+    assert len(parsed.events) == 3
+    assert parsed.ignored == {genesys.MALFORMED_CONVERSATION: 1}
 
 
 def test_genesys_heartbeat_and_unknown_topics() -> None:
