@@ -260,3 +260,18 @@ def test_agents_per_interval_follows_the_forecast() -> None:
 
     rows = agents_per_interval([0, 100, 200], 30, [None, 180, 180], 0.8, 20)
     assert [r.agents for r in rows] == [0, 14, agents_needed(200, 30, 180, 0.8, 20).agents]
+
+
+@pytest.mark.parametrize(
+    ("agents", "erlangs", "blocking"),
+    [(10, 5.0, 0.01838), (5, 2.0, 0.03670), (20, 15.0, 0.04559)],
+)
+def test_erlang_a_with_no_patience_is_the_published_erlang_b(
+    agents: int, erlangs: float, blocking: float
+) -> None:
+    """Callers who hang up at once are lost calls: Erlang A's abandonment tends to Erlang's loss
+    formula, whose values here are those of the classic Erlang B tables (e.g. Iversen,
+    "Teletraffic Engineering and Network Planning", DTU, table of Erlang's B-formula)."""
+    calls = erlangs * 1800 / 180  # the load in half-hour calls at 180 s each
+    result = erlang_a(calls, 30, 180, agents, 0, patience_seconds=0.001)
+    assert result.abandon_rate == pytest.approx(blocking, abs=5e-5)
