@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter
 
-from bot.errors import ApiError, ErrorOut, FieldError, from_validation
+from bot.errors import ApiError, ErrorOut, FieldError
 from bot.keys import METRICS, POLICY, POOL
-from bot.operations import Operation, PathParam, json_response, path_param, read_body
+from bot.operations import (
+    Operation,
+    PathParam,
+    json_response,
+    path_param,
+    read_body,
+    read_query,
+)
 from queues.catalog import Catalog
 from queues.db import transaction
 from queues.lifecycle import Lifecycle
@@ -50,21 +57,6 @@ class TaskTypeList(BaseModel):
     items: list[TaskTypeOut]
 
 
-def _query(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    data: dict[str, object] = {}
-    for key in request.query:
-        values = request.query.getall(key)
-        if len(values) > 1:
-            raise ApiError(422, "invalid", f"query parameter {key} is given more than once")
-        data[key] = values[0]
-    if isinstance(data.get("status"), str):
-        data["status"] = [s for s in str(data["status"]).split(",") if s]
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation(exc, prefix="query.") from None
-
-
 async def put_task_type(request: web.Request) -> web.Response:
     name = path_param(request, TYPE_NAME)
     body = await read_body(request, TaskTypeIn)
@@ -95,8 +87,7 @@ async def get_agent(request: web.Request) -> web.Response:
 
 
 async def list_agents(request: web.Request) -> web.Response:
-    query = _query(request, AgentPageQuery)
-    assert isinstance(query, AgentPageQuery)
+    query = read_query(request, AgentPageQuery)
     items = await Roster(request.app[POOL]).page(query.cursor, query.limit)
     more = len(items) == query.limit
     return json_response(AgentPage(items=items, next_cursor=items[-1].agent_id if more else None))
@@ -145,8 +136,7 @@ async def get_task(request: web.Request) -> web.Response:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    query = _query(request, TaskFilter)
-    assert isinstance(query, TaskFilter)
+    query = read_query(request, TaskFilter, lists=("status",))
     items = await Tasks(request.app[POOL]).find(query)
     more = len(items) == query.limit
     return json_response(TaskPage(items=items, next_cursor=str(items[-1].id) if more else None))

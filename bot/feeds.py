@@ -26,7 +26,6 @@ from pydantic import (
     BaseModel,
     Field,
     TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
@@ -34,7 +33,7 @@ from blending.events import Parsed
 from blending.interval_stats import IntervalOut, QueueOut
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule, ScheduleEntry
 from blending.telemetry_store import Recorded, TelemetryStore, UnknownAgent
-from bot.errors import ApiError, ErrorOut, from_validation
+from bot.errors import ApiError, ErrorOut
 from bot.keys import POOL, TOKENS
 from bot.operations import (
     Handler,
@@ -43,6 +42,7 @@ from bot.operations import (
     json_response,
     path_param,
     read_body,
+    read_query,
 )
 from bot.settings import Settings
 from telephony_adapters import amazon_connect, asterisk, generic, genesys, twilio
@@ -268,23 +268,8 @@ QUEUE = PathParam(
 )
 
 
-def _query(request: web.Request, model: type[BaseModel]) -> Any:
-    data: dict[str, Any] = {}
-    for key in request.query:
-        values = request.query.getall(key)
-        if len(values) > 1:
-            raise ApiError(422, "invalid", f"query parameter {key} is given more than once")
-        data[key] = values[0]
-    if isinstance(data.get("agent_id"), str):
-        data["agent_id"] = [a for a in data["agent_id"].split(",") if a]
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation(exc, prefix="query.") from None
-
-
 async def get_presence(request: web.Request) -> web.Response:
-    query: PresenceQuery = _query(request, PresenceQuery)
+    query = read_query(request, PresenceQuery, lists=("agent_id",))
     now = request.app[FEEDS].clock()
     found: PresenceList = await telemetry(request.app).presence(now, query.agent_id)
     return json_response(found)
@@ -307,7 +292,7 @@ async def list_queues(request: web.Request) -> web.Response:
 
 async def queue_intervals(request: web.Request) -> web.Response:
     queue = path_param(request, QUEUE)
-    query: IntervalQuery = _query(request, IntervalQuery)
+    query = read_query(request, IntervalQuery)
     now = request.app[FEEDS].clock()
     start = query.start or now.replace(hour=0, minute=0, second=0, microsecond=0)
     end = query.end or start + timedelta(days=1)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from blending.forecasting import NoForecast, QueueForecastOut, read
-from bot.errors import ApiError, ErrorOut, from_validation
+from bot.errors import ApiError, ErrorOut
 from bot.keys import POOL
-from bot.operations import Operation, PathParam, json_response, path_param
+from bot.operations import Operation, PathParam, json_response, path_param, read_query
 from queues.models import Strict
 
 QueueName = Annotated[str, Field(min_length=1, max_length=200)]
@@ -28,10 +28,7 @@ class ForecastQuery(Strict):
 
 async def get_forecast(request: web.Request) -> web.Response:
     queue = path_param(request, QUEUE)
-    try:
-        query = ForecastQuery.model_validate(dict(request.query))
-    except ValidationError as exc:
-        raise from_validation(exc, prefix="query.") from None
+    query = read_query(request, ForecastQuery)
     since = query.since or datetime.now(UTC) - timedelta(hours=1)
     try:
         forecast = await read(request.app[POOL], queue, since)

@@ -64,6 +64,24 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         raise from_validation(exc) from None
 
 
+def read_query(request: web.Request, model: type[M], *, lists: tuple[str, ...] = ()) -> M:
+    """Parse the query string into ``model``: 422 naming a bad or repeated parameter. The
+    parameters in ``lists`` take several values separated by commas."""
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        if len(values) > 1:
+            raise ApiError(422, "invalid", f"query parameter {key} is given more than once")
+        data[key] = values[0]
+    for key in lists:
+        if isinstance(data.get(key), str):
+            data[key] = [v for v in data[key].split(",") if v]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc, prefix="query.") from None
+
+
 def path_param(request: web.Request, param: PathParam) -> Any:
     try:
         return param.adapter.validate_python(request.match_info[param.name])

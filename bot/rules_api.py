@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter
 
-from bot.errors import ApiError, ErrorOut, FieldError, from_validation
+from bot.errors import ApiError, ErrorOut, FieldError
 from bot.keys import POOL
-from bot.operations import Operation, PathParam, json_response, path_param, read_body
+from bot.operations import Operation, PathParam, json_response, path_param, read_body, read_query
 from queues.models import Name, ShortText, Strict, Text
 from queues.ranking import RuleChange, RuleIn, RuleOut, RuleStore
 from queues.rules import FIELDS
@@ -36,13 +36,6 @@ class ChangesQuery(Strict):
     limit: int = Field(default=100, ge=1, le=1000)
 
 
-def _query(request: web.Request, model: type[Strict]) -> Strict:
-    try:
-        return model.model_validate(dict(request.query))
-    except ValidationError as exc:
-        raise from_validation(exc, prefix="query.") from None
-
-
 async def put_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
     body = await read_body(request, RuleIn)
@@ -66,8 +59,7 @@ async def list_rules(request: web.Request) -> web.Response:
 
 async def delete_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
-    query = _query(request, DeleteQuery)
-    assert isinstance(query, DeleteQuery)
+    query = read_query(request, DeleteQuery)
     rule = await RuleStore(request.app[POOL]).delete(
         name, query.author or "api", query.reason, datetime.now(UTC)
     )
@@ -75,8 +67,7 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 
 async def list_changes(request: web.Request) -> web.Response:
-    query = _query(request, ChangesQuery)
-    assert isinstance(query, ChangesQuery)
+    query = read_query(request, ChangesQuery)
     changes = await RuleStore(request.app[POOL]).changes(query.name, query.limit)
     return json_response(ChangeList(items=changes))
 

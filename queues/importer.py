@@ -6,7 +6,7 @@ import asyncio
 import csv
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,20 @@ class ImportReport:
 
 class _Rollback(Exception):
     pass
+
+
+async def _all_or_nothing(
+    pool: asyncpg.Pool, run: Callable[[Connection], Awaitable[None]], report: ImportReport
+) -> None:
+    """Run the import in one transaction, rolled back if any row was bad."""
+    try:
+        async with transaction(pool) as conn:
+            await run(conn)
+            if report.errors:
+                raise _Rollback
+    except _Rollback:
+        report.committed = False
+        report.created = report.updated = report.unchanged = 0
 
 
 def _lines(stream: Iterable[str], progress: Progress | None) -> Iterator[str]:
@@ -204,14 +218,7 @@ async def import_tasks(
                 await flush(own, batch)
 
     if all_or_nothing:
-        try:
-            async with transaction(pool) as conn:
-                await run(conn)
-                if report.errors:
-                    raise _Rollback
-        except _Rollback:
-            report.committed = False
-            report.created = report.unchanged = 0
+        await _all_or_nothing(pool, run, report)
     else:
         await run(None)
     report.errors.sort(key=lambda e: e.line)
@@ -278,14 +285,7 @@ async def import_roster(
                 report.errors.append(RowError(line, problem))
 
     if all_or_nothing:
-        try:
-            async with transaction(pool) as conn:
-                await run(conn)
-                if report.errors:
-                    raise _Rollback
-        except _Rollback:
-            report.committed = False
-            report.created = report.updated = 0
+        await _all_or_nothing(pool, run, report)
     else:
         await run(pool)
     report.seconds = time.perf_counter() - started

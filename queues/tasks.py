@@ -16,6 +16,10 @@ from queues.models import TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
 from queues.priority import explain
 
 _SQL = load_queries("queues", "tasks.sql")
+# The same insert, returning only what a bulk import needs (no payloads to decode).
+_SQL["insert_tasks_keys"] = _SQL["insert_tasks"].replace(
+    "SELECT * FROM ins", "SELECT id, source, external_id, request_hash FROM ins"
+)
 _COLUMNS = ", ".join(TaskOut.model_fields)
 
 

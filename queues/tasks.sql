@@ -28,35 +28,6 @@ ev AS (
 )
 SELECT * FROM ins;
 
--- name: insert_tasks_keys
--- As insert_tasks, returning only what a bulk import needs.
-WITH input AS (
-    SELECT *
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::float8[], $8::jsonb[], $9::timestamptz[], $10::text[])
-         AS i (source, external_id, type, title, customer_ref, customer_tier,
-               value, payload, due_at, request_hash)
-),
-ins AS (
-    INSERT INTO tasks (source, external_id, type, title, customer_ref, customer_tier,
-                       value, payload, due_at, request_hash, created_epoch, sla_seconds)
-    SELECT i.source, i.external_id, i.type, i.title, i.customer_ref, i.customer_tier,
-           i.value, i.payload, d.due_at, i.request_hash, date_part('epoch', now()),
-           date_part('epoch', d.due_at) - date_part('epoch', now())
-    FROM input i
-    JOIN task_types tt ON tt.name = i.type
-    CROSS JOIN LATERAL (
-        SELECT coalesce(i.due_at, now() + make_interval(mins => tt.sla_minutes)) AS due_at
-    ) d
-    ON CONFLICT (source, external_id) DO NOTHING
-    RETURNING *
-),
-ev AS (
-    INSERT INTO task_events (task_id, event, to_status, actor)
-    SELECT id, 'created', status, $11 FROM ins
-)
-SELECT id, source, external_id, request_hash FROM ins;
-
 -- name: find_by_keys
 SELECT t.*
 FROM tasks t
