@@ -1,13 +1,14 @@
 """An agent asks for work: the one way in, for the API and for Slack.
 
-The request is honoured unless the telephony feeds know the agent is on a call or wrapping
-one up: then the phones come first and nothing is offered.
+The request is honoured unless a supervisor has paused blending, or the telephony feeds know
+the agent is on a call or wrapping one up: then the phones come first and nothing is offered.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from blending.state import BlendingState
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor
 from queues.dispatch import Dispatcher, NoOffer, Offer, Policy
@@ -18,6 +19,9 @@ ON_THE_PHONES = {"on_call": "on a call", "after_call_work": "wrapping up a call"
 async def ask_for_work(
     db: Executor, agent_id: str, minutes: float | None, policy: Policy
 ) -> Offer | NoOffer:
+    blending = await BlendingState(db).get()
+    if not blending.on:
+        return NoOffer(f"blending is paused by {blending.by or 'a supervisor'}: calls come first")
     presence = await TelemetryStore(db).presence(datetime.now(UTC), [agent_id])
     for item in presence.items:
         if item.agent_id == agent_id and item.state in ON_THE_PHONES:

@@ -63,6 +63,7 @@ def slack_config(settings: Settings, policy: Policy) -> SlackConfig | None:
         supervisors=frozenset(settings.supervisors),
         supervisor_group=settings.supervisor_group,
         policy=policy,
+        timezone=settings.timezone,
     )
 
 
@@ -116,6 +117,7 @@ def register_slack(app: web.Application, config: SlackConfig) -> Slack:
         if config.supervisor_group:
             tasks.append(asyncio.create_task(_sync_forever(context), name="slack-group-sync"))
         yield
+        await context.settle()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -44,6 +44,11 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape(text: str) -> str:
+    """Text from elsewhere, safe to put in mrkdwn."""
+    return _esc(text)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -305,6 +310,120 @@ def table(title: str, lines: Sequence[str], empty: str = "Nothing to show.") -> 
     return _message(f"{title}\n" + "\n".join(body[:20]), blocks[:50])
 
 
+@dataclass(frozen=True)
+class ForecastRow:
+    """One hour of a forecast, on the center's clock."""
+
+    start: datetime
+    mean: float
+    lo_80: float
+    hi_80: float
+    agents: int | None
+
+
+def _forecast_line(row: ForecastRow) -> str:
+    agents = "—" if row.agents is None else str(row.agents)
+    calls = f"{row.mean:.0f} ({row.lo_80:.0f}-{row.hi_80:.0f})"
+    return f"{row.start:%H:%M}  {calls:<15} {agents:>6}"
+
+
+def forecast(
+    queue: str,
+    rows: Sequence[ForecastRow],
+    peak: ForecastRow | None,
+    *,
+    model: str,
+    computed_at: datetime,
+    zone: str,
+    now: datetime,
+    chart: bool,
+) -> Message:
+    """The rest of today by hour (calls with their 80% range, agents needed), tomorrow's peak."""
+    head = f"{'Hour':<6} {'Calls (80%)':<15} {'Agents':>6}"
+    lines = [_forecast_line(r) for r in rows[:30]] or ["no intervals left today"]
+    table_text = _clip("```\n" + "\n".join([head, *lines]) + "\n```", 3000)
+    if peak is None:
+        tomorrow = "Tomorrow: not forecast yet."
+    else:
+        agents = f", {peak.agents} agents" if peak.agents is not None else ""
+        tomorrow = (
+            f"Tomorrow's peak: *{peak.start:%H:%M}*, {peak.mean:.0f} calls "
+            f"({peak.lo_80:.0f} to {peak.hi_80:.0f}){agents}."
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=_clip(f"Forecast: {queue}", 150)),
+        SectionBlock(text=MarkdownTextObject(text=table_text)),
+        SectionBlock(text=MarkdownTextObject(text=tomorrow)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=_clip(
+                        f"Hours in {_esc(zone)} time · model {_esc(model)} · "
+                        f"computed {when(computed_at, now)}"
+                        + (" · chart in your DM with me" if chart else ""),
+                        2000,
+                    )
+                )
+            ]
+        ),
+    ]
+    summary = "; ".join(f"{r.start:%H:%M} {r.mean:.0f}" for r in rows[:6])
+    return _message(f"Forecast for {queue}: {summary or 'no intervals left today'}", blocks)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``/blend report`` shows for a period."""
+
+    period: str
+    since: datetime
+    created: int
+    completed: int
+    escalated: int
+    cancelled: int
+    on_time: int
+    minutes: float
+    top: Sequence[tuple[str, int, float]]
+    """Agents by tasks completed: (name, tasks, minutes)."""
+
+
+def report(facts: Report, now: datetime) -> Message:
+    if facts.completed:
+        sla = f"{100 * facts.on_time / facts.completed:.0f}% ({facts.on_time} of {facts.completed})"
+    else:
+        sla = "— (nothing completed)"
+    fields = [
+        MarkdownTextObject(text=f"*Created*\n{facts.created}"),
+        MarkdownTextObject(text=f"*Completed*\n{facts.completed}"),
+        MarkdownTextObject(text=f"*Escalated*\n{facts.escalated}"),
+        MarkdownTextObject(text=f"*Cancelled*\n{facts.cancelled}"),
+        MarkdownTextObject(text=f"*Done within SLA*\n{sla}"),
+        MarkdownTextObject(text=f"*Back-office time*\n{minutes_words(facts.minutes * 60)}"),
+    ]
+    top = "\n".join(
+        f"{n}. {_esc(_clip(name, 60))}: {tasks} done, {minutes_words(minutes * 60)}"
+        for n, (name, tasks, minutes) in enumerate(facts.top[:10], start=1)
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=_clip(f"Back-office report: {facts.period}", 150)),
+        SectionBlock(fields=fields),
+        SectionBlock(text=MarkdownTextObject(text=f"*Top agents*\n{top or 'Nobody yet.'}")),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Since {when(facts.since, now)}")]),
+    ]
+    text = (
+        f"Report {facts.period}: {facts.created} created, {facts.completed} completed, "
+        f"{facts.escalated} escalated, {facts.cancelled} cancelled, SLA {sla}"
+    )
+    return _message(text, blocks)
+
+
+def blending_line(on: bool, by: str | None, at: datetime, now: datetime) -> str:
+    """Blending on or paused, for the supervisors' Home tab."""
+    if on:
+        return "Blending: *on*"
+    return f"Blending: *paused* by {_esc(by or 'a supervisor')} since {when(at, now)}"
+
+
 AGENT_HELP = (
     ("/blend next", "ask for a task now"),
     ("/blend task <id or customer ref>", "where a task is, who has it, when it will be done"),
@@ -318,6 +437,9 @@ SUPERVISOR_HELP = (
     ("/blend priority boost <type> +30 for 4h reason <why>", "a time-boxed boost"),
     ("/blend priority clear <type>", "end a boost"),
     ("/blend assign <task> @agent", "give a task to an agent"),
+    ("/blend forecast [queue]", "a queue's calls and agents needed today, with a chart"),
+    ("/blend report [today|week]", "tasks done, SLA kept, back-office time, top agents"),
+    ("/blend pause [reason] | resume", "turn blending off (calls first) or back on"),
 )
 
 

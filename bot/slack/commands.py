@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack import blocks, cards
+from blending.forecasting import NoForecast, read
+from blending.state import BlendingState
+from bot.slack import blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SQL, SlackStore
@@ -23,8 +26,9 @@ from queues.ranking import RuleIn, RuleStore
 from queues.rules import InvalidRule
 from queues.tasks import Tasks
 
-SUPERVISOR_ONLY = frozenset({"status", "backlog", "agents", "priority", "assign"})
-NOT_HERE = frozenset({"forecast", "report", "pause", "resume"})
+SUPERVISOR_ONLY = frozenset(
+    {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}
+)
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _BOOST = re.compile(
     r"^boost\s+(?P<type>\S+)\s+(?P<boost>[+-]?\d{1,4})"
@@ -99,8 +103,12 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
         return await priority(ctx, args, user, now)
     if sub == "assign":
         return await assign(ctx, args, user)
-    if sub in NOT_HERE:
-        return blocks.notice(f"`/blend {sub}` is not connected in this installation yet.")
+    if sub == "forecast":
+        return await forecast(ctx, args, user, now)
+    if sub == "report":
+        return await report(ctx, args, now)
+    if sub in ("pause", "resume"):
+        return await blending(ctx, sub == "resume", " ".join(args), user)
     if sub != "help":
         prefix = f"I don't know `/blend {sub}`.\n"
         message = blocks.help_message(await ctx.supervisors.allows(user))
@@ -224,3 +232,94 @@ async def assign(ctx: Context, args: list[str], user: str) -> Message:
     except QueuesError as exc:
         return blocks.notice(await cards.refusal(ctx.pool, exc, None))
     return blocks.notice(f"Task #{task_id} is now with {person.name}.")
+
+
+async def forecast(ctx: Context, args: list[str], user: str, now: datetime) -> Message:
+    """A queue's forecast for the rest of today and tomorrow's peak; the chart follows in a DM.
+    Without a queue: the queues that have a forecast."""
+    if not args:
+        rows = await ctx.pool.fetch(SQL["forecast_queues"], now)
+        lines = [
+            f"`{blocks.escape(r['queue'])}` {r['intervals']} intervals ahead"
+            if r["error"] is None
+            else f"`{blocks.escape(r['queue'])}` no forecast: {blocks.escape(r['error'])}"
+            for r in rows
+        ]
+        return blocks.table(
+            "Queues with a forecast",
+            [*lines, "_Ask for one with_ `/blend forecast <queue>`"] if lines else [],
+            "No forecasts yet: they are computed from the telephony feeds' interval figures.",
+        )
+    queue = args[0][:200]
+    zone = ZoneInfo(ctx.config.timezone)
+    local = now.astimezone(zone)
+    since = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        found = await read(ctx.pool, queue, since)
+    except NoForecast as exc:
+        return blocks.notice(f"No forecast to show: {blocks.escape(str(exc))}.")
+    hours, peak = forecasts.split_days(forecasts.hourly(found.intervals, zone), local)
+    upcoming = found.model_copy(
+        update={
+            "intervals": [
+                i for i in found.intervals if i.interval_start >= now - timedelta(hours=1)
+            ]
+        }
+    )
+    if upcoming.intervals:
+        ctx.spawn(forecasts.send_chart(ctx, user, upcoming), name=f"forecast-chart-{queue}")
+    return blocks.forecast(
+        queue,
+        hours,
+        peak,
+        model=found.model,
+        computed_at=found.computed_at,
+        zone=zone.key,
+        now=now,
+        chart=bool(upcoming.intervals),
+    )
+
+
+async def report(ctx: Context, args: list[str], now: datetime) -> Message:
+    period = args[0].lower() if args else "today"
+    if period not in ("today", "week"):
+        return blocks.notice("Usage: `/blend report [today|week]`")
+    zone = ZoneInfo(ctx.config.timezone)
+    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = midnight if period == "today" else midnight - timedelta(days=6)
+    counts = await ctx.pool.fetchrow(SQL["report_counts"], since)
+    assert counts is not None
+    minutes = float(await ctx.pool.fetchval(SQL["report_minutes"], since))
+    top = [
+        (str(r["name"]), int(r["completed"]), float(r["minutes"]))
+        for r in await ctx.pool.fetch(SQL["report_top"], since)
+    ]
+    facts = blocks.Report(
+        period="today" if period == "today" else "the last 7 days",
+        since=since,
+        created=counts["created"],
+        completed=counts["completed"],
+        escalated=counts["escalated"],
+        cancelled=counts["cancelled"],
+        on_time=counts["on_time"],
+        minutes=minutes,
+        top=top,
+    )
+    return blocks.report(facts, now)
+
+
+async def blending(ctx: Context, on: bool, reason: str, user: str) -> Message:
+    """Turn blending off (no back-office offers: calls come first) or back on."""
+    person = await SlackStore(ctx.pool).agent(user)
+    by = person.name if person else f"<@{user}>"
+    state, changed = await BlendingState(ctx.pool).set(on, by, reason.strip()[:500] or None)
+    if not changed:
+        since = blocks.when(state.at, ctx.now())
+        who = blocks.escape(state.by or "nobody")
+        return blocks.notice(f"Blending is already {'on' if on else 'paused'} (by {who}, {since}).")
+    if on:
+        return blocks.notice(":arrow_forward: Blending is on: agents get back-office work again.")
+    return blocks.notice(
+        ":double_vertical_bar: Blending is paused: no back-office offers until `/blend resume`. "
+        "Tasks already in progress stay with their agents."
+    )

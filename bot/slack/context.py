@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
 from queues.dispatch import Policy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class SlackConfig:
     run_outbox: bool = True
     """Send the outbox from a task of the app; tests turn it off and drain by hand."""
     group_sync_seconds: float = 600
+    timezone: str = "UTC"
+    """The contact center's clock: "today" in forecasts and reports follows it."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,30 @@ class Context:
     outbox: Outbox
     supervisors: Supervisors
     config: SlackConfig
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Work started after an ack (a chart upload), kept until it ends."""
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
+
+    def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
+        """Run ``work`` after the ack; a failure is logged, never raised into a listener."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", name)
+
+        task = asyncio.create_task(guarded(), name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def settle(self) -> None:
+        """Wait for the work started after acks (tests, and a clean shutdown)."""
+        while self.background:
+            await asyncio.gather(*self.background)
 
 
 def card_ref(task_id: int, user_id: str) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from blending.state import BlendingState
 from bot.slack import blocks
 from bot.slack.commands import next_task
 from bot.slack.context import Context
@@ -29,6 +30,8 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
         ]
         states = await ctx.pool.fetch(SQL["status_counts"])
         lines.append(" · ".join(f"{r['status'].replace('_', ' ')} {r['n']}" for r in states))
+        state = await BlendingState(ctx.pool).get()
+        lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
         result.supervisor_lines = lines
     return result
 

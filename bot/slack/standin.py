@@ -5,6 +5,11 @@ The real ``slack_sdk`` client talks to it through its base URL. It checks what S
 sizes), answers in Slack's shape (HTTP 200 with ``ok: false`` and an error code, or 429 with
 ``Retry-After``), and records every call, so that a test asserts on what was sent.
 
+File uploads follow Slack's three steps: ``files.getUploadURLExternal`` (a file name and a
+length in bytes) hands out an upload URL on this server, the bytes are POSTed to it (recorded
+as the call ``upload``), and ``files.completeUploadExternal`` shares the uploaded files in a
+channel or DM, or keeps them private when no channel is given.
+
     .venv/bin/python -m bot.slack.standin --port 3030
 """
 
@@ -24,6 +29,8 @@ from aiohttp import web
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 TEXT_LIMIT = 40_000
+FILE_LIMIT = 1024**3
+ALT_TEXT_LIMIT = 1000
 BLOCK_TYPES = frozenset(
     {
         "actions",
@@ -68,6 +75,21 @@ class Message:
 
 
 @dataclass
+class File:
+    """An upload: announced by files.getUploadURLExternal, sent to its URL, then completed."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    title: str | None = None
+    channels: list[str] = field(default_factory=list)
+    initial_comment: str | None = None
+    completed: bool = False
+
+
+@dataclass
 class StandIn:
     """The Web API's state: messages by (channel, ts), users, user groups, and the calls."""
 
@@ -79,9 +101,12 @@ class StandIn:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, File] = field(default_factory=dict)
     _limits: dict[str, list[float]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     latency: float = 0.0
+    _origin: str = "http://127.0.0.1"
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def rate_limit(self, method: str, times: int = 1, retry_after: float = 1) -> None:
         """Refuse the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
@@ -97,10 +122,29 @@ class StandIn:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         return app
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: a pre-authorised POST of the file's bytes, raw or multipart."""
+        file = self.files.get(request.match_info["file_id"])
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()), None)
+            data = part.file.read() if isinstance(part, web.FileField) else b""
+        else:
+            data = await request.read()
+        args = {"file_id": request.match_info["file_id"], "bytes": len(data)}
+        if file is None or file.completed:
+            self.calls.append(Call("upload", args, False, "file_not_found", 404))
+            return web.Response(status=404, text="file not found")
+        file.data = data
+        self.calls.append(Call("upload", args, True))
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self._origin = str(request.url.origin())
         args = await _arguments(request)
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -142,6 +186,8 @@ class StandIn:
             "views.update": self._views_update,
             "users.info": self._users_info,
             "usergroups.users.list": self._group_users,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -264,6 +310,67 @@ class StandIn:
         if group not in self.groups:
             raise SlackError("no_such_subteam")
         return {"users": list(self.groups[group])}
+
+    async def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        if not filename:
+            raise SlackError("invalid_arguments")
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments") from None
+        if length <= 0:
+            raise SlackError("missing_argument")
+        if length > FILE_LIMIT:
+            raise SlackError("file_upload_size_restricted")
+        alt_txt = args.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > ALT_TEXT_LIMIT:
+            raise SlackError("alt_txt_too_large")
+        file_id = f"F{next(self._file_ids):010d}"
+        self.files[file_id] = File(
+            file_id, filename, length, None if alt_txt is None else str(alt_txt)
+        )
+        return {"upload_url": f"{self._origin}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        raw = args.get("files")
+        try:
+            items = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not isinstance(items, list) or not items:
+            raise SlackError("invalid_arguments")
+        channels = [c for c in str(args.get("channels") or "").split(",") if c]
+        if args.get("channel_id"):
+            channels.insert(0, str(args["channel_id"]))
+        shared = [self._channel({"channel": c}) for c in channels]
+        if args.get("thread_ts") and len(shared) != 1:
+            raise SlackError("invalid_arguments")
+        files = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise SlackError("invalid_arguments")
+            file = self.files.get(str(item.get("id") or ""))
+            if file is None or file.completed or file.data is None:
+                raise SlackError("file_not_found")
+            files.append((file, item.get("title")))
+        out = []
+        for file, title in files:
+            file.completed, file.channels = True, shared
+            file.title = str(title) if title else file.filename
+            file.initial_comment = args.get("initial_comment")
+            out.append(
+                {
+                    "id": file.id,
+                    "name": file.filename,
+                    "title": file.title,
+                    "size": len(file.data or b""),
+                    "alt_txt": file.alt_txt,
+                    "channels": [c for c in shared if c[0] == "C"],
+                    "ims": [c for c in shared if c[0] == "D"],
+                }
+            )
+        return {"files": out}
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:

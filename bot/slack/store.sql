@@ -165,3 +165,39 @@ SELECT DISTINCT ON (task_id) task_id, data
 FROM task_events
 WHERE task_id = ANY($1::bigint[]) AND event = 'offered'
 ORDER BY task_id, id DESC;
+
+-- name: forecast_queues
+SELECT r.queue, r.computed_at, r.error,
+       (SELECT count(*) FROM queue_forecasts f
+        WHERE f.queue = r.queue AND f.interval_start >= $1) AS intervals
+FROM forecast_runs r
+ORDER BY r.error IS NOT NULL, r.queue
+LIMIT 100;
+
+-- name: report_counts
+-- Tasks' events since $1; a completion is within SLA when it came before the task's due time.
+SELECT count(*) FILTER (WHERE e.event = 'created') AS created,
+       count(*) FILTER (WHERE e.event = 'completed') AS completed,
+       count(*) FILTER (WHERE e.event = 'escalated') AS escalated,
+       count(*) FILTER (WHERE e.event = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE e.event = 'completed' AND e.at <= t.due_at) AS on_time
+FROM task_events e JOIN tasks t ON t.id = e.task_id
+WHERE e.at >= $1;
+
+-- name: report_minutes
+-- Back-office minutes worked since $1: the seconds each completed step recorded (the same
+-- seconds handle_times adds up per agent, type and step).
+SELECT coalesce(sum((data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
+FROM task_events
+WHERE event IN ('completed', 'step_completed') AND at >= $1;
+
+-- name: report_top
+SELECT e.actor AS agent_id, coalesce(a.name, e.actor) AS name,
+       count(*) FILTER (WHERE e.event = 'completed') AS completed,
+       coalesce(sum((e.data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
+FROM task_events e LEFT JOIN agents a ON a.agent_id = e.actor
+WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1
+GROUP BY e.actor, a.name
+HAVING count(*) FILTER (WHERE e.event = 'completed') > 0
+ORDER BY completed DESC, minutes DESC, name
+LIMIT 5;
