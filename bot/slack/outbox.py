@@ -138,7 +138,17 @@ class Outbox:
             await self._card(row["ref"], row["target"], row["user_id"], body)
 
     async def _card(self, ref: str, target: str, user_id: str | None, body: Any) -> None:
-        where = await self._pool.fetchrow(SQL["message_of"], ref)
+        async with self._pool.acquire() as conn:
+            await conn.execute(SQL["lock_card"], ref)
+            try:
+                await self._post_or_update(conn, ref, target, user_id, body)
+            finally:
+                await conn.execute(SQL["unlock_card"], ref)
+
+    async def _post_or_update(
+        self, conn: Any, ref: str, target: str, user_id: str | None, body: Any
+    ) -> None:
+        where = await conn.fetchrow(SQL["message_of"], ref)
         if where is not None:
             try:
                 await self._client.chat_update(
@@ -156,7 +166,7 @@ class Outbox:
         response = await self._client.chat_postMessage(
             channel=channel, text=body["text"], blocks=body["blocks"]
         )
-        await self._pool.execute(SQL["save_message"], ref, response["channel"], response["ts"])
+        await conn.execute(SQL["save_message"], ref, response["channel"], response["ts"])
 
     async def dm(self, user_id: str) -> str:
         """The id of the app's direct-message channel with ``user_id``, opened if need be."""

@@ -60,6 +60,14 @@ WHERE id = $1;
 UPDATE slack_outbox SET sent_at = now(), outcome = 'failed', leased_until = NULL, last_error = $2
 WHERE id = $1;
 
+-- name: lock_card
+-- Held while a card is posted or updated, so that two senders (two instances) never post the
+-- same card twice: the second waits, then finds the first one's message and updates it.
+SELECT pg_advisory_lock(hashtextextended('slack-card:' || $1, 0));
+
+-- name: unlock_card
+SELECT pg_advisory_unlock(hashtextextended('slack-card:' || $1, 0));
+
 -- name: save_message
 INSERT INTO slack_messages (ref, channel, ts) VALUES ($1, $2, $3)
 ON CONFLICT (ref) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = now();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from queues.lifecycle import Lifecycle
@@ -107,3 +108,16 @@ async def test_tick_hooks_offer_lapse_escalate_and_recall(slack: Harness) -> Non
     assert "lapsed" in dana[0]["text"]
     assert "Calls are rising" in dana[1]["text"]
     assert any(c == CHANNEL for c, _ in slack.standin.messages)
+
+
+async def test_two_senders_never_post_the_same_card_twice(slack: Harness) -> None:
+    """Two instances whose outboxes both pick up a card that is not posted yet: one posts it,
+    the other waits for it and updates that message instead of posting a second one."""
+    outbox = slack.slack.outbox
+    body = {
+        "text": "Task #1",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Task #1"}}],
+    }
+    await asyncio.gather(*(outbox._card("offer:1:U-DANA", "", DANA, body) for _ in range(2)))
+    assert len(slack.standin.calls_to("chat.postMessage", ok=True)) == 1
+    assert len(slack.standin.calls_to("chat.update", ok=True)) == 1
