@@ -1,4 +1,4 @@
-"""Amazon Connect: the agent event stream and contact events, delivered by Firehose.
+"""Amazon Connect: the agent event stream, contact events and contact records, by Firehose.
 
 Agent events (LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT) become agent states: a contact that is
 connected or connecting means on a call, an ended contact means after-call work, else the
@@ -7,9 +7,18 @@ break). Contact events (with or without their EventBridge envelope) become call 
 voice contacts: QUEUED → arrived, CONNECTED_TO_AGENT → answered, DISCONNECTED → ended when an
 agent had it, abandoned when it was queued and never reached one.
 
+Contact records (CTRs), known by their shape (a ``ContactId`` with ``Channel``,
+``InitiationMethod``, ``InitiationTimestamp`` or ``AWSContactTraceRecordFormatVersion``), become
+the same call events for queued voice contacts: arrived at ``Queue.EnqueueTimestamp``, answered
+at ``Agent.ConnectedToAgentTimestamp``, then ended (talk, hold and after-contact work from the
+record's durations) or abandoned (no agent) at the dequeue or disconnect time.
+
 A queue is named by its id, the last part of its ARN; an agent by its full ARN. A contact
 event's id is ``<contactId>:<eventType>``, so that a redelivery, by Firehose or EventBridge,
-is the same event.
+is the same event. A contact record's events take the ids of the contact events for the same
+transitions (``QUEUED``, ``CONNECTED_TO_AGENT``, ``DISCONNECTED``), so a contact seen both ways
+is one call; its end is also given as ``<contactId>:CONTACT_RECORD``, which carries the hold
+and after-contact work a contact event does not have, whichever of the two came first.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from blending.events import (
     CallAnswered,
     CallArrived,
     CallEnded,
+    Event,
     Parsed,
     TelephonyState,
 )
@@ -174,8 +184,112 @@ def parse_contact_event(detail: Mapping[str, Any], sent_at: datetime | None = No
     return _ignored(f"contact:{kind}")
 
 
+_RECORD_KEYS = ("AWSContactTraceRecordFormatVersion", "InitiationMethod", "InitiationTimestamp")
+
+
+def is_contact_record(record: Mapping[str, Any]) -> bool:
+    """A contact record's shape: ``ContactId`` and one of the record's own top-level fields."""
+    return "ContactId" in record and any(key in record for key in (*_RECORD_KEYS, "Channel"))
+
+
+def _part(record: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedPayload(SOURCE, f"contact record {name} is not an object")
+    return value
+
+
+def _duration(part: Mapping[str, Any] | None, name: str, what: str) -> float | None:
+    value = get(part, name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise MalformedPayload(SOURCE, f"{what}.{name} is not a number of seconds: {value!r}")
+    return float(value)
+
+
+def parse_contact_record(record: Mapping[str, Any]) -> Parsed:
+    """One contact record (CTR): the call events of a queued voice contact."""
+    contact = text(SOURCE, record.get("ContactId"), "ContactId")
+    channel = str(get(record, "Channel") or "VOICE").upper()
+    if channel != "VOICE":
+        return _ignored(f"contact_record:{channel}")
+    queue_info = _part(record, "Queue")
+    agent_info = _part(record, "Agent")
+    if not queue_info:
+        return _ignored("contact_record:not_queued")
+    queue_arn = get(queue_info, "ARN")
+    if not isinstance(queue_arn, str) or not queue_arn:
+        raise MalformedPayload(SOURCE, "contact record Queue without ARN")
+    queue = queue_id(queue_arn)
+    enqueued = timestamp(SOURCE, get(queue_info, "EnqueueTimestamp"), "Queue.EnqueueTimestamp")
+    dequeued = optional_timestamp(
+        SOURCE, get(queue_info, "DequeueTimestamp"), "Queue.DequeueTimestamp"
+    )
+    disconnected = optional_timestamp(
+        SOURCE, get(record, "DisconnectTimestamp"), "DisconnectTimestamp"
+    )
+    agent = get(agent_info, "ARN")
+    if agent is not None and (not isinstance(agent, str) or not agent):
+        raise MalformedPayload(SOURCE, "contact record Agent.ARN is not an ARN")
+    connected = optional_timestamp(
+        SOURCE, get(agent_info, "ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp"
+    )
+    talk = _duration(agent_info, "AgentInteractionDuration", "Agent")
+    hold = _duration(agent_info, "CustomerHoldDuration", "Agent")
+    wrap = _duration(agent_info, "AfterContactWorkDuration", "Agent")
+    try:
+        events: list[Event] = [
+            CallArrived(event_id=f"{contact}:QUEUED", at=enqueued, queue=queue, call_id=contact)
+        ]
+        if connected is not None:
+            events.append(
+                CallAnswered(
+                    event_id=f"{contact}:CONNECTED_TO_AGENT",
+                    at=connected,
+                    queue=queue,
+                    call_id=contact,
+                    agent_id=agent,
+                    wait_seconds=seconds_between(enqueued, connected),
+                )
+            )
+        if agent is not None or connected is not None:
+            if disconnected is not None:
+                events.extend(
+                    CallEnded(
+                        event_id=f"{contact}:{kind}",
+                        at=disconnected,
+                        queue=queue,
+                        call_id=contact,
+                        agent_id=agent,
+                        talk_seconds=talk,
+                        hold_seconds=hold,
+                        wrap_seconds=wrap,
+                    )
+                    for kind in ("DISCONNECTED", "CONTACT_RECORD")
+                )
+        else:
+            gone = dequeued or disconnected
+            if gone is not None:
+                events.append(
+                    CallAbandoned(
+                        event_id=f"{contact}:DISCONNECTED",
+                        at=gone,
+                        queue=queue,
+                        call_id=contact,
+                        wait_seconds=seconds_between(enqueued, gone),
+                    )
+                )
+    except ValidationError as exc:
+        raise MalformedPayload(SOURCE, str(exc.errors()[0]["msg"])) from None
+    return Parsed(events=events)
+
+
 def parse(record: Any) -> Parsed:
-    """One decoded record: an agent event, or a contact event with or without its envelope."""
+    """One decoded record: an agent event, a contact event with or without its envelope, or a
+    contact record."""
     if not isinstance(record, Mapping):
         raise MalformedPayload(SOURCE, "a record is not a JSON object")
     if "AgentARN" in record or "EventType" in record:
@@ -189,9 +303,13 @@ def parse(record: Any) -> Parsed:
             raise MalformedPayload(SOURCE, "contact event envelope without a detail object")
         sent = optional_timestamp(SOURCE, record.get("time"), "time")
         return parse_contact_event(detail, sent)
+    if is_contact_record(record):
+        return parse_contact_record(record)
     if "eventType" in record and "contactId" in record:
         return parse_contact_event(record)
-    raise MalformedPayload(SOURCE, "a record is neither an agent event nor a contact event")
+    raise MalformedPayload(
+        SOURCE, "a record is neither an agent event, a contact event nor a contact record"
+    )
 
 
 def _ignored(kind: str) -> Parsed:

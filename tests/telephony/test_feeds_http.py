@@ -21,6 +21,7 @@ from queues.models import AgentIn
 from queues.roster import Roster
 from tests.conftest import AUTH, TOKEN
 from tests.telephony.samples import load
+from tests.telephony.test_parse_amazon_connect import CONTACT, QUEUE, contact_record
 from tests.telephony.test_parse_others import twilio_callback
 
 Client = TestClient[Any, Any]
@@ -248,3 +249,68 @@ async def test_registering_twice_keeps_one_set_of_routes(pool: asyncpg.Pool) -> 
     count = len(list(app.router.routes()))
     register_feeds(app, FeedConfig(firehose_access_key=FIREHOSE_KEY))
     assert len(list(app.router.routes())) == count
+
+
+def connect_contact_events() -> list[dict[str, Any]]:
+    """Contact events QUEUED, CONNECTED_TO_AGENT and DISCONNECTED for the documented contact."""
+    detail = load("amazon_connect_contact_event_connected_to_agent_detail.json")
+    queued = {**detail, "eventType": "QUEUED"}
+    del queued["agentInfo"]
+    gone = {**detail, "eventType": "DISCONNECTED", "disconnectTimestamp": "2021-08-04T17:33:09Z"}
+    return [queued, detail, gone]
+
+
+@pytest.mark.parametrize("record_first", [False, True])
+async def test_a_contact_seen_by_contact_events_and_its_record_counts_once(
+    feeds: Client, pool: asyncpg.Pool, record_first: bool
+) -> None:
+    record = contact_record()
+    deliveries = [firehose_body(*connect_contact_events()), firehose_body(record)]
+    if record_first:
+        deliveries.reverse()
+    for body in [*deliveries, *deliveries]:
+        response = await feeds.post(
+            "/feeds/amazon-connect/firehose", json=body, headers=firehose_headers()
+        )
+        assert response.status == 200
+        assert "errorMessage" not in await response.json()
+    calls = await pool.fetch("SELECT * FROM telephony_calls")
+    assert len(calls) == 1
+    call = calls[0]
+    assert (call["source"], call["call_id"], call["queue"]) == ("amazon_connect", CONTACT, QUEUE)
+    assert call["agent"] == record["Agent"]["ARN"]
+    assert (call["talk_seconds"], call["hold_seconds"], call["wrap_seconds"]) == (180, 60, 40)
+    ids = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM telephony_events")}
+    assert ids == {
+        f"{CONTACT}:{kind}"
+        for kind in ("QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED", "CONTACT_RECORD")
+    }
+    intervals = await (
+        await feeds.get(
+            f"/api/v1/queues/{QUEUE}/intervals?from=2021-08-04T17:00:00Z&to=2021-08-04T18:00:00Z",
+            headers=AUTH,
+        )
+    ).json()
+    items = intervals["items"]
+    assert [(i["offered"], i["answered"], i["abandoned"], i["handled"]) for i in items] == [
+        (1, 1, 0, 1)
+    ]
+    assert items[0]["aht_seconds"] == 280.0
+
+
+async def test_firehose_refuses_a_malformed_contact_record(
+    feeds: Client, pool: asyncpg.Pool
+) -> None:
+    broken = contact_record()
+    broken["Queue"] = {**broken["Queue"], "EnqueueTimestamp": "not a time"}
+    body = firehose_body(load("amazon_connect_agent_event_state_change_acw_exit.json"), broken)
+    refused = await feeds.post(
+        "/feeds/amazon-connect/firehose", json=body, headers=firehose_headers()
+    )
+    assert refused.status == 400
+    reply = await refused.json()
+    assert reply["requestId"] == "ed4acda5-034f-9f42-bba1-f29aea6d7d8f"
+    assert "record 1" in reply["errorMessage"]
+    assert "Queue.EnqueueTimestamp" in reply["errorMessage"]
+    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
+    assert await pool.fetchval("SELECT count(*) FROM telephony_calls") == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +195,127 @@ def test_firehose_request_with_records_of_both_streams() -> None:
 def test_malformed_firehose_requests(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedPayload, match=reason):
         amazon_connect.parse_firehose(body)
+
+
+# Contact records. AWS documents the record field by field, without a whole JSON example:
+# https://docs.aws.amazon.com/connect/latest/adminguide/ctr-data-model.html
+# The fixture is a voice contact record written from that data model (field names, nesting and
+# types as documented there), for the same contact, queue and agent as the contact event sample
+# above, with whole-second durations for talk, hold and after-contact work.
+CONTACT_RECORD = Path(__file__).resolve().parent / "amazon_connect_contact_record_voice.json"
+CONTACT = "11111111-1111-1111-1111-111111111111"
+QUEUE = "12345678-1234-1234-1234-123456789012"
+
+
+def contact_record(**changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(CONTACT_RECORD.read_text(encoding="utf-8"))
+    record.update(changes)
+    return record
+
+
+def test_contact_record_of_an_answered_call() -> None:
+    record = contact_record()
+    arrived, answered, ended, closing = amazon_connect.parse(record).events
+    assert isinstance(arrived, CallArrived)
+    assert (arrived.event_id, arrived.call_id, arrived.queue) == (
+        f"{CONTACT}:QUEUED",
+        CONTACT,
+        QUEUE,
+    )
+    assert arrived.at == datetime(2021, 8, 4, 17, 29, 4, tzinfo=UTC)
+    assert isinstance(answered, CallAnswered)
+    assert answered.event_id == f"{CONTACT}:CONNECTED_TO_AGENT"
+    assert answered.agent_id == record["Agent"]["ARN"]
+    assert answered.wait_seconds == 5.0
+    assert answered.at == datetime(2021, 8, 4, 17, 29, 9, tzinfo=UTC)
+    for end in (ended, closing):
+        assert isinstance(end, CallEnded)
+        assert end.at == datetime(2021, 8, 4, 17, 33, 9, tzinfo=UTC)
+        assert (end.talk_seconds, end.hold_seconds, end.wrap_seconds) == (180.0, 60.0, 40.0)
+        assert (end.call_id, end.queue, end.agent_id) == (CONTACT, QUEUE, record["Agent"]["ARN"])
+    assert (ended.event_id, closing.event_id) == (
+        f"{CONTACT}:DISCONNECTED",
+        f"{CONTACT}:CONTACT_RECORD",
+    )
+
+
+def test_contact_record_events_share_the_contact_events_ids() -> None:
+    detail = load("amazon_connect_contact_event_connected_to_agent_detail.json")
+    queued = {**detail, "eventType": "QUEUED"}
+    gone = {**detail, "eventType": "DISCONNECTED", "disconnectTimestamp": "2021-08-04T17:33:09Z"}
+    from_events = [amazon_connect.parse(e).events[0] for e in (queued, detail, gone)]
+    from_record = amazon_connect.parse(contact_record()).events[:3]
+    assert [e.event_id for e in from_record] == [e.event_id for e in from_events]
+    assert [(e.type, e.at) for e in from_record] == [(e.type, e.at) for e in from_events]
+    assert {getattr(e, "call_id", None) for e in from_record + from_events} == {CONTACT}
+
+
+@pytest.mark.parametrize(
+    ("dequeue", "at", "wait"),
+    [
+        ("2021-08-04T17:30:04Z", datetime(2021, 8, 4, 17, 30, 4, tzinfo=UTC), 60.0),
+        (None, datetime(2021, 8, 4, 17, 33, 9, tzinfo=UTC), 245.0),
+    ],
+)
+def test_contact_record_of_an_abandoned_call(
+    dequeue: str | None, at: datetime, wait: float
+) -> None:
+    # "The CTR for an abandoned contact has a Queue, and an Enqueue Timestamp [...]. It won't
+    # have a ConnectedToAgentTimestamp" (same page, "How to identify abandoned contacts").
+    record = contact_record(Agent=None, DisconnectReason="CUSTOMER_DISCONNECT")
+    record["Queue"] = {**record["Queue"], "DequeueTimestamp": dequeue}
+    arrived, abandoned = amazon_connect.parse(record).events
+    assert isinstance(arrived, CallArrived)
+    assert isinstance(abandoned, CallAbandoned)
+    assert abandoned.event_id == f"{CONTACT}:DISCONNECTED"
+    assert (abandoned.at, abandoned.wait_seconds, abandoned.queue) == (at, wait, QUEUE)
+
+
+def test_contact_records_not_of_queued_voice_calls_are_counted_and_ignored() -> None:
+    chat = amazon_connect.parse(contact_record(Channel="CHAT"))
+    assert (chat.events, chat.ignored) == ([], {"contact_record:CHAT": 1})
+    unqueued = amazon_connect.parse(contact_record(Queue=None, InitiationMethod="OUTBOUND"))
+    assert (unqueued.events, unqueued.ignored) == ([], {"contact_record:not_queued": 1})
+
+
+def _with(part: str, **changes: Any) -> dict[str, Any]:
+    record = contact_record()
+    record[part] = {**record[part], **changes}
+    return record
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (contact_record(ContactId=7), "ContactId is missing"),
+        (contact_record(Queue="BasicQueue"), "Queue is not an object"),
+        (contact_record(Agent=[]), "Agent is not an object"),
+        (_with("Queue", ARN=None), "Queue without ARN"),
+        (_with("Queue", EnqueueTimestamp=None), "Queue.EnqueueTimestamp"),
+        (_with("Queue", DequeueTimestamp="yesterday"), "Queue.DequeueTimestamp"),
+        (contact_record(DisconnectTimestamp="soon"), "DisconnectTimestamp"),
+        (_with("Agent", ARN=5), "Agent.ARN"),
+        (_with("Agent", CustomerHoldDuration=-1), "CustomerHoldDuration"),
+        (_with("Agent", AfterContactWorkDuration="40"), "AfterContactWorkDuration"),
+        (_with("Agent", AgentInteractionDuration=10**7), "less than or equal"),
+    ],
+)
+def test_malformed_contact_records(record: Any, reason: str) -> None:
+    with pytest.raises(MalformedPayload, match=reason):
+        amazon_connect.parse(record)
+
+
+def test_firehose_request_with_a_contact_record() -> None:
+    body = _firehose(
+        load("amazon_connect_agent_event_state_change_acw_exit.json"), contact_record()
+    )
+    _, parsed = amazon_connect.parse_firehose(body)
+    assert [e.type for e in parsed.events] == [
+        "agent_state",
+        "call_arrived",
+        "call_answered",
+        "call_ended",
+        "call_ended",
+    ]
+    with pytest.raises(MalformedPayload, match=r"record 1: .*Queue without ARN"):
+        amazon_connect.parse_firehose(_firehose(contact_record(), _with("Queue", ARN="")))
