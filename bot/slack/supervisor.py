@@ -71,11 +71,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
         target = str(body["actions"][0].get("selected_user") or "")
         person = await SlackStore(ctx.pool).agent(target) if target else None
         if person is None:
-            container = body.get("container") or {}
-            channel = container.get("channel_id") or user
             text = f"<@{target}> is not on the roster: pick an agent." if target else "Pick one."
-            await SlackStore(ctx.pool).ephemeral(channel, user, blocks.notice(text))
-            ctx.outbox.kick()
+            await _tell(ctx, body, user, text)
             await ack()
             return
         await supervise(
@@ -103,10 +100,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
         me = await SlackStore(ctx.pool).agent(user)
         if me is None:
             await SlackStore(ctx.pool).audit(user, "take over", False, task=_task_of(body))
-            channel = (body.get("container") or {}).get("channel_id") or user
             text = "You are not on the roster, so you cannot hold tasks: reassign it instead."
-            await SlackStore(ctx.pool).ephemeral(channel, user, blocks.notice(text))
-            ctx.outbox.kick()
+            await _tell(ctx, body, user, text)
             await ack()
             return
         await supervise(
@@ -138,3 +133,10 @@ def register(app: AsyncApp, ctx: Context) -> None:
 def _task_of(body: dict[str, Any]) -> int:
     chosen = body["actions"][0]
     return int(chosen.get("value") or str(chosen["block_id"]).rpartition(":")[2])
+
+
+async def _tell(ctx: Context, body: dict[str, Any], user: str, text: str) -> None:
+    """A private notice to the supervisor who clicked, where they clicked."""
+    channel = (body.get("container") or {}).get("channel_id") or user
+    await SlackStore(ctx.pool).ephemeral(channel, user, blocks.notice(text))
+    ctx.outbox.kick()
