@@ -9,6 +9,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from blending.policy import BlendPolicy, PolicyName
+from blending.windows import WindowPolicy
+
+Bound = Literal["mean", "hi_80", "hi_95"]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -28,6 +33,15 @@ class Dist(_Strict):
     def sampler(self, rng: np.random.Generator) -> SecondsSampler:
         return SecondsSampler(self, rng)
 
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.dist == "exponential":
+            return rng.exponential(self.mean, n)
+        if self.dist == "deterministic":
+            return np.full(n, self.mean)
+        assert self.sd is not None
+        sigma2 = math.log(1 + (self.sd / self.mean) ** 2)
+        return rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2), n)
+
 
 class SecondsSampler:
     """Draws from a :class:`Dist` in batches (one numpy call per thousand draws)."""
@@ -39,19 +53,9 @@ class SecondsSampler:
 
     def __call__(self) -> float:
         if not self._buffer:
-            self._buffer = self._draw(1024).tolist()
+            self._buffer = self._dist.draw(self._rng, 1024).tolist()
             self._buffer.reverse()
         return self._buffer.pop()
-
-    def _draw(self, n: int) -> np.ndarray:
-        d = self._dist
-        if d.dist == "exponential":
-            return self._rng.exponential(d.mean, n)
-        if d.dist == "deterministic":
-            return np.full(n, d.mean)
-        assert d.sd is not None
-        sigma2 = math.log(1 + (d.sd / d.mean) ** 2)
-        return self._rng.lognormal(math.log(d.mean) - sigma2 / 2, math.sqrt(sigma2), n)
 
 
 class ArrivalSpec(_Strict):
@@ -77,8 +81,21 @@ class BackofficeSpec(_Strict):
 
 
 class PolicySpec(_Strict):
-    name: Literal["none", "reserve_k"] = "reserve_k"
+    name: PolicyName = "reserve_k"
     k: int | None = Field(default=None, ge=0)
+    safety_margin: int = Field(
+        default=1, ge=0, description="forecast policies: agents kept beyond the forecast need"
+    )
+    bound: Bound = Field(
+        default="hi_80", description="forecast policies: the forecast figure staffed for"
+    )
+
+    def blend_policy(self) -> BlendPolicy:
+        return BlendPolicy(
+            name=self.name,
+            k=self.k or 0,
+            windows=WindowPolicy(safety_margin=self.safety_margin),
+        )
 
     @model_validator(mode="after")
     def _k_for_reserve(self) -> PolicySpec:

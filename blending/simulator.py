@@ -1,24 +1,36 @@
-"""A SimPy contact center for scenario runs: calls, patience, agents, back-office work, policy.
+"""Scenario runs: the simulated center under a blending policy, with the policy code alone.
 
-This is the theory-check model: identical agents, one call queue served first come first
-served, and a back-office backlog that agents draw from when the blending policy lends them.
-With stationary Poisson calls, exponential times and ``reserve_k`` it is the chain of
-:mod:`blending.threshold`, which the tests hold it to.
+No database: the back-office backlog is kept in memory and a lent agent starts a task the
+moment the policy lends them, and stops it the moment it recalls them. With stationary
+Poisson calls, exponential times and ``reserve_k`` this is the chain of
+:mod:`blending.threshold`, which the tests hold it to. The forecast policies see a perfect
+forecast: the scenario's own arrival rate.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
-import simpy
 from pydantic import BaseModel
 
+from blending.center import CallStream, Center, Shift, SimAgent, Work, draw_calls
+from blending.errors import BlendingError
+from blending.guard import GuardState, LiveQueue
 from blending.intervals import read_arrivals_csv
+from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow, decide
 from blending.scenario import Scenario
+from blending.staffing import agents_needed
+from blending.windows import AgentSlot, IntervalNeed, WorkNeed
 
-WEEK_SECONDS = 7 * 24 * 3600
+WEEK_MINUTES = 7 * 1440
+EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
+"""Scenario time zero: a Monday at midnight, so that a weekly profile lines up."""
+Z80 = 1.2815515655446004
 
 
 class PolicyResult(BaseModel):
@@ -31,182 +43,158 @@ class PolicyResult(BaseModel):
     backlog_end: int | None
 
 
-@dataclass
-class _Call:
-    arrived: float
-    answered: bool = False
-    abandoned: bool = False
+def weekly_rates(scenario: Scenario) -> np.ndarray:
+    """Calls per minute for each minute of the week."""
+    spec = scenario.arrivals
+    if spec.per_hour is not None:
+        return np.full(WEEK_MINUTES, spec.per_hour * spec.scale / 60)
+    assert spec.profile is not None
+    history = read_arrivals_csv(spec.profile)[0]
+    per_slot = np.zeros((7, history.slots_per_day))
+    counts = np.zeros(7)
+    for day in range(history.complete_days()):
+        if history.holidays[day]:
+            continue
+        weekday = history.day(day).weekday()
+        per_slot[weekday] += history.calls[day]
+        counts[weekday] += 1
+    per_slot /= np.maximum(counts, 1)[:, None]
+    per_minute = np.repeat(per_slot, history.interval_minutes, axis=1) / history.interval_minutes
+    return per_minute.reshape(-1) * spec.scale
 
 
-@dataclass
-class _Stats:
-    since: float
-    offered: int = 0
-    in_target: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    wait_total: float = 0.0
-    busy_area: float = 0.0
-    tasks_done: int = 0
-    tasks_in_sla: int = 0
-    batches: list[tuple[int, int]] = field(default_factory=list)
-    """(offered, answered in target) per hour, for the sampling error of the service level."""
-    task_hours: list[int] = field(default_factory=list)
-    """Back-office tasks completed per hour."""
+class MemoryBackoffice:
+    """The controller of a scenario run: the policy's decisions, carried out at once."""
 
-
-class _Center:
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, rates: np.ndarray, rng: np.random.Generator) -> None:
         self.s = scenario
-        self.rng = np.random.default_rng(scenario.seed)
-        self.env = simpy.Environment()
-        self.handle = scenario.handle_seconds.sampler(self.rng)
-        self.task_time = scenario.backoffice.task_seconds.sampler(self.rng)
-        self.patience = (
-            scenario.patience_seconds.sampler(self.rng) if scenario.patience_seconds else None
-        )
+        self.policy: BlendPolicy = scenario.policy.blend_policy()
+        self.rates = rates
+        self.task_time = scenario.backoffice.task_seconds.sampler(rng)
         backlog = scenario.backoffice.backlog
-        self.backlog: int | None = None if backlog == "unlimited" else int(backlog)
-        self.task_arrivals: deque[float] = deque([0.0] * (self.backlog or 0))
-        self.idle = scenario.agents
-        self.busy = 0
-        self.last_change = 0.0
-        self.queue: deque[_Call] = deque()
-        self.stats = _Stats(since=scenario.warmup_hours * 3600)
-        self._hour = (0, 0)
-        self.rates = self._rates()
-
-    # -- arrivals -------------------------------------------------------------------------
-    def _rates(self) -> np.ndarray:
-        """Calls per second for each minute of the week."""
-        spec = self.s.arrivals
-        if spec.per_hour is not None:
-            return np.full(7 * 1440, spec.per_hour * spec.scale / 3600)
-        assert spec.profile is not None
-        history = read_arrivals_csv(spec.profile)[0]
-        per_slot = np.zeros((7, history.slots_per_day))
-        counts = np.zeros(7)
-        for day in range(history.complete_days()):
-            if history.holidays[day]:
-                continue
-            weekday = history.day(day).weekday()
-            per_slot[weekday] += history.calls[day]
-            counts[weekday] += 1
-        per_slot /= np.maximum(counts, 1)[:, None]
-        per_minute = np.repeat(per_slot, history.interval_minutes, axis=1) / (
-            history.interval_minutes * 60
+        self.arrivals: deque[float] | None = (
+            None if backlog == "unlimited" else deque([0.0] * int(backlog))
         )
-        return per_minute.reshape(-1) * spec.scale
+        sla = scenario.backoffice.sla_minutes
+        self.sla_seconds = None if sla is None else sla * 60
+        self.work = [WorkNeed(frozenset(), scenario.backoffice.task_seconds.mean / 60)]
+        self.guard = GuardState()
+        self.center: Center
+        self._ids = 0
+        self._busy = False
+        self._views: dict[str, tuple[tuple[str, int], AgentNow]] = {}
 
-    def arrivals(self) -> simpy.events.ProcessGenerator:
-        """Non-homogeneous Poisson arrivals by thinning against the week's peak rate."""
-        peak = float(self.rates.max())
-        if peak <= 0:
-            return
-        while True:
-            yield self.env.timeout(self.rng.exponential(1 / peak))
-            minute = int(self.env.now % WEEK_SECONDS // 60)
-            if self.rng.random() * peak <= self.rates[minute]:
-                self.call_arrives()
+    def attach(self, center: Center) -> None:
+        self.center = center
 
-    # -- agents ---------------------------------------------------------------------------
-    def _set_busy(self, delta: int) -> None:
-        now = self.env.now
-        if now > self.stats.since:
-            self.stats.busy_area += self.busy * (now - max(self.last_change, self.stats.since))
-        self.last_change = now
-        self.busy += delta
+    def wake(self) -> None:
+        self._round()
 
-    def call_arrives(self) -> None:
-        call = _Call(self.env.now)
-        counted = call.arrived >= self.stats.since
-        if counted:
-            self.stats.offered += 1
-        if self.idle:
-            self.idle -= 1
-            self._answer(call)
-            return
-        self.queue.append(call)
-        if self.patience is not None:
-            self.env.process(self._give_up(call, self.patience()))
+    def tick(self) -> None:
+        self._round()
 
-    def _give_up(self, call: _Call, patience: float) -> simpy.events.ProcessGenerator:
-        yield self.env.timeout(patience)
-        if not call.answered:
-            call.abandoned = True
-            if call.arrived >= self.stats.since:
-                self.stats.abandoned += 1
-                self._tally(in_target=False)
+    def work_done(self, agent: SimAgent, work: Work) -> None:
+        return None
 
-    def _answer(self, call: _Call) -> None:
-        call.answered = True
-        wait = self.env.now - call.arrived
-        if call.arrived >= self.stats.since:
-            self.stats.answered += 1
-            self.stats.wait_total += wait
-            in_target = wait <= self.s.target.seconds
-            self.stats.in_target += in_target
-            self._tally(in_target)
-        self._set_busy(+1)
-        self.env.process(self._work(self.handle()))
+    def call_routed(self, agent: SimAgent) -> None:
+        return None
 
-    def _tally(self, in_target: bool) -> None:
-        hour = int(self.env.now // 3600)
-        while len(self.stats.batches) <= hour:
-            self.stats.batches.append((0, 0))
-        offered, good = self.stats.batches[hour]
-        self.stats.batches[hour] = (offered + 1, good + in_target)
+    def backlog(self) -> int | None:
+        return None if self.arrivals is None else len(self.arrivals)
 
-    def _work(
-        self, seconds: float, task_arrived: float | None = None
-    ) -> simpy.events.ProcessGenerator:
-        yield self.env.timeout(seconds)
-        self._set_busy(-1)
-        if task_arrived is not None and self.env.now >= self.stats.since:
-            self.stats.tasks_done += 1
-            hour = int(self.env.now // 3600)
-            while len(self.stats.task_hours) <= hour:
-                self.stats.task_hours.append(0)
-            self.stats.task_hours[hour] += 1
-            sla = self.s.backoffice.sla_minutes
-            if sla is not None and self.env.now - task_arrived <= sla * 60:
-                self.stats.tasks_in_sla += 1
-        self.agent_free()
-
-    def agent_free(self) -> None:
-        """A free agent takes the first waiting call, else back-office work if lent, else idles."""
-        while self.queue:
-            call = self.queue.popleft()
-            if not call.abandoned:
-                self._answer(call)
-                return
-        if self.may_lend(self.idle + 1) and self._take_task():
-            return
-        self.idle += 1
-
-    def may_lend(self, idle_with_me: int) -> bool:
-        policy = self.s.policy
-        if policy.name == "none":
-            return False
-        assert policy.k is not None
-        return idle_with_me > policy.k
-
-    def _take_task(self) -> bool:
-        if self.backlog is None:
-            arrived = self.env.now
-        elif self.task_arrivals:
-            arrived = self.task_arrivals.popleft()
+    def _take(self) -> Work | None:
+        if self.arrivals is None:
+            arrived = self.center.now
+        elif self.arrivals:
+            arrived = self.arrivals.popleft()
         else:
-            return False
-        self._set_busy(+1)
-        self.env.process(self._work(self.task_time(), arrived))
-        return True
+            return None
+        self._ids += 1
+        due = None if self.sla_seconds is None else arrived + self.sla_seconds
+        return Work(self._ids, self.task_time(), arrived=arrived, due=due)
 
-    def start(self) -> None:
-        for _ in range(self.s.agents):
-            self.idle -= 1
-            self.agent_free()
-        self.env.process(self.arrivals())
+    def _round(self) -> None:
+        if self._busy or self.policy.name == "none":
+            return
+        idle = len(self.center.idle)
+        if self.policy.name != "forecast_guard" and (
+            not idle or (self.policy.name == "reserve_k" and idle <= self.policy.k)
+        ):
+            return  # nobody to lend: the decision would say so
+        self._busy = True  # starting and pausing work frees agents, which wakes us again
+        try:
+            self._decide_and_act()
+        finally:
+            self._busy = False
+
+    def _decide_and_act(self) -> None:
+        c = self.center
+        now = EPOCH + timedelta(seconds=c.now)
+        agents = [self._view(a) for a in c.agents.values() if a.state in ("idle", "call", "task")]
+        live = None
+        if self.policy.name == "forecast_guard":
+            live = LiveQueue(c.waiting, c.longest_wait(), c.recent_service_level(), len(c.idle))
+        group = GroupNow("calls", self._ahead(now) if self.policy.name != "reserve_k" else (), live)
+        decision = decide(self.policy, now, [group], agents, self.work, {"calls": self.guard})
+        verdict = decision.groups["calls"]
+        self.guard = verdict.guard
+        for agent_id in verdict.recall:
+            c.pause_work(c.agents[agent_id])
+        for window in verdict.windows:
+            agent = c.agents[window.agent_id]
+            if agent.state != "idle":
+                continue
+            work = agent.paused.pop() if agent.paused else self._take()
+            if work is None:
+                return
+            c.start_work(agent, work)
+
+    def _view(self, agent: SimAgent) -> AgentNow:
+        """The policy's view of an agent, made again only when it changed."""
+        key = (agent.state, round(agent.backoffice_seconds / 60))
+        cached = self._views.get(agent.agent_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        activity: Activity = "lent" if agent.state == "task" else agent.state  # type: ignore[assignment]
+        view = AgentNow(AgentSlot(agent.agent_id, {}, _FAR, None, key[1]), "calls", activity)
+        self._views[agent.agent_id] = (key, view)
+        return view
+
+    def _ahead(self, now: datetime) -> list[IntervalNeed]:
+        """A perfect forecast: the scenario's own rate, staffed at the policy's bound."""
+        minute = int((now - EPOCH).total_seconds() // 60)
+        start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+        first = minute - minute % 15
+        out = []
+        for i in range(8):
+            m = (first + 15 * i) % WEEK_MINUTES
+            calls = float(self.rates[m : m + 15].sum())
+            out.append(
+                IntervalNeed(start + timedelta(minutes=15 * i), 15, self._need(round(calls, 3)))
+            )
+        return out
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one controller per run; a few distinct rates
+    def _need(self, calls: float) -> int | None:
+        bound = self.s.policy.bound
+        figure = (
+            calls
+            if bound == "mean"
+            else calls + (Z80 if bound == "hi_80" else 1.96) * (math.sqrt(calls))
+        )
+        try:
+            return agents_needed(
+                figure,
+                15,
+                self.s.handle_seconds.mean,
+                self.s.target.service_level,
+                self.s.target.seconds,
+            ).agents
+        except BlendingError:
+            return None
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -217,32 +205,72 @@ class Simulation:
     hourly_tasks: list[int]
 
 
+def _calls(scenario: Scenario, rates: np.ndarray, rng: np.random.Generator) -> CallStream:
+    minutes = math.ceil(scenario.hours * 60)
+    per_minute = np.resize(rates, minutes)
+    patience = scenario.patience_seconds
+    return draw_calls(
+        per_minute,
+        lambda n: scenario.handle_seconds.draw(rng, n),
+        None if patience is None else (lambda n: patience.draw(rng, n)),
+        rng,
+    )
+
+
 def run(scenario: Scenario) -> Simulation:
     """Run the scenario and measure it after the warm-up."""
-    center = _Center(scenario)
-    center.start()
+    rng = np.random.default_rng(scenario.seed)
+    rates = weekly_rates(scenario)
+    calls = _calls(scenario, rates, rng)
+    controller = MemoryBackoffice(scenario, rates, rng)
     end = scenario.hours * 3600
-    center.env.run(until=end)
-    center._set_busy(0)
-    stats = center.stats
-    measured = end - stats.since
-    offered = max(stats.offered, 1)
-    sla = scenario.backoffice.sla_minutes
-    result = PolicyResult(
-        service_level=stats.in_target / offered,
-        asa_seconds=stats.wait_total / max(stats.answered, 1),
-        abandon_rate=stats.abandoned / offered,
-        utilization=stats.busy_area / (scenario.agents * measured),
-        backoffice_completed=stats.tasks_done,
-        backoffice_sla_attainment=(
-            stats.tasks_in_sla / stats.tasks_done if sla is not None and stats.tasks_done else None
-        ),
-        backlog_end=None if center.backlog is None else len(center.task_arrivals),
+    agents = [SimAgent(f"agent{i + 1}", shifts=[_always(end)]) for i in range(scenario.agents)]
+    center = Center(
+        agents,
+        calls,
+        controller,
+        target_seconds=scenario.target.seconds,
+        since=scenario.warmup_hours * 3600,
+        interval_seconds=3600,
+        horizon=end,
+        sample_seconds=3600,
     )
-    first = int(stats.since // 3600) + 1
-    hourly = [good / n for n, good in stats.batches[first:] if n]
-    tasks = stats.task_hours[first : int(end // 3600)]
+    center.start()
+    center.env.run(until=end)
+    center.finish()
+    t = center.tally
+    measured = end - center.since
+    offered = max(t.offered, 1)
+    result = PolicyResult(
+        service_level=t.in_target / offered,
+        asa_seconds=t.wait_total / max(t.answered, 1),
+        abandon_rate=t.abandoned / offered,
+        utilization=(t.on_calls + t.on_tasks) / (scenario.agents * measured),
+        backoffice_completed=t.tasks_done,
+        backoffice_sla_attainment=(
+            t.tasks_in_sla / t.tasks_done
+            if scenario.backoffice.sla_minutes is not None and t.tasks_done
+            else None
+        ),
+        backlog_end=controller.backlog(),
+    )
+    first = int(center.since // 3600) + 1
+    last = int(end // 3600)
+    hourly = [
+        float(good / n)
+        for n, good in zip(
+            center.offered_by_interval[first:last],
+            center.in_target_by_interval[first:last],
+            strict=True,
+        )
+        if n
+    ]
+    tasks = [int(x) for x in center.tasks_by_interval[first:last]]
     return Simulation(result, hourly, tasks)
+
+
+def _always(end: float) -> Shift:
+    return Shift(0.0, end + 1.0)
 
 
 def simulate(scenario: Scenario) -> PolicyResult:

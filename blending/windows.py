@@ -22,10 +22,14 @@ from datetime import datetime, timedelta
 class IntervalNeed:
     start: datetime
     minutes: int
-    required: int
-    """Agents the calls need in this interval (from the forecast's upper bound, by default)."""
+    required: int | None
+    """Agents the calls need in this interval (from the forecast's upper bound, by default);
+    None when no staffing meets the target: then nobody is spare."""
     required_high: int | None = None
     """Agents needed at a higher bound (e.g. 95%): the window's confidence is judged on it."""
+    staffed: int | None = None
+    """Agents on shift and not on a break in this interval (lent agents included); None: as
+    many as now."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,15 @@ class WindowPlan:
     """Why nobody is lent, when nobody is."""
 
 
-def surplus(available: int, need: IntervalNeed, margin: int) -> int:
-    return max(0, available - need.required - margin)
+def fits_some_work(
+    agent: AgentSlot, work: Sequence[WorkNeed], minutes: float, policy: WindowPolicy
+) -> bool:
+    """Whether some waiting work needs only skills the agent has and fits in ``minutes``."""
+    return any(
+        all(agent.skills.get(s, 0) >= 1 for s in w.skills)
+        and w.minutes * policy.fit_margin <= minutes
+        for w in work
+    )
 
 
 def plan_windows(
@@ -85,35 +96,56 @@ def plan_windows(
     available: Sequence[AgentSlot],
     work: Sequence[WorkNeed],
     policy: WindowPolicy | None = None,
+    *,
+    lent: int = 0,
+    staffed_now: int | None = None,
 ) -> WindowPlan:
-    """Chunks of time for named agents, longest first to whoever had least today."""
+    """Chunks of time for named agents, longest first to whoever had least today.
+
+    ``available`` are the agents who could be lent now (idle, on shift); ``lent`` agents of the
+    same group are out on back-office work already and take the first ranks of the surplus.
+    ``staffed_now`` counts everyone on shift and not on a break (those on calls too); it
+    stands for the intervals whose ``staffed`` is unknown.
+    """
     p = policy or WindowPolicy()
     plan = WindowPlan()
     current = [n for n in ahead if n.start + timedelta(minutes=n.minutes) > now]
     if not current:
         plan.reason = "no forecast ahead: nobody is lent"
         return plan
-    if not available:
-        plan.reason = "no agent is available for calls"
+    now_staffed = len(available) + lent if staffed_now is None else staffed_now
+    if current[0].staffed == 0 or now_staffed == 0:
+        plan.reason = "no agent is on shift and available for calls"
         return plan
-    staffed = len(available)
-    spare = [surplus(staffed, n, p.safety_margin) for n in current]
+
+    def spare_at(n: IntervalNeed, required: int | None) -> int:
+        if required is None:
+            return 0
+        staffed = now_staffed if n.staffed is None else n.staffed
+        return max(0, staffed - required - p.safety_margin)
+
+    spare = [spare_at(n, n.required) for n in current]
     spare_high = [
-        surplus(staffed, IntervalNeed(n.start, n.minutes, n.required_high), p.safety_margin)
-        if n.required_high is not None
-        else s
+        s if n.required_high is None else spare_at(n, n.required_high)
         for n, s in zip(current, spare, strict=True)
     ]
     plan.surplus_now = spare[0]
-    if spare[0] == 0:
-        plan.reason = "the calls need every available agent now"
+    if spare[0] <= lent:
+        plan.reason = (
+            "the calls need every available agent now"
+            if spare[0] == 0
+            else f"the surplus of {spare[0]} is lent already"
+        )
+        return plan
+    if not available:
+        plan.reason = "no agent is free to lend"
         return plan
     shortest = min((w.minutes * p.fit_margin for w in work), default=None)
     if shortest is None:
         plan.reason = "no back-office work is waiting"
         return plan
     candidates = sorted(available, key=lambda a: (a.minutes_today, a.agent_id))
-    for rank in range(1, spare[0] + 1):
+    for rank in range(lent + 1, spare[0] + 1):
         length = next((i for i, s in enumerate(spare) if s < rank), len(spare))
         end = current[length - 1].start + timedelta(minutes=current[length - 1].minutes)
         held = sum(1 for s in spare_high[:length] if s >= rank)
@@ -122,11 +154,7 @@ def plan_windows(
             minutes = (stop - now).total_seconds() / 60
             if minutes < p.min_minutes or minutes < shortest:
                 continue
-            if not any(
-                all(agent.skills.get(s, 0) >= 1 for s in w.skills)
-                and w.minutes * p.fit_margin <= minutes
-                for w in work
-            ):
+            if not fits_some_work(agent, work, minutes, p):
                 continue
             plan.windows.append(UsableWindow(agent.agent_id, now, stop, held / length))
             candidates.remove(agent)

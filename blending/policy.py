@@ -1,0 +1,201 @@
+"""Blending policies: who is lent to the back office now, for how long, and who is recalled.
+
+Pure: the caller passes, per staffing group, the intervals ahead (agents needed and
+scheduled), the live queue, and the agents of the group who are on shift and not on a break,
+with what each is doing; ``now`` is passed in. Four policies:
+
+* ``none``: nobody is lent;
+* ``reserve_k``: an agent is lent only while more than ``k`` of the group are idle (the
+  threshold policy of the call-blending literature), for one task at a time;
+* ``forecast``: the surplus of the forecast turned into windows (:mod:`blending.windows`);
+* ``forecast_guard``: those windows, with the live queue overriding them
+  (:mod:`blending.guard`): it stops new offers and recalls lent agents when calls rise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, get_args
+
+from blending.guard import GuardPolicy, GuardState, LiveQueue, guard_step
+from blending.windows import (
+    AgentSlot,
+    IntervalNeed,
+    UsableWindow,
+    WindowPolicy,
+    WorkNeed,
+    fits_some_work,
+    plan_windows,
+)
+
+PolicyName = Literal["none", "reserve_k", "forecast", "forecast_guard"]
+POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
+Activity = Literal["idle", "on_call", "lent"]
+
+
+@dataclass(frozen=True)
+class BlendPolicy:
+    name: PolicyName = "forecast_guard"
+    k: int = 2
+    """``reserve_k``: agents of a group kept idle for calls."""
+    windows: WindowPolicy = field(default_factory=WindowPolicy)
+    guard: GuardPolicy = field(default_factory=GuardPolicy)
+    max_minutes: float = 120.0
+    """The longest chunk lent at once."""
+
+
+@dataclass(frozen=True)
+class AgentNow:
+    """An agent on shift and not on a break, and what they are doing."""
+
+    slot: AgentSlot
+    group: str
+    activity: Activity
+    work_end: datetime | None = None
+    """When a lent agent's current task is expected to end."""
+    pausable: bool = True
+    """Whether a lent agent's current task may be paused."""
+
+    @property
+    def agent_id(self) -> str:
+        return self.slot.agent_id
+
+
+@dataclass(frozen=True)
+class GroupNow:
+    group: str
+    ahead: Sequence[IntervalNeed]
+    """The intervals ahead; empty when there is no forecast yet."""
+    live: LiveQueue | None = None
+    problem: str | None = None
+    """Why this group's needs are unknown (no forecast, a target that cannot be met)."""
+
+
+@dataclass
+class GroupDecision:
+    group: str
+    windows: list[UsableWindow] = field(default_factory=list)
+    recall: list[str] = field(default_factory=list)
+    surplus_now: int = 0
+    lent: int = 0
+    guard: GuardState = field(default_factory=GuardState)
+    reason: str | None = None
+    """Why nobody (more) is lent, when nobody is."""
+
+
+@dataclass
+class Decision:
+    groups: dict[str, GroupDecision] = field(default_factory=dict)
+
+    @property
+    def windows(self) -> list[UsableWindow]:
+        return [w for g in self.groups.values() for w in g.windows]
+
+    @property
+    def recalls(self) -> list[str]:
+        return [a for g in self.groups.values() for a in g.recall]
+
+
+def decide(
+    policy: BlendPolicy,
+    now: datetime,
+    groups: Sequence[GroupNow],
+    agents: Sequence[AgentNow],
+    work: Sequence[WorkNeed],
+    guards: Mapping[str, GuardState] | None = None,
+) -> Decision:
+    """One blending decision for every group."""
+    members: dict[str, list[AgentNow]] = {g.group: [] for g in groups}
+    for a in agents:
+        members.setdefault(a.group, []).append(a)
+    known = {g.group: g for g in groups}
+    decision = Decision()
+    for name, people in members.items():
+        group = known.get(name, GroupNow(name, (), problem="no inbound queue is known for it"))
+        state = (guards or {}).get(name, GuardState())
+        decision.groups[name] = _decide_group(policy, now, group, people, work, state)
+    return decision
+
+
+def _decide_group(
+    p: BlendPolicy,
+    now: datetime,
+    group: GroupNow,
+    people: Sequence[AgentNow],
+    work: Sequence[WorkNeed],
+    state: GuardState,
+) -> GroupDecision:
+    lent = [a for a in people if a.activity == "lent"]
+    idle = [a.slot for a in people if a.activity == "idle"]
+    out = GroupDecision(group.group, lent=len(lent), guard=state)
+    if p.name == "none":
+        out.reason = "blending policy is none: nobody is lent"
+        return out
+    if not people:
+        out.reason = "no agent is on shift and available for calls"
+        return out
+    if p.name == "reserve_k":
+        out.windows, out.reason = _reserve(p, now, idle, work)
+        return out
+    if p.name == "forecast_guard":
+        if group.live is None:
+            out.reason = "no live figures for this queue: the guard cannot see the calls"
+            return out
+        verdict = guard_step(state, group.live, now, p.guard)
+        out.guard = verdict.state
+        if verdict.recall:
+            out.recall = [a.agent_id for a in _recall_order(lent)[: verdict.recall]]
+        if not verdict.offers_allowed:
+            out.reason = verdict.reason
+            return out
+    if group.problem is not None:
+        out.reason = group.problem
+        return out
+    plan = plan_windows(
+        now, group.ahead, idle, work, p.windows, lent=len(lent), staffed_now=len(people)
+    )
+    cap = now + timedelta(minutes=p.max_minutes)
+    out.windows = [_capped(w, cap) for w in plan.windows]
+    out.surplus_now = plan.surplus_now
+    out.reason = plan.reason
+    return out
+
+
+def _reserve(
+    p: BlendPolicy, now: datetime, idle: Sequence[AgentSlot], work: Sequence[WorkNeed]
+) -> tuple[list[UsableWindow], str | None]:
+    """Lend idle agents beyond the ``k`` kept for calls, least back-office time first."""
+    spare = len(idle) - p.k
+    if spare <= 0:
+        return [], f"{len(idle)} idle, {p.k} kept for calls: nobody is lent"
+    if not work:
+        return [], "no back-office work is waiting"
+    windows: list[UsableWindow] = []
+    cap = now + timedelta(minutes=p.max_minutes)
+    for agent in sorted(idle, key=lambda a: (a.minutes_today, a.agent_id)):
+        if len(windows) == spare:
+            break
+        stop = min(cap, agent.shift_end, agent.next_break or cap)
+        minutes = (stop - now).total_seconds() / 60
+        if minutes >= p.windows.min_minutes and fits_some_work(agent, work, minutes, p.windows):
+            windows.append(UsableWindow(agent.agent_id, now, stop, 1.0))
+    return windows, None if windows else "no idle agent can do waiting work in the time left"
+
+
+def _capped(window: UsableWindow, cap: datetime) -> UsableWindow:
+    if window.end <= cap:
+        return window
+    return UsableWindow(window.agent_id, window.start, cap, window.confidence)
+
+
+def _recall_order(lent: Sequence[AgentNow]) -> list[AgentNow]:
+    """Whom to call back first: pausable work before work that is not, and among them the
+    ones with the most of their task still ahead (who would otherwise be away longest)."""
+
+    def key(a: AgentNow) -> tuple[bool, float, str]:
+        end = a.work_end.timestamp() if a.work_end else float("inf")
+        return (not a.pausable, -end, a.agent_id)
+
+    return sorted(lent, key=key)
