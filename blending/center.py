@@ -416,12 +416,16 @@ class Center:
             self.samples.append(Sample(self.now, c["staffed"], c["call"], c["task"], self.waiting))
             yield self.env.timeout(self._sample_seconds)
 
+    def add_shift(self, agent: SimAgent, shift: Shift) -> None:
+        if shift.end > self.now:
+            agent.shifts.append(shift)
+            self.at(shift.start - self.now, partial(self._start_shift, agent, shift))
+
     def start(self) -> None:
         for agent in self.agents.values():
-            for shift in agent.shifts:
-                if shift.end > 0:
-                    begin = max(0.0, shift.start)
-                    self.at(begin, partial(self._start_shift, agent, shift))
+            shifts, agent.shifts = agent.shifts, []
+            for shift in shifts:
+                self.add_shift(agent, shift)
         if len(self.calls.arrivals):
             self.at(float(self.calls.arrivals[0]), lambda: self._arrive(0))
         self.env.process(self._ticks())

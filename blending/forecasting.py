@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from blending.errors import BlendingError
-from blending.forecast import QueueForecast
+from blending.forecast import Z80, Z95, QueueForecast
 from queues.db import Executor, load_queries, transaction
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class IntervalForecast(BaseModel):
     hi_95: float
     aht_seconds: float | None
     agents: int | None
+    """Agents that meet the target at the upper 80% bound of the arrival rate."""
+    agents_high: int | None = None
+    """... and at its upper 95% bound."""
 
 
 class QueueForecastOut(BaseModel):
@@ -67,10 +71,11 @@ def _forecast(
     queue: str,
     minutes: int,
     policy: ForecastPolicy,
-) -> tuple[QueueForecast, list[int | None]]:
+) -> tuple[QueueForecast, list[tuple[int | None, int | None]]]:
     """Fit, forecast and staff one queue (CPU work, run in a thread). The history is turned
     to the center's local clock, so that days and weeks are the center's; the forecast's
-    intervals are turned back to UTC."""
+    intervals are turned back to UTC. Each interval is staffed at its upper 80% and 95%
+    bounds."""
     import pandas as pd  # type: ignore[import-untyped]
 
     from blending.forecast import forecast_arrivals
@@ -85,24 +90,29 @@ def _forecast(
     forecast = forecast_arrivals(arrivals, policy.model, horizon_days=1, weeks=policy.weeks)
     known = [p.aht_seconds for p in forecast.points if p.aht_seconds]
     fallback = known[0] if known else None
-    agents: list[int | None] = []
-    for point in forecast.points:
-        aht = point.aht_seconds or fallback
+
+    def staff(calls: float, aht: float | None) -> int | None:
+        if aht is None:
+            return None
         try:
-            agents.append(
-                None
-                if aht is None
-                else agents_needed(
-                    max(point.hi_80, 0.0),
-                    minutes,
-                    aht,
-                    policy.target_sl,
-                    policy.target_seconds,
-                    policy.max_occupancy,
-                ).agents
-            )
+            return agents_needed(
+                max(calls, 0.0),
+                minutes,
+                aht,
+                policy.target_sl,
+                policy.target_seconds,
+                policy.max_occupancy,
+            ).agents
         except BlendingError:
-            agents.append(None)
+            return None
+
+    agents = [
+        (
+            staff(rate_bound(p.mean, p.hi_80, Z80), p.aht_seconds or fallback),
+            staff(rate_bound(p.mean, p.hi_95, Z95), p.aht_seconds or fallback),
+        )
+        for p in forecast.points
+    ]
     utc_points = [
         p.model_copy(update={"interval_start": _to_utc(p.interval_start, zone)})
         for p in forecast.points
@@ -110,6 +120,19 @@ def _forecast(
     return forecast.model_copy(
         update={"origin": _to_utc(forecast.origin, zone), "points": utc_points}
     ), agents
+
+
+def rate_bound(mean: float, high: float, z: float) -> float:
+    """The upper bound of the arrival *rate* from a count's prediction bound.
+
+    A count's prediction interval holds two spreads: the forecast's doubt about the rate, and
+    the Poisson spread of the count given the rate. Erlang's formulas take a rate and account
+    for the Poisson spread themselves, so staffing for the count's bound would count it twice
+    (for 36 calls in 15 minutes, about two agents too many). The Poisson variance (the mean)
+    is taken out of the interval's variance, and what is left bounds the rate.
+    """
+    sd = (high - mean) / z
+    return mean + z * math.sqrt(max(0.0, sd * sd - max(mean, 0.0)))
 
 
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -146,7 +169,8 @@ async def refresh(db: Executor, now: datetime, policy: ForecastPolicy) -> dict[s
                 [p.lo_95 for p in points],
                 [p.hi_95 for p in points],
                 [p.aht_seconds for p in points],
-                agents,
+                [a[0] for a in agents],
+                [a[1] for a in agents],
             )
             await conn.execute(
                 _SQL["save_run"],

@@ -24,10 +24,12 @@ DELETE FROM queue_forecasts WHERE queue = $1;
 
 -- name: save_points
 INSERT INTO queue_forecasts (queue, interval_start, minutes, mean, lo_80, hi_80, lo_95, hi_95,
-                             aht_seconds, agents)
+                             aht_seconds, agents, agents_high)
 SELECT $1, p.* FROM unnest($2::timestamptz[], $3::int[], $4::float8[], $5::float8[],
-                           $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[])
-     AS p (interval_start, minutes, mean, lo_80, hi_80, lo_95, hi_95, aht_seconds, agents);
+                           $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[],
+                           $11::int[])
+     AS p (interval_start, minutes, mean, lo_80, hi_80, lo_95, hi_95, aht_seconds, agents,
+           agents_high);
 
 -- name: save_run
 INSERT INTO forecast_runs (queue, computed_at, origin, model, level_factor, intervals_seen,
@@ -42,7 +44,8 @@ SET computed_at = excluded.computed_at, origin = excluded.origin, model = exclud
 SELECT * FROM forecast_runs WHERE queue = $1;
 
 -- name: points
-SELECT interval_start, minutes, mean, lo_80, hi_80, lo_95, hi_95, aht_seconds, agents
+SELECT interval_start, minutes, mean, lo_80, hi_80, lo_95, hi_95, aht_seconds, agents,
+       agents_high
 FROM queue_forecasts
 WHERE queue = $1 AND interval_start >= $2
 ORDER BY interval_start;

@@ -33,6 +33,7 @@ from blending.windows import (
 PolicyName = Literal["none", "reserve_k", "forecast", "forecast_guard"]
 POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
 Activity = Literal["idle", "on_call", "lent"]
+Bound = Literal["mean", "hi_80", "hi_95"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,32 @@ class BlendPolicy:
     guard: GuardPolicy = field(default_factory=GuardPolicy)
     max_minutes: float = 120.0
     """The longest chunk lent at once."""
+    bound: Bound = "hi_80"
+    """The forecast figure the calls are staffed for when working out the surplus."""
+
+
+def policy_for(
+    name: PolicyName,
+    *,
+    k: int | None = None,
+    safety_margin: int | None = None,
+    bound: Bound = "hi_80",
+    min_minutes: float | None = None,
+    guard: GuardPolicy | None = None,
+) -> BlendPolicy:
+    """A policy with the defaults that suit it: the forecast alone keeps one agent beyond the
+    need; with the guard watching the live queue, the guard is the margin."""
+    margin = safety_margin if safety_margin is not None else (0 if name == "forecast_guard" else 1)
+    windows = WindowPolicy(safety_margin=margin)
+    if min_minutes is not None:
+        windows = WindowPolicy(safety_margin=margin, min_minutes=min_minutes)
+    return BlendPolicy(
+        name=name,
+        k=2 if k is None else k,
+        windows=windows,
+        guard=guard or GuardPolicy(),
+        bound=bound,
+    )
 
 
 @dataclass(frozen=True)

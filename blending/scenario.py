@@ -9,10 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from blending.policy import BlendPolicy, PolicyName
-from blending.windows import WindowPolicy
-
-Bound = Literal["mean", "hi_80", "hi_95"]
+from blending.policy import BlendPolicy, Bound, PolicyName, policy_for
 
 
 class _Strict(BaseModel):
@@ -83,19 +80,18 @@ class BackofficeSpec(_Strict):
 class PolicySpec(_Strict):
     name: PolicyName = "reserve_k"
     k: int | None = Field(default=None, ge=0)
-    safety_margin: int = Field(
-        default=1, ge=0, description="forecast policies: agents kept beyond the forecast need"
+    safety_margin: int | None = Field(
+        default=None,
+        ge=0,
+        description="forecast policies: agents kept beyond the forecast need (default 1, "
+        "and 0 with the guard)",
     )
     bound: Bound = Field(
         default="hi_80", description="forecast policies: the forecast figure staffed for"
     )
 
     def blend_policy(self) -> BlendPolicy:
-        return BlendPolicy(
-            name=self.name,
-            k=self.k or 0,
-            windows=WindowPolicy(safety_margin=self.safety_margin),
-        )
+        return policy_for(self.name, k=self.k, safety_margin=self.safety_margin, bound=self.bound)
 
     @model_validator(mode="after")
     def _k_for_reserve(self) -> PolicySpec:

@@ -30,7 +30,6 @@ from blending.windows import AgentSlot, IntervalNeed, WorkNeed
 WEEK_MINUTES = 7 * 1440
 EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 """Scenario time zero: a Monday at midnight, so that a weekly profile lines up."""
-Z80 = 1.2815515655446004
 
 
 class PolicyResult(BaseModel):
@@ -161,7 +160,7 @@ class MemoryBackoffice:
         return view
 
     def _ahead(self, now: datetime) -> list[IntervalNeed]:
-        """A perfect forecast: the scenario's own rate, staffed at the policy's bound."""
+        """A perfect forecast: the scenario's own rate."""
         minute = int((now - EPOCH).total_seconds() // 60)
         start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
         first = minute - minute % 15
@@ -176,15 +175,11 @@ class MemoryBackoffice:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one controller per run; a few distinct rates
     def _need(self, calls: float) -> int | None:
-        bound = self.s.policy.bound
-        figure = (
-            calls
-            if bound == "mean"
-            else calls + (Z80 if bound == "hi_80" else 1.96) * (math.sqrt(calls))
-        )
+        """Agents for the scenario's target: the rate is known, so every bound is the rate
+        itself (Erlang's formula accounts for the Poisson spread of the calls)."""
         try:
             return agents_needed(
-                figure,
+                calls,
                 15,
                 self.s.handle_seconds.mean,
                 self.s.target.service_level,

@@ -76,9 +76,11 @@ async def matching_round(
     *,
     policy: Policy | None = None,
     weights: Weights | None = None,
+    now: datetime | None = None,
 ) -> RoundReport:
     """Offer each free window the task the whole-round assignment gives it."""
     p = policy or Policy()
+    now = now or datetime.now(UTC)
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]
     # What the round needs is read at once (on several connections, from a pool): who is
@@ -113,9 +115,8 @@ async def matching_round(
         excluded=excluded,
     )
     report.unmatched = result.unmatched
-    expires = datetime.now(UTC) + timedelta(seconds=p.offer_seconds)
+    expires = now + timedelta(seconds=p.offer_seconds)
     offers = []
-    now = datetime.now(UTC)
     minutes_of = {w.agent_id: w.minutes for w in free}
     for a in result.assignments:
         why = [

@@ -111,7 +111,7 @@ upd AS (
 learnt AS (
     INSERT INTO handle_times AS h (agent_id, type, step, completed, total_seconds, last_at,
                                    day, day_seconds)
-    SELECT $2, upd.type, upd.done_step, 1, upd.worked_seconds, now(), current_date,
+    SELECT $2, upd.type, upd.done_step, 1, upd.worked_seconds, now(), now()::date,
            upd.worked_seconds
     FROM upd WHERE upd.worked_seconds IS NOT NULL
     ON CONFLICT (agent_id, type, step) DO UPDATE
@@ -300,7 +300,7 @@ SELECT a.agent_id,
        ARRAY(SELECT h.type FROM handle_times h WHERE h.agent_id = a.agent_id
              ORDER BY h.last_at DESC LIMIT 6) AS recent_types,
        coalesce((SELECT sum(h.day_seconds) / 60 FROM handle_times h
-                 WHERE h.agent_id = a.agent_id AND h.day = current_date), 0) AS minutes_today
+                 WHERE h.agent_id = a.agent_id AND h.day = now()::date), 0) AS minutes_today
 FROM agents a
 WHERE a.agent_id = ANY ($1::text[]);
 

@@ -1,0 +1,186 @@
+"""Simulated days on a real PostgreSQL: one database per policy, cloned from a prepared one.
+
+Each run gets a database of its own on the configured server (the embedded one by default),
+made for simulation (:mod:`blending.simclock`: its clock is the simulated time), migrated, and
+prepared once with the world's task types, roster, call history and first forecast; each
+policy then runs on a clone of it, so every policy starts from the same state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from blending.center import Center, SimAgent
+from blending.engine_run import (
+    AgentActions,
+    DirectActions,
+    EngineBackoffice,
+    EngineSettings,
+    Notify,
+    Timeline,
+    drive,
+    prepare,
+    results,
+    roster_size,
+)
+from blending.policy import BlendPolicy
+from blending.profile import CenterProfile, load_profile
+from blending.simclock import install_sql
+from blending.world import RosterAgent, World, WorldSpec, build_world, make_roster
+from bot.database import connect, database_url, open_pool
+from bot.migrate import migrate_url
+from bot.settings import Settings
+from queues.db import Executor
+
+Progress = Callable[[str, float], None]
+"""(policy, share of its simulated time done)."""
+
+
+@dataclass
+class PolicyRun:
+    policy: BlendPolicy
+    figures: dict[str, float | int | None]
+    timeline: Timeline
+    center: Center
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def _admin(server: str, *statements: str) -> None:
+    conn = await connect(server)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def _database(
+    server: str, world: World, template: str | None = None
+) -> AsyncIterator[tuple[str, str]]:
+    """A database made for simulation (its clock is the world's), dropped afterwards."""
+    name = f"blendbot_sim_{uuid.uuid4().hex[:10]}"
+    clause = f" TEMPLATE {template}" if template else ""
+    await _admin(server, f"CREATE DATABASE {name}{clause}")
+    url = _with_database(server, name)
+    try:
+        install = install_sql(name, world.clock(0))
+        if template is None:
+            await _admin(url, *install)
+        else:
+            await _admin(url, install[-1])  # a clone does not inherit the database's settings
+        yield name, url
+    finally:
+        await _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def agents_of(roster: Sequence[RosterAgent]) -> list[SimAgent]:
+    return [SimAgent(r.agent_id, dict(r.skills), r.speed) for r in roster]
+
+
+async def run_policy(
+    url: str,
+    world: World,
+    roster: Sequence[RosterAgent],
+    settings: EngineSettings,
+    *,
+    actions: Callable[[Executor], AgentActions] = DirectActions,
+    notify: Callable[[asyncpg.Pool], Notify | None] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> PolicyRun:
+    end = world.spec.days * 86400.0
+    async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
+        # The engine's work is sequential: one connection saves the pool's round trips.
+        controller = EngineBackoffice(
+            conn,
+            world,
+            roster,
+            settings,
+            actions(conn),
+            notify=None if notify is None else notify(pool),
+        )
+        center = Center(
+            agents_of(roster),
+            world.calls,
+            controller,
+            target_seconds=settings.forecast.target_seconds,
+            interval_seconds=world.spec.interval_minutes * 60,
+            horizon=end,
+            tick_seconds=settings.tick_seconds,
+        )
+        controller.start()
+        center.start()
+        await drive(center, controller, end, progress)
+        figures = await results(conn, center, controller, end)
+    return PolicyRun(settings.policy, figures, controller.timeline, center)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    server: str
+    template: str
+    world: World
+    roster: list[RosterAgent]
+
+
+@asynccontextmanager
+async def prepared_world(
+    settings: Settings,
+    spec: WorldSpec,
+    seed: int,
+    engine: EngineSettings,
+    profile: CenterProfile | None = None,
+) -> AsyncIterator[Prepared]:
+    """The world of ``seed``, with a template database prepared for its runs."""
+    world = build_world(profile or load_profile(), spec, seed)
+    roster = make_roster(world, roster_size(world))
+    async with (
+        database_url(settings.database_url, settings.data_dir) as server,
+        _database(server, world) as (name, url),
+    ):
+        await migrate_url(url)
+        async with open_pool(url, min_size=1, max_size=2) as pool:
+            await prepare(pool, world, roster, engine.forecast)
+        yield Prepared(server, name, world, roster)
+
+
+async def run_on_clone(
+    prepared: Prepared,
+    engine: EngineSettings,
+    **options: Any,
+) -> PolicyRun:
+    async with _database(prepared.server, prepared.world, prepared.template) as (_, url):
+        return await run_policy(url, prepared.world, prepared.roster, engine, **options)
+
+
+async def simulate_policies(
+    prepared: Prepared,
+    base: EngineSettings,
+    policies: Sequence[BlendPolicy],
+    progress: Progress | None = None,
+) -> list[PolicyRun]:
+    out = []
+    for policy in policies:
+        tick: Callable[[float], None] | None = None
+        if progress is not None:
+            total = prepared.world.spec.days * 86400.0
+            name = policy.name
+
+            def tick(at: float, name: str = name, total: float = total) -> None:
+                progress(name, at / total)
+
+        out.append(await run_on_clone(prepared, replace(base, policy=policy), progress=tick))
+    return out
+
+
+Runner = Callable[[EngineSettings], Awaitable[PolicyRun]]
