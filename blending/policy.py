@@ -55,15 +55,14 @@ def policy_for(
     k: int | None = None,
     safety_margin: int | None = None,
     bound: Bound = "hi_80",
-    min_minutes: float | None = None,
+    min_minutes: float = 10.0,
+    fit_margin: float = 1.2,
     guard: GuardPolicy | None = None,
 ) -> BlendPolicy:
     """A policy with the defaults that suit it: the forecast alone keeps one agent beyond the
     need; with the guard watching the live queue, the guard is the margin."""
     margin = safety_margin if safety_margin is not None else (0 if name == "forecast_guard" else 1)
-    windows = WindowPolicy(safety_margin=margin)
-    if min_minutes is not None:
-        windows = WindowPolicy(safety_margin=margin, min_minutes=min_minutes)
+    windows = WindowPolicy(safety_margin=margin, min_minutes=min_minutes, fit_margin=fit_margin)
     return BlendPolicy(
         name=name,
         k=2 if k is None else k,

@@ -17,13 +17,15 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from blending.errors import BlendingError
 from blending.forecasting import warm_up
-from bot import cli_blending, cli_feeds
+from bot import cli_blending, cli_feeds, cli_simulate
+from bot.blend import Blender
 from bot.database import DatabaseError
 from bot.feeds import FeedConfig, feed_clients
 from bot.http import create_app
 from bot.migrate import MigrationError
 from bot.service import (
     api_tokens,
+    blend_policy,
     database,
     dispatch_policy,
     feed_clients_of,
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply the database migrations and exit")
     cli_blending.add_parsers(commands)
+    cli_simulate.add_parser(commands)
 
     importer = commands.add_parser("import", help="bulk-import a CSV file")
     kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -115,13 +118,23 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             background.append(asyncio.create_task(run_socket_mode(slack, settings.slack_app_token)))
         else:
             console.print(f"Slack: events at http://{host}:{port}/slack/events")
+        notifier = slack.notifier if slack else None
+        blender = Blender(
+            pool,
+            blend_policy(settings),
+            dispatch_policy(settings),
+            target=(settings.target_service_level, settings.service_level_seconds),
+            notifier=notifier,
+        )
+        console.print(f"blending policy: {blender.policy.name}")
         tick = Tick(
             db.url,
             pool,
             interval=settings.tick_seconds,
             policy=timer_policy(settings),
-            notifier=slack.notifier if slack else None,
+            notifier=notifier,
             forecasts=forecast_policy(settings),
+            blender=blender,
         )
         background.append(asyncio.create_task(tick.run()))
         stop = asyncio.Event()
@@ -225,15 +238,17 @@ def main(argv: list[str] | None = None) -> int:
             err.print("error: --port must be between 1 and 65535")
             return 2
         return _run(lambda: _serve(settings, host, port, args.with_sample_data))
-    if args.command in ("staffing", "backtest", "simulate"):
-        job = {
-            "staffing": cli_blending.staffing,
-            "backtest": cli_blending.backtest,
-            "simulate": cli_blending.simulate,
-        }[args.command]
+    if args.command in ("staffing", "backtest"):
+        job = {"staffing": cli_blending.staffing, "backtest": cli_blending.backtest}[args.command]
         try:
             return job(args, console)
         except BlendingError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            return 1
+    if args.command == "simulate":
+        try:
+            return cli_simulate.simulate(args, console, settings)
+        except (BlendingError, DatabaseError, MigrationError, QueuesError) as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             return 1
     if args.command == "migrate":

@@ -43,10 +43,6 @@ def add_parsers(commands: Any) -> None:
     backtest.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
     backtest.add_argument("--plot", type=Path, help="PNG of the last fold")
 
-    simulate = commands.add_parser("simulate", help="simulate a contact center under a policy")
-    simulate.add_argument("--scenario", type=Path, required=True, help="scenario JSON file")
-    simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
-
 
 def staffing(args: argparse.Namespace, console: Console) -> int:
     from blending.staffing import agents_needed
@@ -137,58 +133,4 @@ def backtest(args: argparse.Namespace, console: Console) -> int:
     if args.plot:
         plot_last_fold(result, args.plot)
         console.print(f"wrote {args.plot}")
-    return 0
-
-
-def simulate(args: argparse.Namespace, console: Console) -> int:
-    from pydantic import ValidationError
-
-    from blending.scenario import Scenario
-    from blending.simulator import simulate as run_scenario
-
-    try:
-        scenario = Scenario.model_validate_json(args.scenario.read_text())
-    except OSError as exc:
-        raise BlendingError(f"cannot read {args.scenario}: {exc.strerror}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'scenario'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise BlendingError(f"{args.scenario} is not a valid scenario: {problems}") from None
-    profile = scenario.arrivals.profile
-    if profile is not None and not profile.is_absolute():
-        scenario.arrivals.profile = args.scenario.parent / profile  # beside the scenario file
-    with console.status(f"simulating {scenario.hours:g} hours"):
-        result = run_scenario(scenario)
-    name = scenario.policy.name
-    table = Table(title=f"{scenario.hours:g} simulated hours, {scenario.agents} agents")
-    table.add_column("policy")
-    for column in (
-        "service level",
-        "ASA",
-        "abandoned",
-        "utilization",
-        "back-office done",
-        "back-office in SLA",
-        "backlog at end",
-    ):
-        table.add_column(column, justify="right")
-    label = f"{name} (k = {scenario.policy.k})" if scenario.policy.k is not None else name
-    attainment = result.backoffice_sla_attainment
-    table.add_row(
-        label,
-        f"{result.service_level:.1%}",
-        f"{result.asa_seconds:.1f} s",
-        f"{result.abandon_rate:.1%}",
-        f"{result.utilization:.1%}",
-        str(result.backoffice_completed),
-        "-" if attainment is None else f"{attainment:.1%}",
-        "unlimited" if result.backlog_end is None else str(result.backlog_end),
-    )
-    console.print(table)
-    if args.json_out:
-        body = {"policies": {name: result.model_dump()}}
-        args.json_out.write_text(json.dumps(body, indent=2))
-        console.print(f"wrote {args.json_out}")
     return 0

@@ -8,13 +8,15 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 import asyncpg
 
 from blending.forecasting import ForecastPolicy
+from blending.guard import GuardPolicy
+from blending.policy import BlendPolicy, policy_for
 from bot.database import database_url, open_pool
 from bot.feeds import AmiConfig, GenesysConfig
 from bot.migrate import migrate_url
@@ -65,6 +67,27 @@ def forecast_policy(settings: Settings) -> ForecastPolicy:
         max_occupancy=settings.max_occupancy,
         timezone=settings.timezone,
     )
+
+
+def blend_policy(settings: Settings) -> BlendPolicy:
+    s = settings
+    guard = GuardPolicy(
+        hold_waiting=s.guard_hold_waiting,
+        recall_waiting=s.guard_recall_waiting,
+        recall_wait_seconds=s.guard_recall_wait_seconds or s.service_level_seconds,
+        recall_service_level=s.guard_recall_service_level,
+        calm_seconds=s.guard_calm_seconds,
+    )
+    policy = policy_for(
+        s.blending_policy,
+        k=s.reserve_k,
+        safety_margin=s.safety_margin,
+        bound=s.blending_bound,
+        min_minutes=s.min_window_minutes,
+        fit_margin=s.fit_margin,
+        guard=guard,
+    )
+    return replace(policy, max_minutes=s.max_window_minutes)
 
 
 def timer_policy(settings: Settings) -> TimerPolicy:

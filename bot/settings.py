@@ -72,6 +72,45 @@ class Settings(BaseSettings):
     skip_cooldown_minutes: float = Field(
         default=240, ge=0, le=10_080, description="A skipped task is not re-offered for this long."
     )
+    blending_policy: Literal["none", "reserve_k", "forecast", "forecast_guard"] = Field(
+        default="forecast_guard", description="Who is lent to the back office, and when."
+    )
+    reserve_k: int = Field(
+        default=2, ge=0, le=10_000, description="reserve_k: idle agents kept for calls per group."
+    )
+    blending_bound: Literal["mean", "hi_80", "hi_95"] = Field(
+        default="hi_80", description="The forecast figure the calls are staffed for."
+    )
+    safety_margin: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Agents kept beyond the forecast need (default 1; 0 with the guard).",
+    )
+    min_window_minutes: float = Field(
+        default=10, ge=1, le=480, description="A shorter chunk of time is not lent."
+    )
+    max_window_minutes: float = Field(
+        default=120, ge=5, le=1440, description="The longest chunk of time lent at once."
+    )
+    guard_hold_waiting: int = Field(
+        default=2, ge=1, le=10_000, description="Calls waiting at which new offers stop."
+    )
+    guard_recall_waiting: int = Field(
+        default=4, ge=1, le=10_000, description="Calls waiting at which lent agents are recalled."
+    )
+    guard_recall_wait_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="Longest wait at which lent agents are recalled (default: the SL seconds).",
+    )
+    guard_recall_service_level: float = Field(
+        default=0.6, ge=0, le=1, description="Recent service level below which agents recalled."
+    )
+    guard_calm_seconds: float = Field(
+        default=180, ge=0, le=3600, description="Calm this long before lending resumes."
+    )
     slack_bot_token: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN"),
@@ -210,6 +249,14 @@ class Settings(BaseSettings):
         data = getattr(info, "data", {})
         if value < data.get("db_pool_min", 1):
             raise ValueError("must not be smaller than BLENDBOT_DB_POOL_MIN")
+        return value
+
+    @field_validator("guard_recall_waiting")
+    @classmethod
+    def _recall_not_below_hold(cls, value: int, info: object) -> int:
+        data = getattr(info, "data", {})
+        if value < data.get("guard_hold_waiting", 1):
+            raise ValueError("must not be smaller than BLENDBOT_GUARD_HOLD_WAITING")
         return value
 
 

@@ -9,7 +9,7 @@ policy then runs on a clone of it, so every policy starts from the same state.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -183,4 +183,56 @@ async def simulate_policies(
     return out
 
 
-Runner = Callable[[EngineSettings], Awaitable[PolicyRun]]
+@dataclass(frozen=True)
+class Limits:
+    """What a policy must keep to: the inbound service level, and how much abandonment may
+    rise over no blending at all."""
+
+    service_level: float = 0.8
+    abandon_rise: float = 0.005
+
+    def met(self, figures: dict[str, float | int | None], baseline_abandon: float) -> bool:
+        sl, abandon = figures["service_level"], figures["abandon_rate"]
+        assert isinstance(sl, float)
+        assert isinstance(abandon, float)
+        return sl >= self.service_level and abandon <= baseline_abandon + self.abandon_rise
+
+
+@dataclass
+class Tuning:
+    k: int
+    tried: dict[int, dict[str, float | int | None]]
+
+
+async def tune_reserve_k(
+    prepared: Prepared,
+    base: EngineSettings,
+    limits: Limits,
+    baseline_abandon: float,
+    *,
+    most: int = 16,
+    progress: Progress | None = None,
+) -> tuple[PolicyRun, Tuning]:
+    """The best-tuned threshold policy: the smallest k (the most lending) that keeps within
+    the limits, found by bisection (service improves as k grows)."""
+    runs: dict[int, PolicyRun] = {}
+
+    async def at(k: int) -> PolicyRun:
+        if k not in runs:
+            policy = replace(base.policy, name="reserve_k", k=k)
+            tick = None if progress is None else (lambda share: progress(f"reserve_k={k}", share))
+            runs[k] = await run_on_clone(prepared, replace(base, policy=policy), progress=tick)
+        return runs[k]
+
+    lo, hi = 0, most
+    if not limits.met((await at(hi)).figures, baseline_abandon):
+        return runs[hi], Tuning(hi, {k: r.figures for k, r in runs.items()})
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if limits.met((await at(mid)).figures, baseline_abandon):
+            hi = mid
+        else:
+            lo = mid
+    if lo == 0 and limits.met((await at(0)).figures, baseline_abandon):
+        hi = 0
+    return runs[hi], Tuning(hi, {k: r.figures for k, r in sorted(runs.items())})

@@ -1,4 +1,4 @@
-"""The tick: one elected instance runs the timers every few seconds.
+"""The tick: one elected instance runs the timers and the blending round every few seconds.
 
 Leadership is a PostgreSQL session advisory lock held on a connection of its own: when the
 leader dies, its connection closes, the lock is released, and another instance takes over at
@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from blending.forecasting import ForecastPolicy, refresh
+from bot.blend import Blender
 from bot.database import DatabaseError, connect
 from bot.slack.notify import Notifier
 from queues.ranking import Ranker
@@ -35,6 +36,7 @@ class Tick:
         policy: TimerPolicy | None = None,
         notifier: Notifier | None = None,
         forecasts: ForecastPolicy | None = None,
+        blender: Blender | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
@@ -43,6 +45,7 @@ class Tick:
         self._ranker = Ranker(pool)
         self._notifier = notifier
         self._forecasts = forecasts
+        self.blender = blender
         self._forecasting: asyncio.Task[dict[str, str | None]] | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
@@ -98,6 +101,8 @@ class Tick:
         report = await run_timers(self._pool, self._policy)
         if self._notifier is not None:
             await self._notifier.timers(report)
+        if self.blender is not None:
+            await self.blender.step(datetime.now(UTC))
         self.rounds += 1
         if report.expired or report.nudged or report.escalated:
             log.info(

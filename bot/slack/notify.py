@@ -86,6 +86,8 @@ class Notifier:
 
     async def recall(self, agent_ids: Sequence[str]) -> int:
         """Calls are rising: ask these agents to pause, with a one-click Pause."""
+        if not agent_ids:
+            return 0
         ctx = self._ctx
         sent = 0
         async with transaction(ctx.pool) as conn:
@@ -98,6 +100,28 @@ class Notifier:
                 active = [t for t in work if t.status == "in_progress"]
                 ref = f"recall:{person.slack_user_id}:{int(now_ts(ctx))}"
                 await store.card(ref, person.slack_user_id, blocks.recall(active))
+                sent += 1
+        ctx.outbox.kick()
+        return sent
+
+    async def resume(self, tasks: Sequence[TaskOut]) -> int:
+        """Calls are quiet again: the paused task's card comes back with its Resume button."""
+        if not tasks:
+            return 0
+        ctx = self._ctx
+        now = ctx.now()
+        sent = 0
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents([t.holder for t in tasks if t.holder])
+            for task in tasks:
+                person = people.get(task.holder or "")
+                if person is None or person.slack_user_id is None:
+                    continue
+                user = person.slack_user_id
+                await store.card(card_ref(task.id, user), user, blocks.paused(task, now))
+                text = f":white_check_mark: Calls are quiet again: resume task #{task.id}."
+                await store.ephemeral(user, user, blocks.notice(text))
                 sent += 1
         ctx.outbox.kick()
         return sent
