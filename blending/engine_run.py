@@ -30,12 +30,11 @@ from blending.errors import BlendingError
 from blending.forecasting import ForecastPolicy, IntervalForecast, NoForecast, read, refresh
 from blending.guard import GuardState, LiveQueue
 from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow, decide
-from blending.shifts import plan_shifts
 from blending.simclock import SimClock
-from blending.staffing import agents_needed
+from blending.snapshot import ForecastRow, required_agents
 from blending.telemetry_store import IntervalRow, TelemetryStore
 from blending.windows import AgentSlot, IntervalNeed, WorkNeed
-from blending.world import TASK_KINDS, RosterAgent, SimTask, World
+from blending.world import TASK_KINDS, RosterAgent, SimTask, World, plan_day
 from queues.catalog import Catalog
 from queues.db import Executor, load_queries
 from queues.dispatch import Policy
@@ -165,6 +164,7 @@ class EngineBackoffice:
         self.timeline = Timeline()
         self.done_at_end = 0
         self._slot_seconds = world.spec.interval_minutes * 60
+        self._target = (settings.forecast.target_sl, settings.forecast.target_seconds)
 
     # -- the controller's side of the center --------------------------------------------------
     def attach(self, center: Center) -> None:
@@ -248,14 +248,16 @@ class EngineBackoffice:
             if p.interval_start >= horizon:
                 break
             slot = int((p.interval_start - self.world.clock(0)).total_seconds() // 60)
-            bound = self.s.policy.bound
-            required = (
-                p.agents_high
-                if bound == "hi_95"
-                else self._staff(p.mean, p.minutes, p.aht_seconds or self.world.profile.handle_mean)
-                if bound == "mean"
-                else p.agents
+            row = ForecastRow(
+                QUEUE,
+                p.interval_start,
+                p.minutes,
+                p.mean,
+                p.aht_seconds or self.world.profile.handle_mean,
+                p.agents,
+                p.agents_high,
             )
+            required = required_agents(row, self.s.policy, self._target)
             out.append(
                 IntervalNeed(
                     p.interval_start,
@@ -418,39 +420,21 @@ class EngineBackoffice:
         self.forecast_problem = error if error and not self.ahead else None
 
     async def _plan_day(self, day: int) -> None:
-        """At midnight: the day's forecast, and shifts planned to meet it at its mean."""
+        """At midnight: the day's forecast, and its shifts (planned weeks ahead) begin."""
         await self._refresh()
         start = self.world.clock(day * DAY)
-        slot_minutes = self.world.spec.interval_minutes
+        minutes = self.world.spec.interval_minutes
         slots = int(DAY // self._slot_seconds)
         points = {p.interval_start: p for p in self.ahead}
-        need = []
+        tl = self.timeline
         for i in range(slots):
-            at = start + timedelta(minutes=i * slot_minutes)
-            p = points.get(at)
-            calls = p.mean if p is not None else 0.0
-            aht = (p.aht_seconds if p is not None else None) or self.world.profile.handle_mean
-            need.append(self._staff(calls, slot_minutes, aht))
-            tl = self.timeline
-            tl.starts.append(at)
-            tl.forecast.append(calls)
+            p = points.get(start + timedelta(minutes=i * minutes))
+            tl.starts.append(start + timedelta(minutes=i * minutes))
+            tl.forecast.append(p.mean if p is not None else 0.0)
             tl.required.append((p.agents or 0) if p is not None else 0)
-        shifts = plan_shifts(need, slot_minutes, day_start=day * DAY)
-        self._assign(shifts)
-        self.timeline.scheduled += [
-            self.staffed_by_slot.get(day * slots + i, 0) for i in range(slots)
-        ]
-
-    def _staff(self, calls: float, minutes: int, aht: float) -> int:
-        if calls <= 0:
-            return 0
-        p = self.s.forecast
-        try:
-            return agents_needed(
-                calls, minutes, aht, p.target_sl, p.target_seconds, p.max_occupancy
-            ).agents
-        except BlendingError:
-            return 0
+        f = self.s.forecast
+        self._assign(plan_day(self.world, day, (f.target_sl, f.target_seconds, f.max_occupancy)))
+        tl.scheduled += [self.staffed_by_slot.get(day * slots + i, 0) for i in range(slots)]
 
     def _assign(self, shifts: list[Shift]) -> None:
         """Give each shift to the agent free longest (one shift at a time per agent)."""
@@ -531,30 +515,11 @@ async def prepare(
     await refresh(db, world.clock(0), forecast)
 
 
-def roster_size(world: World) -> int:
+def roster_size(world: World, target: tuple[float, float, float] = (0.8, 20, 0.9)) -> int:
     """Enough agents for the busiest simulated day's shifts, with a few to spare."""
     if world.spec.roster is not None:
         return world.spec.roster
-    minutes = world.spec.interval_minutes
-    most = 0
-    for d, level in enumerate(world.day_levels):
-        weekday = (world.spec.start + timedelta(days=d)).weekday()
-        calls = world.profile.per_minute(weekday).reshape(-1, minutes).sum(axis=1)
-        need = [
-            _staff_calls(c * world.spec.scale * level * 1.3, minutes, world.profile.handle_mean)
-            for c in calls
-        ]
-        most = max(most, len(plan_shifts(need, minutes)))
-    return most + 2
-
-
-def _staff_calls(calls: float, minutes: int, aht: float) -> int:
-    if calls <= 0:
-        return 0
-    try:
-        return agents_needed(calls, minutes, aht, 0.8, 20, 0.9).agents
-    except BlendingError:
-        return 0
+    return max(len(plan_day(world, d, target)) for d in range(world.spec.days)) + 2
 
 
 async def drive(

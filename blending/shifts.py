@@ -1,10 +1,9 @@
 """Shifts that cover a day's staffing need, as a workforce-management tool plans them.
 
 Pure. The need is agents per slot; each candidate shift (a template at a start time) covers
-the slots it spans except its breaks. Greedy set covering: add the shift that covers the most
-still-uncovered agent-slots per paid hour, until the need is met. Whole shifts never fit the
-need exactly, and breaks take agents away: the over-cover that results, on top of the lulls,
-is what blending lends.
+the slots it spans. Shifts are chosen by greedy set covering, and each break is then placed,
+within an hour of its nominal time, where cover is most to spare. Whole shifts never fit the
+need exactly: the over-cover that results, on top of the lulls, is what blending lends.
 """
 
 from __future__ import annotations
@@ -33,32 +32,76 @@ FOUR_HOURS = Template(4.0, ((2.0, 15),))
 TEMPLATES = (FULL_DAY, SIX_HOURS, FOUR_HOURS)
 
 
-def _coverage(t: Template, start_slot: int, slots: int, slot_minutes: int) -> IntArray:
-    cover = np.zeros(slots, dtype=np.int64)
-    end = min(slots, start_slot + round(t.hours * 60 / slot_minutes))
-    cover[start_slot:end] = 1
-    for after, minutes in t.breaks:
-        b = start_slot + round(after * 60 / slot_minutes)
-        cover[b : min(end, b + max(1, round(minutes / slot_minutes)))] = 0
-    return cover
+def _span(t: Template, start: int, slots: int, slot_minutes: int) -> tuple[int, int]:
+    return start, min(slots, start + round(t.hours * 60 / slot_minutes))
 
 
-def _prune(
-    chosen: list[tuple[Template, int]],
-    covers: IntArray,
-    options: list[tuple[Template, int, IntArray]],
-    deficit: IntArray,
+def _cover_options(
+    templates: Sequence[Template], slots: int, slot_minutes: int, step: int
+) -> list[tuple[Template, int, IntArray]]:
+    options = []
+    for t in templates:
+        length = round(t.hours * 60 / slot_minutes)
+        for start in range(0, max(1, slots - length + 1), step):
+            cover = np.zeros(slots, dtype=np.int64)
+            lo, hi = _span(t, start, slots, slot_minutes)
+            cover[lo:hi] = 1
+            options.append((t, start, cover))
+    return options
+
+
+def _greedy(
+    deficit: IntArray, options: list[tuple[Template, int, IntArray]]
 ) -> list[tuple[Template, int]]:
-    """Drop shifts the others make redundant, longest first (greedy covering over-covers)."""
-    index = {(id(o[0]), o[1]): i for i, o in enumerate(options)}
+    """Greedy set covering: the shift covering most still-uncovered agent-slots per paid
+    hour, until none is left; then the shifts the others make redundant are dropped."""
+    covers = np.stack([o[2] for o in options])
+    paid = np.array([o[0].hours for o in options])
+    deficit = deficit.copy()
+    chosen: list[int] = []
+    while (deficit > 0).any():
+        gain = (covers * (deficit > 0)).sum(axis=1) / paid
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break  # a slot no shift can cover
+        chosen.append(best)
+        deficit -= covers[best]
     surplus = -np.minimum(deficit, 0)
     kept = list(chosen)
-    for shift in sorted(chosen, key=lambda c: -c[0].hours):
-        cover = covers[index[(id(shift[0]), shift[1])]]
-        if (surplus - cover >= 0).all():
-            surplus = surplus - cover
-            kept.remove(shift)
-    return kept
+    for i in sorted(chosen, key=lambda i: -paid[i]):
+        if (surplus - covers[i] >= 0).all():
+            surplus = surplus - covers[i]
+            kept.remove(i)
+    return [options[i][:2] for i in kept]
+
+
+def _place_breaks(
+    shifts: list[tuple[Template, int]], need: IntArray, slots: int, slot_minutes: int
+) -> tuple[list[list[tuple[int, int]]], IntArray]:
+    """Each break where cover is most to spare, within an hour of its nominal time."""
+    cover = np.zeros(slots, dtype=np.int64)
+    for t, start in shifts:
+        lo, hi = _span(t, start, slots, slot_minutes)
+        cover[lo:hi] += 1
+    reach = max(1, 60 // slot_minutes)
+    placed = []
+    for t, start in shifts:
+        lo, hi = _span(t, start, slots, slot_minutes)
+        mine = []
+        for after, minutes in t.breaks:
+            width = max(1, round(minutes / slot_minutes))
+            nominal = start + round(after * 60 / slot_minutes)
+            first = max(lo + 1, nominal - reach)
+            last = min(hi - width - 1, nominal + reach)
+            candidates = range(first, last + 1) if last >= first else range(nominal, nominal + 1)
+            best = max(
+                candidates,
+                key=lambda b: (int((cover - need)[b : b + width].min()), -abs(b - nominal)),
+            )
+            cover[best : best + width] -= 1
+            mine.append((best, best + width))
+        placed.append(mine)
+    return placed, cover
 
 
 def plan_shifts(
@@ -69,38 +112,34 @@ def plan_shifts(
     templates: Sequence[Template] = TEMPLATES,
     start_every_minutes: int = 30,
 ) -> list[Shift]:
-    """Shifts (in seconds from ``day_start``'s clock) that meet ``need`` in every slot."""
+    """Shifts (in seconds on ``day_start``'s clock) that meet ``need`` in every slot, breaks
+    taken. Shifts are chosen to cover the need, their breaks placed where cover is to spare,
+    and where the breaks leave a slot short, the shortfall is added and the cover planned
+    again."""
     slots = len(need)
-    deficit = np.asarray(need, dtype=np.int64).copy()
-    step = max(1, start_every_minutes // slot_minutes)
-    options: list[tuple[Template, int, IntArray]] = []
-    for t in templates:
-        length = round(t.hours * 60 / slot_minutes)
-        for start in range(0, max(1, slots - length + 1), step):
-            options.append((t, start, _coverage(t, start, slots, slot_minutes)))
-    if not options:
+    target = np.asarray(need, dtype=np.int64)
+    wanted = target.copy()
+    options = _cover_options(
+        templates, slots, slot_minutes, max(1, start_every_minutes // slot_minutes)
+    )
+    if not options or not (target > 0).any():
         return []
-    covers = np.stack([o[2] for o in options])
-    paid = np.array([o[0].hours for o in options])
-    chosen: list[tuple[Template, int]] = []
-    while (deficit > 0).any():
-        gain = (covers * (deficit > 0)).sum(axis=1) / paid
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
-            break  # a slot no shift can cover (none is short enough)
-        chosen.append(options[best][:2])
-        deficit -= covers[best]
-    chosen = _prune(chosen, covers, options, deficit)
-    out = []
+    for _ in range(20):
+        shifts = _greedy(wanted, options)
+        breaks, cover = _place_breaks(shifts, target, slots, slot_minutes)
+        short = np.maximum(target - cover, 0)
+        if not short.any():
+            break
+        wanted = wanted + short
     seconds = slot_minutes * 60
-    for index, (t, start) in enumerate(sorted(chosen, key=lambda c: (c[1], -c[0].hours))):
-        begin = day_start + start * seconds
-        # Breaks of shifts starting together are staggered by a slot, so that not everyone
-        # leaves the phones at once.
-        stagger = (index % 3 - 1) * seconds
-        breaks = tuple(
-            (begin + after * 3600 + stagger, begin + after * 3600 + stagger + minutes * 60)
-            for after, minutes in t.breaks
+    out = []
+    for (t, start), mine in sorted(zip(shifts, breaks, strict=True), key=lambda x: x[0][1]):
+        lo, hi = _span(t, start, slots, slot_minutes)
+        out.append(
+            Shift(
+                day_start + lo * seconds,
+                day_start + hi * seconds,
+                tuple((day_start + b * seconds, day_start + e * seconds) for b, e in mine),
+            )
         )
-        out.append(Shift(begin, min(day_start + slots * seconds, begin + t.hours * 3600), breaks))
     return out

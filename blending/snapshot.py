@@ -104,7 +104,10 @@ def _on_shift(
     return True, min(end, horizon), later
 
 
-def _required(row: ForecastRow, policy: BlendPolicy, target: tuple[float, float]) -> int | None:
+def required_agents(
+    row: ForecastRow, policy: BlendPolicy, target: tuple[float, float]
+) -> int | None:
+    """Agents an interval's calls need at the policy's bound (None: no staffing meets it)."""
     if policy.bound == "hi_80":
         return row.agents
     if policy.bound == "hi_95":
@@ -160,9 +163,18 @@ def assemble(
         points[f.queue].append(f)
     lives = {q.queue: q for q in live}
     for group in sorted({g.group for g in snap.agents}):
-        members = queues_of.get(group, [])
+        everyone = [a.agent_id for a in agents if group_of[a.agent_id] == group]
         snap.groups.append(
-            _group(group, members, points, lives, by_agent, snap.agents, now, policy, target)
+            _group(
+                group,
+                queues_of.get(group, []),
+                points,
+                lives,
+                {a: by_agent.get(a, []) for a in everyone},
+                snap.agents,
+                policy,
+                target,
+            )
         )
     return snap
 
@@ -174,11 +186,12 @@ def _group(
     lives: Mapping[str, QueueLiveRow],
     schedules: Mapping[str, Sequence[ScheduleRow]],
     agents: Sequence[AgentNow],
-    now: datetime,
     policy: BlendPolicy,
     target: tuple[float, float],
 ) -> GroupNow:
+    """``schedules`` has every agent of the group, those away now included."""
     members = [a for a in agents if a.group == group]
+    taking_part = {a.agent_id for a in members}
     if not queues:
         return GroupNow(group, (), None, f"no inbound queue is known for {group}")
     missing = [q for q in queues if not points.get(q)]
@@ -191,7 +204,7 @@ def _group(
     minutes: dict[datetime, int] = {}
     for q in queues:
         for p in points[q]:
-            r = _required(p, policy, target)
+            r = required_agents(p, policy, target)
             before = need.get(p.start, 0)
             need[p.start] = None if r is None or before is None else before + r
             h, hb = p.agents_high, high.get(p.start, 0)
@@ -203,7 +216,7 @@ def _group(
             minutes[start],
             need[start],
             high[start],
-            _staffed(members, schedules, start),
+            _staffed(schedules, taking_part, start),
         )
         for start in sorted(need)
     ]
@@ -214,14 +227,14 @@ def _group(
 
 
 def _staffed(
-    members: Sequence[AgentNow], schedules: Mapping[str, Sequence[ScheduleRow]], at: datetime
+    schedules: Mapping[str, Sequence[ScheduleRow]], taking_part: set[str], at: datetime
 ) -> int:
-    """Agents of the group on shift and not on a break at ``at`` (without a schedule: as now)."""
+    """Agents of the group on shift and not on a break at ``at``; an agent without a schedule
+    counts while taking part now."""
     count = 0
-    for a in members:
-        entries = schedules.get(a.agent_id)
+    for agent_id, entries in schedules.items():
         if not entries:
-            count += 1
+            count += agent_id in taking_part
             continue
         on = any(e.kind == "shift" and e.start <= at < e.end for e in entries)
         away = any(e.kind == "break" and e.start <= at < e.end for e in entries)

@@ -21,8 +21,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from blending.center import CallStream, draw_calls
+from blending.center import CallStream, Shift, draw_calls
+from blending.errors import BlendingError
 from blending.profile import CenterProfile
+from blending.shifts import FOUR_HOURS, FULL_DAY, plan_shifts
+from blending.staffing import agents_needed
 
 
 class TaskKind(BaseModel):
@@ -86,6 +89,10 @@ class WorldSpec(BaseModel):
     """Mean tasks in the morning mail (at 08:00) of a weekday."""
     trickle_per_hour: float = Field(default=9, ge=0)
     """Mean tasks arriving per office hour (08:00-18:00) of a weekday."""
+    min_staff: int = Field(default=2, ge=0, le=10_000)
+    """Agents on the phones at every hour, however quiet (a center's own rule)."""
+    shift_starts_every: int = Field(default=60, ge=15, le=240)
+    """Minutes between the times a shift may start."""
     task_cv: float = Field(default=0.5, gt=0)
     """Spread of a task's time around its type's handle minutes."""
     speed_sd: float = Field(default=0.2, ge=0)
@@ -201,6 +208,35 @@ def _tasks(spec: WorldSpec, rng: np.random.Generator) -> list[SimTask]:
             add(base + float(at), month_end)
     out.sort(key=lambda t: t.arrives)
     return out
+
+
+def need_of_day(world: World, day: int, target: tuple[float, float, float]) -> list[int]:
+    """Agents per interval that workforce management plans a day for, weeks ahead: the
+    profile's mean for its weekday (not the day's own forecast), at the service target, and
+    never fewer than the center's minimum."""
+    spec, profile = world.spec, world.profile
+    weekday = (spec.start + timedelta(days=day)).weekday()
+    minutes = spec.interval_minutes
+    calls = profile.per_minute(weekday).reshape(-1, minutes).sum(axis=1) * spec.scale
+    need = []
+    for c in calls:
+        try:
+            n = agents_needed(float(c), minutes, profile.handle_mean, *target).agents if c else 0
+        except BlendingError:
+            n = spec.min_staff
+        need.append(max(n, spec.min_staff))
+    return need
+
+
+def plan_day(world: World, day: int, target: tuple[float, float, float]) -> list[Shift]:
+    """The day's shifts: full days and half days starting on the hour, as rosters are made."""
+    return plan_shifts(
+        need_of_day(world, day, target),
+        world.spec.interval_minutes,
+        day_start=day * 86400.0,
+        templates=(FULL_DAY, FOUR_HOURS),
+        start_every_minutes=world.spec.shift_starts_every,
+    )
 
 
 def make_roster(world: World, size: int) -> list[RosterAgent]:

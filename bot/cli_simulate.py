@@ -131,22 +131,35 @@ async def run_all(
     k: int | None,
     bar: _Bar | None = None,
 ) -> tuple[dict[str, PolicyRun], dict[str, Any] | None]:
-    """Each policy once; reserve_k tuned against the others' limits unless k is given."""
+    """Each policy once. Unless k is given, reserve_k is tuned: the smallest k (the most
+    lending) whose service level is at least forecast_guard's (or the target's) and whose
+    abandonment rises no more than half a point over none."""
     progress = None if bar is None else bar.update
+    tune = "reserve_k" in names and k is None
+    first: list[PolicyName] = [n for n in names if n != "reserve_k" or not tune]
+    if tune and "none" not in first:
+        first.insert(0, "none")
     runs: dict[str, PolicyRun] = {}
-    tuning: dict[str, Any] | None = None
-    fixed = [n for n in names if n != "reserve_k" or k is not None]
-    if "reserve_k" in names and k is None and "none" not in fixed:
-        fixed.insert(0, "none")
-    policies = [policy_for(n, k=k) for n in fixed]
+    policies = [policy_for(n, k=k) for n in first]
     for run in await simulate_policies(prepared, base, policies, progress):
         runs[run.policy.name] = run
-    if "reserve_k" in names and k is None:
+    tuning: dict[str, Any] | None = None
+    if tune:
         baseline = runs["none"].figures["abandon_rate"]
         assert isinstance(baseline, float)
-        run, tuned = await tune_reserve_k(prepared, base, Limits(), baseline, progress=progress)
+        level = base.forecast.target_sl
+        if "forecast_guard" in runs:
+            guarded = runs["forecast_guard"].figures["service_level"]
+            assert isinstance(guarded, float)
+            level = max(level, guarded)
+        limits = Limits(service_level=level)
+        run, tuned = await tune_reserve_k(prepared, base, limits, baseline, progress=progress)
         runs["reserve_k"] = run
-        tuning = {"k": tuned.k, "tried": {str(x): f for x, f in tuned.tried.items()}}
+        tuning = {
+            "k": tuned.k,
+            "service_level_at_least": level,
+            "tried": {str(x): f for x, f in tuned.tried.items()},
+        }
     ordered: dict[str, PolicyRun] = {n: runs[n] for n in POLICIES if n in runs and n in names}
     return ordered, tuning
 

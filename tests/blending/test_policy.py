@@ -1,0 +1,175 @@
+"""Blending decisions for each policy, and the bad situations that lend nobody (fixed clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from blending.guard import GuardState, LiveQueue
+from blending.policy import Activity, AgentNow, GroupNow, decide, policy_for
+from blending.windows import AgentSlot, IntervalNeed, WorkNeed
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+LATE = NOW + timedelta(hours=8)
+BILLING = WorkNeed(frozenset({"billing"}), 8)
+CALM = LiveQueue(0, 0.0, 0.95, 3)
+
+
+def agent(
+    name: str,
+    activity: Activity = "idle",
+    *,
+    today: float = 0,
+    work_end: datetime | None = None,
+    pausable: bool = True,
+    group: str = "calls",
+) -> AgentNow:
+    slot = AgentSlot(name, {"billing": 2}, LATE, None, today)
+    return AgentNow(slot, group, activity, work_end, pausable)
+
+
+def needs(*required: int | None, staffed: int | None = None) -> list[IntervalNeed]:
+    return [
+        IntervalNeed(NOW + timedelta(minutes=15 * i), 15, r, None, staffed)
+        for i, r in enumerate(required)
+    ]
+
+
+def test_none_lends_nobody() -> None:
+    decision = decide(
+        policy_for("none"),
+        NOW,
+        [GroupNow("calls", needs(0, 0), CALM)],
+        [agent("a"), agent("b")],
+        [BILLING],
+    )
+    assert decision.windows == []
+    assert "none" in (decision.groups["calls"].reason or "")
+
+
+def test_reserve_k_lends_the_idle_beyond_k_least_lent_first() -> None:
+    people = [agent("a", today=30), agent("b"), agent("c", today=5), agent("d", "on_call")]
+    decision = decide(
+        policy_for("reserve_k", k=1), NOW, [GroupNow("calls", ())], people, [BILLING]
+    )
+    assert [w.agent_id for w in decision.windows] == ["b", "c"]
+    assert all(w.minutes == 120 for w in decision.windows)
+
+
+def test_reserve_k_keeps_k_idle() -> None:
+    decision = decide(
+        policy_for("reserve_k", k=3),
+        NOW,
+        [GroupNow("calls", ())],
+        [agent("a"), agent("b"), agent("c")],
+        [BILLING],
+    )
+    assert decision.windows == []
+
+
+def test_forecast_counts_agents_on_calls_as_staffed_and_lent_agents_against_the_surplus() -> None:
+    # 6 staffed (3 idle, 2 on calls, 1 lent); 2 needed; margin 1: surplus 3, 1 used already.
+    people = [agent("i1"), agent("i2"), agent("i3"), agent("c1", "on_call")]
+    people += [agent("c2", "on_call"), agent("l1", "lent", work_end=NOW + timedelta(minutes=5))]
+    decision = decide(
+        policy_for("forecast"), NOW, [GroupNow("calls", needs(2, 2, 2, 2))], people, [BILLING]
+    )
+    assert decision.groups["calls"].surplus_now == 3
+    assert [w.agent_id for w in decision.windows] == ["i1", "i2"]
+
+
+def test_scheduled_staff_ahead_shortens_the_windows() -> None:
+    ahead = [
+        IntervalNeed(NOW, 15, 1, None, 5),
+        IntervalNeed(NOW + timedelta(minutes=15), 15, 1, None, 5),
+        IntervalNeed(NOW + timedelta(minutes=30), 15, 1, None, 3),
+        IntervalNeed(NOW + timedelta(minutes=45), 15, 1, None, 3),
+    ]
+    people = [agent(n) for n in ("a", "b", "c", "d", "e")]
+    decision = decide(policy_for("forecast"), NOW, [GroupNow("calls", ahead)], people, [BILLING])
+    # Spare: 3, 3, 1, 1 -> the first agent for the hour, two more until the shift change.
+    assert [w.minutes for w in decision.windows] == [60, 30, 30]
+
+
+def test_the_guard_holds_offers_while_calls_queue() -> None:
+    decision = decide(
+        policy_for("forecast_guard"),
+        NOW,
+        [GroupNow("calls", needs(0, 0, 0, 0), LiveQueue(2, 5.0))],
+        [agent("a"), agent("b")],
+        [BILLING],
+    )
+    assert decision.windows == []
+    assert decision.recalls == []
+    assert decision.groups["calls"].guard.mode == "hold"
+
+
+def test_the_guard_recalls_pausable_work_first_and_the_longest_away() -> None:
+    soon, later = NOW + timedelta(minutes=2), NOW + timedelta(minutes=20)
+    people = [
+        agent("short", "lent", work_end=soon),
+        agent("long", "lent", work_end=later),
+        agent("fixed", "lent", work_end=later, pausable=False),
+        agent("idle"),
+    ]
+    decision = decide(
+        policy_for("forecast_guard"),
+        NOW,
+        [GroupNow("calls", needs(0, 0), LiveQueue(4, 30.0, idle_agents=1))],
+        people,
+        [BILLING],
+    )
+    assert decision.recalls == ["long", "short", "fixed"]
+    assert decision.windows == []
+
+
+def test_each_group_is_decided_on_its_own() -> None:
+    people = [agent("a", group="sales"), agent("b", group="sales"), agent("c", group="care")]
+    decision = decide(
+        policy_for("forecast_guard"),
+        NOW,
+        [
+            GroupNow("sales", needs(0, 0, 0, 0), CALM),
+            GroupNow("care", needs(0, 0), LiveQueue(6, 60.0)),
+        ],
+        people,
+        [BILLING],
+        {"care": GuardState("recall", NOW - timedelta(minutes=1))},
+    )
+    assert {w.agent_id for w in decision.windows} == {"a", "b"}
+    assert decision.groups["care"].windows == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "group", "people", "work", "words"),
+    [
+        ("forecast", GroupNow("calls", needs(0), CALM), [], [BILLING], "no agent is on shift"),
+        ("forecast", GroupNow("calls", (), CALM, "no forecast yet"), [agent("a")], [BILLING],
+         "no forecast"),
+        ("forecast", GroupNow("calls", needs(None, None), CALM), [agent("a"), agent("b")],
+         [BILLING], "every available agent"),
+        ("forecast", GroupNow("calls", needs(0, 0, 0, 0), CALM), [agent("a"), agent("b")],
+         [WorkNeed(frozenset({"billing"}), 90)], "in at least"),
+        ("forecast", GroupNow("calls", needs(0, 0), CALM), [agent("a"), agent("b")], [],
+         "no back-office work"),
+        ("forecast_guard", GroupNow("calls", needs(0, 0)), [agent("a"), agent("b")], [BILLING],
+         "no live figures"),
+    ],
+)
+def test_bad_situations_lend_nobody_and_say_why(
+    policy: str, group: GroupNow, people: list[AgentNow], work: list[WorkNeed], words: str
+) -> None:
+    decision = decide(policy_for(policy), NOW, [group], people, work)  # type: ignore[arg-type]
+    assert decision.windows == []
+    reason = decision.groups["calls"].reason
+    assert reason is not None
+    assert words in reason
+
+
+def test_an_agent_whose_group_has_no_queue_is_not_lent() -> None:
+    decision = decide(
+        policy_for("forecast"), NOW, [], [agent("a", group="nowhere")], [BILLING]
+    )
+    assert decision.windows == []
+    assert "no inbound queue" in (decision.groups["nowhere"].reason or "")
