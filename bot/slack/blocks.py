@@ -270,8 +270,20 @@ def skip_modal(task: TaskOut, meta: str) -> dict[str, Any]:
     return _modal("skip", "Skip task", "Skip", blocks, meta)
 
 
-def lookup(detail: TaskDetail, holder: str | None, now: datetime) -> Message:
-    """What an agent tells a customer: where it is, who has it, when it will likely be done."""
+def _shown(value: Any) -> str:
+    """A payload value as one short line: text as it is, anything else as compact JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return _esc(_clip(text, 300)) or "—"
+
+
+def lookup(
+    detail: TaskDetail,
+    holder: str | None,
+    now: datetime,
+    shared: Sequence[tuple[str, Any]] = (),
+) -> Message:
+    """What an agent tells a customer: where it is, who has it, when it will likely be done,
+    and the payload fields its type marks shareable (``shared``: nothing else is shown)."""
     eta = when(detail.eta, now) if detail.eta else f"unknown ({_esc(detail.eta_basis)})"
     progress = detail.progress
     if detail.holder and holder:
@@ -297,6 +309,11 @@ def lookup(detail: TaskDetail, holder: str | None, now: datetime) -> Message:
             fields=fields,
         )
     ]
+    details = [
+        MarkdownTextObject(text=f"*{_esc(key)}*\n{_shown(value)}") for key, value in shared[:20]
+    ]
+    for start in range(0, len(details), 10):  # a section holds at most 10 fields
+        blocks.append(SectionBlock(fields=details[start : start + 10]))
     return _message(f"Task #{detail.id}: {progress}", blocks)
 
 
