@@ -103,6 +103,7 @@ class StandIn:
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, File] = field(default_factory=dict)
     _limits: dict[str, list[float]] = field(default_factory=dict)
+    _drops: dict[str, int] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     latency: float = 0.0
     _origin: str = "http://127.0.0.1"
@@ -111,6 +112,11 @@ class StandIn:
     def rate_limit(self, method: str, times: int = 1, retry_after: float = 1) -> None:
         """Refuse the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
         self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    def drop_answer(self, method: str, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method``, then drop the connection unanswered, as
+        when a response is lost on the way back: the caller cannot tell that it happened."""
+        self._drops[method] = self._drops.get(method, 0) + times
 
     def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
@@ -172,6 +178,9 @@ class StandIn:
             self.calls.append(Call(method, args, False, exc.error))
             return web.json_response({"ok": False, "error": exc.error})
         self.calls.append(Call(method, args, True))
+        if self._drops.get(method) and request.transport is not None:
+            self._drops[method] -= 1
+            request.transport.abort()
         return web.json_response({"ok": True, **result})
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
@@ -188,6 +197,7 @@ class StandIn:
             "usergroups.users.list": self._group_users,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.info": self._file_info,
         }
 
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -354,23 +364,38 @@ class StandIn:
             if file is None or file.completed or file.data is None:
                 raise SlackError("file_not_found")
             files.append((file, item.get("title")))
-        out = []
         for file, title in files:
             file.completed, file.channels = True, shared
             file.title = str(title) if title else file.filename
             file.initial_comment = args.get("initial_comment")
-            out.append(
-                {
-                    "id": file.id,
-                    "name": file.filename,
-                    "title": file.title,
-                    "size": len(file.data or b""),
-                    "alt_txt": file.alt_txt,
-                    "channels": [c for c in shared if c[0] == "C"],
-                    "ims": [c for c in shared if c[0] == "D"],
-                }
-            )
-        return {"files": out}
+        return {"files": [_file_object(file) for file, _ in files]}
+
+    async def _file_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(args.get("file") or ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": _file_object(file)}
+
+
+def _file_object(file: File) -> dict[str, Any]:
+    """A file as Slack describes it: where it is shared, by kind of conversation."""
+    public = [c for c in file.channels if c[0] == "C"]
+    private = [c for c in file.channels if c[0] in "DG"]
+    return {
+        "id": file.id,
+        "name": file.filename,
+        "title": file.title or file.filename,
+        "size": len(file.data or b""),
+        "alt_txt": file.alt_txt,
+        "channels": public,
+        "groups": [c for c in file.channels if c[0] == "G"],
+        "ims": [c for c in file.channels if c[0] == "D"],
+        "shares": {
+            kind: {c: [{"ts": "0"}] for c in where}
+            for kind, where in (("public", public), ("private", private))
+            if where
+        },
+    }
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
