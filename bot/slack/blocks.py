@@ -327,6 +327,15 @@ def table(title: str, lines: Sequence[str], empty: str = "Nothing to show.") -> 
     return _message(f"{title}\n" + "\n".join(body[:20]), blocks[:50])
 
 
+def backlog(lines: Sequence[str], chart: bool) -> Message:
+    """Open work by type and SLA risk; says so when a chart of it is on its way."""
+    message = table("Backlog by SLA risk", lines, "No open work.")
+    if chart:
+        note = ContextBlock(elements=[MarkdownTextObject(text="Chart in your DM with me")])
+        message["blocks"].append(note.to_dict())
+    return message
+
+
 @dataclass(frozen=True)
 class ForecastRow:
     """One hour of a forecast, on the center's clock."""
@@ -448,7 +457,7 @@ AGENT_HELP = (
 )
 SUPERVISOR_HELP = (
     ("/blend status", "tasks by state"),
-    ("/blend backlog [type]", "open work by SLA risk"),
+    ("/blend backlog [type]", "open work by SLA risk, with a chart"),
     ("/blend agents", "who is doing what"),
     ("/blend priority list", "the priority rules in force"),
     ("/blend priority boost <type> +30 for 4h reason <why>", "a time-boxed boost"),

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blending.forecasting import NoForecast, read
 from blending.state import BlendingState
-from bot.slack import blocks, cards, forecasts
+from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.lookup import lookup
@@ -78,13 +78,7 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
         lines = [f"{r['status'].replace('_', ' ')}: *{r['n']}*" for r in rows]
         return blocks.table("Tasks by state", lines)
     if sub == "backlog":
-        rows = await ctx.pool.fetch(SQL["backlog"], args[0] if args else None)
-        lines = [
-            f"`{r['type']}` {r['open']} open, {r['breached']} past SLA, "
-            f"{r['due_soon']} due within 2h"
-            for r in rows
-        ]
-        return blocks.table("Backlog by SLA risk", lines, "No open work.")
+        return await backlog.answer(ctx, args, user)
     if sub == "agents":
         rows = await ctx.pool.fetch(SQL["agents_at_work"])
         lines = [
