@@ -175,10 +175,6 @@ class Outbox:
         )
         await conn.execute(SQL["save_message"], ref, response["channel"], response["ts"])
 
-    async def dm(self, user_id: str) -> str:
-        """The id of the app's direct-message channel with ``user_id``, opened if need be."""
-        return await self._dm(user_id)
-
     async def _dm(self, user_id: str) -> str:
         channel = self._dms.get(user_id) or await self._pool.fetchval(SQL["dm_channel"], user_id)
         if channel is None:
