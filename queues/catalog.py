@@ -1,13 +1,20 @@
-"""Task types: the kinds of back-office work, their skills, SLA and handle time."""
+"""Task types: the kinds of back-office work, their skills, SLA and handle time, and the
+payload fields a lookup may share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from queues.db import Executor, load_queries
 from queues.models import TaskTypeIn, TaskTypeOut
 
 _SQL = load_queries("queues", "catalog.sql")
+
+
+def shareable(payload: Mapping[str, Any], fields: Sequence[str]) -> list[tuple[str, Any]]:
+    """The payload fields a lookup may show, in the task type's order; no other key leaves."""
+    return [(key, payload[key]) for key in fields if key in payload]
 
 
 def _type_out(row: Any) -> TaskTypeOut:
@@ -29,6 +36,7 @@ class Catalog:
             body.pausable,
             body.base_priority,
             [s.model_dump() for s in body.steps],
+            body.shareable_fields,
         )
         assert row is not None
         return _type_out(row), bool(row["inserted"])

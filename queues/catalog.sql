@@ -1,7 +1,7 @@
 -- name: upsert_task_type
 INSERT INTO task_types AS t (name, skills, sla_minutes, handle_minutes, pausable,
-                             base_priority, steps)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                             base_priority, steps, shareable_fields)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (name) DO UPDATE
 SET skills = excluded.skills,
     sla_minutes = excluded.sla_minutes,
@@ -9,6 +9,7 @@ SET skills = excluded.skills,
     pausable = excluded.pausable,
     base_priority = excluded.base_priority,
     steps = excluded.steps,
+    shareable_fields = excluded.shareable_fields,
     updated_at = now()
 RETURNING t.*, (xmax = 0) AS inserted;
 

@@ -13,6 +13,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
 
+PayloadKey = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", examples=["branch"])]
+"""A top-level payload key as a rule names it (``payload.branch``): a letter or ``_``, then
+letters, digits or ``_``; at most 64 characters."""
+
 AgentId = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$", examples=["a.cohen"])
 ]
@@ -77,6 +81,22 @@ class TaskTypeIn(Strict):
         max_length=20,
         description="Ordered steps, each with its own skills and handle time; none: one step.",
     )
+    shareable_fields: list[PayloadKey] = Field(
+        default_factory=list,
+        max_length=20,
+        description=(
+            "Payload keys that any agent may see in a task lookup, to answer the customer; "
+            "every other payload field stays hidden. Shown in this order."
+        ),
+        examples=[["branch", "amount"]],
+    )
+
+    @field_validator("shareable_fields")
+    @classmethod
+    def _distinct_keys(cls, keys: list[str]) -> list[str]:
+        if len(set(keys)) != len(keys):
+            raise ValueError("shareable fields must be distinct")
+        return keys
 
     @field_validator("steps")
     @classmethod
@@ -107,6 +127,9 @@ class TaskTypeOut(BaseModel):
     pausable: bool
     base_priority: int
     steps: list[StepOut]
+    shareable_fields: list[str] = Field(
+        description="Payload keys a task lookup may show; the rest of the payload stays hidden."
+    )
     created_at: datetime
     updated_at: datetime
 

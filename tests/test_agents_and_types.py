@@ -28,6 +28,22 @@ async def test_task_type_create_then_replace(client: Client) -> None:
     ]
 
 
+async def test_task_type_names_its_shareable_payload_fields(client: Client) -> None:
+    url = "/api/v1/task-types/billing_correction"
+    body = task_type(shareable_fields=["currency", "amount", "_ref2"])
+    created = await client.put(url, json=body, headers=AUTH)
+    assert created.status == 201
+    assert (await created.json())["shareable_fields"] == ["currency", "amount", "_ref2"]
+    replaced = await client.put(url, json=task_type(), headers=AUTH)
+    assert (await replaced.json())["shareable_fields"] == []
+    listed = await (await client.get("/api/v1/task-types", headers=AUTH)).json()
+    assert listed["items"][0]["shareable_fields"] == []
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert schemas["TaskTypeIn"]["properties"]["shareable_fields"]["items"]["pattern"]
+    assert "shareable_fields" in schemas["TaskTypeOut"]["required"]
+
+
 async def test_agent_create_read_replace(client: Client, pool: asyncpg.Pool) -> None:
     created = await client.put("/api/v1/agents/dana.levi", json=agent(), headers=AUTH)
     assert created.status == 201

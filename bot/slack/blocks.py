@@ -270,8 +270,20 @@ def skip_modal(task: TaskOut, meta: str) -> dict[str, Any]:
     return _modal("skip", "Skip task", "Skip", blocks, meta)
 
 
-def lookup(detail: TaskDetail, holder: str | None, now: datetime) -> Message:
-    """What an agent tells a customer: where it is, who has it, when it will likely be done."""
+def _shown(value: Any) -> str:
+    """A payload value as one short line: text as it is, anything else as compact JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return _esc(_clip(text, 300)) or "—"
+
+
+def lookup(
+    detail: TaskDetail,
+    holder: str | None,
+    now: datetime,
+    shared: Sequence[tuple[str, Any]] = (),
+) -> Message:
+    """What an agent tells a customer: where it is, who has it, when it will likely be done,
+    and the payload fields its type marks shareable (``shared``: nothing else is shown)."""
     eta = when(detail.eta, now) if detail.eta else f"unknown ({_esc(detail.eta_basis)})"
     progress = detail.progress
     if detail.holder and holder:
@@ -297,6 +309,11 @@ def lookup(detail: TaskDetail, holder: str | None, now: datetime) -> Message:
             fields=fields,
         )
     ]
+    details = [
+        MarkdownTextObject(text=f"*{_esc(key)}*\n{_shown(value)}") for key, value in shared[:20]
+    ]
+    for start in range(0, len(details), 10):  # a section holds at most 10 fields
+        blocks.append(SectionBlock(fields=details[start : start + 10]))
     return _message(f"Task #{detail.id}: {progress}", blocks)
 
 
@@ -308,6 +325,15 @@ def table(title: str, lines: Sequence[str], empty: str = "Nothing to show.") -> 
         chunk = "\n".join(_clip(line, 70) for line in body[start : start + 40])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(chunk, 3000))))
     return _message(f"{title}\n" + "\n".join(body[:20]), blocks[:50])
+
+
+def backlog(lines: Sequence[str], chart: bool) -> Message:
+    """Open work by type and SLA risk; says so when a chart of it is on its way."""
+    message = table("Backlog by SLA risk", lines, "No open work.")
+    if chart:
+        note = ContextBlock(elements=[MarkdownTextObject(text="Chart in your DM with me")])
+        message["blocks"].append(note.to_dict())
+    return message
 
 
 @dataclass(frozen=True)
@@ -431,7 +457,7 @@ AGENT_HELP = (
 )
 SUPERVISOR_HELP = (
     ("/blend status", "tasks by state"),
-    ("/blend backlog [type]", "open work by SLA risk"),
+    ("/blend backlog [type]", "open work by SLA risk, with a chart"),
     ("/blend agents", "who is doing what"),
     ("/blend priority list", "the priority rules in force"),
     ("/blend priority boost <type> +30 for 4h reason <why>", "a time-boxed boost"),

@@ -7,24 +7,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blending.forecasting import NoForecast, read
 from blending.state import BlendingState
-from bot.slack import blocks, cards, forecasts
+from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
+from bot.slack.lookup import lookup
 from bot.slack.store import SQL, SlackStore
 from bot.work import ask_for_work
 from queues.db import transaction
 from queues.dispatch import NoOffer
 from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
-from queues.models import TaskFilter
 from queues.ranking import RuleIn, RuleStore
 from queues.rules import InvalidRule
-from queues.tasks import Tasks
 
 SUPERVISOR_ONLY = frozenset(
     {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}
@@ -80,13 +78,7 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
         lines = [f"{r['status'].replace('_', ' ')}: *{r['n']}*" for r in rows]
         return blocks.table("Tasks by state", lines)
     if sub == "backlog":
-        rows = await ctx.pool.fetch(SQL["backlog"], args[0] if args else None)
-        lines = [
-            f"`{r['type']}` {r['open']} open, {r['breached']} past SLA, "
-            f"{r['due_soon']} due within 2h"
-            for r in rows
-        ]
-        return blocks.table("Backlog by SLA risk", lines, "No open work.")
+        return await backlog.answer(ctx, args, user)
     if sub == "agents":
         rows = await ctx.pool.fetch(SQL["agents_at_work"])
         lines = [
@@ -129,39 +121,6 @@ async def next_task(ctx: Context, user: str) -> Message:
         card = blocks.offer(result.task, result.why, ctx.now(), minutes)
         await SlackStore(conn).card(card_ref(result.task.id, user), user, card)
     return blocks.notice(f"Task #{result.task.id} is waiting for you in your DM with me.")
-
-
-async def lookup(ctx: Context, query: str, now: datetime) -> Message:
-    query = query.strip()
-    if not query:
-        return blocks.notice("Usage: `/blend task <task id or customer ref>`")
-    tasks = Tasks(ctx.pool)
-    ids: list[int] = []
-    if query.lstrip("#").isdigit() and len(query) < 19:
-        ids = [int(query.lstrip("#"))]
-    else:
-        try:
-            found = await tasks.find(TaskFilter(customer_ref=query, limit=5))
-        except ValidationError:
-            found = []
-        ids = [t.id for t in found]
-    if not ids:
-        return blocks.notice(f"No task found for `{query[:100]}`.")
-    messages: list[dict[str, Any]] = []
-    for task_id in ids[:5]:
-        try:
-            detail = await tasks.get(task_id, sla_top_share=ctx.config.policy.sla_top_share)
-        except NotFound:
-            return blocks.notice(f"No task found for `{query[:100]}`.")
-        holder = None
-        if detail.holder:
-            person = (await SlackStore(ctx.pool).agents([detail.holder])).get(detail.holder)
-            holder = person.first_name if person else None
-        messages.append(blocks.lookup(detail, holder, now))
-    return {
-        "text": messages[0]["text"],
-        "blocks": [b for m in messages for b in m["blocks"]],
-    }
 
 
 async def priority(ctx: Context, args: list[str], user: str, now: datetime) -> Message:

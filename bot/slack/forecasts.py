@@ -19,6 +19,7 @@ import numpy as np
 from blending.forecasting import IntervalForecast, QueueForecastOut
 from bot.slack.blocks import ForecastRow
 from bot.slack.context import Context
+from bot.slack.store import Chart, SlackStore
 
 
 def hourly(intervals: list[IntervalForecast], zone: ZoneInfo) -> list[ForecastRow]:
@@ -104,18 +105,16 @@ def chart(forecast: QueueForecastOut, zone: ZoneInfo) -> bytes:
 
 
 async def send_chart(ctx: Context, user: str, forecast: QueueForecastOut) -> None:
-    """Draw the chart off the event loop and upload it to the person's DM with the app."""
+    """Draw the chart off the event loop; the outbox uploads it to the person's DM."""
     zone = ZoneInfo(ctx.config.timezone)
     png = await asyncio.to_thread(chart, forecast, zone)
-    channel = await ctx.outbox.dm(user)
-    await ctx.client.files_upload_v2(
-        channel=channel,
-        file=png,
-        filename=f"forecast-{forecast.queue}.png",
-        title=f"Forecast for {forecast.queue}"[:250],
-        alt_txt=(
-            f"Expected calls for queue {forecast.queue} with 80% and 95% bands, "
-            "and the agents needed"
-        )[:1000],
-        initial_comment=f"Forecast for `{forecast.queue}` (model {forecast.model})",
+    queue = forecast.queue
+    drawn = Chart(
+        filename=f"forecast-{queue}.png",
+        title=f"Forecast for {queue}",
+        alt_txt=f"Expected calls for queue {queue} with 80% and 95% bands, and the agents needed",
+        comment=f"Forecast for `{queue}` (model {forecast.model})",
+        png=png,
     )
+    await SlackStore(ctx.pool).file(user, drawn)
+    ctx.outbox.kick()

@@ -2,9 +2,10 @@
 
 Rows are written in the same transaction as the change they report, so a crash loses no
 message and a rolled-back change sends none. A card is posted once; its ``ts`` is kept and
-every later row for it updates that message in place. Rate limits are honoured twice: the
-client's retry handler waits out a short ``Retry-After``, and a row still refused is put off
-until Slack says, without holding up the others.
+every later row for it updates that message in place; a file (a chart) is shared once
+(``bot.slack.files``). Rate limits are honoured twice: the client's retry handler waits out a
+short ``Retry-After``, and a row still refused is put off until Slack says, without holding up
+the others.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.files import UploadRefused, send_file
 from bot.slack.store import SQL
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ PERMANENT = frozenset(
         "user_not_found",
         "user_not_in_channel",
         "account_inactive",
+        "file_upload_size_restricted",
+        "alt_txt_too_large",
     }
 )
 """Errors that no retry will cure: the row is marked failed at once."""
@@ -117,7 +121,7 @@ class Outbox:
             except SlackApiError as exc:
                 await self._failed(row, exc)
                 return
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            except (aiohttp.ClientError, TimeoutError, OSError, UploadRefused) as exc:
                 await self._retry(row, self._backoff(row), f"network: {exc}")
                 return
             await self._pool.execute(SQL["mark_sent"], row["id"])
@@ -134,6 +138,9 @@ class Outbox:
             await self._client.chat_postEphemeral(
                 channel=channel, user=row["user_id"], text=body["text"], blocks=body["blocks"]
             )
+        elif kind == "file":
+            channel = await self._dm(row["user_id"]) if row["user_id"] else row["target"]
+            await send_file(self._pool, self._client, row["id"], channel, body)
         else:
             await self._card(row["ref"], row["target"], row["user_id"], body)
 
@@ -167,10 +174,6 @@ class Outbox:
             channel=channel, text=body["text"], blocks=body["blocks"]
         )
         await conn.execute(SQL["save_message"], ref, response["channel"], response["ts"])
-
-    async def dm(self, user_id: str) -> str:
-        """The id of the app's direct-message channel with ``user_id``, opened if need be."""
-        return await self._dm(user_id)
 
     async def _dm(self, user_id: str) -> str:
         channel = self._dms.get(user_id) or await self._pool.fetchval(SQL["dm_channel"], user_id)

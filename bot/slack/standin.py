@@ -5,6 +5,9 @@ The real ``slack_sdk`` client talks to it through its base URL. It checks what S
 sizes), answers in Slack's shape (HTTP 200 with ``ok: false`` and an error code, or 429 with
 ``Retry-After``), and records every call, so that a test asserts on what was sent.
 
+Socket Mode is served too (``bot.slack.standin_socket``): ``apps.connections.open``, with the
+app-level token, hands out a websocket URL on this server that speaks Slack's protocol.
+
 File uploads follow Slack's three steps: ``files.getUploadURLExternal`` (a file name and a
 length in bytes) hands out an upload URL on this server, the bytes are POSTed to it (recorded
 as the call ``upload``), and ``files.completeUploadExternal`` shares the uploaded files in a
@@ -26,11 +29,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.slack.standin_socket import SocketStandIn
+
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 TEXT_LIMIT = 40_000
 FILE_LIMIT = 1024**3
 ALT_TEXT_LIMIT = 1000
+APP_LEVEL = frozenset({"apps.connections.open"})
+"""Methods called with the app-level token (``xapp-``), not the bot token."""
 BLOCK_TYPES = frozenset(
     {
         "actions",
@@ -94,6 +101,8 @@ class StandIn:
     """The Web API's state: messages by (channel, ts), users, user groups, and the calls."""
 
     token: str = "xoxb-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
+    app_token: str = "xapp-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
+    socket: SocketStandIn = field(default_factory=SocketStandIn)
     users: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)
@@ -103,17 +112,36 @@ class StandIn:
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, File] = field(default_factory=dict)
     _limits: dict[str, list[float]] = field(default_factory=dict)
+    _drops: dict[str, int] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     latency: float = 0.0
     _origin: str = "http://127.0.0.1"
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _called: asyncio.Event = field(default_factory=asyncio.Event)
 
     def rate_limit(self, method: str, times: int = 1, retry_after: float = 1) -> None:
         """Refuse the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
         self._limits.setdefault(method, []).extend([retry_after] * times)
 
+    def drop_answer(self, method: str, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method``, then drop the connection unanswered, as
+        when a response is lost on the way back: the caller cannot tell that it happened."""
+        self._drops[method] = self._drops.get(method, 0) + times
+
     def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    async def wait_for(self, method: str, count: int = 1) -> list[Call]:
+        """The successful calls of ``method``, once there are ``count`` of them (the caller
+        bounds the wait)."""
+        while len(found := self.calls_to(method, ok=True)) < count:
+            self._called.clear()
+            await self._called.wait()
+        return found
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._called.set()
 
     def dm_of(self, user: str) -> str:
         return "D" + user[1:]
@@ -123,6 +151,8 @@ class StandIn:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_get("/link/", self.socket.serve)
+        app.on_shutdown.append(self.socket.close)
         return app
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -136,10 +166,10 @@ class StandIn:
             data = await request.read()
         args = {"file_id": request.match_info["file_id"], "bytes": len(data)}
         if file is None or file.completed:
-            self.calls.append(Call("upload", args, False, "file_not_found", 404))
+            self._record(Call("upload", args, False, "file_not_found", 404))
             return web.Response(status=404, text="file not found")
         file.data = data
-        self.calls.append(Call("upload", args, True))
+        self._record(Call("upload", args, True))
         return web.Response(text=f"OK - {len(data)}")
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -151,7 +181,7 @@ class StandIn:
         limits = self._limits.get(method)
         if limits:
             retry_after = limits.pop(0)
-            self.calls.append(Call(method, args, False, "ratelimited", 429))
+            self._record(Call(method, args, False, "ratelimited", 429))
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
@@ -160,22 +190,28 @@ class StandIn:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() or str(args.get("token", ""))
         try:
+            expected = self.app_token if method in APP_LEVEL else self.token
             if not token:
                 raise SlackError("not_authed")
-            if token != self.token:
-                raise SlackError("invalid_auth")
+            if token != expected:
+                known = token in (self.token, self.app_token)
+                raise SlackError("not_allowed_token_type" if known else "invalid_auth")
             handler = self._methods().get(method)
             if handler is None:
                 raise SlackError("unknown_method")
             result = await handler(args)
         except SlackError as exc:
-            self.calls.append(Call(method, args, False, exc.error))
+            self._record(Call(method, args, False, exc.error))
             return web.json_response({"ok": False, "error": exc.error})
-        self.calls.append(Call(method, args, True))
+        self._record(Call(method, args, True))
+        if self._drops.get(method) and request.transport is not None:
+            self._drops[method] -= 1
+            request.transport.abort()
         return web.json_response({"ok": True, **result})
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
         return {
+            "apps.connections.open": self._connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._post,
             "chat.update": self._update,
@@ -188,7 +224,11 @@ class StandIn:
             "usergroups.users.list": self._group_users,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.info": self._file_info,
         }
+
+    async def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.socket.open_url(self._origin)}
 
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -354,23 +394,38 @@ class StandIn:
             if file is None or file.completed or file.data is None:
                 raise SlackError("file_not_found")
             files.append((file, item.get("title")))
-        out = []
         for file, title in files:
             file.completed, file.channels = True, shared
             file.title = str(title) if title else file.filename
             file.initial_comment = args.get("initial_comment")
-            out.append(
-                {
-                    "id": file.id,
-                    "name": file.filename,
-                    "title": file.title,
-                    "size": len(file.data or b""),
-                    "alt_txt": file.alt_txt,
-                    "channels": [c for c in shared if c[0] == "C"],
-                    "ims": [c for c in shared if c[0] == "D"],
-                }
-            )
-        return {"files": out}
+        return {"files": [_file_object(file) for file, _ in files]}
+
+    async def _file_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(args.get("file") or ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": _file_object(file)}
+
+
+def _file_object(file: File) -> dict[str, Any]:
+    """A file as Slack describes it: where it is shared, by kind of conversation."""
+    public = [c for c in file.channels if c[0] == "C"]
+    private = [c for c in file.channels if c[0] in "DG"]
+    return {
+        "id": file.id,
+        "name": file.filename,
+        "title": file.title or file.filename,
+        "size": len(file.data or b""),
+        "alt_txt": file.alt_txt,
+        "channels": public,
+        "groups": [c for c in file.channels if c[0] == "G"],
+        "ims": [c for c in file.channels if c[0] == "D"],
+        "shares": {
+            kind: {c: [{"ts": "0"}] for c in where}
+            for kind, where in (("public", public), ("private", private))
+            if where
+        },
+    }
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:

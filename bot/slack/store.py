@@ -22,6 +22,25 @@ class Person:
         return self.name.split()[0] if self.name.strip() else self.agent_id
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A PNG owed to someone's DM with the app, with what Slack shows around it."""
+
+    filename: str
+    title: str
+    alt_txt: str
+    comment: str
+    png: bytes
+
+    def body(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "title": self.title[:250],
+            "alt_txt": self.alt_txt[:1000],
+            "initial_comment": self.comment[:4000],
+        }
+
+
 def _person(row: Any) -> Person:
     return Person(row["agent_id"], row["name"], row["slack_user_id"])
 
@@ -52,6 +71,10 @@ class SlackStore:
 
     async def home(self, user_id: str, view: dict[str, Any]) -> None:
         await self._db.execute(SQL["enqueue"], "home", f"home:{user_id}", user_id, user_id, view)
+
+    async def file(self, user_id: str, chart: Chart) -> None:
+        """Upload a chart to the user's DM: once, however often the send is retried."""
+        await self._db.execute(SQL["enqueue_file"], user_id, user_id, chart.body(), chart.png)
 
     async def remember(self, ref: str, channel: str, ts: str) -> None:
         """A card seen in a click: updates go to it even if it was posted by an older build."""

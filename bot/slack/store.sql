@@ -10,6 +10,17 @@ SELECT agent_id, name, slack_user_id FROM agents WHERE agent_id = ANY($1::text[]
 INSERT INTO slack_outbox (kind, ref, target, user_id, body) VALUES ($1, $2, $3, $4, $5)
 RETURNING id;
 
+-- name: enqueue_file
+INSERT INTO slack_outbox (kind, target, user_id, body, data) VALUES ('file', $1, $2, $3, $4)
+RETURNING id;
+
+-- name: file_state
+SELECT sent_at, file_id, data FROM slack_outbox WHERE id = $1;
+
+-- name: save_file_id
+-- The file Slack holds for this row (uploaded, maybe not yet shared); NULL to upload afresh.
+UPDATE slack_outbox SET file_id = $2 WHERE id = $1;
+
 -- name: remember_message
 INSERT INTO slack_messages (ref, channel, ts) VALUES ($1, $2, $3)
 ON CONFLICT (ref) DO NOTHING;
@@ -41,10 +52,12 @@ WHERE o.id = due.id AND o.sent_at IS NULL
 RETURNING o.id, o.kind, o.ref, o.target, o.user_id, o.body, o.attempts;
 
 -- name: mark_sent
+-- A row already marked (a file marks itself while it holds its lock) stays as it is; a file's
+-- bytes are dropped once it is sent.
 WITH sent AS (
     UPDATE slack_outbox SET sent_at = now(), outcome = 'sent', leased_until = NULL,
-                            last_error = NULL
-    WHERE id = $1
+                            last_error = NULL, data = NULL
+    WHERE id = $1 AND sent_at IS NULL
     RETURNING id, ref
 )
 UPDATE slack_outbox o SET sent_at = now(), outcome = 'superseded', leased_until = NULL
@@ -57,7 +70,8 @@ SET leased_until = NULL, next_at = now() + make_interval(secs => $2), last_error
 WHERE id = $1;
 
 -- name: mark_failed
-UPDATE slack_outbox SET sent_at = now(), outcome = 'failed', leased_until = NULL, last_error = $2
+UPDATE slack_outbox
+SET sent_at = now(), outcome = 'failed', leased_until = NULL, last_error = $2, data = NULL
 WHERE id = $1;
 
 -- name: lock_card

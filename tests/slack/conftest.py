@@ -39,6 +39,66 @@ def signed_headers(body: str, *, secret: str = SECRET, at: float | None = None) 
     return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
 
 
+def command_payload(user: str, text: str) -> dict[str, str]:
+    """A ``/blend`` slash command as Slack sends it, from the user's DM with the app."""
+    return {
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+        "team_id": "T0001",
+        "team_domain": "example",
+        "channel_id": "D" + user[1:],
+        "channel_name": "directmessage",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/blend",
+        "text": text,
+        "api_app_id": "A123456",
+        "response_url": "https://hooks.slack.com/commands/1234/5678",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
+def action_payload(
+    user: str,
+    action_id: str,
+    value: str | None,
+    *,
+    block_id: str,
+    channel: str | None = None,
+    ts: str = "1548261231.000200",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A click on a button of a message (``block_actions``) as Slack sends it."""
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "type": "button",
+        "action_ts": f"{time.time():.6f}",
+    }
+    if value is not None:
+        action["value"] = value
+        action["text"] = {"type": "plain_text", "text": action_id, "emoji": True}
+    action.update(extra or {})
+    channel = channel or "D" + user[1:]
+    return {
+        "type": "block_actions",
+        "team": {"id": "T9TK3CUKW", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T9TK3CUKW"},
+        "api_app_id": "AABA1ABCD",
+        "token": "9s8d9as89d8as9d8as989",
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+        "channel": {"id": channel, "name": "directmessage"},
+        "message": {"type": "message", "ts": ts, "text": "card"},
+        "response_url": "https://hooks.slack.com/actions/AABA1ABCD/1232321423432/D09s",
+        "actions": [action],
+    }
+
+
 @dataclass
 class Harness:
     client: TestClient[Any, Any]
@@ -53,70 +113,14 @@ class Harness:
         return await self.client.post("/slack/events", data=body.encode(), headers=headers)
 
     async def command(self, user: str, text: str) -> dict[str, Any]:
-        body = urlencode(
-            {
-                "token": "gIkuvaNzQIHg97ATvDxqgjtO",
-                "team_id": "T0001",
-                "team_domain": "example",
-                "channel_id": "D" + user[1:],
-                "channel_name": "directmessage",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": "/blend",
-                "text": text,
-                "api_app_id": "A123456",
-                "response_url": "https://hooks.slack.com/commands/1234/5678",
-                "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-            }
-        )
+        body = urlencode(command_payload(user, text))
         response = await self.send(body, "application/x-www-form-urlencoded")
         assert response.status == 200, await response.text()
         reply: dict[str, Any] = await response.json()
         return reply
 
-    def action_payload(
-        self,
-        user: str,
-        action_id: str,
-        value: str | None,
-        *,
-        block_id: str,
-        channel: str | None = None,
-        ts: str = "1548261231.000200",
-        extra: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        action: dict[str, Any] = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "type": "button",
-            "action_ts": f"{time.time():.6f}",
-        }
-        if value is not None:
-            action["value"] = value
-            action["text"] = {"type": "plain_text", "text": action_id, "emoji": True}
-        action.update(extra or {})
-        channel = channel or "D" + user[1:]
-        return {
-            "type": "block_actions",
-            "team": {"id": "T9TK3CUKW", "domain": "example"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T9TK3CUKW"},
-            "api_app_id": "AABA1ABCD",
-            "token": "9s8d9as89d8as9d8as989",
-            "container": {
-                "type": "message",
-                "message_ts": ts,
-                "channel_id": channel,
-                "is_ephemeral": False,
-            },
-            "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
-            "channel": {"id": channel, "name": "directmessage"},
-            "message": {"type": "message", "ts": ts, "text": "card"},
-            "response_url": "https://hooks.slack.com/actions/AABA1ABCD/1232321423432/D09s",
-            "actions": [action],
-        }
-
     async def click(self, user: str, action_id: str, value: str | None, **kw: Any) -> int:
-        payload = self.action_payload(user, action_id, value, **kw)
+        payload = action_payload(user, action_id, value, **kw)
         body = urlencode({"payload": json.dumps(payload)})
         response = await self.send(body, "application/x-www-form-urlencoded")
         return response.status

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.slack import blocks
-from queues.models import TaskOut
+from queues.models import TaskDetail, TaskOut
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -69,3 +69,24 @@ def test_modals_and_home_are_valid_views() -> None:
     home = blocks.home(blocks.HomeFacts(current=_task(status="in_progress")), NOW)
     assert home["type"] == "home"
     assert "Get next task" in str(home["blocks"])
+
+
+def test_lookup_shows_at_most_ten_payload_fields_a_section() -> None:
+    detail = TaskDetail.model_validate(
+        {
+            **_task(status="queued", holder=None).model_dump(),
+            "priority": 1.0,
+            "priority_reasons": [],
+            "step_count": 1,
+            "step_name": None,
+            "progress": "queued",
+            "eta": None,
+            "eta_basis": "no estimate yet",
+            "timeline": [],
+        }
+    )
+    shared = [(f"k{n}", "x" * 400 if n == 0 else n) for n in range(25)]
+    message = blocks.lookup(detail, None, NOW, shared)
+    sections = [b["fields"] for b in message["blocks"][1:]]
+    assert [len(s) for s in sections] == [10, 10]  # the first 20 a type may list
+    assert sections[0][0]["text"] == "*k0*\n" + "x" * 299 + "…"

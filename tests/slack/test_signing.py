@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.slack.conftest import DANA, Harness, seed
+from tests.slack.conftest import DANA, Harness, action_payload, seed
 
 VENDOR = "/work/shared/vendor-samples/slack_request_signing_worked_example.txt"
 
@@ -28,7 +28,7 @@ def test_signatures_are_made_as_slack_documents() -> None:
 
 
 async def _claim_body(slack: Harness, task_id: int) -> str:
-    payload = slack.action_payload(DANA, "claim", str(task_id), block_id=f"offer:{task_id}")
+    payload = action_payload(DANA, "claim", str(task_id), block_id=f"offer:{task_id}")
     return urlencode({"payload": json.dumps(payload)})
 
 

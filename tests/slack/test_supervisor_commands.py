@@ -64,6 +64,8 @@ async def test_forecast_lists_queues_then_shows_one_with_a_chart(slack: Harness)
     assert f"{this_hour:%H:%M}" in text
 
     await slack.slack.context.settle()
+    assert not slack.standin.calls_to("files.getUploadURLExternal")  # owed, in the outbox
+    await slack.drain()
     (asked,) = slack.standin.calls_to("files.getUploadURLExternal", ok=True)
     assert asked.args["filename"] == "forecast-sales.png"
     assert "80% and 95% bands" in asked.args["alt_txt"]
@@ -85,6 +87,7 @@ async def test_forecast_lists_queues_then_shows_one_with_a_chart(slack: Harness)
     failed = await slack.command(SUPERVISOR, "forecast billing")
     assert "too little history" in failed["text"]
     await slack.slack.context.settle()
+    await slack.drain()
     assert len(slack.standin.calls_to("files.completeUploadExternal")) == 1
 
 
