@@ -10,8 +10,6 @@ from slack_sdk.signature import SignatureVerifier
 
 from tests.slack.conftest import DANA, Harness, action_payload, seed
 
-VENDOR = "/work/shared/vendor-samples/slack_request_signing_worked_example.txt"
-
 
 def test_signatures_are_made_as_slack_documents() -> None:
     body = (
