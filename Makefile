@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/blendbot serve --with-sample-data
+	$(BIN)/blendbot demo
 
 serve: $(STAMP)
 	$(BIN)/blendbot serve

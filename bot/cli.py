@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -60,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply the database migrations and exit")
     cli_blending.add_parsers(commands)
     cli_simulate.add_parser(commands)
+    demo = commands.add_parser(
+        "demo", help="one simulated day under every policy, through Slack, with a report"
+    )
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--report", type=Path, default=Path("blendbot-demo.html"), help="the HTML report"
+    )
+    demo.add_argument("--json", type=Path, dest="json_out", help="write the figures as JSON")
 
     importer = commands.add_parser("import", help="bulk-import a CSV file")
     kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -211,6 +220,19 @@ async def _import(
     return _print_report(report, "tasks" if kind == "tasks" else "agents")
 
 
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import demo
+
+    try:
+        body = await demo(settings, console, seed=args.seed, report=args.report)
+    except BlendingError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return 1
+    if args.json_out:
+        args.json_out.write_text(json.dumps(body, indent=2))
+    return 0
+
+
 def _run(job: Callable[[], Awaitable[int | None]]) -> int:
     try:
         return asyncio.run(job()) or 0  # type: ignore[arg-type]
@@ -251,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         except (BlendingError, DatabaseError, MigrationError, QueuesError) as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             return 1
+    if args.command == "demo":
+        return _run(lambda: _demo(settings, args))
     if args.command == "migrate":
         return _run(lambda: _migrate(settings))
     if args.command == "replay":

@@ -131,9 +131,7 @@ async def run_all(
     k: int | None,
     bar: _Bar | None = None,
 ) -> tuple[dict[str, PolicyRun], dict[str, Any] | None]:
-    """Each policy once. Unless k is given, reserve_k is tuned: the smallest k (the most
-    lending) whose service level is at least forecast_guard's (or the target's) and whose
-    abandonment rises no more than half a point over none."""
+    """Each policy once; unless k is given, reserve_k tuned by :func:`tune_against`."""
     progress = None if bar is None else bar.update
     tune = "reserve_k" in names and k is None
     first: list[PolicyName] = [n for n in names if n != "reserve_k" or not tune]
@@ -143,25 +141,34 @@ async def run_all(
     policies = [policy_for(n, k=k) for n in first]
     for run in await simulate_policies(prepared, base, policies, progress):
         runs[run.policy.name] = run
-    tuning: dict[str, Any] | None = None
-    if tune:
-        baseline = runs["none"].figures["abandon_rate"]
-        assert isinstance(baseline, float)
-        level = base.forecast.target_sl
-        if "forecast_guard" in runs:
-            guarded = runs["forecast_guard"].figures["service_level"]
-            assert isinstance(guarded, float)
-            level = max(level, guarded)
-        limits = Limits(service_level=level)
-        run, tuned = await tune_reserve_k(prepared, base, limits, baseline, progress=progress)
-        runs["reserve_k"] = run
-        tuning = {
-            "k": tuned.k,
-            "service_level_at_least": level,
-            "tried": {str(x): f for x, f in tuned.tried.items()},
-        }
+    tuning = await tune_against(prepared, base, runs, bar) if tune else None
     ordered: dict[str, PolicyRun] = {n: runs[n] for n in POLICIES if n in runs and n in names}
     return ordered, tuning
+
+
+async def tune_against(
+    prepared: Prepared, base: EngineSettings, runs: dict[str, PolicyRun], bar: _Bar | None
+) -> dict[str, Any]:
+    """Add the best-tuned reserve_k to ``runs``: the smallest k (the most lending) whose
+    service level is at least forecast_guard's (or the target's, without it) and whose
+    abandonment rises no more than half a point over none."""
+    baseline = runs["none"].figures["abandon_rate"]
+    assert isinstance(baseline, float)
+    level = base.forecast.target_sl
+    if "forecast_guard" in runs:
+        guarded = runs["forecast_guard"].figures["service_level"]
+        assert isinstance(guarded, float)
+        level = max(level, guarded)
+    progress = None if bar is None else bar.update
+    run, tuned = await tune_reserve_k(
+        prepared, base, Limits(service_level=level), baseline, progress=progress
+    )
+    runs["reserve_k"] = run
+    return {
+        "k": tuned.k,
+        "service_level_at_least": level,
+        "tried": {str(x): f for x, f in tuned.tried.items()},
+    }
 
 
 def _labels(rows: Mapping[str, Figures], runs: Mapping[str, PolicyRun]) -> dict[str, Figures]:

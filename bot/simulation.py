@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +38,6 @@ from blending.world import RosterAgent, World, WorldSpec, build_world, make_rost
 from bot.database import connect, database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
-from queues.db import Executor
 
 Progress = Callable[[str, float], None]
 """(policy, share of its simulated time done)."""
@@ -88,27 +88,26 @@ def agents_of(roster: Sequence[RosterAgent]) -> list[SimAgent]:
     return [SimAgent(r.agent_id, dict(r.skills), r.speed) for r in roster]
 
 
+Wiring = Callable[
+    [asyncpg.Pool, Callable[[], datetime]], AbstractAsyncContextManager[tuple[AgentActions, Notify]]
+]
+"""How virtual agents reach the engine other than directly: given the run's pool and its
+clock, it opens (and closes) what they act through, and what tells them of offers."""
+
+
 async def run_policy(
     url: str,
     world: World,
     roster: Sequence[RosterAgent],
     settings: EngineSettings,
     *,
-    actions: Callable[[Executor], AgentActions] = DirectActions,
-    notify: Callable[[asyncpg.Pool], Notify | None] | None = None,
+    wiring: Wiring | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> PolicyRun:
     end = world.spec.days * 86400.0
     async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
-        controller = EngineBackoffice(
-            conn,
-            world,
-            roster,
-            settings,
-            actions(conn),
-            notify=None if notify is None else notify(pool),
-        )
+        controller = EngineBackoffice(conn, world, roster, settings, DirectActions(conn))
         center = Center(
             agents_of(roster),
             world.calls,
@@ -118,11 +117,23 @@ async def run_policy(
             horizon=end,
             tick_seconds=settings.tick_seconds,
         )
-        controller.start()
-        center.start()
-        await drive(center, controller, end, progress)
-        figures = await results(conn, center, controller, end)
+
+        def clock() -> datetime:
+            return world.clock(center.now)
+
+        async with wiring(pool, clock) if wiring else _direct() as wired:
+            if wired is not None:
+                controller.actions, controller.notify = wired
+            controller.start()
+            center.start()
+            await drive(center, controller, end, progress)
+            figures = await results(conn, center, controller, end)
     return PolicyRun(settings.policy, figures, controller.timeline, center)
+
+
+@asynccontextmanager
+async def _direct() -> AsyncIterator[None]:
+    yield None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -35,6 +35,8 @@ class SlackConfig:
     group_sync_seconds: float = 600
     timezone: str = "UTC"
     """The contact center's clock: "today" in forecasts and reports follows it."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """What time it is (a simulation runs the app on its own clock)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,8 @@ class Context:
     background: set[asyncio.Task[None]] = field(default_factory=set)
     """Work started after an ack (a chart upload), kept until it ends."""
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        return self.config.clock()
 
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` after the ack; a failure is logged, never raised into a listener."""
