@@ -11,7 +11,7 @@ SELECT a.agent_id, a.queue,
        w.work_end, w.pausable
 FROM agents a
 LEFT JOIN LATERAL (
-    SELECT t.claimed_at + make_interval(mins => CASE
+    SELECT t.claimed_at + make_interval(secs => 60 * CASE
                WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
                ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) AS work_end,
            tt.pausable
@@ -42,5 +42,5 @@ SELECT n.queue,
 FROM (SELECT DISTINCT queue FROM interval_stats) n
 LEFT JOIN interval_stats s
        ON s.queue = n.queue AND NOT s.imported
-      AND s.interval_start + make_interval(mins => s.minutes) > $1 - make_interval(secs => $2)
+      AND s.interval_start + make_interval(mins => s.minutes) > $1::timestamptz - make_interval(secs => $2)
 GROUP BY n.queue;

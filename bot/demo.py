@@ -305,7 +305,18 @@ async def demo(
         f"{slack_run.tally.refused} refused"
     )
     seconds = time.monotonic() - started
-    body: dict[str, Any] = {"days": 1, "seed": seed, "policies": rows, "seconds": seconds}
+    body: dict[str, Any] = {
+        "days": 1,
+        "seed": seed,
+        "policies": rows,
+        "seconds": seconds,
+        "slack": {
+            "posted": posted,
+            "updated": updated,
+            "clicks": slack_run.tally.clicks,
+            "refused": slack_run.tally.refused,
+        },
+    }
     body["reserve_k"] = tuning
     if report is not None:
         write_report(report, world, runs, body, slack_run.standin)

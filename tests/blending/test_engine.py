@@ -33,8 +33,7 @@ async def _seed(pool: asyncpg.Pool, tasks: int = 3) -> None:
     for name in ("ana", "ben", "cy"):
         await Roster(pool).put(name, AgentIn(name=name.title(), skills={"billing": 2}))
     items = [
-        TaskIn(source="s", external_id=str(i), type="billing", title=f"t{i}")
-        for i in range(tasks)
+        TaskIn(source="s", external_id=str(i), type="billing", title=f"t{i}") for i in range(tasks)
     ]
     await Tasks(pool).create_many(items, "test")
 
@@ -51,9 +50,7 @@ async def test_windows_become_offers_and_paused_work_is_resumed_first(
     held = await lifecycle.offer(1, "cy", datetime.now(UTC) + timedelta(minutes=5), "t", [])
     await lifecycle.claim(held.id, "cy")
     await lifecycle.pause(held.id, "cy")
-    decision = Decision(
-        {"calls": GroupDecision("calls", windows=[_window("ana"), _window("cy")])}
-    )
+    decision = Decision({"calls": GroupDecision("calls", windows=[_window("ana"), _window("cy")])})
     acted = await engine.act(pool, decision, datetime.now(UTC), Policy(), {})
     assert [t.holder for t in acted.offers] == ["ana"]
     assert [(t.id, t.holder) for t in acted.resume] == [(1, "cy")]

@@ -50,9 +50,7 @@ def test_none_lends_nobody() -> None:
 
 def test_reserve_k_lends_the_idle_beyond_k_least_lent_first() -> None:
     people = [agent("a", today=30), agent("b"), agent("c", today=5), agent("d", "on_call")]
-    decision = decide(
-        policy_for("reserve_k", k=1), NOW, [GroupNow("calls", ())], people, [BILLING]
-    )
+    decision = decide(policy_for("reserve_k", k=1), NOW, [GroupNow("calls", ())], people, [BILLING])
     assert [w.agent_id for w in decision.windows] == ["b", "c"]
     assert all(w.minutes == 120 for w in decision.windows)
 
@@ -145,16 +143,41 @@ def test_each_group_is_decided_on_its_own() -> None:
     ("policy", "group", "people", "work", "words"),
     [
         ("forecast", GroupNow("calls", needs(0), CALM), [], [BILLING], "no agent is on shift"),
-        ("forecast", GroupNow("calls", (), CALM, "no forecast yet"), [agent("a")], [BILLING],
-         "no forecast"),
-        ("forecast", GroupNow("calls", needs(None, None), CALM), [agent("a"), agent("b")],
-         [BILLING], "every available agent"),
-        ("forecast", GroupNow("calls", needs(0, 0, 0, 0), CALM), [agent("a"), agent("b")],
-         [WorkNeed(frozenset({"billing"}), 90)], "in at least"),
-        ("forecast", GroupNow("calls", needs(0, 0), CALM), [agent("a"), agent("b")], [],
-         "no back-office work"),
-        ("forecast_guard", GroupNow("calls", needs(0, 0)), [agent("a"), agent("b")], [BILLING],
-         "no live figures"),
+        (
+            "forecast",
+            GroupNow("calls", (), CALM, "no forecast yet"),
+            [agent("a")],
+            [BILLING],
+            "no forecast",
+        ),
+        (
+            "forecast",
+            GroupNow("calls", needs(None, None), CALM),
+            [agent("a"), agent("b")],
+            [BILLING],
+            "every available agent",
+        ),
+        (
+            "forecast",
+            GroupNow("calls", needs(0, 0, 0, 0), CALM),
+            [agent("a"), agent("b")],
+            [WorkNeed(frozenset({"billing"}), 90)],
+            "in at least",
+        ),
+        (
+            "forecast",
+            GroupNow("calls", needs(0, 0), CALM),
+            [agent("a"), agent("b")],
+            [],
+            "no back-office work",
+        ),
+        (
+            "forecast_guard",
+            GroupNow("calls", needs(0, 0)),
+            [agent("a"), agent("b")],
+            [BILLING],
+            "no live figures",
+        ),
     ],
 )
 def test_bad_situations_lend_nobody_and_say_why(
@@ -168,8 +191,6 @@ def test_bad_situations_lend_nobody_and_say_why(
 
 
 def test_an_agent_whose_group_has_no_queue_is_not_lent() -> None:
-    decision = decide(
-        policy_for("forecast"), NOW, [], [agent("a", group="nowhere")], [BILLING]
-    )
+    decision = decide(policy_for("forecast"), NOW, [], [agent("a", group="nowhere")], [BILLING])
     assert decision.windows == []
     assert "no inbound queue" in (decision.groups["nowhere"].reason or "")

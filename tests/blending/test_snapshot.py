@@ -20,8 +20,9 @@ def row(agent: str, state: str = "available", queue: str | None = None, **kw: ob
 
 
 def forecast(queue: str, agents: int, n: int = 8) -> list[ForecastRow]:
-    return [ForecastRow(queue, minutes(15 * i), 15, 20.0, 180.0, agents, agents + 1)
-            for i in range(n)]
+    return [
+        ForecastRow(queue, minutes(15 * i), 15, 20.0, 180.0, agents, agents + 1) for i in range(n)
+    ]
 
 
 def live(queue: str, waiting: int = 0, *, on: bool = True) -> QueueLiveRow:

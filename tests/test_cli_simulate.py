@@ -1,0 +1,94 @@
+"""``blendbot simulate`` on simulated days and ``blendbot demo``, from the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+KEYS = {
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "utilization",
+    "backoffice_completed",
+    "backoffice_sla_attainment",
+    "backlog_end",
+}
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**env, "COLUMNS": "160"},
+    )
+
+
+@pytest.mark.timeout(300)
+def test_same_seed_same_numbers(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    args = ("simulate", "--days", "1", "--seed", "4", "--policy", "forecast_guard")
+    first = _run(cli_env, *args, "--json", str(out))
+    assert first.returncode == 0, first.stderr
+    body = json.loads(out.read_text())
+    assert set(body["policies"]) == {"forecast_guard"}
+    assert set(body["policies"]["forecast_guard"]) == KEYS
+    again = _run(cli_env, *args, "--json", str(out))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(out.read_text()) == body
+    assert "forecast_guard" in first.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--days", "0"), "--days"),
+        (("--k", "-1"), "--k"),
+        (("--scale", "0"), "scale"),
+        (("--start", "1999-13-01"), "start"),
+    ],
+)
+def test_bad_options_are_explained(
+    cli_env: dict[str, str], args: tuple[str, ...], words: str
+) -> None:
+    result = _run(cli_env, "simulate", *args)
+    assert result.returncode in (1, 2)
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(400)
+def test_the_demo_reaches_the_targets_through_slack(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    report, out = tmp_path / "demo.html", tmp_path / "demo.json"
+    result = _run(cli_env, "demo", "--report", str(report), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(out.read_text())
+    p = body["policies"]
+    assert set(p) == {"none", "reserve_k", "forecast", "forecast_guard"}
+    assert all(set(f) == KEYS for f in p.values())
+    none, guard, tuned = p["none"], p["forecast_guard"], p["reserve_k"]
+    assert guard["utilization"] >= 1.17 * none["utilization"]
+    assert guard["service_level"] >= 0.8
+    assert guard["abandon_rate"] <= none["abandon_rate"] + 0.005
+    assert tuned["service_level"] >= guard["service_level"]
+    assert guard["backoffice_completed"] >= tuned["backoffice_completed"]
+    slack = body["slack"]
+    assert slack["posted"] > 0
+    assert slack["clicks"] >= guard["backoffice_completed"] * 2
+    assert slack["refused"] == 0
+    html = report.read_text()
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
+    assert "forecast_guard" in html
