@@ -162,3 +162,35 @@ def plan_windows(
     if not plan.windows:
         plan.reason = f"no available agent can do waiting work in at least {p.min_minutes:g} min"
     return plan
+
+
+@dataclass(frozen=True)
+class Lull:
+    start: datetime
+    end: datetime
+    spare: int
+    """Agents spare throughout (the least over the lull's intervals)."""
+
+
+def lulls(ahead: Sequence[IntervalNeed], safety_margin: int = 0) -> list[Lull]:
+    """Runs of intervals whose scheduled agents exceed the need: what a supervisor plans by."""
+    out: list[Lull] = []
+    run: list[tuple[IntervalNeed, int]] = []
+
+    def close() -> None:
+        if run:
+            last = run[-1][0]
+            end = last.start + timedelta(minutes=last.minutes)
+            out.append(Lull(run[0][0].start, end, min(s for _, s in run)))
+            run.clear()
+
+    for n in ahead:
+        spare = 0
+        if n.required is not None and n.staffed is not None:
+            spare = n.staffed - n.required - safety_margin
+        if spare > 0:
+            run.append((n, spare))
+        else:
+            close()
+    close()
+    return out

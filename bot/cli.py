@@ -103,7 +103,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
         ami, genesys = feed_clients_of(settings)
         if ami or genesys:
             app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
-        slack_settings = slack_config(settings, dispatch_policy(settings))
+        slack_settings = slack_config(settings, dispatch_policy(settings), blend_policy(settings))
         slack = register_slack(app, slack_settings) if slack_settings else None
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -40,6 +40,7 @@ ROSTER_COLUMNS = (
     "slack_user_id",
     "team",
     "cost_per_hour",
+    "queue",
     "skills",
     "telephony_ids",
 )

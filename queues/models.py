@@ -143,6 +143,10 @@ class AgentIn(Strict):
     )
     team: ShortText | None = None
     cost_per_hour: float | None = Field(default=None, ge=0, le=100_000)
+    queue: ShortText | None = Field(
+        default=None,
+        description="The inbound queue this agent answers; unset: one pool with the others.",
+    )
 
 
 class AgentOut(BaseModel):
@@ -153,6 +157,7 @@ class AgentOut(BaseModel):
     telephony_ids: dict[str, str]
     team: str | None
     cost_per_hour: float | None
+    queue: str | None = None
     created_at: datetime
     updated_at: datetime
 

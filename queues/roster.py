@@ -47,6 +47,7 @@ class Roster:
                     body.slack_user_id,
                     body.team,
                     body.cost_per_hour,
+                    body.queue,
                 )
                 skills = sorted(body.skills)
                 await conn.execute(

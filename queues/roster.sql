@@ -1,11 +1,12 @@
 -- name: upsert_agent
-INSERT INTO agents AS a (agent_id, name, slack_user_id, team, cost_per_hour)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO agents AS a (agent_id, name, slack_user_id, team, cost_per_hour, queue)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (agent_id) DO UPDATE
 SET name = excluded.name,
     slack_user_id = excluded.slack_user_id,
     team = excluded.team,
     cost_per_hour = excluded.cost_per_hour,
+    queue = excluded.queue,
     updated_at = now()
 RETURNING (xmax = 0) AS inserted;
 

@@ -54,9 +54,12 @@ async def test_agent_create_read_replace(client: Client, pool: asyncpg.Pool) -> 
         "twilio": "WK0001",
     }
     assert body["cost_per_hour"] == 32.5
+    assert body["queue"] is None
     replaced = await client.put(
         "/api/v1/agents/dana.levi",
-        json=agent(skills={"billing": 2}, telephony_ids={"genesys": "g-1"}, team=None),
+        json=agent(
+            skills={"billing": 2}, telephony_ids={"genesys": "g-1"}, team=None, queue="mortgages"
+        ),
         headers=AUTH,
     )
     assert replaced.status == 200
@@ -64,6 +67,7 @@ async def test_agent_create_read_replace(client: Client, pool: asyncpg.Pool) -> 
     assert got["skills"] == {"billing": 2}
     assert got["telephony_ids"] == {"genesys": "g-1"}
     assert got["team"] is None
+    assert got["queue"] == "mortgages"
     owner = await pool.fetchval(
         "SELECT agent_id FROM agent_telephony_ids WHERE source = 'genesys' AND external_id = 'g-1'"
     )

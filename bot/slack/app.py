@@ -21,6 +21,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from blending.policy import BlendPolicy, policy_for
 from bot.keys import POOL
 from bot.settings import Settings
 from bot.slack import agent, commands, home, supervisor
@@ -50,7 +51,9 @@ class Slack:
 SLACK = web.AppKey("slack", Slack)
 
 
-def slack_config(settings: Settings, policy: Policy) -> SlackConfig | None:
+def slack_config(
+    settings: Settings, policy: Policy, blending: BlendPolicy | None = None
+) -> SlackConfig | None:
     """The Slack settings, or ``None`` when Slack is not configured."""
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         return None
@@ -64,6 +67,8 @@ def slack_config(settings: Settings, policy: Policy) -> SlackConfig | None:
         supervisor_group=settings.supervisor_group,
         policy=policy,
         timezone=settings.timezone,
+        blending=blending or policy_for(settings.blending_policy),
+        target=(settings.target_service_level, settings.service_level_seconds),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blending.policy import BlendPolicy, policy_for
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
 from queues.dispatch import Policy
@@ -35,6 +36,10 @@ class SlackConfig:
     group_sync_seconds: float = 600
     timezone: str = "UTC"
     """The contact center's clock: "today" in forecasts and reports follows it."""
+    blending: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
+    """The blending policy the tick runs (the supervisors' Home shows its lull windows)."""
+    target: tuple[float, float] = (0.8, 20.0)
+    """The inbound service target: share answered, within seconds."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """What time it is (a simulation runs the app on its own clock)."""
 

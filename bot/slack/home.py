@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from blending import engine
+from blending.guard import GuardState
+from blending.snapshot import snapshot
 from blending.state import BlendingState
+from blending.telemetry_store import TelemetryStore
+from blending.windows import lulls
 from bot.slack import blocks
 from bot.slack.commands import next_task
 from bot.slack.context import Context
 from bot.slack.store import SQL, SlackStore
 from queues.tasks import task_out
+
+LULL_HOURS = 8
 
 
 async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
@@ -32,8 +42,40 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
         lines.append(" · ".join(f"{r['status'].replace('_', ' ')} {r['n']}" for r in states))
         state = await BlendingState(ctx.pool).get()
         lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
+        lines += await floor(ctx)
         result.supervisor_lines = lines
     return result
+
+
+async def floor(ctx: Context) -> list[str]:
+    """Agents by state, the guard of each staffing group, and the lull windows ahead."""
+    now = ctx.now()
+    presence = (await TelemetryStore(ctx.pool).presence(now)).items
+    counts = Counter(p.state for p in presence)
+    lines = [
+        "Agents: "
+        + (
+            " · ".join(f"{state.replace('_', ' ')} {n}" for state, n in counts.most_common())
+            or "none on the roster"
+        )
+    ]
+    policy = replace(ctx.config.blending, max_minutes=LULL_HOURS * 60)
+    snap = await snapshot(ctx.pool, now, policy, target=ctx.config.target)
+    guards = await engine.load_guards(ctx.pool)
+    zone = ZoneInfo(ctx.config.timezone)
+    for group in snap.groups:
+        mode = guards.get(group.group, GuardState()).mode
+        found = lulls(group.ahead, policy.windows.safety_margin)
+        windows = ", ".join(
+            f"{w.start.astimezone(zone):%H:%M}-{w.end.astimezone(zone):%H:%M} ({w.spare} spare)"
+            for w in found[:6]
+        )
+        why = f" ({group.problem})" if group.problem else ""
+        lines.append(
+            f"*{group.group}*: guard {mode}; lull windows in the next {LULL_HOURS} h: "
+            f"{windows or 'none'}{why}"
+        )
+    return lines
 
 
 async def publish(ctx: Context, user: str) -> None:

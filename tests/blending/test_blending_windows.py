@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from blending.windows import AgentSlot, IntervalNeed, WorkNeed, plan_windows
+from blending.windows import AgentSlot, IntervalNeed, WorkNeed, lulls, plan_windows
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 LATE = NOW + timedelta(hours=8)
@@ -92,3 +92,17 @@ def test_bad_situations_lend_nobody_and_say_why(
     assert plan.windows == []
     assert plan.reason is not None
     assert words in plan.reason
+
+
+def test_lulls_are_the_runs_with_agents_to_spare() -> None:
+    ahead = [
+        IntervalNeed(NOW + timedelta(minutes=15 * i), 15, r, None, s)
+        for i, (r, s) in enumerate([(5, 5), (3, 6), (2, 6), (6, 6), (1, 4), (None, 4)])
+    ]
+    found = lulls(ahead)
+    assert [(x.start, x.end, x.spare) for x in found] == [
+        (NOW + timedelta(minutes=15), NOW + timedelta(minutes=45), 3),
+        (NOW + timedelta(minutes=60), NOW + timedelta(minutes=75), 3),
+    ]
+    kept = lulls(ahead, safety_margin=3)
+    assert [(x.start, x.spare) for x in kept] == [(NOW + timedelta(minutes=30), 1)]

@@ -3,6 +3,8 @@ offer DM'd, a claim clicked, calls rising, a recall DM'd, and the recall lifted 
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,7 @@ from queues.dispatch import NoOffer, Policy
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters import generic
-from tests.slack.conftest import BEN, DANA, Harness, seed
+from tests.slack.conftest import BEN, DANA, SUPERVISOR, Harness, seed
 
 CY = "U0CY000001"
 
@@ -122,3 +124,27 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     assert opened is not None
     assert opened.acted.cleared == [offer.holder]
     assert not isinstance(await ask_for_work(pool, "dana", 30, Policy()), NoOffer)
+
+
+async def test_the_supervisors_home_shows_the_lull_windows_and_the_guard(slack: Harness) -> None:
+    pool = slack.pool
+    now = datetime.now(UTC)
+    await seed(pool, tasks=1)
+    await Roster(pool).put("cy", AgentIn(name="Cy Ray", slack_user_id=CY, skills={"billing": 1}))
+    await _history(pool, now)
+    states = [
+        _state(a, "available", now - timedelta(minutes=5), i)
+        for i, a in enumerate(("dana", "ben", "cy"))
+    ]
+    await _feed(pool, [*states, _call(0, now - timedelta(minutes=3))], now)
+    response = await slack.event(
+        {"type": "app_home_opened", "user": SUPERVISOR, "channel": "D0SUPER", "tab": "home"},
+        "Ev-home-1",
+    )
+    assert response.status == 200
+    await slack.drain()
+    view = slack.standin.homes[SUPERVISOR]
+    text = json.dumps(view)
+    assert "Agents: available 3" in text
+    assert "guard open" in text
+    assert re.search(r"lull windows in the next 8 h: \d\d:\d\d-\d\d:\d\d \(\d spare\)", text)
