@@ -109,3 +109,35 @@ def test_bad_scenarios_are_explained(body: dict[str, object], words: str) -> Non
     }
     with pytest.raises(ValidationError, match=words):
         Scenario.model_validate({**base, **body})
+
+
+def _stationary(policy: PolicySpec, **extra: object) -> Scenario:
+    body: dict[str, object] = {
+        "hours": 300,
+        "agents": 16,  # two more than Erlang C needs for 80/20
+        "arrivals": {"per_hour": 200},
+        "handle_seconds": {"mean": 180},
+        "policy": policy.model_dump(),
+        "seed": 3,
+    }
+    body.update(extra)
+    return Scenario.model_validate(body)
+
+
+def test_the_forecast_policies_lend_the_surplus_and_keep_the_target() -> None:
+    none = simulate(_stationary(PolicySpec(name="none")))
+    forecast = simulate(_stationary(PolicySpec(name="forecast")))
+    guarded = simulate(_stationary(PolicySpec(name="forecast_guard")))
+    assert none.backoffice_completed == 0
+    assert forecast.backoffice_completed > 0
+    assert guarded.backoffice_completed > forecast.backoffice_completed  # margin 0 by default
+    for result in (forecast, guarded):
+        assert result.service_level >= 0.8
+        assert result.utilization > none.utilization
+
+
+def test_a_target_no_staffing_meets_lends_nobody() -> None:
+    scenario = _stationary(
+        PolicySpec(name="forecast"), target={"service_level": 1.0, "seconds": 20}, hours=20
+    )
+    assert simulate(scenario).backoffice_completed == 0
