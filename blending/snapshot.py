@@ -210,15 +210,11 @@ def _group(
             h, hb = p.agents_high, high.get(p.start, 0)
             high[p.start] = None if h is None or hb is None else hb + h
             minutes[p.start] = p.minutes
+    starts = sorted(need)
+    staffed = _staffed(schedules, taking_part, starts)
     ahead = [
-        IntervalNeed(
-            start,
-            minutes[start],
-            need[start],
-            high[start],
-            _staffed(schedules, taking_part, start),
-        )
-        for start in sorted(need)
+        IntervalNeed(start, minutes[start], need[start], high[start], count)
+        for start, count in zip(starts, staffed, strict=True)
     ]
     problem = None
     if ahead and ahead[0].required is None:
@@ -227,19 +223,24 @@ def _group(
 
 
 def _staffed(
-    schedules: Mapping[str, Sequence[ScheduleRow]], taking_part: set[str], at: datetime
-) -> int:
-    """Agents of the group on shift and not on a break at ``at``; an agent without a schedule
-    counts while taking part now."""
-    count = 0
+    schedules: Mapping[str, Sequence[ScheduleRow]],
+    taking_part: set[str],
+    starts: Sequence[datetime],
+) -> list[int]:
+    """Agents of the group on shift and not on a break at each of ``starts``; an agent
+    without a schedule counts while taking part now."""
+    counts = [0] * len(starts)
     for agent_id, entries in schedules.items():
         if not entries:
-            count += agent_id in taking_part
+            if agent_id in taking_part:
+                counts = [c + 1 for c in counts]
             continue
-        on = any(e.kind == "shift" and e.start <= at < e.end for e in entries)
-        away = any(e.kind == "break" and e.start <= at < e.end for e in entries)
-        count += on and not away
-    return count
+        shifts = [(e.start, e.end) for e in entries if e.kind == "shift"]
+        breaks = [(e.start, e.end) for e in entries if e.kind == "break"]
+        for i, at in enumerate(starts):
+            if any(a <= at < b for a, b in shifts) and not any(a <= at < b for a, b in breaks):
+                counts[i] += 1
+    return counts
 
 
 def _live(

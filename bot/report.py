@@ -19,6 +19,7 @@ from matplotlib.dates import DateFormatter, date2num
 from matplotlib.figure import Figure
 
 from blending.world import World
+from bot.cli_simulate import COLUMNS
 from bot.simulation import PolicyRun
 from bot.slack.standin import StandIn
 
@@ -28,15 +29,6 @@ COLORS = {
     "forecast": "#2ca02c",
     "forecast_guard": "#d62728",
 }
-ROWS = (
-    ("service level", "service_level", "{:.1%}"),
-    ("ASA", "asa_seconds", "{:.1f} s"),
-    ("abandoned", "abandon_rate", "{:.2%}"),
-    ("utilization", "utilization", "{:.1%}"),
-    ("back-office done", "backoffice_completed", "{}"),
-    ("back-office in SLA", "backoffice_sla_attainment", "{:.1%}"),
-    ("backlog at end", "backlog_end", "{}"),
-)
 
 
 def _png(fig: Figure) -> str:
@@ -117,13 +109,13 @@ def utilization_chart(runs: Mapping[str, PolicyRun]) -> str:
 
 
 def _table(rows: Mapping[str, Mapping[str, Any]], runs: Mapping[str, PolicyRun]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in ROWS)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = []
     for name, figures in rows.items():
         label = f"reserve_k (k = {runs[name].policy.k})" if name == "reserve_k" else name
         cells = "".join(
             "<td>-</td>" if figures.get(key) is None else f"<td>{form.format(figures[key])}</td>"
-            for _, key, form in ROWS
+            for _, key, form in COLUMNS
         )
         body.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
     return f"<table><tr><th>policy</th>{head}</tr>{''.join(body)}</table>"

@@ -61,25 +61,23 @@ async def _history(pool: asyncpg.Pool, now: datetime) -> None:
     assert outcome == {"sales": None}
 
 
-async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
-    pool = slack.pool
-    now = datetime.now(UTC)
-    await seed(pool, tasks=3)
+async def _center(pool: asyncpg.Pool, now: datetime, tasks: int) -> None:
+    """Dana, Ben and Cy available for the quiet queue, where a call has just come in."""
+    await seed(pool, tasks=tasks)
     await Roster(pool).put("cy", AgentIn(name="Cy Ray", slack_user_id=CY, skills={"billing": 1}))
     await _history(pool, now)
     states = [
         _state(a, "available", now - timedelta(minutes=5), i)
         for i, a in enumerate(("dana", "ben", "cy"))
     ]
-    await _feed(
-        pool,
-        [
-            *states,
-            _call(0, now - timedelta(minutes=3)),
-            _call(0, now - timedelta(minutes=3), "call_answered"),
-        ],
-        now,
-    )
+    await _feed(pool, [*states, _call(0, now - timedelta(minutes=3))], now)
+
+
+async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
+    pool = slack.pool
+    now = datetime.now(UTC)
+    await _center(pool, now, tasks=3)
+    await _feed(pool, [_call(0, now - timedelta(minutes=3), "call_answered")], now)
     blender = Blender(pool, policy_for("forecast_guard"), Policy(), notifier=slack.slack.notifier)
 
     first = await blender.step(now)
@@ -129,14 +127,7 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
 async def test_the_supervisors_home_shows_the_lull_windows_and_the_guard(slack: Harness) -> None:
     pool = slack.pool
     now = datetime.now(UTC)
-    await seed(pool, tasks=1)
-    await Roster(pool).put("cy", AgentIn(name="Cy Ray", slack_user_id=CY, skills={"billing": 1}))
-    await _history(pool, now)
-    states = [
-        _state(a, "available", now - timedelta(minutes=5), i)
-        for i, a in enumerate(("dana", "ben", "cy"))
-    ]
-    await _feed(pool, [*states, _call(0, now - timedelta(minutes=3))], now)
+    await _center(pool, now, tasks=1)
     response = await slack.event(
         {"type": "app_home_opened", "user": SUPERVISOR, "channel": "D0SUPER", "tab": "home"},
         "Ev-home-1",
