@@ -8,6 +8,7 @@ resume paused work, and recalls. Nothing happens while a supervisor has paused b
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from blending import engine
 from blending.policy import BlendPolicy, Decision, decide
 from blending.snapshot import snapshot
 from blending.state import BlendingState
+from bot.metrics import Metrics
 from bot.slack.notify import Notifier
 from queues.dispatch import Policy
 
@@ -38,12 +40,14 @@ class Blender:
         *,
         target: tuple[float, float] = (0.8, 20.0),
         notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
         self.policy = policy
         self._dispatch = dispatch
         self._target = target
         self._notifier = notifier
+        self._metrics = metrics
         self.last: Round | None = None
         self._told: set[int] = set()
         """Paused tasks whose holder was told they may resume (told once, not every round)."""
@@ -52,12 +56,15 @@ class Blender:
         """One round; None while blending is paused."""
         if not (await BlendingState(self._pool).get()).on:
             return None
+        started = time.perf_counter()
         snap = await snapshot(self._pool, now, self.policy, target=self._target)
         work = await engine.waiting_work(self._pool)
         guards = await engine.load_guards(self._pool)
         decision = decide(self.policy, now, snap.groups, snap.agents, work, guards)
         acted = await engine.act(self._pool, decision, now, self._dispatch, guards)
         self.last = Round(decision, acted)
+        if self._metrics is not None:
+            self._measure(decision, acted, time.perf_counter() - started)
         if acted.offers or acted.recalled:
             log.info(
                 "blending: %d offers, %d recalled, %d asked to resume",
@@ -72,3 +79,15 @@ class Blender:
             await self._notifier.recall(acted.recalled)
             await self._notifier.resume(fresh)
         return self.last
+
+    def _measure(self, decision: Decision, acted: engine.Acted, seconds: float) -> None:
+        m = self._metrics
+        assert m is not None
+        m.blending_rounds.observe(seconds)
+        m.offers.inc(len(acted.offers))
+        m.recalls.inc(len(acted.recalled))
+        modes = {"open": 0, "hold": 1, "recall": 2}
+        for group in decision.groups.values():
+            m.lent.labels(group.group).set(group.lent)
+            m.surplus.labels(group.group).set(group.surplus_now)
+            m.guard.labels(group.group).set(modes[group.guard.mode])

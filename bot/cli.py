@@ -23,6 +23,7 @@ from bot.blend import Blender
 from bot.database import DatabaseError
 from bot.feeds import FeedConfig, feed_clients
 from bot.http import create_app
+from bot.keys import METRICS
 from bot.migrate import MigrationError
 from bot.service import (
     api_tokens,
@@ -134,6 +135,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             dispatch_policy(settings),
             target=(settings.target_service_level, settings.service_level_seconds),
             notifier=notifier,
+            metrics=app[METRICS],
         )
         console.print(f"blending policy: {blender.policy.name}")
         tick = Tick(

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 
@@ -30,6 +30,41 @@ class Metrics:
             "blendbot_tasks_created_total",
             "Tasks created through the API or an import.",
             ["source"],
+            registry=self.registry,
+        )
+
+        self.blending_rounds = Histogram(
+            "blendbot_blending_round_seconds",
+            "Time of one blending round of the tick (read, decide, carry out).",
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5),
+        )
+        self.lent = Gauge(
+            "blendbot_agents_lent",
+            "Agents on back-office work or holding an offer, by staffing group.",
+            ["group"],
+            registry=self.registry,
+        )
+        self.surplus = Gauge(
+            "blendbot_surplus_agents",
+            "Agents the calls do not need now, by staffing group.",
+            ["group"],
+            registry=self.registry,
+        )
+        self.guard = Gauge(
+            "blendbot_guard_mode",
+            "The real-time guard of a group: 0 open, 1 hold, 2 recall.",
+            ["group"],
+            registry=self.registry,
+        )
+        self.offers = Counter(
+            "blendbot_blending_offers_total",
+            "Offers made by the blending rounds.",
+            registry=self.registry,
+        )
+        self.recalls = Counter(
+            "blendbot_recalls_total",
+            "Agents recalled to the phones by the guard.",
             registry=self.registry,
         )
 

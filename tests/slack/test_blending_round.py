@@ -15,6 +15,7 @@ from blending.interval_stats import interval_start
 from blending.policy import policy_for
 from blending.telemetry_store import IntervalRow, TelemetryStore
 from bot.blend import Blender
+from bot.metrics import Metrics
 from bot.work import ask_for_work
 from queues.dispatch import NoOffer, Policy
 from queues.models import AgentIn
@@ -78,7 +79,14 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     now = datetime.now(UTC)
     await _center(pool, now, tasks=3)
     await _feed(pool, [_call(0, now - timedelta(minutes=3), "call_answered")], now)
-    blender = Blender(pool, policy_for("forecast_guard"), Policy(), notifier=slack.slack.notifier)
+    metrics = Metrics()
+    blender = Blender(
+        pool,
+        policy_for("forecast_guard"),
+        Policy(),
+        notifier=slack.slack.notifier,
+        metrics=metrics,
+    )
 
     first = await blender.step(now)
     assert first is not None
@@ -105,6 +113,9 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
         if "Calls are rising" in str(c.args.get("text"))
     ]
     assert [c.args.get("channel") for c in recall] == [slack.standin.dm_of(holder)]
+    exposed = metrics.render().decode()
+    assert "blendbot_recalls_total 1.0" in exposed
+    assert 'blendbot_guard_mode{group="all queues"} 2.0' in exposed
     refused = await ask_for_work(pool, offer.holder or "", 30, Policy())
     assert isinstance(refused, NoOffer)
     assert "phones" in refused.reason
