@@ -1,9 +1,11 @@
 """Run every benchmark and write ``docs/benchmarks.md``.
 
-    .venv/bin/python -m bench.run [--quick]
+    .venv/bin/python -m bench.run [--quick] [--only NAME ...]
 
 Each section names the command that produced it; figures are medians of several runs, next to
-a baseline measured in the same run, because the machine is shared and noisy.
+a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
+(api, import, queues, forecast, feeds, slack, blending), just those sections are run again
+and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
 from __future__ import annotations
@@ -12,43 +14,58 @@ import argparse
 import asyncio
 import importlib
 import platform
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_api, bench_forecast, bench_import, bench_queues
+from bench import bench_api, bench_blending, bench_forecast, bench_import, bench_queues
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+SECTIONS: dict[str, Callable[[bool, int], str]] = {
+    "api": lambda quick, runs: asyncio.run(bench_api.main_async(5 if quick else 10, 32, runs)),
+    "import": lambda quick, runs: asyncio.run(bench_import.main_async(100_000, runs)),
+    "queues": lambda quick, runs: asyncio.run(bench_queues.main_async(100_000, runs)),
+    "forecast": lambda quick, runs: bench_forecast.section(quick=quick),
+    "feeds": lambda quick, runs: importlib.import_module("bench.bench_feeds").section(quick=quick),
+    "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
+    "blending": lambda quick, runs: bench_blending.section(quick=quick),
+}
+
+
+def _split(text: str) -> dict[str, str]:
+    """The sections of a written file, by their heading."""
+    parts = re.split(r"^(?=## )", text, flags=re.MULTILINE)
+    return {p.splitlines()[0]: p.rstrip() + "\n" for p in parts if p.startswith("## ")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short run of each")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), help="just these sections")
     args = parser.parse_args()
     runs = 1 if args.quick else 3
-    sections = [
-        asyncio.run(bench_api.main_async(5 if args.quick else 10, 32, runs)),
-        asyncio.run(bench_import.main_async(100_000, runs)),
-        asyncio.run(bench_queues.main_async(100_000, runs)),
-        bench_forecast.section(quick=args.quick),
-    ]
-    for name in ("bench_feeds", "bench_slack"):
-        try:
-            module = importlib.import_module(f"bench.{name}")
-        except ImportError:
-            continue
-        sections.append(module.section(quick=args.quick))
+    out = ROOT / "docs" / "benchmarks.md"
+    names = args.only or list(SECTIONS)
+    fresh = [SECTIONS[name](args.quick, runs) for name in names]
+    kept = _split(out.read_text()) if args.only and out.exists() else {}
+    for section in fresh:
+        kept[section.splitlines()[0]] = section.rstrip() + "\n"
     header = [
         "# Benchmarks",
         "",
         f"Written by `.venv/bin/python -m bench.run` on {datetime.now(UTC):%Y-%m-%d} "
         f"({platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, 2 cores shared with other work). Benchmarks are not "
-        "tests: run them by hand on a quiet machine and commit the result.",
+        "tests: run them by hand on a quiet machine and commit the result."
+        + (f" Sections rerun that day: {', '.join(names)}." if args.only else ""),
         "",
     ]
-    text = "\n".join(header + sections)
+    text = "\n".join(header) + "\n".join(kept.values() if args.only else fresh)
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    out.write_text(text)
     print(text)
 
 

@@ -162,7 +162,6 @@ class EngineBackoffice:
         self.work: list[WorkNeed] = []
         self.work_read_at = -math.inf
         self.timeline = Timeline()
-        self.done_at_end = 0
         self._slot_seconds = world.spec.interval_minutes * 60
         self._target = (settings.forecast.target_sl, settings.forecast.target_seconds)
 

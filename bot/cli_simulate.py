@@ -182,14 +182,8 @@ def _compare(console: Console, rows: Mapping[str, Figures]) -> None:
     none, guard = rows.get("none"), rows.get("forecast_guard")
     if none is None or guard is None:
         return
-    u0, u1 = none["utilization"], guard["utilization"]
-    a0, a1 = none["abandon_rate"], guard["abandon_rate"]
-    if not all(isinstance(x, float) for x in (u0, u1, a0, a1)):
-        return
-    assert isinstance(u0, float)
-    assert isinstance(u1, float)
-    assert isinstance(a0, float)
-    assert isinstance(a1, float)
+    u0, u1 = float(none["utilization"] or 0), float(guard["utilization"] or 0)
+    a0, a1 = float(none["abandon_rate"] or 0), float(guard["abandon_rate"] or 0)
     if u0 > 0:
         console.print(
             f"forecast_guard against none: utilization {u1 / u0 - 1:+.1%} "
