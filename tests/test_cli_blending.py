@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_cli_simulate import KEYS
 
 ARRIVALS = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_6min_arrivals.csv"
 
@@ -124,15 +125,7 @@ def test_simulate_a_scenario_file(tmp_path: Path) -> None:
     first = _run("simulate", "--scenario", str(path), "--json", str(out))
     assert first.returncode == 0, first.stderr
     body = json.loads(out.read_text())["policies"]["reserve_k"]
-    assert set(body) == {
-        "service_level",
-        "asa_seconds",
-        "abandon_rate",
-        "utilization",
-        "backoffice_completed",
-        "backoffice_sla_attainment",
-        "backlog_end",
-    }
+    assert set(body) == KEYS
     again = _run("simulate", "--scenario", str(path), "--json", str(out))
     assert again.returncode == 0
     assert json.loads(out.read_text())["policies"]["reserve_k"] == body
