@@ -137,16 +137,6 @@ class Tally:
     on_tasks: float = 0.0
     tasks_done: int = 0
     tasks_in_sla: int = 0
-    tasks_paused: int = 0
-
-
-@dataclass
-class Sample:
-    at: float
-    staffed: int
-    on_calls: int
-    on_tasks: int
-    waiting: int
 
 
 class Center:
@@ -161,7 +151,6 @@ class Center:
         interval_seconds: float = 900.0,
         horizon: float,
         tick_seconds: float = 30.0,
-        sample_seconds: float = 300.0,
     ) -> None:
         self.env = simpy.Environment()
         self.agents = {a.agent_id: a for a in agents}
@@ -187,9 +176,7 @@ class Center:
         self.in_target_by_interval = np.zeros(slots)
         self.abandoned_by_interval = np.zeros(slots)
         self.tasks_by_interval = np.zeros(slots)
-        self.samples: list[Sample] = []
         self._tick_seconds = tick_seconds
-        self._sample_seconds = sample_seconds
         controller.attach(self)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -399,8 +386,6 @@ class Center:
         work.token += 1
         agent.work = None
         agent.paused.append(work)
-        if self.now >= self.since:
-            self.tally.tasks_paused += 1
         self._free(agent)
         return work
 
@@ -409,12 +394,6 @@ class Center:
         while True:
             self.controller.tick()
             yield self.env.timeout(self._tick_seconds)
-
-    def _sampler(self) -> simpy.events.ProcessGenerator:
-        while True:
-            c = self._counts
-            self.samples.append(Sample(self.now, c["staffed"], c["call"], c["task"], self.waiting))
-            yield self.env.timeout(self._sample_seconds)
 
     def add_shift(self, agent: SimAgent, shift: Shift) -> None:
         if shift.end > self.now:
@@ -429,7 +408,6 @@ class Center:
         if len(self.calls.arrivals):
             self.at(float(self.calls.arrivals[0]), lambda: self._arrive(0))
         self.env.process(self._ticks())
-        self.env.process(self._sampler())
 
     def finish(self) -> None:
         self._integrate()

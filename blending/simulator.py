@@ -228,7 +228,6 @@ def run(scenario: Scenario) -> Simulation:
         since=scenario.warmup_hours * 3600,
         interval_seconds=3600,
         horizon=end,
-        sample_seconds=3600,
     )
     center.start()
     center.env.run(until=end)
