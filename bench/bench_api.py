@@ -106,7 +106,7 @@ async def main_async(seconds: float, concurrency: int, runs: int) -> str:
             "BLENDBOT_DB_POOL_MAX": "20",
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

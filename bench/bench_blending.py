@@ -31,18 +31,18 @@ import asyncpg
 
 from bench.bench_queues import fill
 from bench.common import drop_database, fresh_database, median, server_url
-from blending.engine_run import EngineSettings
 from blending.policy import policy_for
 from blending.telemetry_store import TelemetryStore
-from blending.world import WorldSpec
-from bot.blend import Blender
+from bot.blending_round import Blender
+from bot.cli.simulated_days import prepared_world, run_on_clone
 from bot.database import open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
-from bot.simulation import prepared_world, run_on_clone
-from queues.dispatch import Policy
+from queues.dispatch import DispatchSettings
 from queues.matching import Window
 from queues.rounds import matching_round
+from simulation.real_engine import EngineSettings
+from simulation.world import WorldSpec
 from telephony_adapters import generic
 
 QUEUES, PER_QUEUE = 50, 20
@@ -116,7 +116,7 @@ async def decisions(runs: int) -> dict[str, float]:
             async with open_pool(db, min_size=2, max_size=10) as pool:
                 now = datetime.now(UTC)
                 await _center(pool, now)
-                blender = Blender(pool, policy_for("forecast_guard"), Policy())
+                blender = Blender(pool, policy_for("forecast_guard"), DispatchSettings())
                 timings, steady, windows, matched = [], [], 0, []
                 for _ in range(runs + 1):
                     started = time.perf_counter()
@@ -131,7 +131,7 @@ async def decisions(runs: int) -> dict[str, float]:
                     steady.append(time.perf_counter() - started)
                     await _give_back(pool)
                     started = time.perf_counter()
-                    await matching_round(pool, ws, policy=Policy())
+                    await matching_round(pool, ws, policy=DispatchSettings())
                     matched.append(time.perf_counter() - started)
                     await _give_back(pool)
         finally:

@@ -257,8 +257,8 @@ async def serve(db_url: str, port: int) -> None:
     from aiohttp import web
 
     from bot.database import open_pool
-    from bot.feeds import FeedConfig, register_feeds
-    from bot.http import create_app
+    from bot.http.app import create_app
+    from bot.http.feeds import FeedConfig, register_feeds
     from bot.migrate import migrate_url
 
     await migrate_url(db_url)

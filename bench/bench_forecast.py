@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
-from blending.forecast import DEFAULT_MODEL, MODELS, forecast_arrivals, forecast_many
+from blending.forecast_model import DEFAULT_MODEL, MODELS, forecast_arrivals, forecast_many
 from blending.intervals import Arrivals, regularise
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

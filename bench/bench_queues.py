@@ -21,11 +21,11 @@ from bench.common import drop_database, fresh_database, median, percentile, serv
 from bot.database import open_pool
 from bot.migrate import migrate_url
 from queues.catalog import Catalog
-from queues.dispatch import Policy
+from queues.dispatch import DispatchSettings
 from queues.lifecycle import Lifecycle
 from queues.matching import Window
 from queues.models import TaskIn, TaskTypeIn
-from queues.ranking import Ranker, RuleIn, RuleStore
+from queues.priority_store import Ranker, RuleIn, RuleStore
 from queues.rounds import matching_round
 from queues.tasks import Tasks
 
@@ -83,7 +83,7 @@ async def matching(pool: asyncpg.Pool, agents: int, windows: int, rounds: int) -
         chosen = rng.sample(range(agents), windows)
         round_windows = [Window(f"agent{n:04d}", rng.choice([10, 20, 30, 60])) for n in chosen]
         started = time.perf_counter()
-        report = await matching_round(pool, round_windows, policy=Policy())
+        report = await matching_round(pool, round_windows, policy=DispatchSettings())
         timings.append(time.perf_counter() - started)
         # Give the tasks back, so that every round sees the same queue.
         ids = [t.id for t in report.offers]

@@ -46,7 +46,7 @@ def serve(port: int, db_url: str, api_url: str) -> None:
     from aiohttp import web
 
     from bot.database import open_pool
-    from bot.http import create_app
+    from bot.http.app import create_app
     from bot.slack import SlackConfig, register_slack
 
     async def app() -> web.Application:
@@ -220,7 +220,7 @@ async def run(rate: float, seconds: float) -> Result:
             [
                 sys.executable,
                 "-m",
-                "bot.slack.standin",
+                "standins.slack",
                 "--port",
                 str(api_port),
                 "--token",

@@ -124,3 +124,11 @@ class NotEnoughHistory(SeriesError):
         super().__init__(
             f"{source}: {days} day(s) of history, but {purpose} needs at least {needed}"
         )
+
+
+class UnknownAgent(BlendingError, LookupError):
+    """No agent has this id."""
+
+    def __init__(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        super().__init__(f"agent {agent_id} not found")

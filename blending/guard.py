@@ -22,7 +22,7 @@ Mode = Literal["open", "hold", "recall"]
 
 
 @dataclass(frozen=True)
-class GuardPolicy:
+class GuardSettings:
     hold_waiting: int = 2
     """Calls waiting at which new offers stop."""
     recall_waiting: int = 4
@@ -61,7 +61,7 @@ class Verdict:
     reason: str | None
 
 
-def _trouble(live: LiveQueue, p: GuardPolicy) -> str | None:
+def _trouble(live: LiveQueue, p: GuardSettings) -> str | None:
     if live.calls_waiting >= p.recall_waiting:
         return f"{live.calls_waiting} calls waiting"
     if live.calls_waiting and live.longest_wait_seconds >= p.recall_wait_seconds:
@@ -71,15 +71,15 @@ def _trouble(live: LiveQueue, p: GuardPolicy) -> str | None:
     return None
 
 
-def _calm(live: LiveQueue, p: GuardPolicy) -> bool:
+def _calm(live: LiveQueue, p: GuardSettings) -> bool:
     recovered = live.service_level is None or live.service_level >= p.recall_service_level
     return live.calls_waiting == 0 and recovered
 
 
 def guard_step(
-    state: GuardState, live: LiveQueue, now: datetime, policy: GuardPolicy | None = None
+    state: GuardState, live: LiveQueue, now: datetime, policy: GuardSettings | None = None
 ) -> Verdict:
-    p = policy or GuardPolicy()
+    p = policy or GuardSettings()
     trouble = _trouble(live, p)
     if trouble is not None:
         entered = state if state.mode == "recall" else GuardState("recall", now, None)

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
-from blending.guard import GuardPolicy, GuardState, LiveQueue, guard_step
+from blending.guard import GuardSettings, GuardState, LiveQueue, guard_step
 from blending.windows import (
     AgentSlot,
     IntervalNeed,
     UsableWindow,
-    WindowPolicy,
+    WindowSettings,
     WorkNeed,
     fits_some_work,
     plan_windows,
@@ -41,8 +41,8 @@ class BlendPolicy:
     name: PolicyName = "forecast_guard"
     k: int = 2
     """``reserve_k``: agents of a group kept idle for calls."""
-    windows: WindowPolicy = field(default_factory=WindowPolicy)
-    guard: GuardPolicy = field(default_factory=GuardPolicy)
+    windows: WindowSettings = field(default_factory=WindowSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
     max_minutes: float = 120.0
     """The longest chunk lent at once."""
     bound: Bound = "hi_80"
@@ -57,17 +57,17 @@ def policy_for(
     bound: Bound = "hi_80",
     min_minutes: float = 10.0,
     fit_margin: float = 1.2,
-    guard: GuardPolicy | None = None,
+    guard: GuardSettings | None = None,
 ) -> BlendPolicy:
     """A policy with the defaults that suit it: the forecast alone keeps one agent beyond the
     need; with the guard watching the live queue, the guard is the margin."""
     margin = safety_margin if safety_margin is not None else (0 if name == "forecast_guard" else 1)
-    windows = WindowPolicy(safety_margin=margin, min_minutes=min_minutes, fit_margin=fit_margin)
+    windows = WindowSettings(safety_margin=margin, min_minutes=min_minutes, fit_margin=fit_margin)
     return BlendPolicy(
         name=name,
         k=2 if k is None else k,
         windows=windows,
-        guard=guard or GuardPolicy(),
+        guard=guard or GuardSettings(),
         bound=bound,
     )
 

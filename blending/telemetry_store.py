@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from blending.errors import UnknownAgent
 from blending.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -38,14 +39,6 @@ _SQL = load_queries("blending", "telemetry.sql")
 _CALL_TYPES = (CallArrived, CallAnswered, CallAbandoned, CallEnded)
 WAITING_HORIZON = timedelta(hours=4)
 """A call still "waiting" after this long lost its end event; it no longer counts as waiting."""
-
-
-class UnknownAgent(LookupError):
-    """No agent has this id."""
-
-    def __init__(self, agent_id: str) -> None:
-        super().__init__(f"agent {agent_id} not found")
-        self.agent_id = agent_id
 
 
 @dataclass(frozen=True)

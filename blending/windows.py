@@ -50,7 +50,7 @@ class WorkNeed:
 
 
 @dataclass(frozen=True)
-class WindowPolicy:
+class WindowSettings:
     safety_margin: int = 1
     """Agents kept for calls beyond what the forecast needs."""
     min_minutes: float = 10
@@ -80,7 +80,7 @@ class WindowPlan:
 
 
 def fits_some_work(
-    agent: AgentSlot, work: Sequence[WorkNeed], minutes: float, policy: WindowPolicy
+    agent: AgentSlot, work: Sequence[WorkNeed], minutes: float, policy: WindowSettings
 ) -> bool:
     """Whether some waiting work needs only skills the agent has and fits in ``minutes``."""
     return any(
@@ -95,7 +95,7 @@ def plan_windows(
     ahead: Sequence[IntervalNeed],
     available: Sequence[AgentSlot],
     work: Sequence[WorkNeed],
-    policy: WindowPolicy | None = None,
+    policy: WindowSettings | None = None,
     *,
     lent: int = 0,
     staffed_now: int | None = None,
@@ -107,7 +107,7 @@ def plan_windows(
     ``staffed_now`` counts everyone on shift and not on a break (those on calls too); it
     stands for the intervals whose ``staffed`` is unknown.
     """
-    p = policy or WindowPolicy()
+    p = policy or WindowSettings()
     plan = WindowPlan()
     current = [n for n in ahead if n.start + timedelta(minutes=n.minutes) > now]
     if not current:

@@ -1,6 +1,6 @@
 """Settings from the environment and an optional ``.env`` file.
 
-Only the composition root (``bot.cli``) builds a :class:`Settings`; everything else receives
+Only the composition root (``bot.cli.main``) builds a :class:`Settings`; everything else receives
 the values it needs.
 """
 

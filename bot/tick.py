@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from blending.forecasting import ForecastPolicy, refresh
-from bot.blend import Blender
+from blending.forecast_store import ForecastSettings, refresh
+from bot.blending_round import Blender
 from bot.database import DatabaseError, connect
 from bot.slack.notify import Notifier
-from queues.ranking import Ranker
-from queues.timers import TimerPolicy, run_timers
+from queues.priority_store import Ranker
+from queues.timers import TimerSettings, run_timers
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,15 @@ class Tick:
         pool: asyncpg.Pool,
         *,
         interval: float = 5.0,
-        policy: TimerPolicy | None = None,
+        policy: TimerSettings | None = None,
         notifier: Notifier | None = None,
-        forecasts: ForecastPolicy | None = None,
+        forecasts: ForecastSettings | None = None,
         blender: Blender | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
         self._interval = interval
-        self._policy = policy or TimerPolicy()
+        self._policy = policy or TimerSettings()
         self._ranker = Ranker(pool)
         self._notifier = notifier
         self._forecasts = forecasts

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from blending.engine import recalled
-from blending.state import BlendingState
+from blending.decision_store import recalled
+from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor
-from queues.dispatch import Dispatcher, NoOffer, Offer, Policy
+from queues.dispatch import Dispatcher, DispatchSettings, NoOffer, Offer
 
 ON_THE_PHONES = {"on_call": "on a call", "after_call_work": "wrapping up a call"}
 
 
 async def ask_for_work(
-    db: Executor, agent_id: str, minutes: float | None, policy: Policy
+    db: Executor, agent_id: str, minutes: float | None, policy: DispatchSettings
 ) -> Offer | NoOffer:
     blending = await BlendingState(db).get()
     if not blending.on:

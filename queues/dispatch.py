@@ -17,7 +17,7 @@ _SQL = load_queries("queues", "tasks.sql")
 
 
 @dataclass(frozen=True)
-class Policy:
+class DispatchSettings:
     offer_seconds: float = 90
     """How long an offer stands before the task returns to the queue."""
     fit_margin: float = 1.2
@@ -41,9 +41,9 @@ class NoOffer:
 
 
 class Dispatcher:
-    def __init__(self, db: Executor, policy: Policy | None = None) -> None:
+    def __init__(self, db: Executor, policy: DispatchSettings | None = None) -> None:
         self._db = db
-        self._policy = policy or Policy()
+        self._policy = policy or DispatchSettings()
 
     async def next_for(self, agent_id: str, minutes: float | None) -> Offer | NoOffer:
         """The agent's open offer if any, else a new offer of the best fitting task."""

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from queues.db import Executor, load_queries
-from queues.dispatch import Policy
+from queues.dispatch import DispatchSettings
 from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
 from queues.matching import AgentProfile, Candidate, Weights, Window, match
@@ -74,12 +74,12 @@ async def matching_round(
     db: Executor,
     windows: Sequence[Window],
     *,
-    policy: Policy | None = None,
+    policy: DispatchSettings | None = None,
     weights: Weights | None = None,
     now: datetime | None = None,
 ) -> RoundReport:
     """Offer each free window the task the whole-round assignment gives it."""
-    p = policy or Policy()
+    p = policy or DispatchSettings()
     now = now or datetime.now(UTC)
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]

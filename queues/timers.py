@@ -10,7 +10,7 @@ _SQL = load_queries("queues", "tasks.sql")
 
 
 @dataclass(frozen=True)
-class TimerPolicy:
+class TimerSettings:
     nudge_factor: float = 1.5
     """Work in progress past its expected handle time times this gets a nudge."""
     escalate_factor: float = 3.0
@@ -25,9 +25,9 @@ class TimerReport:
     escalated: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def run_timers(db: Executor, policy: TimerPolicy | None = None) -> TimerReport:
+async def run_timers(db: Executor, policy: TimerSettings | None = None) -> TimerReport:
     """One pass of every timer; each is one statement, safe beside other instances."""
-    p = policy or TimerPolicy()
+    p = policy or TimerSettings()
     report = TimerReport()
     rows = await db.fetch(_SQL["expire_offers"], p.batch)
     report.expired = [(r["id"], r["holder"]) for r in rows]

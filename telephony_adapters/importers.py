@@ -7,7 +7,8 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blending.telemetry_store import TelemetryStore, UnknownAgent
+from blending.errors import UnknownAgent
+from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, transaction
 from telephony_adapters.errors import AdapterError
 from telephony_adapters.generic import parse_intervals_csv, parse_schedule_csv

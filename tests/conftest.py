@@ -21,7 +21,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.database import open_pool
-from bot.http import create_app
+from bot.http.app import create_app
 from bot.migrate import migrate_url
 
 TOKEN = "test-token-0123456789abcdef"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from blending.state import BlendingState
+from blending.switch import BlendingState
 
 
 async def test_blending_is_on_until_set_off_and_each_change_is_recorded(

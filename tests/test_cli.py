@@ -24,7 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -70,7 +70,7 @@ def test_serve_runs_on_the_embedded_database_with_sample_data(tmp_path: Path) ->
     port = _free_port()
     data_dir = tmp_path / "data"
     with subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--with-sample-data", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli.main", "serve", "--with-sample-data", "--port", str(port)],
         env=_env(BLENDBOT_DATA_DIR=str(data_dir)),
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ ARRIVALS = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_6min_arrivals.
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

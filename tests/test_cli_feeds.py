@@ -19,7 +19,7 @@ from tests.conftest import AUTH, ROOT, TOKEN
 
 def _blendbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from blending.forecasting import ForecastPolicy, refresh
+from blending.forecast_store import ForecastSettings, refresh
 from tests.conftest import AUTH
 
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ async def test_refresh_stores_forecasts_with_the_agents_needed(
 ) -> None:
     await add_history(pool, "billing", 28)
     await add_history(pool, "new-line", 3)
-    policy = ForecastPolicy(model="mstl_ets", weeks=3, target_sl=0.8, target_seconds=20)
+    policy = ForecastSettings(model="mstl_ets", weeks=3, target_sl=0.8, target_seconds=20)
     outcome = await refresh(pool, NOW, policy)
     assert outcome["billing"] is None
     assert "history" in (outcome["new-line"] or "")

@@ -113,7 +113,7 @@ async def test_roster_import(pool: asyncpg.Pool) -> None:
 
 def _blendbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

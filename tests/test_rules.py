@@ -10,9 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from queues.dispatch import Dispatcher, Offer
-from queues.priority import explain, sla_urgency
-from queues.ranking import Ranker
-from queues.rules import InvalidRule, Rule, compile_rule, evaluate
+from queues.priority import InvalidRule, Rule, compile_rule, evaluate, explain, sla_urgency
+from queues.priority_store import Ranker
 from tests.conftest import AUTH
 
 Client = TestClient[Any, Any]

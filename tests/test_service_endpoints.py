@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.database import open_pool
-from bot.http import OPERATIONS, create_app
+from bot.http.app import OPERATIONS, create_app
 from tests.conftest import AUTH, TOKEN, create_database, drop_database, with_database
 
 Client = TestClient[Any, Any]

@@ -1,4 +1,4 @@
-"""Slack: the Bolt app, its listeners, Block Kit, the outbox, and the Web API stand-in."""
+"""Slack: the Bolt app, its listeners, Block Kit and the outbox."""
 
 from bot.slack.app import SLACK, Slack, register_slack, slack_config
 from bot.slack.context import SlackConfig

@@ -22,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from blending.policy import BlendPolicy, policy_for
-from bot.keys import POOL
+from bot.http.keys import POOL
 from bot.settings import Settings
 from bot.slack import agent, commands, home, supervisor
 from bot.slack.auth import Supervisors
@@ -30,7 +30,7 @@ from bot.slack.context import Context, SlackConfig
 from bot.slack.notify import Notifier
 from bot.slack.outbox import Outbox, web_client
 from bot.slack.store import SlackStore
-from queues.dispatch import Policy
+from queues.dispatch import DispatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ SLACK = web.AppKey("slack", Slack)
 
 
 def slack_config(
-    settings: Settings, policy: Policy, blending: BlendPolicy | None = None
+    settings: Settings, policy: DispatchSettings, blending: BlendPolicy | None = None
 ) -> SlackConfig | None:
     """The Slack settings, or ``None`` when Slack is not configured."""
     if not settings.slack_bot_token or not settings.slack_signing_secret:

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from blending.forecasting import NoForecast, read
-from blending.state import BlendingState
+from blending.forecast_store import NoForecast, read
+from blending.switch import BlendingState
 from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
@@ -21,8 +21,8 @@ from queues.db import transaction
 from queues.dispatch import NoOffer
 from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
-from queues.ranking import RuleIn, RuleStore
-from queues.rules import InvalidRule
+from queues.priority import InvalidRule
+from queues.priority_store import RuleIn, RuleStore
 
 SUPERVISOR_ONLY = frozenset(
     {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}

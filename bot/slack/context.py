@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blending.policy import BlendPolicy, policy_for
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
-from queues.dispatch import Policy
+from queues.dispatch import DispatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class SlackConfig:
     supervisor_channel: str | None = None
     supervisors: frozenset[str] = frozenset()
     supervisor_group: str | None = None
-    policy: Policy = field(default_factory=Policy)
+    policy: DispatchSettings = field(default_factory=DispatchSettings)
     run_outbox: bool = True
     """Send the outbox from a task of the app; tests turn it off and drain by hand."""
     group_sync_seconds: float = 600

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from blending.forecasting import IntervalForecast, QueueForecastOut
+from blending.forecast_store import IntervalForecast, QueueForecastOut
 from bot.slack.blocks import ForecastRow
 from bot.slack.context import Context
 from bot.slack.store import Chart, SlackStore

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from blending import engine
+from blending import decision_store
 from blending.guard import GuardState
 from blending.snapshot import snapshot
-from blending.state import BlendingState
+from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from blending.windows import lulls
 from bot.slack import blocks
@@ -61,7 +61,7 @@ async def floor(ctx: Context) -> list[str]:
     ]
     policy = replace(ctx.config.blending, max_minutes=LULL_HOURS * 60)
     snap = await snapshot(ctx.pool, now, policy, target=ctx.config.target)
-    guards = await engine.load_guards(ctx.pool)
+    guards = await decision_store.load_guards(ctx.pool)
     zone = ZoneInfo(ctx.config.timezone)
     for group in snap.groups:
         mode = guards.get(group.group, GuardState()).mode

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
-from blending.backtest import backtest_csv, run_backtest
 from blending.errors import NotEnoughHistory
-from blending.forecast import MODELS, forecast_arrivals, level_factor
+from blending.forecast_model import MODELS, forecast_arrivals, level_factor
 from blending.intervals import Arrivals, regularise
+from simulation.backtest import backtest_csv, run_backtest
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 BANK = DATA / "anonymous_bank_1999_6min_arrivals.csv"
@@ -82,7 +82,7 @@ def test_one_day_of_history_is_refused() -> None:
 
 def test_backtest_json_shape_progress_and_plot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from blending.plot import plot_last_fold
+    from simulation.backtest_plot import plot_last_fold
 
     a = synthetic(weeks=4)
     seen: list[tuple[int, int]] = []

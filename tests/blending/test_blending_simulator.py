@@ -9,9 +9,9 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from blending.scenario import ArrivalSpec, Dist, PolicySpec, Scenario
-from blending.simulator import run, simulate
-from blending.threshold import threshold_chain
+from simulation.scenario import ArrivalSpec, Dist, PolicySpec, Scenario
+from simulation.scenario_run import run, simulate
+from tests.support.threshold import threshold_chain
 
 
 @pytest.mark.parametrize(

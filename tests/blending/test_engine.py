@@ -7,20 +7,20 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from blending import engine
+from blending import decision_store
 from blending.guard import GuardState
 from blending.policy import Decision, GroupDecision
-from blending.simclock import SimClock, install_sql
 from blending.windows import UsableWindow
 from bot.database import open_pool
 from bot.migrate import migrate_url
 from bot.work import ask_for_work
 from queues.catalog import Catalog
-from queues.dispatch import NoOffer, Policy
+from queues.dispatch import DispatchSettings, NoOffer
 from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
+from simulation.database_clock import SimClock, install_sql
 from tests.conftest import with_database
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ async def test_windows_become_offers_and_paused_work_is_resumed_first(
     await lifecycle.claim(held.id, "cy")
     await lifecycle.pause(held.id, "cy")
     decision = Decision({"calls": GroupDecision("calls", windows=[_window("ana"), _window("cy")])})
-    acted = await engine.act(pool, decision, datetime.now(UTC), Policy(), {})
+    acted = await decision_store.act(pool, decision, datetime.now(UTC), DispatchSettings(), {})
     assert [t.holder for t in acted.offers] == ["ana"]
     assert [(t.id, t.holder) for t in acted.resume] == [(1, "cy")]
     assert await pool.fetchval("SELECT status FROM tasks WHERE id = 1") == "paused"
@@ -65,28 +65,28 @@ async def test_recalls_are_recorded_once_with_an_event_and_cleared_when_the_guar
     decision = Decision(
         {"calls": GroupDecision("calls", recall=["ana", "ben"], guard=recall, reason="5 calls")}
     )
-    first = await engine.act(pool, decision, NOW, Policy(), {})
+    first = await decision_store.act(pool, decision, NOW, DispatchSettings(), {})
     assert sorted(first.recalled) == ["ana", "ben"]
-    again = await engine.act(pool, decision, NOW, Policy(), {"calls": recall})
+    again = await decision_store.act(pool, decision, NOW, DispatchSettings(), {"calls": recall})
     assert again.recalled == []
-    assert await engine.recalled(pool) == {"ana": "5 calls", "ben": "5 calls"}
-    refused = await ask_for_work(pool, "ana", 30, Policy())
+    assert await decision_store.recalled(pool) == {"ana": "5 calls", "ben": "5 calls"}
+    refused = await ask_for_work(pool, "ana", 30, DispatchSettings())
     assert isinstance(refused, NoOffer)
     assert "phones" in refused.reason
     opened = Decision({"calls": GroupDecision("calls", guard=GuardState("open", NOW))})
-    cleared = await engine.act(pool, opened, NOW, Policy(), {"calls": recall})
+    cleared = await decision_store.act(pool, opened, NOW, DispatchSettings(), {"calls": recall})
     assert sorted(cleared.cleared) == ["ana", "ben"]
-    assert await engine.recalled(pool) == {}
+    assert await decision_store.recalled(pool) == {}
     events = await pool.fetch("SELECT event, agent_id FROM blending_events ORDER BY id")
     assert [e["event"] for e in events].count("recalled") == 2
     assert [e["event"] for e in events].count("recall_cleared") == 2
-    assert await engine.load_guards(pool) == {"calls": GuardState("open", NOW)}
+    assert await decision_store.load_guards(pool) == {"calls": GuardState("open", NOW)}
 
 
 async def test_waiting_work_names_what_the_queued_tasks_need(pool: asyncpg.Pool) -> None:
     await _seed(pool, 1)
     await Catalog(pool).put("kyc", TaskTypeIn(skills=["kyc"], sla_minutes=60, handle_minutes=20))
-    needs = await engine.waiting_work(pool)
+    needs = await decision_store.waiting_work(pool)
     assert [(sorted(n.skills), n.minutes) for n in needs] == [(["billing"], 8.0)]
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from blending.guard import GuardPolicy, GuardState, LiveQueue, guard_step
+from blending.guard import GuardSettings, GuardState, LiveQueue, guard_step
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-POLICY = GuardPolicy(hold_waiting=2, recall_waiting=4, recall_wait_seconds=20, calm_seconds=180)
+POLICY = GuardSettings(hold_waiting=2, recall_waiting=4, recall_wait_seconds=20, calm_seconds=180)
 
 
 def at(seconds: float) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blending.profile import derive_profile, load_profile
+from simulation.profile import derive_profile, load_profile
 from tests.conftest import ROOT
 
 DATA = ROOT.parent / "shared" / "data"

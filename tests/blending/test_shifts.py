@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blending.shifts import FULL_DAY, plan_shifts
+from simulation.shifts import FULL_DAY, plan_shifts
 
 
 def cover(shifts: list, slots: int, minutes: int) -> np.ndarray:  # type: ignore[type-arg]

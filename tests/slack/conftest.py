@@ -16,13 +16,13 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.http import create_app
+from bot.http.app import create_app
 from bot.slack import Slack, SlackConfig, register_slack
-from bot.slack.standin import StandIn
 from queues.catalog import Catalog
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
+from standins.slack import StandIn
 from tests.conftest import TOKEN
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

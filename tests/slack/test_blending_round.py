@@ -10,14 +10,14 @@ from typing import Any
 
 import asyncpg
 
-from blending.forecasting import ForecastPolicy, refresh
+from blending.forecast_store import ForecastSettings, refresh
 from blending.interval_stats import interval_start
 from blending.policy import policy_for
 from blending.telemetry_store import IntervalRow, TelemetryStore
-from bot.blend import Blender
+from bot.blending_round import Blender
 from bot.metrics import Metrics
 from bot.work import ask_for_work
-from queues.dispatch import NoOffer, Policy
+from queues.dispatch import DispatchSettings, NoOffer
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters import generic
@@ -58,7 +58,7 @@ async def _history(pool: asyncpg.Pool, now: datetime) -> None:
         for i in range(21 * 96)
     ]
     await TelemetryStore(pool).import_intervals(rows)
-    outcome = await refresh(pool, now, ForecastPolicy())
+    outcome = await refresh(pool, now, ForecastSettings())
     assert outcome == {"sales": None}
 
 
@@ -83,7 +83,7 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     blender = Blender(
         pool,
         policy_for("forecast_guard"),
-        Policy(),
+        DispatchSettings(),
         notifier=slack.slack.notifier,
         metrics=metrics,
     )
@@ -116,7 +116,7 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     exposed = metrics.render().decode()
     assert "blendbot_recalls_total 1.0" in exposed
     assert 'blendbot_guard_mode{group="all queues"} 2.0' in exposed
-    refused = await ask_for_work(pool, offer.holder or "", 30, Policy())
+    refused = await ask_for_work(pool, offer.holder or "", 30, DispatchSettings())
     assert isinstance(refused, NoOffer)
     assert "phones" in refused.reason
 
@@ -132,7 +132,7 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     opened = await blender.step(quiet + timedelta(seconds=200))
     assert opened is not None
     assert opened.acted.cleared == [offer.holder]
-    assert not isinstance(await ask_for_work(pool, "dana", 30, Policy()), NoOffer)
+    assert not isinstance(await ask_for_work(pool, "dana", 30, DispatchSettings()), NoOffer)
 
 
 async def test_the_supervisors_home_shows_the_lull_windows_and_the_guard(slack: Harness) -> None:

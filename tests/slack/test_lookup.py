@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.service import load_sample
+from bot.root import load_sample
 from tests.conftest import AUTH
 from tests.factories import task, task_type
 from tests.slack.conftest import BEN, DANA, Harness

@@ -17,12 +17,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.http import create_app
-from bot.service import dispatch_policy
+from bot.http.app import create_app
+from bot.root import dispatch_policy
 from bot.settings import load_settings
 from bot.slack import Slack, register_slack, slack_config
 from bot.slack.socket import run_socket_mode
-from bot.slack.standin import StandIn
+from standins.slack import StandIn
 from tests.conftest import TOKEN
 from tests.slack.conftest import (
     BOT_TOKEN,

@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from bot.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
-from bot.http import create_app
-from bot.openapi import build
+from bot.http.app import create_app
+from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
+from bot.http.openapi import build
 from queues.models import AgentIn
 from queues.roster import Roster
 from tests.conftest import AUTH, TOKEN

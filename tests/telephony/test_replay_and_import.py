@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from blending.interval_stats import interval_start
 from blending.telemetry_store import TelemetryStore
-from bot.feeds import FeedConfig, register_feeds
-from bot.http import create_app
+from bot.http.app import create_app
+from bot.http.feeds import FeedConfig, register_feeds
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters.errors import AdapterError, MalformedPayload

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from blending.errors import UnknownAgent
 from blending.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -21,7 +22,7 @@ from blending.events import (
     TelephonyState,
 )
 from blending.presence import Schedule, ScheduleEntry
-from blending.telemetry_store import IntervalRow, TelemetryStore, UnknownAgent
+from blending.telemetry_store import IntervalRow, TelemetryStore
 from queues.models import AgentIn
 from queues.roster import Roster
 

@@ -1,0 +1,95 @@
+"""Carrying out a blending decision: offers for the windows, resumptions, recalls.
+
+The one place where a decision of :mod:`blending.policy` meets the database, for the service's
+tick and for the simulator alike. An agent given a window who holds paused work is asked to
+resume it rather than offered more; the other windows go to one matching round
+(:func:`queues.rounds.matching_round`). Recalls are recorded (an agent recalled is offered
+nothing until the guard clears) with an event each, and so is every change of the guard's mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from blending.guard import GuardState
+from blending.policy import Decision
+from blending.windows import WorkNeed
+from queues.db import Executor, load_queries
+from queues.dispatch import DispatchSettings
+from queues.matching import Weights, Window
+from queues.models import TaskOut
+from queues.rounds import RoundReport, matching_round
+from queues.tasks import task_out
+
+_SQL = load_queries("blending", "decision_store.sql")
+
+
+@dataclass
+class Acted:
+    offers: list[TaskOut] = field(default_factory=list)
+    resume: list[TaskOut] = field(default_factory=list)
+    """Paused tasks whose holder has time again: they are to be resumed."""
+    recalled: list[str] = field(default_factory=list)
+    """Agents recalled by this round (not those recalled before)."""
+    cleared: list[str] = field(default_factory=list)
+    """Agents whose recall ended in this round."""
+    round: RoundReport = field(default_factory=RoundReport)
+
+
+async def waiting_work(db: Executor) -> list[WorkNeed]:
+    rows = await db.fetch(_SQL["waiting_work"])
+    return [WorkNeed(frozenset(r["skills"]), float(r["minutes"])) for r in rows]
+
+
+async def load_guards(db: Executor) -> dict[str, GuardState]:
+    return {
+        r["grp"]: GuardState(r["mode"], r["since"], r["calm_since"])
+        for r in await db.fetch(_SQL["guards"])
+    }
+
+
+async def recalled(db: Executor, agent_ids: list[str] | None = None) -> dict[str, str]:
+    """Agents asked back to the phones, with why."""
+    return {r["agent_id"]: r["reason"] for r in await db.fetch(_SQL["recalled"], agent_ids)}
+
+
+async def act(
+    db: Executor,
+    decision: Decision,
+    now: datetime,
+    dispatch: DispatchSettings,
+    guards_before: Mapping[str, GuardState],
+    *,
+    weights: Weights | None = None,
+) -> Acted:
+    """Make the decision's offers, resumptions and recalls; save the guards that changed."""
+    acted = Acted()
+    windows = decision.windows
+    if windows:
+        ids = [w.agent_id for w in windows]
+        paused: dict[str, TaskOut] = {}
+        for row in await db.fetch(_SQL["paused_of"], ids):
+            paused.setdefault(row["holder"], task_out(row))
+        acted.resume = list(paused.values())
+        free = [Window(w.agent_id, w.minutes) for w in windows if w.agent_id not in paused]
+        if free:
+            acted.round = await matching_round(db, free, policy=dispatch, weights=weights, now=now)
+            acted.offers = acted.round.offers
+    for group in decision.groups.values():
+        if group.recall:
+            rows = await db.fetch(_SQL["recall"], group.recall, group.group, group.reason or "")
+            acted.recalled += [r["agent_id"] for r in rows]
+        before = guards_before.get(group.group, GuardState())
+        if group.guard == before:
+            continue
+        g = group.guard
+        await db.execute(
+            _SQL["save_guard"], group.group, g.mode, g.since, g.calm_since, group.reason
+        )
+        if g.mode == "open":
+            acted.cleared += [
+                r["agent_id"] for r in await db.fetch(_SQL["clear_recalls"], group.group)
+            ]
+    return acted

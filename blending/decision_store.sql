@@ -1,0 +1,65 @@
+-- name: waiting_work
+-- What the queued work needs: the skills and the shortest expected minutes of each
+-- (type, step) that has queued tasks.
+SELECT CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
+            ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
+       END AS skills,
+       CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
+            ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
+       END AS minutes
+FROM task_types tt,
+     generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+WHERE EXISTS (SELECT 1 FROM tasks t
+              WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step);
+
+-- name: paused_of
+SELECT * FROM tasks WHERE status = 'paused' AND holder = ANY ($1::text[]) ORDER BY updated_at;
+
+-- name: recall
+-- Record the recalls that are new, each with its event; give the agents newly recalled.
+WITH new AS (
+    INSERT INTO blending_recalls (agent_id, grp, reason)
+    SELECT a, $2, $3 FROM unnest($1::text[]) AS a
+    ON CONFLICT (agent_id) DO NOTHING
+    RETURNING agent_id
+),
+ev AS (
+    INSERT INTO blending_events (event, grp, agent_id, reason)
+    SELECT 'recalled', $2, agent_id, $3 FROM new
+)
+SELECT agent_id FROM new;
+
+-- name: clear_recalls
+-- The guard of group $1 is open again: its recalls end, each with its event.
+WITH gone AS (
+    DELETE FROM blending_recalls WHERE grp = $1 RETURNING agent_id
+),
+ev AS (
+    INSERT INTO blending_events (event, grp, agent_id, reason)
+    SELECT 'recall_cleared', $1, agent_id, 'the queue is calm again' FROM gone
+)
+SELECT agent_id FROM gone;
+
+-- name: recalled
+SELECT agent_id, grp, reason, recalled_at FROM blending_recalls
+WHERE $1::text[] IS NULL OR agent_id = ANY ($1::text[]);
+
+-- name: guards
+SELECT grp, mode, since, calm_since FROM blending_guard;
+
+-- name: save_guard
+-- The guard's state of a group; a change of mode is logged.
+WITH old AS (SELECT mode FROM blending_guard WHERE grp = $1),
+saved AS (
+    INSERT INTO blending_guard (grp, mode, since, calm_since, reason)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (grp) DO UPDATE
+    SET mode = excluded.mode, since = excluded.since, calm_since = excluded.calm_since,
+        reason = excluded.reason, updated_at = now()
+    RETURNING mode
+)
+INSERT INTO blending_events (event, grp, reason)
+SELECT 'guard', $1, $2 || coalesce(': ' || $5, '')
+FROM saved
+WHERE CASE WHEN EXISTS (SELECT 1 FROM old) THEN saved.mode <> (SELECT mode FROM old)
+           ELSE saved.mode <> 'open' END;

@@ -1,0 +1,215 @@
+"""Forecasts in the service: refreshed in the background, read by the API and the blending.
+
+The refresh runs on the elected instance, off the event loop (statsforecast is CPU work), for
+each queue whose forecast is missing, older than ``every_seconds``, or behind by
+``new_intervals`` intervals. The figures and the agents each interval needs are stored, so a
+request never fits a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from blending.errors import BlendingError
+from blending.forecast_model import Z80, Z95, QueueForecast
+from queues.db import Executor, load_queries, transaction
+
+log = logging.getLogger(__name__)
+_SQL = load_queries("blending", "forecasts.sql")
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    model: str = "mstl_theta"
+    weeks: int = 8
+    every_seconds: float = 900
+    new_intervals: int = 4
+    target_sl: float = 0.8
+    target_seconds: float = 20
+    max_occupancy: float = 0.9
+    timezone: str = "UTC"
+    """The contact center's clock: days and weekly patterns follow it."""
+
+
+class IntervalForecast(BaseModel):
+    interval_start: datetime
+    minutes: int
+    mean: float
+    lo_80: float
+    hi_80: float
+    lo_95: float
+    hi_95: float
+    aht_seconds: float | None
+    agents: int | None
+    """Agents that meet the target at the upper 80% bound of the arrival rate."""
+    agents_high: int | None = None
+    """... and at its upper 95% bound."""
+
+
+class QueueForecastOut(BaseModel):
+    queue: str
+    model: str
+    computed_at: datetime
+    origin: datetime | None
+    level_factor: float | None
+    intervals: list[IntervalForecast]
+
+
+class NoForecast(BlendingError):
+    """There is no forecast for this queue yet."""
+
+
+def _forecast(
+    rows: list[tuple[datetime, float, float | None]],
+    queue: str,
+    minutes: int,
+    policy: ForecastSettings,
+) -> tuple[QueueForecast, list[tuple[int | None, int | None]]]:
+    """Fit, forecast and staff one queue (CPU work, run in a thread). The history is turned
+    to the center's local clock, so that days and weeks are the center's; the forecast's
+    intervals are turned back to UTC. Each interval is staffed at its upper 80% and 95%
+    bounds."""
+    import pandas as pd  # type: ignore[import-untyped]
+
+    from blending.forecast_model import forecast_arrivals
+    from blending.intervals import regularise
+    from blending.staffing import agents_needed
+
+    zone = ZoneInfo(policy.timezone)
+    frame = pd.DataFrame(rows, columns=["interval_start", "calls", "aht_seconds"])
+    stamps = pd.to_datetime(frame["interval_start"], utc=True)
+    frame["interval_start"] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
+    arrivals = regularise(frame, queue, minutes)[0]
+    forecast = forecast_arrivals(arrivals, policy.model, horizon_days=1, weeks=policy.weeks)
+    known = [p.aht_seconds for p in forecast.points if p.aht_seconds]
+    fallback = known[0] if known else None
+
+    def staff(calls: float, aht: float | None) -> int | None:
+        if aht is None:
+            return None
+        try:
+            return agents_needed(
+                max(calls, 0.0),
+                minutes,
+                aht,
+                policy.target_sl,
+                policy.target_seconds,
+                policy.max_occupancy,
+            ).agents
+        except BlendingError:
+            return None
+
+    agents = [
+        (
+            staff(rate_bound(p.mean, p.hi_80, Z80), p.aht_seconds or fallback),
+            staff(rate_bound(p.mean, p.hi_95, Z95), p.aht_seconds or fallback),
+        )
+        for p in forecast.points
+    ]
+    utc_points = [
+        p.model_copy(update={"interval_start": _to_utc(p.interval_start, zone)})
+        for p in forecast.points
+    ]
+    return forecast.model_copy(
+        update={"origin": _to_utc(forecast.origin, zone), "points": utc_points}
+    ), agents
+
+
+def rate_bound(mean: float, high: float, z: float) -> float:
+    """The upper bound of the arrival *rate* from a count's prediction bound.
+
+    A count's prediction interval holds two spreads: the forecast's doubt about the rate, and
+    the Poisson spread of the count given the rate. Erlang's formulas take a rate and account
+    for the Poisson spread themselves, so staffing for the count's bound would count it twice
+    (for 36 calls in 15 minutes, about two agents too many). The Poisson variance (the mean)
+    is taken out of the interval's variance, and what is left bounds the rate.
+    """
+    sd = (high - mean) / z
+    return mean + z * math.sqrt(max(0.0, sd * sd - max(mean, 0.0)))
+
+
+def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+async def refresh(db: Executor, now: datetime, policy: ForecastSettings) -> dict[str, str | None]:
+    """Refresh every queue that is due; give each queue's error (None when it worked)."""
+    outcome: dict[str, str | None] = {}
+    due = await db.fetch(_SQL["queues_due"], policy.every_seconds, policy.new_intervals)
+    for row in due:
+        queue, seen = row["queue"], row["intervals"]
+        since = now - timedelta(weeks=policy.weeks + 1)
+        history = await db.fetch(_SQL["history"], queue, since)
+        minutes = history[-1]["minutes"] if history else 15
+        rows = [(h["interval_start"], float(h["calls"]), h["aht_seconds"]) for h in history]
+        try:
+            forecast, agents = await asyncio.to_thread(_forecast, rows, queue, minutes, policy)
+        except BlendingError as exc:
+            await db.execute(_SQL["save_run"], queue, None, policy.model, None, seen, str(exc))
+            outcome[queue] = str(exc)
+            continue
+        points = forecast.points
+        async with transaction(db) as conn:
+            await conn.execute(_SQL["clear"], queue)
+            await conn.execute(
+                _SQL["save_points"],
+                queue,
+                [p.interval_start for p in points],
+                [minutes] * len(points),
+                [p.mean for p in points],
+                [p.lo_80 for p in points],
+                [p.hi_80 for p in points],
+                [p.lo_95 for p in points],
+                [p.hi_95 for p in points],
+                [p.aht_seconds for p in points],
+                [a[0] for a in agents],
+                [a[1] for a in agents],
+            )
+            await conn.execute(
+                _SQL["save_run"],
+                queue,
+                forecast.origin,
+                forecast.model,
+                forecast.level_factor,
+                seen,
+                None,
+            )
+        outcome[queue] = None
+    return outcome
+
+
+async def read(db: Executor, queue: str, since: datetime) -> QueueForecastOut:
+    """The stored forecast of a queue, from ``since``; :class:`NoForecast` says why not."""
+    run = await db.fetchrow(_SQL["run_of"], queue)
+    if run is None:
+        if await db.fetchval(_SQL["queue_known"], queue):
+            raise NoForecast(f"no forecast for queue {queue!r} yet: it is being computed")
+        raise NoForecast(f"queue {queue!r} has no interval statistics")
+    if run["error"]:
+        raise NoForecast(f"no forecast for queue {queue!r}: {run['error']}")
+    points = await db.fetch(_SQL["points"], queue, since)
+    return QueueForecastOut(
+        queue=queue,
+        model=run["model"],
+        computed_at=run["computed_at"],
+        origin=run["origin"],
+        level_factor=run["level_factor"],
+        intervals=[IntervalForecast.model_validate(dict(p)) for p in points],
+    )
+
+
+def warm_up() -> None:
+    """Import and compile the forecasting code once, before any request needs it."""
+    import numpy as np
+
+    from blending.forecast_model import fit_predict
+
+    week = np.abs(np.sin(np.linspace(0, 20, 14 * 24))).reshape(14, 24) * 10 + 1
+    fit_predict(week, 7, 1)

@@ -1,0 +1,1 @@
+"""The ``blendbot`` command: one module per group of subcommands, heavy imports inside them."""

@@ -1,0 +1,1 @@
+"""The HTTP surface: the intake and lifecycle API, telephony feed endpoints, health, metrics."""

@@ -1,0 +1,102 @@
+"""The HTTP application: the intake API, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from importlib.metadata import version
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from bot.http.errors import ApiError, error_middleware, error_response
+from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
+from bot.http.forecasts import FORECAST_OPERATIONS
+from bot.http.keys import MAX_BODY, METRICS, POLICY, POOL, TOKENS
+from bot.http.lifecycle import LIFECYCLE_OPERATIONS
+from bot.http.openapi import build
+from bot.http.rules import RULE_OPERATIONS
+from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
+from bot.metrics import CONTENT_TYPE, Metrics
+from queues.dispatch import DispatchSettings
+
+PUBLIC = frozenset({"/api/v1/openapi.json"})
+OPERATIONS = (
+    INTAKE_OPERATIONS
+    + LIFECYCLE_OPERATIONS
+    + RULE_OPERATIONS
+    + FEED_OPERATIONS
+    + FORECAST_OPERATIONS
+)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Require one of the configured bearer tokens on ``/api/v1``."""
+    if request.path.startswith("/api/") and request.path not in PUBLIC:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        valid = scheme.lower() == "bearer" and any(
+            hmac.compare_digest(token.strip().encode(), t.encode()) for t in request.app[TOKENS]
+        )
+        if not valid:
+            message = "missing bearer token" if not header else "wrong bearer token"
+            return error_response(
+                ApiError(401, "unauthorized", message), {"WWW-Authenticate": "Bearer"}
+            )
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(2):
+            await request.app[POOL].fetchval("SELECT 1")
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        body = {"status": "unavailable", "database": f"not answering: {exc or 'timeout'}"}
+        return web.json_response(body, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[_OPENAPI], content_type="application/json")
+
+
+_OPENAPI = web.AppKey("openapi", str)
+
+
+def create_app(
+    pool: asyncpg.Pool,
+    *,
+    api_tokens: list[str],
+    max_body_bytes: int,
+    policy: DispatchSettings | None = None,
+    feeds: FeedConfig | None = None,
+) -> web.Application:
+    """Build the app around an open pool; the caller owns the pool's lifetime."""
+    app_metrics = Metrics()
+    app = web.Application(
+        client_max_size=max_body_bytes,
+        middlewares=[app_metrics.middleware(), error_middleware, auth_middleware],
+    )
+    app[POOL] = pool
+    app[METRICS] = app_metrics
+    app[TOKENS] = tuple(api_tokens)
+    app[MAX_BODY] = max_body_bytes
+    app[POLICY] = policy or DispatchSettings()
+    document = build(OPERATIONS, title="blendbot", version=version("blendbot"))
+    app[_OPENAPI] = json.dumps(document)
+    for op in OPERATIONS:
+        app.router.add_route(op.method, op.path, op.handler)
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    register_feeds(app, feeds or FeedConfig(), api_routes=False)
+    return app

@@ -1,0 +1,15 @@
+"""Typed keys of the objects the HTTP app holds."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from bot.metrics import Metrics
+from queues.dispatch import DispatchSettings
+
+POOL = web.AppKey("pool", asyncpg.Pool)
+METRICS = web.AppKey("metrics", Metrics)
+TOKENS = web.AppKey("api_tokens", tuple)
+MAX_BODY = web.AppKey("max_body_bytes", int)
+POLICY = web.AppKey("policy", DispatchSettings)

@@ -1,0 +1,190 @@
+"""Handlers of the task lifecycle under ``/api/v1/tasks/{id}/...``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from bot.http.errors import ErrorOut
+from bot.http.keys import POLICY, POOL
+from bot.http.operations import Handler, Operation, json_response, path_param, read_body
+from bot.http.tasks import AGENT_ID, TASK_ID
+from bot.work import ask_for_work
+from queues.dispatch import NoOffer
+from queues.lifecycle import Lifecycle
+from queues.models import (
+    AgentActionIn,
+    CompleteIn,
+    EscalateIn,
+    ReasonIn,
+    ReassignIn,
+    SkipIn,
+    TaskOut,
+)
+
+Action = Callable[[Lifecycle, int, BaseModel], Awaitable[TaskOut]]
+
+
+def _handler(model: type[BaseModel], action: Action) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        task_id = path_param(request, TASK_ID)
+        body = await read_body(request, model)
+        cooldown = request.app[POLICY].skip_cooldown_seconds
+        life = Lifecycle(request.app[POOL], skip_cooldown_seconds=cooldown)
+        return json_response(await action(life, task_id, body))
+
+    return handle
+
+
+def _claim(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, AgentActionIn)
+    return life.claim(task_id, body.agent_id)
+
+
+def _skip(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, SkipIn)
+    return life.skip(task_id, body.agent_id, body.reason)
+
+
+def _complete(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, CompleteIn)
+    return life.complete(task_id, body.agent_id, body.outcome, body.note)
+
+
+def _pause(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, ReasonIn)
+    return life.pause(task_id, body.agent_id, body.reason)
+
+
+def _resume(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, AgentActionIn)
+    return life.resume(task_id, body.agent_id)
+
+
+def _release(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, ReasonIn)
+    return life.release(task_id, body.agent_id, body.reason)
+
+
+def _escalate(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, EscalateIn)
+    return life.escalate(task_id, body.agent_id, body.reason)
+
+
+def _reassign(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
+    assert isinstance(body, ReassignIn)
+    return life.reassign(task_id, body.to_agent_id, body.by)
+
+
+_ACTIONS: tuple[tuple[str, type[BaseModel], Action, str], ...] = (
+    (
+        "claim",
+        AgentActionIn,
+        _claim,
+        "Only the agent the task is offered to may claim it, while the offer stands; claiming "
+        "again is harmless; losing a race is 409 naming the holder.",
+    ),
+    (
+        "skip",
+        SkipIn,
+        _skip,
+        "The task goes back to the queue and is not offered to this agent again for a while.",
+    ),
+    (
+        "complete",
+        CompleteIn,
+        _complete,
+        "Completes the current step: the next step is queued (possibly for other skills), the "
+        "last one makes the task done.",
+    ),
+    ("pause", ReasonIn, _pause, "The holder pauses the task, e.g. when recalled to the phones."),
+    ("resume", AgentActionIn, _resume, "The holder resumes a paused task."),
+    ("release", ReasonIn, _release, "The holder gives the task back to the queue."),
+    ("escalate", EscalateIn, _escalate, "The holder hands the task to the supervisors."),
+    (
+        "reassign",
+        ReassignIn,
+        _reassign,
+        "A supervisor gives the task to an agent, who then holds it in progress.",
+    ),
+)
+
+_TRANSITIONS: tuple[Operation, ...] = tuple(
+    Operation(
+        "POST",
+        rf"/api/v1/tasks/{{task_id:\d{{1,18}}}}/{name}",
+        _handler(model, action),
+        f"{name.capitalize()} a task",
+        "lifecycle",
+        body=model,
+        params=(TASK_ID,),
+        responses={
+            200: TaskOut,
+            400: ErrorOut,
+            401: ErrorOut,
+            404: ErrorOut,
+            409: ErrorOut,
+            413: ErrorOut,
+            422: ErrorOut,
+        },
+        description=text,
+    )
+    for name, model, action, text in _ACTIONS
+)
+
+
+class NextIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    minutes: float | None = Field(
+        default=None, gt=0, le=24 * 60, description="How long the agent has; none: any length."
+    )
+
+
+class OfferOut(BaseModel):
+    task_id: int
+    expires_at: datetime
+    why: list[str] = Field(description="Why this task: its priority reasons.")
+
+
+class NextOut(BaseModel):
+    offer: OfferOut | None
+    reason: str | None = Field(default=None, description="Why nothing is offered.")
+
+
+async def next_task(request: web.Request) -> web.Response:
+    agent_id = path_param(request, AGENT_ID)
+    body = await read_body(request, NextIn) if request.body_exists else NextIn()
+    policy = request.app[POLICY]
+    result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy)
+    if isinstance(result, NoOffer):
+        return json_response(NextOut(offer=None, reason=result.reason))
+    offer = OfferOut(task_id=result.task.id, expires_at=result.expires_at, why=result.why)
+    return json_response(NextOut(offer=offer))
+
+
+NEXT_OPERATION = Operation(
+    "POST",
+    "/api/v1/agents/{agent_id}/next",
+    next_task,
+    "Offer the agent the best task now",
+    "lifecycle",
+    body=NextIn,
+    body_required=False,
+    params=(AGENT_ID,),
+    responses={
+        200: NextOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
+    description="The agent asks for work: an agent with an open offer gets it back; otherwise "
+    "the highest-priority queued task that their skills cover and that fits in `minutes` is "
+    "offered, with the reasons for choosing it.",
+)
+
+LIFECYCLE_OPERATIONS: tuple[Operation, ...] = (NEXT_OPERATION, *_TRANSITIONS)

@@ -1,0 +1,257 @@
+"""Handlers of ``/api/v1``: the task list's intake and lookup API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, Field, TypeAdapter
+
+from bot.http.errors import ApiError, ErrorOut, FieldError
+from bot.http.keys import METRICS, POLICY, POOL
+from bot.http.operations import (
+    Operation,
+    PathParam,
+    json_response,
+    path_param,
+    read_body,
+    read_query,
+)
+from queues.catalog import Catalog
+from queues.db import transaction
+from queues.lifecycle import Lifecycle
+from queues.models import (
+    AgentId,
+    AgentIn,
+    AgentOut,
+    AgentPage,
+    CancelIn,
+    Name,
+    TaskBatchIn,
+    TaskBatchItem,
+    TaskBatchOut,
+    TaskDetail,
+    TaskFilter,
+    TaskIn,
+    TaskOut,
+    TaskPage,
+    TaskTypeIn,
+    TaskTypeOut,
+)
+from queues.roster import Roster
+from queues.tasks import Tasks
+
+API_ACTOR = "api"
+
+TYPE_NAME = PathParam("name", TypeAdapter(Name), "Task type name, e.g. `mortgage_document_check`.")
+AGENT_ID = PathParam("agent_id", TypeAdapter(AgentId), "The agent's id in your roster.")
+TASK_ID = PathParam("task_id", TypeAdapter(Annotated[int, Field(ge=1)]), "The task's id.")
+
+
+class AgentPageQuery(BaseModel):
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: AgentId | None = None
+
+
+class TaskTypeList(BaseModel):
+    items: list[TaskTypeOut]
+
+
+async def put_task_type(request: web.Request) -> web.Response:
+    name = path_param(request, TYPE_NAME)
+    body = await read_body(request, TaskTypeIn)
+    task_type, created = await Catalog(request.app[POOL]).put(name, body)
+    return json_response(task_type, 201 if created else 200)
+
+
+async def list_task_types(request: web.Request) -> web.Response:
+    return json_response(TaskTypeList(items=await Catalog(request.app[POOL]).all()))
+
+
+async def put_agent(request: web.Request) -> web.Response:
+    agent_id = path_param(request, AGENT_ID)
+    body = await read_body(request, AgentIn)
+    roster = Roster(request.app[POOL])
+    created = await roster.put(agent_id, body)
+    agent = await roster.get(agent_id)
+    assert agent is not None
+    return json_response(agent, 201 if created else 200)
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    agent_id = path_param(request, AGENT_ID)
+    agent = await Roster(request.app[POOL]).get(agent_id)
+    if agent is None:
+        raise ApiError(404, "not_found", f"agent {agent_id} not found")
+    return json_response(agent)
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    query = read_query(request, AgentPageQuery)
+    items = await Roster(request.app[POOL]).page(query.cursor, query.limit)
+    more = len(items) == query.limit
+    return json_response(AgentPage(items=items, next_cursor=items[-1].agent_id if more else None))
+
+
+async def create_task(request: web.Request) -> web.Response:
+    body = await read_body(request, TaskIn)
+    task, created = await Tasks(request.app[POOL]).create(body, API_ACTOR)
+    if created:
+        request.app[METRICS].tasks_created.labels(task.source).inc()
+    return json_response(task, 201 if created else 200, Location=f"/api/v1/tasks/{task.id}")
+
+
+async def create_tasks(request: web.Request) -> web.Response:
+    body = await read_body(request, TaskBatchIn)
+    async with transaction(request.app[POOL]) as conn:
+        results = await Tasks(conn).create_many(body.tasks, API_ACTOR)
+        problems = [
+            FieldError(field=f"tasks.{index}", message=str(result.error))
+            for index, result in enumerate(results)
+            if result.error is not None
+        ]
+        if problems:
+            # Raising inside the transaction rolls back the tasks this batch did create.
+            raise ApiError(
+                422,
+                "invalid",
+                f"{len(problems)} of {len(results)} tasks refused; none stored",
+                problems,
+            )
+    for result in results:
+        if result.outcome == "created" and result.task is not None:
+            request.app[METRICS].tasks_created.labels(result.task.source).inc()
+    items = [
+        TaskBatchItem(created=r.outcome == "created", task=r.task)
+        for r in results
+        if r.task is not None
+    ]
+    return json_response(TaskBatchOut(results=items))
+
+
+async def get_task(request: web.Request) -> web.Response:
+    task_id = path_param(request, TASK_ID)
+    top_share = request.app[POLICY].sla_top_share
+    return json_response(await Tasks(request.app[POOL]).get(task_id, sla_top_share=top_share))
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    query = read_query(request, TaskFilter, lists=("status",))
+    items = await Tasks(request.app[POOL]).find(query)
+    more = len(items) == query.limit
+    return json_response(TaskPage(items=items, next_cursor=str(items[-1].id) if more else None))
+
+
+async def cancel_task(request: web.Request) -> web.Response:
+    task_id = path_param(request, TASK_ID)
+    body = await read_body(request, CancelIn) if request.body_exists else CancelIn()
+    task = await Lifecycle(request.app[POOL]).cancel(task_id, body.by or API_ACTOR, body.reason)
+    return json_response(task)
+
+
+_ERRORS: dict[int, type[BaseModel] | None] = {401: ErrorOut, 422: ErrorOut}
+_BODY_ERRORS: dict[int, type[BaseModel] | None] = {400: ErrorOut, 413: ErrorOut}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "PUT",
+        "/api/v1/task-types/{name}",
+        put_task_type,
+        "Create or replace a task type",
+        "task types",
+        body=TaskTypeIn,
+        params=(TYPE_NAME,),
+        responses={200: TaskTypeOut, 201: TaskTypeOut, **_ERRORS, **_BODY_ERRORS},
+    ),
+    Operation(
+        "GET",
+        "/api/v1/task-types",
+        list_task_types,
+        "List task types",
+        "task types",
+        responses={200: TaskTypeList, 401: ErrorOut},
+    ),
+    Operation(
+        "PUT",
+        "/api/v1/agents/{agent_id}",
+        put_agent,
+        "Create or replace an agent",
+        "agents",
+        body=AgentIn,
+        params=(AGENT_ID,),
+        responses={200: AgentOut, 201: AgentOut, 409: ErrorOut, **_ERRORS, **_BODY_ERRORS},
+        description="Skills and telephony ids are replaced as a whole. A Slack user id or a "
+        "telephony id that belongs to another agent is refused with 409.",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/agents/{agent_id}",
+        get_agent,
+        "Get an agent",
+        "agents",
+        params=(AGENT_ID,),
+        responses={200: AgentOut, 404: ErrorOut, **_ERRORS},
+    ),
+    Operation(
+        "GET",
+        "/api/v1/agents",
+        list_agents,
+        "List agents, by id",
+        "agents",
+        query=AgentPageQuery,
+        responses={200: AgentPage, **_ERRORS},
+    ),
+    Operation(
+        "POST",
+        "/api/v1/tasks",
+        create_task,
+        "Create a task (idempotent)",
+        "tasks",
+        body=TaskIn,
+        responses={200: TaskOut, 201: TaskOut, **_ERRORS, **_BODY_ERRORS},
+        description="(source, external_id) identifies a task: a repeated delivery returns 200 "
+        "with the same task, a new one 201; the same key with a different body is refused "
+        "with 422.",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/tasks/batch",
+        create_tasks,
+        "Create many tasks at once",
+        "tasks",
+        body=TaskBatchIn,
+        responses={200: TaskBatchOut, **_ERRORS, **_BODY_ERRORS},
+        description="All or nothing: if any task is refused, none is stored and the 422 lists "
+        "every refused task by its index.",
+    ),
+    Operation(
+        "GET",
+        r"/api/v1/tasks/{task_id:\d{1,18}}",
+        get_task,
+        "Get a task and its timeline",
+        "tasks",
+        params=(TASK_ID,),
+        responses={200: TaskDetail, 404: ErrorOut, **_ERRORS},
+    ),
+    Operation(
+        "GET",
+        "/api/v1/tasks",
+        list_tasks,
+        "Find tasks, newest first",
+        "tasks",
+        query=TaskFilter,
+        responses={200: TaskPage, **_ERRORS},
+        description="`status` takes one status or several separated by commas.",
+    ),
+    Operation(
+        "POST",
+        r"/api/v1/tasks/{task_id:\d{1,18}}/cancel",
+        cancel_task,
+        "Cancel a task",
+        "tasks",
+        body=CancelIn,
+        body_required=False,
+        params=(TASK_ID,),
+        responses={200: TaskOut, 404: ErrorOut, 409: ErrorOut, **_ERRORS, **_BODY_ERRORS},
+    ),
+)
