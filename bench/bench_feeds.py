@@ -256,16 +256,16 @@ async def serve(db_url: str, port: int) -> None:
     """The server side: the app with the feeds registered, as ``blendbot serve`` will run it."""
     from aiohttp import web
 
+    from bot import root
     from bot.database import open_pool
-    from bot.http.app import create_app
-    from bot.http.feeds import FeedConfig, register_feeds
+    from bot.http.feeds import FeedConfig
     from bot.migrate import migrate_url
 
     await migrate_url(db_url)
     async with open_pool(db_url, min_size=4, max_size=20) as pool:
-        app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=16 * 1024 * 1024)
-        register_feeds(app, FeedConfig(firehose_access_key=KEY))
-        runner = web.AppRunner(app, access_log=None)
+        wired = root.Parts(feeds=FeedConfig(firehose_access_key=KEY))
+        app = root.http_app(pool, wired, tokens=[TOKEN], max_body_bytes=16 * 1024 * 1024)
+        runner = web.AppRunner(app.web, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         await asyncio.Event().wait()

@@ -1,6 +1,6 @@
 """Claim clicks at a fixed rate against one instance: how fast is the ack?
 
-Starts one server process (the app from ``create_app`` with ``register_slack``, its outbox
+Starts one server process (the app as ``bot.root.http_app`` builds it with Slack, its outbox
 sending to the Web API stand-in, which runs in a process of its own), offers one task per
 click and posts the offer cards, then sends signed ``block_actions`` Claim clicks at a fixed
 arrival rate (open loop: a slow answer does not slow the clicks down). One click in ten comes
@@ -45,20 +45,19 @@ def serve(port: int, db_url: str, api_url: str) -> None:
     """The server process: one instance with Slack mounted and its outbox running."""
     from aiohttp import web
 
+    from bot import root
     from bot.database import open_pool
-    from bot.http.app import create_app
-    from bot.slack import SlackConfig, register_slack
+    from bot.slack import SlackConfig
 
     async def app() -> web.Application:
         stack = open_pool(db_url, min_size=5, max_size=20)
         pool = await stack.__aenter__()
-        application = create_app(
-            pool, api_tokens=["bench-token-0123456789abcdef"], max_body_bytes=1 << 20
-        )
-        register_slack(
-            application,
-            SlackConfig(bot_token=BOT_TOKEN, signing_secret=SECRET, api_url=api_url),
-        )
+        application = root.http_app(
+            pool,
+            tokens=["bench-token-0123456789abcdef"],
+            max_body_bytes=1 << 20,
+            slack=SlackConfig(bot_token=BOT_TOKEN, signing_secret=SECRET, api_url=api_url),
+        ).web
 
         async def close(_: web.Application) -> None:
             await stack.__aexit__(None, None, None)

@@ -15,10 +15,14 @@ import logging
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +96,24 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Async
         yield pool
     finally:
         await pool.close()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    pool: Pool
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Database]:
+    """An open pool on a migrated database (the embedded one unless DATABASE_URL is set)."""
+    from bot.migrate import migrate_url  # the migrations runner connects through this module
+
+    async with database_url(settings.database_url, settings.data_dir) as url:
+        if migrate:
+            for name in await migrate_url(url):
+                log.info("applied migration %s", name)
+        async with open_pool(
+            url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        ) as pool:
+            yield Database(url, pool)

@@ -1,26 +1,39 @@
-"""The composition root: settings → database → migrations → pool → app."""
+"""The composition root: the one place where blendbot's parts are built and wired.
+
+settings → server and migrated pool → each part's settings → HTTP app (API, feeds, Slack) →
+blending round → tick. ``serve``, ``demo``, ``simulate``, the benchmarks and the tests'
+fixtures all build through here, so there is one wiring to read and to change. Only this
+module turns :class:`~bot.settings.Settings` into the values the parts take.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import asyncpg
+from aiohttp import web
 
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.policy import BlendPolicy, policy_for
-from bot.database import database_url, open_pool
-from bot.http.feeds import AmiConfig, GenesysConfig
-from bot.migrate import migrate_url
+from bot.blending_round import Blender
+from bot.database import Database, database
+from bot.http.app import create_app
+from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
+from bot.http.keys import METRICS
 from bot.settings import Settings
+from bot.slack import Slack, SlackConfig, register_slack
+from bot.tick import Tick
+from clock import SYSTEM, Clock
 from queues.catalog import Catalog
 from queues.dispatch import DispatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
@@ -31,45 +44,24 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Database:
-    url: str
-    pool: asyncpg.Pool
+class Parts:
+    """What each part is given, made once from the settings; the defaults are the settings'
+    defaults, for the tests and the simulation."""
+
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    timers: TimerSettings = field(default_factory=TimerSettings)
+    forecasts: ForecastSettings = field(default_factory=ForecastSettings)
+    blending: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
+    feeds: FeedConfig = field(default_factory=FeedConfig)
+    target: tuple[float, float] = (0.8, 20.0)
+    """The inbound service target: share answered, within seconds."""
+    tick_seconds: float = 5.0
+    timezone: str = "UTC"
+    clock: Clock = SYSTEM
+    """The one source of "now" for every part."""
 
 
-@asynccontextmanager
-async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Database]:
-    """An open pool on a migrated database (the embedded one unless DATABASE_URL is set)."""
-    async with database_url(settings.database_url, settings.data_dir) as url:
-        if migrate:
-            for name in await migrate_url(url):
-                log.info("applied migration %s", name)
-        async with open_pool(
-            url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        ) as pool:
-            yield Database(url, pool)
-
-
-def dispatch_policy(settings: Settings) -> DispatchSettings:
-    return DispatchSettings(
-        offer_seconds=settings.offer_seconds,
-        fit_margin=settings.fit_margin,
-        sla_top_share=settings.sla_top_share,
-        skip_cooldown_seconds=settings.skip_cooldown_minutes * 60,
-    )
-
-
-def forecast_policy(settings: Settings) -> ForecastSettings:
-    return ForecastSettings(
-        model=settings.forecast_model,
-        every_seconds=settings.forecast_minutes * 60,
-        target_sl=settings.target_service_level,
-        target_seconds=settings.service_level_seconds,
-        max_occupancy=settings.max_occupancy,
-        timezone=settings.timezone,
-    )
-
-
-def blend_policy(settings: Settings) -> BlendPolicy:
+def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
     s = settings
     guard = GuardSettings(
         hold_waiting=s.guard_hold_waiting,
@@ -78,7 +70,7 @@ def blend_policy(settings: Settings) -> BlendPolicy:
         recall_service_level=s.guard_recall_service_level,
         calm_seconds=s.guard_calm_seconds,
     )
-    policy = policy_for(
+    blending = policy_for(
         s.blending_policy,
         k=s.reserve_k,
         safety_margin=s.safety_margin,
@@ -87,39 +79,174 @@ def blend_policy(settings: Settings) -> BlendPolicy:
         fit_margin=s.fit_margin,
         guard=guard,
     )
-    return replace(policy, max_minutes=s.max_window_minutes)
+    return Parts(
+        dispatch=DispatchSettings(
+            offer_seconds=s.offer_seconds,
+            fit_margin=s.fit_margin,
+            sla_top_share=s.sla_top_share,
+            skip_cooldown_seconds=s.skip_cooldown_minutes * 60,
+        ),
+        timers=TimerSettings(nudge_factor=s.nudge_factor, escalate_factor=s.escalate_factor),
+        forecasts=ForecastSettings(
+            model=s.forecast_model,
+            every_seconds=s.forecast_minutes * 60,
+            target_sl=s.target_service_level,
+            target_seconds=s.service_level_seconds,
+            max_occupancy=s.max_occupancy,
+            timezone=s.timezone,
+        ),
+        blending=replace(blending, max_minutes=s.max_window_minutes),
+        feeds=FeedConfig(
+            public_url=s.public_url,
+            firehose_access_key=s.firehose_access_key,
+            twilio_auth_token=s.twilio_auth_token,
+            interval_minutes=s.interval_minutes,
+            service_level_seconds=s.service_level_seconds,
+            clock=clock.now,
+        ),
+        target=(s.target_service_level, s.service_level_seconds),
+        tick_seconds=s.tick_seconds,
+        timezone=s.timezone,
+        clock=clock,
+    )
 
 
-def timer_policy(settings: Settings) -> TimerSettings:
-    return TimerSettings(
-        nudge_factor=settings.nudge_factor, escalate_factor=settings.escalate_factor
+def slack_config(settings: Settings, wired: Parts) -> SlackConfig | None:
+    """The Slack app's settings, or ``None`` when Slack is not configured."""
+    s = settings
+    if not s.slack_bot_token or not s.slack_signing_secret:
+        return None
+    return SlackConfig(
+        bot_token=s.slack_bot_token,
+        signing_secret=s.slack_signing_secret,
+        api_url=s.slack_api_url,
+        app_token=s.slack_app_token,
+        supervisor_channel=s.supervisor_channel,
+        supervisors=frozenset(s.supervisors),
+        supervisor_group=s.supervisor_group,
+        policy=wired.dispatch,
+        timezone=wired.timezone,
+        blending=wired.blending,
+        target=wired.target,
+        clock=wired.clock.now,
     )
 
 
 def feed_clients_of(settings: Settings) -> tuple[AmiConfig | None, GenesysConfig | None]:
     """The AMI and Genesys Cloud clients the settings ask for (none when unset)."""
-    ami = None
-    if settings.ami_host and settings.ami_username and settings.ami_secret:
-        ami = AmiConfig(
-            settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
-        )
-    genesys = None
     s = settings
-    if (
-        s.genesys_api_url
-        and s.genesys_login_url
-        and s.genesys_client_id
-        and (s.genesys_client_secret)
-    ):
+    ami = None
+    if s.ami_host and s.ami_username and s.ami_secret:
+        ami = AmiConfig(s.ami_host, s.ami_port, s.ami_username, s.ami_secret)
+    genesys = None
+    required = (s.genesys_api_url, s.genesys_login_url, s.genesys_client_id)
+    if all(required) and s.genesys_client_secret:
         genesys = GenesysConfig(
-            s.genesys_api_url,
-            s.genesys_login_url,
-            s.genesys_client_id,
+            s.genesys_api_url or "",
+            s.genesys_login_url or "",
+            s.genesys_client_id or "",
             s.genesys_client_secret,
             tuple(s.genesys_user_ids),
             tuple(s.genesys_queue_ids),
         )
     return ami, genesys
+
+
+@dataclass(frozen=True)
+class App:
+    """The HTTP app, with the Slack app mounted on it when Slack is configured."""
+
+    web: web.Application
+    slack: Slack | None
+
+
+def http_app(
+    pool: asyncpg.Pool,
+    wired: Parts | None = None,
+    *,
+    tokens: list[str],
+    max_body_bytes: int = 1024 * 1024,
+    slack: SlackConfig | None = None,
+    ami: AmiConfig | None = None,
+    genesys: GenesysConfig | None = None,
+) -> App:
+    """The HTTP app around an open pool (the caller owns the pool's lifetime)."""
+    wired = wired or Parts()
+    app = create_app(
+        pool,
+        api_tokens=tokens,
+        max_body_bytes=max_body_bytes,
+        policy=wired.dispatch,
+        feeds=wired.feeds,
+    )
+    if ami or genesys:
+        app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
+    return App(app, register_slack(app, slack) if slack else None)
+
+
+def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
+    """The tick's blending round, telling agents through the app's Slack."""
+    return Blender(
+        pool,
+        wired.blending,
+        wired.dispatch,
+        target=wired.target,
+        notifier=app.slack.notifier if app.slack else None,
+        metrics=app.web[METRICS],
+    )
+
+
+def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
+    return Tick(
+        url,
+        pool,
+        interval=wired.tick_seconds,
+        policy=wired.timers,
+        notifier=app.slack.notifier if app.slack else None,
+        forecasts=wired.forecasts,
+        blender=blender(pool, wired, app),
+    )
+
+
+@dataclass(frozen=True)
+class Service:
+    """Everything ``serve`` runs: the database, the HTTP and Slack apps, the tick."""
+
+    settings: Settings
+    database: Database
+    app: App
+    tick: Tick
+    tokens: list[str]
+    token_file: Path | None
+    sample: tuple[ImportReport, ImportReport] | None
+    """What the sample data loaded, when asked for."""
+
+
+@asynccontextmanager
+async def service(
+    settings: Settings, *, clock: Clock = SYSTEM, sample: bool = False
+) -> AsyncIterator[Service]:
+    """The whole service, built and wired, on a migrated database; not yet listening."""
+    from blending.forecast_store import warm_up
+
+    wired = parts(settings, clock)
+    tokens, token_file = api_tokens(settings)
+    async with database(settings) as db:
+        loaded = await load_sample(db.pool) if sample else None
+        await asyncio.to_thread(warm_up)  # compile the forecasting code before any request
+        ami, genesys = feed_clients_of(settings)
+        app = http_app(
+            db.pool,
+            wired,
+            tokens=tokens,
+            max_body_bytes=settings.max_body_bytes,
+            slack=slack_config(settings, wired),
+            ami=ami,
+            genesys=genesys,
+        )
+        yield Service(
+            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded
+        )
 
 
 def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:

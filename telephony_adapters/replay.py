@@ -27,8 +27,8 @@ from twilio.request_validator import RequestValidator
 
 from telephony_adapters import amazon_connect, asterisk, generic, genesys, twilio
 from telephony_adapters.errors import AdapterError, MalformedPayload
+from telephony_adapters.sources import SOURCES
 
-SOURCES = ("amazon-connect", "twilio", "genesys", "ami", "generic")
 BATCH = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

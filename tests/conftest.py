@@ -20,8 +20,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot import root
 from bot.database import open_pool
-from bot.http.app import create_app
 from bot.migrate import migrate_url
 
 TOKEN = "test-token-0123456789abcdef"
@@ -106,8 +106,8 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def client(pool: asyncpg.Pool) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=64 * 1024)
-    async with TestClient(TestServer(app)) as test_client:
+    app = root.http_app(pool, tokens=[TOKEN], max_body_bytes=64 * 1024)
+    async with TestClient(TestServer(app.web)) as test_client:
         yield test_client
 
 

@@ -8,8 +8,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot import root
 from bot.database import open_pool
-from bot.http.app import OPERATIONS, create_app
+from bot.http.app import OPERATIONS
 from tests.conftest import AUTH, TOKEN, create_database, drop_database, with_database
 
 Client = TestClient[Any, Any]
@@ -35,8 +36,8 @@ async def test_every_api_route_needs_the_token(
 
 async def test_several_tokens_are_accepted(pool: asyncpg.Pool) -> None:
     tokens = ["first-token-0123456789", "second-token-0123456789"]
-    app = create_app(pool, api_tokens=tokens, max_body_bytes=1024 * 1024)
-    async with TestClient(TestServer(app)) as c:
+    app = root.http_app(pool, tokens=tokens)
+    async with TestClient(TestServer(app.web)) as c:
         for token in tokens:
             response = await c.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
             assert response.status == 200
@@ -54,8 +55,8 @@ async def test_health_is_503_when_the_database_does_not_answer(
 ) -> None:
     name = await create_database(server_url, template_db)
     async with open_pool(with_database(server_url, name), min_size=1, max_size=2) as pool:
-        app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=1024)
-        async with TestClient(TestServer(app)) as c:
+        app = root.http_app(pool, tokens=[TOKEN], max_body_bytes=1024)
+        async with TestClient(TestServer(app.web)) as c:
             assert (await c.get("/healthz")).status == 200
             await drop_database(server_url, name)
             response = await c.get("/healthz")

@@ -10,6 +10,7 @@ acting on the task lifecycle directly. Then the table, and an HTML report with c
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 import time
@@ -29,6 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from blending import decision_store
 from blending.policy import POLICIES, policy_for
+from bot import root
 from bot.cli.report import write_report
 from bot.cli.simulate import (
     Figures,
@@ -40,9 +42,8 @@ from bot.cli.simulate import (
     tune_against,
 )
 from bot.cli.simulated_days import Wiring, prepared_world, run_on_clone
-from bot.http.app import create_app
 from bot.settings import Settings
-from bot.slack import SlackConfig, register_slack
+from bot.slack import SlackConfig
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
 from simulation.real_engine import AgentActions, EngineSettings, Notify
 from simulation.world import RosterAgent, WorldSpec
@@ -227,9 +228,10 @@ def slack_wiring(roster: Sequence[RosterAgent], into: list[SlackRun]) -> Wiring:
             run_outbox=False,
             clock=clock,
         )
-        app = create_app(pool, api_tokens=[secrets.token_urlsafe(24)], max_body_bytes=1024 * 1024)
-        slack = register_slack(app, config)
-        runner = web.AppRunner(app, access_log=None)
+        app = root.http_app(pool, tokens=[secrets.token_urlsafe(24)], slack=config)
+        slack = app.slack
+        assert slack is not None
+        runner = web.AppRunner(app.web, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -323,3 +325,11 @@ async def demo(
         console.print(f"report: {report}")
     console.print(f"{seconds:.0f} s")
     return body
+
+
+async def run_demo(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    """``blendbot demo``: the day, the table, the report, and the figures as JSON if asked."""
+    body = await demo(settings, console, seed=args.seed, report=args.report)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(body, indent=2))
+    return 0

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from bot.root import api_tokens, database
+from bot.database import database
+from bot.root import api_tokens
 from bot.settings import Settings
 from telephony_adapters.importers import import_intervals, import_schedule
-from telephony_adapters.replay import SOURCES, Target, replay
-
-
-def add_parsers(commands: Any, kinds: Any) -> None:
-    play = commands.add_parser("replay", help="send a recorded feed into a running service")
-    play.add_argument("file", type=Path, help="JSON lines: payloads, or {at, payload} objects")
-    play.add_argument("--source", required=True, choices=SOURCES)
-    play.add_argument("--speed", type=float, default=60, help="times real speed (default 60)")
-    play.add_argument("--url", help="the service (default http://BLENDBOT_HOST:BLENDBOT_PORT)")
-    intervals = kinds.add_parser(
-        "intervals",
-        help="per-interval history: queue,interval_start,offered,answered,abandoned,aht_seconds",
-    )
-    intervals.add_argument("file", type=Path)
-    schedule = kinds.add_parser("schedule", help="shifts and breaks: agent_id,kind,start,end")
-    schedule.add_argument("file", type=Path)
+from telephony_adapters.replay import Target, replay
 
 
 async def run_replay(settings: Settings, args: argparse.Namespace, console: Console) -> int:

@@ -5,43 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from blending.errors import BlendingError
-
-
-def add_parsers(commands: Any) -> None:
-    staffing = commands.add_parser(
-        "staffing", help="agents needed for a service-level target (Erlang C, or A with patience)"
-    )
-    staffing.add_argument("--calls", type=float, required=True, help="calls in the interval")
-    staffing.add_argument("--interval-minutes", type=float, required=True)
-    staffing.add_argument("--aht-seconds", type=float, required=True, help="average handle time")
-    staffing.add_argument("--target-sl", type=float, default=0.8, help="e.g. 0.8 for 80%%")
-    staffing.add_argument("--target-seconds", type=float, default=20, help="answered within")
-    staffing.add_argument("--max-occupancy", type=float, default=1.0)
-    staffing.add_argument(
-        "--patience-seconds", type=float, help="mean caller patience: Erlang A with abandonment"
-    )
-    staffing.add_argument("--json", action="store_true", help="print JSON only")
-
-    backtest = commands.add_parser(
-        "backtest", help="rolling-origin backtest of day-ahead arrival forecasts on a CSV"
-    )
-    backtest.add_argument(
-        "--csv", type=Path, required=True, help="interval_start,calls[,queue][,aht_seconds]"
-    )
-    backtest.add_argument("--interval-minutes", type=int, help="default: inferred from the file")
-    backtest.add_argument("--horizon-days", type=int, default=1)
-    backtest.add_argument("--folds", type=int, default=10)
-    backtest.add_argument("--queue", help="one queue of a multi-queue file (default: their sum)")
-    backtest.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
-    backtest.add_argument("--plot", type=Path, help="PNG of the last fold")
 
 
 def staffing(args: argparse.Namespace, console: Console) -> int:

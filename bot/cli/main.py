@@ -1,57 +1,35 @@
-"""The ``blendbot`` command."""
+"""The ``blendbot`` command.
+
+Parsing needs nothing but the standard library; each command imports what it needs when it
+runs, so ``blendbot --help`` or ``blendbot staffing`` does not pay for the forecasting stack,
+the HTTP app or Slack.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from blending.policy import POLICIES
+from telephony_adapters.sources import SOURCES
 
-from blending.errors import BlendingError
-from blending.forecast_store import warm_up
-from bot.blending_round import Blender
-from bot.cli import feeds as cli_feeds
-from bot.cli import forecasting as cli_blending
-from bot.cli import simulate as cli_simulate
-from bot.database import DatabaseError
-from bot.http.app import create_app
-from bot.http.feeds import FeedConfig, feed_clients
-from bot.http.keys import METRICS
-from bot.migrate import MigrationError
-from bot.root import (
-    api_tokens,
-    blend_policy,
-    database,
-    dispatch_policy,
-    feed_clients_of,
-    forecast_policy,
-    load_sample,
-    timer_policy,
-)
-from bot.settings import Settings, SettingsError, load_settings
-from bot.slack import register_slack, slack_config
-from bot.slack.socket import run_socket_mode
-from bot.tick import Tick
-from queues.errors import QueuesError
-from queues.importer import ImportReport, import_roster, import_tasks
-from telephony_adapters.errors import AdapterError
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-PROGRESS_FROM_BYTES = 1_000_000
+    from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blendbot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="blendbot",
+        description="Lends contact-center agents' idle time to back-office work, through Slack.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the service")
@@ -60,10 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--with-sample-data", action="store_true", help="load a small sample roster and task list"
     )
-
     commands.add_parser("migrate", help="apply the database migrations and exit")
-    cli_blending.add_parsers(commands)
-    cli_simulate.add_parser(commands)
+    _forecasting_parsers(commands)
+    _simulate_parser(commands)
     demo = commands.add_parser(
         "demo", help="one simulated day under every policy, through Slack, with a report"
     )
@@ -81,214 +58,156 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--all-or-nothing", action="store_true", help="import nothing if any row is bad"
         )
-    cli_feeds.add_parsers(commands, kinds)
+    intervals = kinds.add_parser(
+        "intervals",
+        help="per-interval history: queue,interval_start,offered,answered,abandoned,aht_seconds",
+    )
+    intervals.add_argument("file", type=Path)
+    schedule = kinds.add_parser("schedule", help="shifts and breaks: agent_id,kind,start,end")
+    schedule.add_argument("file", type=Path)
+
+    play = commands.add_parser("replay", help="send a recorded feed into a running service")
+    play.add_argument("file", type=Path, help="JSON lines: payloads, or {at, payload} objects")
+    play.add_argument("--source", required=True, choices=SOURCES)
+    play.add_argument("--speed", type=float, default=60, help="times real speed (default 60)")
+    play.add_argument("--url", help="the service (default http://BLENDBOT_HOST:BLENDBOT_PORT)")
     return parser
 
 
-async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None:
-    async with database(settings) as db:
-        pool = db.pool
-        tokens, token_file = api_tokens(settings)
-        if sample:
-            roster, tasks = await load_sample(pool)
-            console.print(
-                f"sample data: {roster.created + roster.updated} agents, "
-                f"{tasks.created + tasks.unchanged} tasks"
-            )
-        await asyncio.to_thread(warm_up)  # compile the forecasting code before any request
-        app = create_app(
-            pool,
-            api_tokens=tokens,
-            max_body_bytes=settings.max_body_bytes,
-            policy=dispatch_policy(settings),
-            feeds=FeedConfig.from_settings(settings),
-        )
-        ami, genesys = feed_clients_of(settings)
-        if ami or genesys:
-            app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
-        slack_settings = slack_config(settings, dispatch_policy(settings), blend_policy(settings))
-        slack = register_slack(app, slack_settings) if slack_settings else None
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise SystemExit(f"error: cannot listen on {host}:{port}: {exc.strerror}") from None
-        console.print(f"blendbot listening on http://{host}:{port}")
-        if token_file is not None:
-            console.print(f"API token (kept in {token_file}): {tokens[0]}")
-        else:
-            console.print("API tokens: from BLENDBOT_API_TOKENS")
-        console.print(f"OpenAPI document: http://{host}:{port}/api/v1/openapi.json")
-        background: list[asyncio.Task[None]] = []
-        if slack is None:
-            console.print("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
-        elif settings.slack_app_token:
-            console.print("Slack: Socket Mode")
-            background.append(asyncio.create_task(run_socket_mode(slack, settings.slack_app_token)))
-        else:
-            console.print(f"Slack: events at http://{host}:{port}/slack/events")
-        notifier = slack.notifier if slack else None
-        blender = Blender(
-            pool,
-            blend_policy(settings),
-            dispatch_policy(settings),
-            target=(settings.target_service_level, settings.service_level_seconds),
-            notifier=notifier,
-            metrics=app[METRICS],
-        )
-        console.print(f"blending policy: {blender.policy.name}")
-        tick = Tick(
-            db.url,
-            pool,
-            interval=settings.tick_seconds,
-            policy=timer_policy(settings),
-            notifier=notifier,
-            forecasts=forecast_policy(settings),
-            blender=blender,
-        )
-        background.append(asyncio.create_task(tick.run()))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            console.print("stopping")
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await runner.cleanup()
-
-
-async def _migrate(settings: Settings) -> None:
-    async with database(settings):
-        console.print("database is up to date")
-
-
-def _print_report(report: ImportReport, what: str) -> int:
-    for error in report.errors[:200]:
-        err.print(f"line {error.line}: {error.message}", markup=False, highlight=False)
-    if len(report.errors) > 200:
-        err.print(f"... and {len(report.errors) - 200} more bad rows")
-    if not report.committed:
-        console.print(
-            f"imported nothing: {len(report.errors)} bad row(s) of {report.rows} (--all-or-nothing)"
-        )
-        return 1
-    kept = report.created + report.updated + report.unchanged
-    console.print(
-        f"{report.rows} rows in {report.seconds:.1f} s ({report.rate:,.0f} rows/s): "
-        f"{report.created} new {what}, {report.updated} updated, {report.unchanged} already "
-        f"present, {len(report.errors)} bad row(s); {kept} kept"
+def _forecasting_parsers(commands: Any) -> None:
+    staffing = commands.add_parser(
+        "staffing", help="agents needed for a service-level target (Erlang C, or A with patience)"
     )
-    return 1 if report.errors else 0
-
-
-async def _import(
-    settings: Settings, kind: str, file: Path, stream: TextIO, size: int, all_or_nothing: bool
-) -> int:
-    show = size >= PROGRESS_FROM_BYTES and console.is_terminal
-    columns = (
-        *Progress.get_default_columns()[:1],
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
+    staffing.add_argument("--calls", type=float, required=True, help="calls in the interval")
+    staffing.add_argument("--interval-minutes", type=float, required=True)
+    staffing.add_argument("--aht-seconds", type=float, required=True, help="average handle time")
+    staffing.add_argument("--target-sl", type=float, default=0.8, help="e.g. 0.8 for 80%%")
+    staffing.add_argument("--target-seconds", type=float, default=20, help="answered within")
+    staffing.add_argument("--max-occupancy", type=float, default=1.0)
+    staffing.add_argument(
+        "--patience-seconds", type=float, help="mean caller patience: Erlang A with abandonment"
     )
-    with stream, Progress(*columns, console=console, disable=not show) as progress:
-        bar = progress.add_task(f"importing {file.name}", total=size)
+    staffing.add_argument("--json", action="store_true", help="print JSON only")
 
-        def advance(count: int) -> None:
-            progress.advance(bar, count)
-
-        async with database(settings) as db:
-            pool = db.pool
-            try:
-                if kind == "tasks":
-                    report = await import_tasks(
-                        pool,
-                        stream,
-                        actor=f"import:{file.name}",
-                        all_or_nothing=all_or_nothing,
-                        progress=advance,
-                    )
-                else:
-                    report = await import_roster(
-                        pool, stream, all_or_nothing=all_or_nothing, progress=advance
-                    )
-            except UnicodeDecodeError as exc:
-                raise SystemExit(f"error: {file} is not UTF-8 text ({exc.reason})") from None
-    return _print_report(report, "tasks" if kind == "tasks" else "agents")
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin backtest of day-ahead arrival forecasts on a CSV"
+    )
+    backtest.add_argument(
+        "--csv", type=Path, required=True, help="interval_start,calls[,queue][,aht_seconds]"
+    )
+    backtest.add_argument("--interval-minutes", type=int, help="default: inferred from the file")
+    backtest.add_argument("--horizon-days", type=int, default=1)
+    backtest.add_argument("--folds", type=int, default=10)
+    backtest.add_argument("--queue", help="one queue of a multi-queue file (default: their sum)")
+    backtest.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
+    backtest.add_argument("--plot", type=Path, help="PNG of the last fold")
 
 
-async def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli.demo import demo
+def _simulate_parser(commands: Any) -> None:
+    simulate = commands.add_parser(
+        "simulate",
+        help="simulate a contact center under blending policies",
+        description="Without --scenario: simulated days of the default center (built from "
+        "the Anonymous Bank's real profile) on the real engine and an embedded database.",
+    )
+    simulate.add_argument("--scenario", type=Path, help="scenario JSON file (policy code alone)")
+    simulate.add_argument("--days", type=int, default=1, help="simulated days (default 1)")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument(
+        "--policy", choices=[*POLICIES, "all"], default="all", help="default: all of them"
+    )
+    simulate.add_argument("--k", type=int, help="reserve_k's k (default: tuned to the limits)")
+    simulate.add_argument("--scale", type=float, default=1.0, help="calls times this")
+    simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
 
+
+def _consoles() -> tuple[Console, Console]:
+    from rich.console import Console
+
+    return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    """The errors a person can act on: printed as they are, not raised."""
+    from blending.errors import BlendingError
+    from bot.database import DatabaseError
+    from bot.migrate import MigrationError
+    from queues.errors import QueuesError
+    from telephony_adapters.errors import AdapterError
+
+    return (BlendingError, DatabaseError, MigrationError, QueuesError, AdapterError, OSError)
+
+
+def _run(job: Callable[[], Awaitable[int | None] | int], err: Console) -> int:
+    """Run a command (on an event loop if it is a coroutine), printing the errors a person
+    can act on."""
     try:
-        body = await demo(settings, console, seed=args.seed, report=args.report)
-    except BlendingError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        return 1
-    if args.json_out:
-        args.json_out.write_text(json.dumps(body, indent=2))
-    return 0
-
-
-def _run(job: Callable[[], Awaitable[int | None]]) -> int:
-    try:
-        return asyncio.run(job()) or 0  # type: ignore[arg-type]
-    except (DatabaseError, MigrationError, QueuesError, AdapterError, OSError) as exc:
+        outcome = job()
+        if not isinstance(outcome, int):
+            outcome = asyncio.run(_awaited(outcome)) or 0
+        return outcome
+    except _errors() as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         return 1
     except KeyboardInterrupt:
         return 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+async def _awaited(work: Awaitable[int | None]) -> int | None:
+    return await work
+
+
+def _forecasting(args: argparse.Namespace) -> int:
+    from blending.errors import BlendingError
+    from bot.cli import forecasting
+
+    console, err = _consoles()
+    job = {"staffing": forecasting.staffing, "backtest": forecasting.backtest}[args.command]
     try:
-        settings = load_settings()
-    except SettingsError as exc:
+        return job(args, console)
+    except BlendingError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
-        return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+        return 1
+
+
+def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
+    console, err = _consoles()
     if args.command == "serve":
+        from bot.cli.serve import serve
+
         host = args.host or settings.host
         port = args.port if args.port is not None else settings.port
         if not 0 < port < 65536:
             err.print("error: --port must be between 1 and 65535")
             return 2
-        return _run(lambda: _serve(settings, host, port, args.with_sample_data))
-    if args.command in ("staffing", "backtest"):
-        job = {"staffing": cli_blending.staffing, "backtest": cli_blending.backtest}[args.command]
-        try:
-            return job(args, console)
-        except BlendingError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
-            return 1
-    if args.command == "simulate":
-        try:
-            return cli_simulate.simulate(args, console, settings)
-        except (BlendingError, DatabaseError, MigrationError, QueuesError) as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
-            return 1
-    if args.command == "demo":
-        return _run(lambda: _demo(settings, args))
+        return _run(lambda: serve(settings, host, port, args.with_sample_data, console), err)
     if args.command == "migrate":
-        return _run(lambda: _migrate(settings))
+        from bot.cli.serve import migrate
+
+        return _run(lambda: migrate(settings, console), err)
+    if args.command == "simulate":
+        from bot.cli.simulate import simulate
+
+        return _run(lambda: simulate(args, console, settings), err)
+    if args.command == "demo":
+        from bot.cli.demo import run_demo
+
+        return _run(lambda: run_demo(settings, args, console), err)
     if args.command == "replay":
-        return _run(lambda: cli_feeds.run_replay(settings, args, console))
+        from bot.cli.feeds import run_replay
+
+        return _run(lambda: run_replay(settings, args, console), err)
     if args.command == "import" and args.kind in ("intervals", "schedule"):
         if not args.file.is_file():
             err.print(f"error: cannot read {args.file}: no such file", markup=False)
             return 2
-        return _run(lambda: cli_feeds.run_import(settings, args.kind, args.file, console))
+        from bot.cli.feeds import run_import
+
+        return _run(lambda: run_import(settings, args.kind, args.file, console), err)
     if args.command == "import":
+        from bot.cli.imports import run_import as import_csv
+
         try:
             size = args.file.stat().st_size
             stream = args.file.open(encoding="utf-8-sig", newline="")
@@ -296,9 +215,30 @@ def main(argv: list[str] | None = None) -> int:
             err.print(f"error: cannot read {args.file}: {exc.strerror}", markup=False)
             return 2
         return _run(
-            lambda: _import(settings, args.kind, args.file, stream, size, args.all_or_nothing)
+            lambda: import_csv(
+                settings, args.kind, args.file, stream, size, args.all_or_nothing, console, err
+            ),
+            err,
         )
     return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in ("staffing", "backtest"):
+        return _forecasting(args)  # the maths by hand: no settings, no database
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _, err = _consoles()
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return _with_settings(args, settings)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,25 +39,6 @@ COLUMNS = (
     ("back-office in SLA", "backoffice_sla_attainment", "{:.1%}"),
     ("backlog at end", "backlog_end", "{}"),
 )
-
-
-def add_parser(commands: Any) -> None:
-    simulate = commands.add_parser(
-        "simulate",
-        help="simulate a contact center under blending policies",
-        description="Without --scenario: simulated days of the default center (built from "
-        "the Anonymous Bank's real profile) on the real engine and an embedded database.",
-    )
-    simulate.add_argument("--scenario", type=Path, help="scenario JSON file (policy code alone)")
-    simulate.add_argument("--days", type=int, default=1, help="simulated days (default 1)")
-    simulate.add_argument("--seed", type=int, default=1)
-    simulate.add_argument(
-        "--policy", choices=[*POLICIES, "all"], default="all", help="default: all of them"
-    )
-    simulate.add_argument("--k", type=int, help="reserve_k's k (default: tuned to the limits)")
-    simulate.add_argument("--scale", type=float, default=1.0, help="calls times this")
-    simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
-    simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
 
 
 def policy_table(title: str, rows: Mapping[str, Figures]) -> Table:

@@ -21,16 +21,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from blending.policy import BlendPolicy, policy_for
 from bot.http.keys import POOL
-from bot.settings import Settings
 from bot.slack import agent, commands, home, supervisor
 from bot.slack.auth import Supervisors
 from bot.slack.context import Context, SlackConfig
 from bot.slack.notify import Notifier
 from bot.slack.outbox import Outbox, web_client
 from bot.slack.store import SlackStore
-from queues.dispatch import DispatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,27 +46,6 @@ class Slack:
 
 
 SLACK = web.AppKey("slack", Slack)
-
-
-def slack_config(
-    settings: Settings, policy: DispatchSettings, blending: BlendPolicy | None = None
-) -> SlackConfig | None:
-    """The Slack settings, or ``None`` when Slack is not configured."""
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
-        return None
-    return SlackConfig(
-        bot_token=settings.slack_bot_token,
-        signing_secret=settings.slack_signing_secret,
-        api_url=settings.slack_api_url,
-        app_token=settings.slack_app_token,
-        supervisor_channel=settings.supervisor_channel,
-        supervisors=frozenset(settings.supervisors),
-        supervisor_group=settings.supervisor_group,
-        policy=policy,
-        timezone=settings.timezone,
-        blending=blending or policy_for(settings.blending_policy),
-        target=(settings.target_service_level, settings.service_level_seconds),
-    )
 
 
 def build(context: Context) -> AsyncApp:

@@ -16,8 +16,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.http.app import create_app
-from bot.slack import Slack, SlackConfig, register_slack
+from bot import root
+from bot.slack import Slack, SlackConfig
 from queues.catalog import Catalog
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
@@ -229,10 +229,10 @@ async def slack(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
         supervisors=frozenset({SUPERVISOR}),
         run_outbox=False,
     )
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024)
-    slack_app = register_slack(app, config)
+    app = root.http_app(pool, tokens=[TOKEN], max_body_bytes=256 * 1024, slack=config)
+    assert app.slack is not None
     try:
-        async with TestClient(TestServer(app)) as client:
-            yield Harness(client, standin, slack_app, pool)
+        async with TestClient(TestServer(app.web)) as client:
+            yield Harness(client, standin, app.slack, pool)
     finally:
         await api.close()

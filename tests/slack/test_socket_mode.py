@@ -17,10 +17,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.http.app import create_app
-from bot.root import dispatch_policy
+from bot import root
 from bot.settings import load_settings
-from bot.slack import Slack, register_slack, slack_config
+from bot.slack import Slack
 from bot.slack.socket import run_socket_mode
 from standins.slack import StandIn
 from tests.conftest import TOKEN
@@ -62,13 +61,14 @@ async def connected(
     monkeypatch.setenv("BLENDBOT_SLACK_API_URL", str(api.make_url("/api/")))
     monkeypatch.setenv("BLENDBOT_SUPERVISORS", SUPERVISOR)
     settings = load_settings()
-    config = slack_config(settings, dispatch_policy(settings))
+    config = root.slack_config(settings, root.parts(settings))
     assert config is not None
     assert settings.slack_app_token == APP_TOKEN
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024)
-    slack = register_slack(app, config)
+    app = root.http_app(pool, root.parts(settings), tokens=[TOKEN], slack=config)
+    slack = app.slack
+    assert slack is not None
     try:
-        async with TestClient(TestServer(app)):
+        async with TestClient(TestServer(app.web)):
             socket = asyncio.create_task(run_socket_mode(slack, settings.slack_app_token))
             try:
                 yield Connected(standin, slack, pool)

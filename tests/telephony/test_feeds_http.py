@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from bot.http.app import create_app
+from bot import root
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.openapi import build
 from queues.models import AgentIn
@@ -33,15 +33,14 @@ TWILIO_TOKEN = "12345678901234567890123456789012"
 
 @pytest.fixture
 async def feeds(pool: asyncpg.Pool) -> AsyncIterator[Client]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024)
     config = FeedConfig(
         public_url=PUBLIC,
         firehose_access_key=FIREHOSE_KEY,
         twilio_auth_token=TWILIO_TOKEN,
         clock=lambda: NOW,
     )
-    register_feeds(app, config)
-    async with TestClient(TestServer(app)) as client:
+    app = root.http_app(pool, root.Parts(feeds=config), tokens=[TOKEN], max_body_bytes=256 * 1024)
+    async with TestClient(TestServer(app.web)) as client:
         yield client
 
 
@@ -244,7 +243,7 @@ def test_the_api_routes_have_an_openapi_description() -> None:
 
 
 async def test_registering_twice_keeps_one_set_of_routes(pool: asyncpg.Pool) -> None:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=64 * 1024)
+    app = root.http_app(pool, tokens=[TOKEN], max_body_bytes=64 * 1024).web
     register_feeds(app, FeedConfig())
     count = len(list(app.router.routes()))
     register_feeds(app, FeedConfig(firehose_access_key=FIREHOSE_KEY))

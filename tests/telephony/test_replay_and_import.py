@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from blending.interval_stats import interval_start
 from blending.telemetry_store import TelemetryStore
-from bot.http.app import create_app
-from bot.http.feeds import FeedConfig, register_feeds
+from bot import root
+from bot.http.feeds import FeedConfig
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters.errors import AdapterError, MalformedPayload
@@ -34,9 +34,11 @@ KEY = "firehose-key-0123456789"
 
 @pytest.fixture
 async def server(pool: asyncpg.Pool) -> AsyncIterator[str]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024)
-    register_feeds(app, FeedConfig(firehose_access_key=KEY, clock=lambda: END))
-    test_server = TestServer(app)
+    feeds = FeedConfig(firehose_access_key=KEY, clock=lambda: END)
+    app = root.http_app(
+        pool, root.Parts(feeds=feeds), tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024
+    )
+    test_server = TestServer(app.web)
     await test_server.start_server()
     try:
         yield str(test_server.make_url("")).rstrip("/")

@@ -1,0 +1,69 @@
+"""``blendbot serve`` and ``blendbot migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+from rich.console import Console
+
+from bot import root
+from bot.database import database
+from bot.settings import Settings
+from bot.slack.socket import run_socket_mode
+
+
+async def serve(settings: Settings, host: str, port: int, sample: bool, console: Console) -> None:
+    """Run the service until SIGINT or SIGTERM."""
+    async with root.service(settings, sample=sample) as service:
+        if service.sample is not None:
+            roster, tasks = service.sample
+            console.print(
+                f"sample data: {roster.created + roster.updated} agents, "
+                f"{tasks.created + tasks.unchanged} tasks"
+            )
+        runner = web.AppRunner(service.app.web, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise SystemExit(f"error: cannot listen on {host}:{port}: {exc.strerror}") from None
+        console.print(f"blendbot listening on http://{host}:{port}")
+        if service.token_file is not None:
+            console.print(f"API token (kept in {service.token_file}): {service.tokens[0]}")
+        else:
+            console.print("API tokens: from BLENDBOT_API_TOKENS")
+        console.print(f"OpenAPI document: http://{host}:{port}/api/v1/openapi.json")
+        background: list[asyncio.Task[None]] = []
+        slack = service.app.slack
+        if slack is None:
+            console.print("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
+        elif settings.slack_app_token:
+            console.print("Slack: Socket Mode")
+            background.append(asyncio.create_task(run_socket_mode(slack, settings.slack_app_token)))
+        else:
+            console.print(f"Slack: events at http://{host}:{port}/slack/events")
+        blender = service.tick.blender
+        if blender is not None:
+            console.print(f"blending policy: {blender.policy.name}")
+        background.append(asyncio.create_task(service.tick.run()))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            console.print("stopping")
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await runner.cleanup()
+
+
+async def migrate(settings: Settings, console: Console) -> None:
+    async with database(settings):
+        console.print("database is up to date")
