@@ -4,7 +4,7 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, forecast, feeds, slack, blending), just those sections are run again
+(api, import, queues, forecast, feeds, slack, blending, startup), just those sections are run again
 and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -19,7 +19,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_api, bench_blending, bench_forecast, bench_import, bench_queues
+from bench import (
+    bench_api,
+    bench_blending,
+    bench_forecast,
+    bench_import,
+    bench_queues,
+    bench_startup,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +39,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "feeds": lambda quick, runs: importlib.import_module("bench.bench_feeds").section(quick=quick),
     "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
     "blending": lambda quick, runs: bench_blending.section(quick=quick),
+    "startup": lambda quick, runs: bench_startup.section(5 if quick else 15),
 }
 
 

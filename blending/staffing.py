@@ -21,9 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.special import digamma, gammainc, gammaln, logsumexp
 
 from blending.errors import InvalidInput, TargetUnreachable, UnstableQueue
 
@@ -280,6 +278,11 @@ def _log_series(b: float, x: float) -> float:
     """log T(b, x), T(b, x) = sum_m x^m Gamma(b+1) / Gamma(b+m+1) = b e^x gamma(b, x) / x^b."""
     if x <= 0:
         return 0.0
+    # Imported here: only Erlang A needs them, and scipy.special takes longer to import than
+    # a whole Erlang C staffing answer takes to compute.
+    import numpy as np
+    from scipy.special import gammainc, gammaln, logsumexp
+
     p = float(gammainc(b, x))
     if p > 1e-200:
         return float(gammaln(b + 1.0) - b * math.log(x) + x + math.log(p))
@@ -299,6 +302,9 @@ def _served_wait_sum(b: float, a: float, log_t: float) -> float:
     With m callers waiting ahead, the wait of an infinitely patient caller is a sum of
     exponentials with rates theta (b + k), k = 0..m, so E[V e^{-theta V}] has a closed form.
     """
+    import numpy as np
+    from scipy.special import digamma, gammaln
+
     peak = max(0.0, a - b)
     n_terms = int(peak + 12.0 * math.sqrt(a + 1.0) + 64.0)
     while True:

@@ -8,7 +8,6 @@ the HTTP app or Slack.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -142,6 +141,8 @@ def _errors() -> tuple[type[Exception], ...]:
 def _run(job: Callable[[], Awaitable[int | None] | int], err: Console) -> int:
     """Run a command (on an event loop if it is a coroutine), printing the errors a person
     can act on."""
+    import asyncio
+
     try:
         outcome = job()
         if not isinstance(outcome, int):
@@ -183,7 +184,7 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         return _run(lambda: serve(settings, host, port, args.with_sample_data, console), err)
     if args.command == "migrate":
-        from bot.cli.serve import migrate
+        from bot.cli.migrate import migrate
 
         return _run(lambda: migrate(settings, console), err)
     if args.command == "simulate":

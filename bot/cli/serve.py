@@ -1,4 +1,4 @@
-"""``blendbot serve`` and ``blendbot migrate``."""
+"""``blendbot serve``: the service, until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from aiohttp import web
 from rich.console import Console
 
 from bot import root
-from bot.database import database
 from bot.settings import Settings
 from bot.slack.socket import run_socket_mode
 
@@ -62,8 +61,3 @@ async def serve(settings: Settings, host: str, port: int, sample: bool, console:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await runner.cleanup()
-
-
-async def migrate(settings: Settings, console: Console) -> None:
-    async with database(settings):
-        console.print("database is up to date")
