@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from bot.errors import ServiceError
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
 
 
-class DatabaseError(Exception):
+class DatabaseError(ServiceError):
     """The database could not be started or reached."""
 
 

@@ -15,13 +15,14 @@ from importlib import resources
 import asyncpg
 
 from bot.database import connect
+from bot.errors import ServiceError
 
 # An arbitrary constant: the advisory lock key of the migration runner ("blendbot" in ASCII).
 LOCK_KEY = 0x626C656E64626F74
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
-class MigrationError(Exception):
+class MigrationError(ServiceError):
     """The migrations cannot be applied; the message says why and what to do."""
 
 

@@ -14,6 +14,8 @@ import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import ServiceError
+
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("blendbot", appauthor=False))
@@ -260,7 +262,7 @@ class Settings(BaseSettings):
         return value
 
 
-class SettingsError(Exception):
+class SettingsError(ServiceError):
     """A setting has a wrong value; the message names the variable."""
 
 

@@ -130,12 +130,11 @@ def _consoles() -> tuple[Console, Console]:
 def _errors() -> tuple[type[Exception], ...]:
     """The errors a person can act on: printed as they are, not raised."""
     from blending.errors import BlendingError
-    from bot.database import DatabaseError
-    from bot.migrate import MigrationError
+    from bot.errors import ServiceError
     from queues.errors import QueuesError
     from telephony_adapters.errors import AdapterError
 
-    return (BlendingError, DatabaseError, MigrationError, QueuesError, AdapterError, OSError)
+    return (ServiceError, BlendingError, QueuesError, AdapterError, OSError)
 
 
 def _run(job: Callable[[], Awaitable[int | None] | int], err: Console) -> int:

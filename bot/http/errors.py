@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.errors import ServiceError
 from bot.http.keys import MAX_BODY
 from queues.errors import (
     AgentConflict,
@@ -44,7 +45,7 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
     """An error response with a status, a code and a message."""
 
     def __init__(

@@ -19,10 +19,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import ServiceError
 from bot.slack.store import SQL
 
 
-class UploadRefused(Exception):
+class UploadRefused(ServiceError):
     """The upload URL did not take the bytes."""
 
     def __init__(self, status: int) -> None:
