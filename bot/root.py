@@ -1,9 +1,11 @@
 """The composition root: the one place where blendbot's parts are built and wired.
 
-settings → server and migrated pool → each part's settings → HTTP app (API, feeds, Slack) →
-blending round → tick. ``serve``, ``demo``, ``simulate``, the benchmarks and the tests'
-fixtures all build through here, so there is one wiring to read and to change. Only this
-module turns :class:`~bot.settings.Settings` into the values the parts take.
+settings → server and migrated pool → each part's settings (:class:`Parts`) → HTTP app (API,
+feeds, Slack) → blending round → tick. ``serve`` runs :func:`service`; ``demo``, the
+benchmarks and the tests' fixtures build their apps with :func:`http_app`, so there is one
+wiring to read and to change. Only this module turns :class:`~bot.settings.Settings` into the
+values the parts take. (Simulated days drive the engine's decisions from the simulator, on
+their own databases: :mod:`bot.cli.simulated_days`.)
 """
 
 from __future__ import annotations
