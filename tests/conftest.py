@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.database import open_pool
 from bot.http.app import create_app
 from bot.migrate import migrate_url
+from clock import SYSTEM
 
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -106,7 +107,7 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def client(pool: asyncpg.Pool) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=64 * 1024)
+    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=64 * 1024, clock=SYSTEM)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

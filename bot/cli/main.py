@@ -41,6 +41,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.slack import register_slack, slack_config
 from bot.slack.socket import run_socket_mode
 from bot.tick import Tick
+from clock import SYSTEM
 from queues.errors import QueuesError
 from queues.importer import ImportReport, import_roster, import_tasks
 from telephony_adapters.errors import AdapterError
@@ -102,6 +103,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
             max_body_bytes=settings.max_body_bytes,
             policy=dispatch_policy(settings),
             feeds=FeedConfig.from_settings(settings),
+            clock=SYSTEM,
         )
         ami, genesys = feed_clients_of(settings)
         if ami or genesys:

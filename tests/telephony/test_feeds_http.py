@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from bot.http.app import create_app
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.openapi import build
+from clock import FixedClock
 from queues.models import AgentIn
 from queues.roster import Roster
 from tests.conftest import AUTH, TOKEN
@@ -33,12 +34,11 @@ TWILIO_TOKEN = "12345678901234567890123456789012"
 
 @pytest.fixture
 async def feeds(pool: asyncpg.Pool) -> AsyncIterator[Client]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024)
+    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024, clock=FixedClock(NOW))
     config = FeedConfig(
         public_url=PUBLIC,
         firehose_access_key=FIREHOSE_KEY,
         twilio_auth_token=TWILIO_TOKEN,
-        clock=lambda: NOW,
     )
     register_feeds(app, config)
     async with TestClient(TestServer(app)) as client:

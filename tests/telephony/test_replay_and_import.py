@@ -19,6 +19,7 @@ from blending.interval_stats import interval_start
 from blending.telemetry_store import TelemetryStore
 from bot.http.app import create_app
 from bot.http.feeds import FeedConfig, register_feeds
+from clock import FixedClock
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters.errors import AdapterError, MalformedPayload
@@ -34,8 +35,10 @@ KEY = "firehose-key-0123456789"
 
 @pytest.fixture
 async def server(pool: asyncpg.Pool) -> AsyncIterator[str]:
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024)
-    register_feeds(app, FeedConfig(firehose_access_key=KEY, clock=lambda: END))
+    app = create_app(
+        pool, api_tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024, clock=FixedClock(END)
+    )
+    register_feeds(app, FeedConfig(firehose_access_key=KEY))
     test_server = TestServer(app)
     await test_server.start_server()
     try:
