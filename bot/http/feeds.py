@@ -440,6 +440,7 @@ def feed_clients(
                 port=ami.port,
                 username=ami.username,
                 secret=ami.secret,
+                clock=app[CLOCK],
                 alive=alive_for("asterisk"),
             )
             await ami_client.start()
@@ -458,6 +459,7 @@ def feed_clients(
                 token=token,
                 topics=user_topics(config.user_ids) + queue_topics(config.queue_ids),
                 queue_ids=config.queue_ids,
+                clock=app[CLOCK],
                 alive=alive_for("genesys"),
             )
             tasks.append(asyncio.create_task(client.run()))
