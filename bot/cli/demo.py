@@ -16,7 +16,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -44,6 +43,7 @@ from bot.http.app import create_app
 from bot.settings import Settings
 from bot.slack import SlackConfig, register_slack
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
+from clock import Clock
 from simulation.real_engine import AgentActions, EngineSettings, Notify
 from simulation.world import RosterAgent, WorldSpec
 from standins.slack import StandIn
@@ -207,9 +207,7 @@ def slack_wiring(roster: Sequence[RosterAgent], into: list[SlackRun]) -> Wiring:
     users = {r.agent_id: slack_user(i) for i, r in enumerate(roster)}
 
     @asynccontextmanager
-    async def wire(
-        pool: asyncpg.Pool, clock: Callable[[], datetime]
-    ) -> AsyncIterator[tuple[AgentActions, Notify]]:
+    async def wire(pool: asyncpg.Pool, clock: Clock) -> AsyncIterator[tuple[AgentActions, Notify]]:
         token, secret = "xoxb-demo-" + secrets.token_hex(8), secrets.token_hex(16)
         names = {u: a for a, u in users.items()} | {SUPERVISOR: "Supervisor"}
         standin = StandIn(token=token, users=names, channels={CHANNEL})
@@ -227,7 +225,9 @@ def slack_wiring(roster: Sequence[RosterAgent], into: list[SlackRun]) -> Wiring:
             run_outbox=False,
             clock=clock,
         )
-        app = create_app(pool, api_tokens=[secrets.token_urlsafe(24)], max_body_bytes=1024 * 1024)
+        app = create_app(
+            pool, api_tokens=[secrets.token_urlsafe(24)], max_body_bytes=1024 * 1024, clock=clock
+        )
         slack = register_slack(app, config)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.http.app import create_app
 from bot.slack import Slack, SlackConfig, register_slack
+from clock import SYSTEM
 from queues.catalog import Catalog
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
@@ -228,8 +229,9 @@ async def slack(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
         supervisor_channel=CHANNEL,
         supervisors=frozenset({SUPERVISOR}),
         run_outbox=False,
+        clock=SYSTEM,
     )
-    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024)
+    app = create_app(pool, api_tokens=[TOKEN], max_body_bytes=256 * 1024, clock=SYSTEM)
     slack_app = register_slack(app, config)
     try:
         async with TestClient(TestServer(app)) as client:
