@@ -145,6 +145,7 @@ async def _serve(settings: Settings, host: str, port: int, sample: bool) -> None
         tick = Tick(
             db.url,
             pool,
+            clock=SYSTEM,
             interval=settings.tick_seconds,
             policy=timer_policy(settings),
             notifier=notifier,
