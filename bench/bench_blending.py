@@ -131,7 +131,7 @@ async def decisions(runs: int) -> dict[str, float]:
                     steady.append(time.perf_counter() - started)
                     await _give_back(pool)
                     started = time.perf_counter()
-                    await matching_round(pool, ws, policy=DispatchSettings())
+                    await matching_round(pool, ws, policy=DispatchSettings(), now=datetime.now(UTC))
                     matched.append(time.perf_counter() - started)
                     await _give_back(pool)
         finally:

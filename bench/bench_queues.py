@@ -83,7 +83,9 @@ async def matching(pool: asyncpg.Pool, agents: int, windows: int, rounds: int) -
         chosen = rng.sample(range(agents), windows)
         round_windows = [Window(f"agent{n:04d}", rng.choice([10, 20, 30, 60])) for n in chosen]
         started = time.perf_counter()
-        report = await matching_round(pool, round_windows, policy=DispatchSettings())
+        report = await matching_round(
+            pool, round_windows, policy=DispatchSettings(), now=datetime.now(UTC)
+        )
         timings.append(time.perf_counter() - started)
         # Give the tasks back, so that every round sees the same queue.
         ids = [t.id for t in report.offers]

@@ -104,7 +104,6 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             twilio_auth_token=s.twilio_auth_token,
             interval_minutes=s.interval_minutes,
             service_level_seconds=s.service_level_seconds,
-            clock=clock.now,
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
@@ -130,7 +129,7 @@ def slack_config(settings: Settings, wired: Parts) -> SlackConfig | None:
         timezone=wired.timezone,
         blending=wired.blending,
         target=wired.target,
-        clock=wired.clock.now,
+        clock=wired.clock,
     )
 
 
@@ -180,6 +179,7 @@ def http_app(
         max_body_bytes=max_body_bytes,
         policy=wired.dispatch,
         feeds=wired.feeds,
+        clock=wired.clock,
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
@@ -203,6 +203,7 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         url,
         pool,
         interval=wired.tick_seconds,
+        clock=wired.clock,
         policy=wired.timers,
         notifier=app.slack.notifier if app.slack else None,
         forecasts=wired.forecasts,

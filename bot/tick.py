@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 
@@ -18,6 +18,7 @@ from blending.forecast_store import ForecastSettings, refresh
 from bot.blending_round import Blender
 from bot.database import DatabaseError, connect
 from bot.slack.notify import Notifier
+from clock import Clock
 from queues.priority_store import Ranker
 from queues.timers import TimerSettings, run_timers
 
@@ -32,6 +33,7 @@ class Tick:
         url: str,
         pool: asyncpg.Pool,
         *,
+        clock: Clock,
         interval: float = 5.0,
         policy: TimerSettings | None = None,
         notifier: Notifier | None = None,
@@ -40,6 +42,7 @@ class Tick:
     ) -> None:
         self._url = url
         self._pool = pool
+        self._clock = clock
         self._interval = interval
         self._policy = policy or TimerSettings()
         self._ranker = Ranker(pool)
@@ -67,7 +70,7 @@ class Tick:
         await conn.close()
         return False
 
-    def _refresh_forecasts(self) -> None:
+    def _refresh_forecasts(self, now: datetime) -> None:
         """Start a forecast refresh in the background unless one is running; it fits models
         off the event loop and takes as long as it takes, the timers meanwhile go on."""
         if self._forecasts is None:
@@ -76,9 +79,7 @@ class Tick:
             return
         if self._forecasting is not None and self._forecasting.exception() is not None:
             log.warning("forecast refresh failed: %s", self._forecasting.exception())
-        self._forecasting = asyncio.create_task(
-            refresh(self._pool, datetime.now(UTC), self._forecasts)
-        )
+        self._forecasting = asyncio.create_task(refresh(self._pool, now, self._forecasts))
 
     async def _drop(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
@@ -87,22 +88,24 @@ class Tick:
                 await conn.close()
 
     async def step(self) -> None:
-        """One round: stand for election, and run the timers if elected."""
+        """One round: stand for election, and run the timers if elected; the clock is read
+        once, so that ranking, the forecast refresh and blending decide at the same time."""
         was_leader = self.is_leader
         self.is_leader = await self._hold_leadership()
         if not self.is_leader:
             return
         if not was_leader:
             self._ranker = Ranker(self._pool)  # a new leader re-ranks everything once
-        ranked = await self._ranker.tick(datetime.now(UTC))
+        now = self._clock.now()
+        ranked = await self._ranker.tick(now)
         if ranked.changed:
             log.info("re-ranked %d of %d open tasks", ranked.changed, ranked.examined)
-        self._refresh_forecasts()
+        self._refresh_forecasts(now)
         report = await run_timers(self._pool, self._policy)
         if self._notifier is not None:
             await self._notifier.timers(report)
         if self.blender is not None:
-            await self.blender.step(datetime.now(UTC))
+            await self.blender.step(now)
         self.rounds += 1
         if report.expired or report.nudged or report.escalated:
             log.info(

@@ -7,7 +7,7 @@ then the phones come first and nothing is offered.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from blending.decision_store import recalled
 from blending.switch import BlendingState
@@ -19,7 +19,7 @@ ON_THE_PHONES = {"on_call": "on a call", "after_call_work": "wrapping up a call"
 
 
 async def ask_for_work(
-    db: Executor, agent_id: str, minutes: float | None, policy: DispatchSettings
+    db: Executor, agent_id: str, minutes: float | None, policy: DispatchSettings, now: datetime
 ) -> Offer | NoOffer:
     blending = await BlendingState(db).get()
     if not blending.on:
@@ -27,8 +27,8 @@ async def ask_for_work(
     asked_back = await recalled(db, [agent_id])
     if agent_id in asked_back:
         return NoOffer(f"calls are rising ({asked_back[agent_id]}): you are needed on the phones")
-    presence = await TelemetryStore(db).presence(datetime.now(UTC), [agent_id])
+    presence = await TelemetryStore(db).presence(now, [agent_id])
     for item in presence.items:
         if item.agent_id == agent_id and item.state in ON_THE_PHONES:
             return NoOffer(f"you are {ON_THE_PHONES[item.state]} ({item.source}): calls come first")
-    return await Dispatcher(db, policy).next_for(agent_id, minutes)
+    return await Dispatcher(db, policy).next_for(agent_id, minutes, now)

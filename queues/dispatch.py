@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from queues.db import Executor, load_queries
 from queues.errors import InvalidTransition, NotFound
@@ -45,8 +45,10 @@ class Dispatcher:
         self._db = db
         self._policy = policy or DispatchSettings()
 
-    async def next_for(self, agent_id: str, minutes: float | None) -> Offer | NoOffer:
-        """The agent's open offer if any, else a new offer of the best fitting task."""
+    async def next_for(
+        self, agent_id: str, minutes: float | None, now: datetime
+    ) -> Offer | NoOffer:
+        """The agent's open offer if any, else a new offer of the best fitting task, at ``now``."""
         if not await self._db.fetchval(_SQL["agent_exists"], agent_id):
             raise NotFound("agent", agent_id)
         held = await self._db.fetchrow(_SQL["open_offer_of"], agent_id)
@@ -67,7 +69,6 @@ class Dispatcher:
                     fitting.append((row, mine))
             if not fitting:
                 return NoOffer(self._nothing(minutes))
-            now = datetime.now(UTC)
             expires = now + timedelta(seconds=p.offer_seconds)
             for row, mine in fitting:
                 ranked = explain(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -76,11 +76,10 @@ async def matching_round(
     *,
     policy: DispatchSettings | None = None,
     weights: Weights | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> RoundReport:
-    """Offer each free window the task the whole-round assignment gives it."""
+    """Offer each free window, at ``now``, the task the whole-round assignment gives it."""
     p = policy or DispatchSettings()
-    now = now or datetime.now(UTC)
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]
     # What the round needs is read at once (on several connections, from a pool): who is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -125,14 +125,13 @@ class Tasks:
                 results.append(Intake("existing", kept))
         return results
 
-    async def get(self, task_id: int, *, sla_top_share: float = 0.8) -> TaskDetail:
-        """The task, why it ranks where it does, where it is, and every step of its story."""
+    async def get(self, task_id: int, now: datetime, *, sla_top_share: float = 0.8) -> TaskDetail:
+        """The task, why it ranks where it does at ``now``, where it is, and its story."""
         row = await self._db.fetchrow(_SQL["get_task_detail"], task_id)
         if row is None:
             raise NotFound("task", task_id)
         events = await self._db.fetch(_SQL["timeline"], task_id)
         task = task_out(row)
-        now = datetime.now(UTC)
         ranked = explain(
             row["base_priority"],
             row["rule_boost"],

@@ -32,6 +32,7 @@ from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow, decide
 from blending.snapshot import ForecastRow, required_agents
 from blending.telemetry_store import IntervalRow, TelemetryStore
 from blending.windows import AgentSlot, IntervalNeed, WorkNeed
+from clock import Clock, FunctionClock
 from queues.catalog import Catalog
 from queues.db import Executor, load_queries
 from queues.dispatch import DispatchSettings
@@ -148,7 +149,9 @@ class EngineBackoffice:
         self.s = settings
         self.actions = actions
         self.notify = notify
-        self.clock = SimClock(db, world.clock(0))
+        self.database_clock = SimClock(db, world.clock(0))
+        self.clock: Clock = FunctionClock(lambda: world.clock(self.center.now))
+        """The simulated time: the engine's, and the Slack app's when the run wires one."""
         self.rng = np.random.default_rng(world.seed + 1)
         self.center: Center
         self.jobs: deque[Callable[[], Awaitable[None]]] = deque()
@@ -203,7 +206,7 @@ class EngineBackoffice:
             await self.jobs.popleft()()
 
     async def _on_time(self) -> None:
-        await self.clock.set(self.world.clock(self.center.now))
+        await self.database_clock.set(self.clock.now())
 
     async def _complete(self, agent: SimAgent, work: Work) -> None:
         if await self.actions.complete(work.task_id, agent.agent_id):
@@ -276,7 +279,7 @@ class EngineBackoffice:
             await self._on_time()
             self.work = await decision_store.waiting_work(self.db)
             self.work_read_at = c.now
-        now = self.world.clock(c.now)
+        now = self.clock.now()
         live = LiveQueue(c.waiting, c.longest_wait(), c.recent_service_level(), len(c.idle))
         group = GroupNow(GROUP, self._needs(now), live, self.forecast_problem)
         decision = decide(self.s.policy, now, [group], self._views(now), self.work, self.guards)
@@ -407,7 +410,7 @@ class EngineBackoffice:
         self.round_due = True
 
     async def _refresh(self) -> None:
-        now = self.world.clock(self.center.now)
+        now = self.clock.now()
         outcome = await refresh(self.db, now, self.s.forecast)
         error = outcome.get(QUEUE)
         try:

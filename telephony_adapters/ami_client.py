@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from panoramisk import Manager
 
 from blending.events import Parsed
+from clock import Clock
 from telephony_adapters import asterisk
 from telephony_adapters.errors import MalformedPayload
 
@@ -25,10 +26,6 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[Parsed], Awaitable[object]]
 BATCH = 500
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -50,7 +47,7 @@ class AmiClient:
         port: int,
         username: str,
         secret: str,
-        clock: Callable[[], datetime] = _now,
+        clock: Clock,
         reconnect_seconds: int = 2,
         ping_seconds: int = 10,
         alive: Callable[[datetime], Awaitable[object]] | None = None,
@@ -107,14 +104,14 @@ class AmiClient:
                 async with asyncio.timeout(self._ping_seconds):
                     reply = await self._manager.send_action({"Action": "Ping"})
                 if reply.success:
-                    await self._alive(self._clock())
+                    await self._alive(self._clock.now())
             except Exception as exc:  # a lost connection fails the pending action
                 log.debug("AMI ping failed: %s", exc)
             await asyncio.sleep(self._ping_seconds)
 
     def _take(self, message: Any) -> None:
         try:
-            parsed = asterisk.parse(dict(message.items()), self._clock())
+            parsed = asterisk.parse(dict(message.items()), self._clock.now())
         except MalformedPayload as exc:
             self.malformed += 1
             log.warning("AMI: %s", exc)

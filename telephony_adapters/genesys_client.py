@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from blending.events import Parsed
+from clock import Clock
 from telephony_adapters import genesys
 from telephony_adapters._fields import timestamp
 from telephony_adapters.errors import MalformedPayload, TransportError
@@ -39,10 +40,6 @@ TokenProvider = Callable[[], Awaitable[str]]
 OBSERVATION_METRICS = ("oUserRoutingStatuses", "oWaiting", "oInteracting")
 DETAILS_PAGE_SIZE = 100
 """Genesys' largest page of a conversation details query."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def iso(at: datetime) -> str:
@@ -96,7 +93,7 @@ class GenesysClient:
         token: TokenProvider,
         topics: Sequence[str],
         queue_ids: Sequence[str] = (),
-        clock: Callable[[], datetime] = _now,
+        clock: Clock,
         renew_before: timedelta = timedelta(hours=1),
         backoff: tuple[float, float] = (1.0, 60.0),
         alive: Callable[[datetime], Awaitable[object]] | None = None,
@@ -147,7 +144,7 @@ class GenesysClient:
                 raise TransportError(f"subscription refused: HTTP {response.status}")
         ws = await self._session.ws_connect(uri, heartbeat=60)
         self.channels_opened += 1
-        self._seen = self._clock()
+        self._seen = self._clock.now()
         return Channel(channel_id, uri, expires, ws)
 
     async def backfill(self, since: datetime | None = None) -> None:
@@ -161,7 +158,7 @@ class GenesysClient:
 
     async def backfill_calls(self, since: datetime) -> None:
         """The followed queues' calls from ``since`` until now, every page of them."""
-        until = self._clock()
+        until = self._clock.now()
         if since >= until or not self._queues:
             return
         followed = set(self._queues)
@@ -194,7 +191,7 @@ class GenesysClient:
                     )
                 body = await response.json()
             try:
-                parsed = genesys.parse_conversation_details(body, self._clock())
+                parsed = genesys.parse_conversation_details(body, self._clock.now())
             except MalformedPayload as exc:
                 self.malformed += 1
                 log.warning("Genesys call back-fill: %s", exc)
@@ -226,7 +223,7 @@ class GenesysClient:
                 raise TransportError(f"observation query refused: HTTP {response.status}")
             body = await response.json()
         try:
-            parsed = genesys.parse_observations(body, self._clock())
+            parsed = genesys.parse_observations(body, self._clock.now())
         except MalformedPayload as exc:
             self.malformed += 1
             log.warning("Genesys back-fill: %s", exc)
@@ -238,7 +235,7 @@ class GenesysClient:
         """Read until the channel must be replaced: ``renew``, ``closing`` or ``lost``."""
         renew_at = channel.expires - self._renew_before
         while True:
-            left = (renew_at - self._clock()).total_seconds()
+            left = (renew_at - self._clock.now()).total_seconds()
             if left <= 0:
                 return "renew"
             try:
@@ -253,7 +250,7 @@ class GenesysClient:
                 aiohttp.WSMsgType.ERROR,
             ):
                 return "lost"
-            self._seen = self._clock()
+            self._seen = self._clock.now()
             if message.type != aiohttp.WSMsgType.TEXT:
                 continue
             outcome = await self._handle(message.data)
@@ -261,7 +258,7 @@ class GenesysClient:
                 return outcome
 
     async def _handle(self, data: str) -> str | None:
-        now = self._clock()
+        now = self._clock.now()
         try:
             decoded = genesys.decode(data)
             parsed = genesys.parse(decoded, now)
@@ -283,7 +280,7 @@ class GenesysClient:
         delay = self._backoff[0]
         channel: Channel | None = None
         gap = True
-        since = self._clock() - self._start_lookback if self._start_lookback else None
+        since = self._clock.now() - self._start_lookback if self._start_lookback else None
         try:
             while True:
                 try:

@@ -54,17 +54,17 @@ async def world(pool: asyncpg.Pool) -> asyncpg.Pool:
 
 
 async def offer_to(pool: asyncpg.Pool, agent: str, minutes: float | None = None) -> Offer:
-    result = await Dispatcher(pool).next_for(agent, minutes)
+    result = await Dispatcher(pool).next_for(agent, minutes, datetime.now(UTC))
     assert isinstance(result, Offer), result
     return result
 
 
 async def test_next_offers_a_task_the_agent_can_do_that_fits(world: asyncpg.Pool) -> None:
     (mortgage,) = await add_tasks(world, 1, "mortgage")
-    nothing = await Dispatcher(world).next_for("ana", None)
+    nothing = await Dispatcher(world).next_for("ana", None, datetime.now(UTC))
     assert isinstance(nothing, NoOffer)
     assert "skills" in nothing.reason
-    too_short = await Dispatcher(world).next_for("ben", 20)
+    too_short = await Dispatcher(world).next_for("ben", 20, datetime.now(UTC))
     assert isinstance(too_short, NoOffer)
     assert "20 minutes" in too_short.reason
     offer = await offer_to(world, "ben", 45)
@@ -122,7 +122,7 @@ async def test_a_skipped_task_is_not_offered_to_the_same_agent_again(
     (task_id,) = await add_tasks(world, 1)
     offer = await offer_to(world, "ana")
     await Lifecycle(world).skip(offer.task.id, "ana", "needs a callback I cannot make")
-    assert isinstance(await Dispatcher(world).next_for("ana", None), NoOffer)
+    assert isinstance(await Dispatcher(world).next_for("ana", None, datetime.now(UTC)), NoOffer)
     assert (await offer_to(world, "ben")).task.id == task_id
     reason = await world.fetchval("SELECT reason FROM task_events WHERE event = 'skipped'")
     assert reason == "needs a callback I cannot make"
@@ -151,18 +151,20 @@ async def test_steps_pass_through_several_hands(pool: asyncpg.Pool) -> None:
     await add_agent(pool, "clerk", docs=3)
     await add_agent(pool, "underwriter", underwriting=4)
     (task_id,) = await add_tasks(pool, 1, "mortgage_application")
-    assert isinstance(await Dispatcher(pool).next_for("underwriter", None), NoOffer)
+    assert isinstance(
+        await Dispatcher(pool).next_for("underwriter", None, datetime.now(UTC)), NoOffer
+    )
     life = Lifecycle(pool)
     await offer_to(pool, "clerk")
     await life.claim(task_id, "clerk")
     after_first = await life.complete(task_id, "clerk", "documents complete", None)
     assert (after_first.status, after_first.step) == ("queued", 2)
-    assert isinstance(await Dispatcher(pool).next_for("clerk", None), NoOffer)
+    assert isinstance(await Dispatcher(pool).next_for("clerk", None, datetime.now(UTC)), NoOffer)
     await offer_to(pool, "underwriter")
     await life.claim(task_id, "underwriter")
     done = await life.complete(task_id, "underwriter", "approved", "low risk")
     assert done.status == "done"
-    detail = await Tasks(pool).get(task_id)
+    detail = await Tasks(pool).get(task_id, datetime.now(UTC))
     assert [e.event for e in detail.timeline] == [
         "created",
         "offered",
@@ -245,7 +247,7 @@ async def test_fifty_workers_asking_for_work_claim_each_task_exactly_once(
     async def work(agent: str) -> None:
         dispatcher, life = Dispatcher(world), Lifecycle(world)
         while True:
-            result = await dispatcher.next_for(agent, None)
+            result = await dispatcher.next_for(agent, None, datetime.now(UTC))
             if isinstance(result, NoOffer):
                 return
             task = await life.claim(result.task.id, agent)
@@ -282,7 +284,9 @@ async def test_fifty_workers_claim_each_of_ten_thousand_tasks_exactly_once(
 
     rounds = 0
     while True:
-        report = await matching_round(world, [Window(w, 60) for w in workers])
+        report = await matching_round(
+            world, [Window(w, 60) for w in workers], now=datetime.now(UTC)
+        )
         if not report.offers:
             break
         rounds += 1
@@ -327,11 +331,11 @@ async def test_a_matching_round_offers_each_window_a_fitting_task(world: asyncpg
     (mortgage,) = await add_tasks(world, 1, "mortgage")
     await add_agent(world, "cara", billing=1)
     windows = [Window("ana", 20), Window("ben", 45), Window("cara", 5)]
-    report = await matching_round(world, windows)
+    report = await matching_round(world, windows, now=datetime.now(UTC))
     offered = {t.holder: t.id for t in report.offers}
     assert offered == {"ben": mortgage, "ana": min(billing)}
     assert report.unmatched == ["cara"]
-    again = await matching_round(world, windows)
+    again = await matching_round(world, windows, now=datetime.now(UTC))
     assert again.busy == ["ana", "ben"]
     assert again.offers == []
     why = await world.fetchval(
@@ -361,7 +365,7 @@ async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
 async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     first, second = await add_tasks(world, 2)
     tasks = Tasks(world)
-    unknown = await tasks.get(first)
+    unknown = await tasks.get(first, datetime.now(UTC))
     assert unknown.eta is None
     assert "no completions" in unknown.eta_basis
     life = Lifecycle(world)
@@ -370,12 +374,12 @@ async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     await world.execute("UPDATE tasks SET claimed_at = now() - interval '6 minutes'")
     await life.complete(offered, "ana", "done", None)
     waiting = second if offered == first else first
-    queued = await tasks.get(waiting)
+    queued = await tasks.get(waiting, datetime.now(UTC))
     assert queued.eta is not None
     assert queued.eta_basis.startswith("0 ahead in the queue")
     await offer_to(world, "ben")
     await life.claim(waiting, "ben")
-    working = await tasks.get(waiting)
+    working = await tasks.get(waiting, datetime.now(UTC))
     assert working.eta is not None
     assert working.eta_basis == "ben's usual time on this step"
     assert working.progress == "being worked on by ben"

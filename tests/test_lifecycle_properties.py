@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,7 +51,7 @@ async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op
     task_id = ids[n]
     try:
         if action == "next":
-            result = await dispatcher.next_for(agent, None)
+            result = await dispatcher.next_for(agent, None, datetime.now(UTC))
             return 1 if isinstance(result, Offer) and result.why != ["your open offer"] else 0
         if action == "claim":
             before = await life._db.fetchval("SELECT status FROM tasks WHERE id = $1", task_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
 
 from bot.tick import Tick
+from clock import SYSTEM
 from queues.catalog import Catalog
 from queues.dispatch import Dispatcher, Offer
 from queues.models import AgentIn, TaskIn, TaskTypeIn
@@ -15,7 +17,10 @@ from queues.tasks import Tasks
 
 
 async def test_one_leader_and_a_dead_leader_is_replaced(db_url: str, pool: asyncpg.Pool) -> None:
-    first, second = Tick(db_url, pool, interval=0.05), Tick(db_url, pool, interval=0.05)
+    first, second = (
+        Tick(db_url, pool, clock=SYSTEM, interval=0.05),
+        Tick(db_url, pool, clock=SYSTEM, interval=0.05),
+    )
     await first.step()
     await second.step()
     assert (first.is_leader, second.is_leader) == (True, False)
@@ -31,10 +36,10 @@ async def test_a_killed_instances_offers_come_back_to_the_queue(
     await Catalog(pool).put("billing", TaskTypeIn(skills=[], sla_minutes=60, handle_minutes=5))
     await Roster(pool).put("ana", AgentIn(name="Ana"))
     await Tasks(pool).create(TaskIn(source="s", external_id="1", type="billing", title="t"), "t")
-    offer = await Dispatcher(pool).next_for("ana", None)
+    offer = await Dispatcher(pool).next_for("ana", None, datetime.now(UTC))
     assert isinstance(offer, Offer)
     await pool.execute("UPDATE tasks SET offer_expires_at = now()")
-    survivor = Tick(db_url, pool, interval=0.05)
+    survivor = Tick(db_url, pool, clock=SYSTEM, interval=0.05)
     runner = asyncio.create_task(survivor.run())
     try:
         for _ in range(100):

@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -45,6 +44,7 @@ from bot.cli.simulated_days import Wiring, prepared_world, run_on_clone
 from bot.settings import Settings
 from bot.slack import SlackConfig
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
+from clock import Clock
 from simulation.real_engine import AgentActions, EngineSettings, Notify
 from simulation.world import RosterAgent, WorldSpec
 from standins.slack import StandIn
@@ -208,9 +208,7 @@ def slack_wiring(roster: Sequence[RosterAgent], into: list[SlackRun]) -> Wiring:
     users = {r.agent_id: slack_user(i) for i, r in enumerate(roster)}
 
     @asynccontextmanager
-    async def wire(
-        pool: asyncpg.Pool, clock: Callable[[], datetime]
-    ) -> AsyncIterator[tuple[AgentActions, Notify]]:
+    async def wire(pool: asyncpg.Pool, clock: Clock) -> AsyncIterator[tuple[AgentActions, Notify]]:
         token, secret = "xoxb-demo-" + secrets.token_hex(8), secrets.token_hex(16)
         names = {u: a for a, u in users.items()} | {SUPERVISOR: "Supervisor"}
         standin = StandIn(token=token, users=names, channels={CHANNEL})
@@ -228,7 +226,9 @@ def slack_wiring(roster: Sequence[RosterAgent], into: list[SlackRun]) -> Wiring:
             run_outbox=False,
             clock=clock,
         )
-        app = root.http_app(pool, tokens=[secrets.token_urlsafe(24)], slack=config)
+        app = root.http_app(
+            pool, root.Parts(clock=clock), tokens=[secrets.token_urlsafe(24)], slack=config
+        )
         slack = app.slack
         assert slack is not None
         runner = web.AppRunner(app.web, access_log=None)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +21,7 @@ from blending.policy import BlendPolicy
 from bot.database import connect, database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
+from clock import Clock
 from simulation.center import Center, SimAgent
 from simulation.database_clock import install_sql
 from simulation.profile import CenterProfile, load_profile
@@ -88,9 +88,7 @@ def agents_of(roster: Sequence[RosterAgent]) -> list[SimAgent]:
     return [SimAgent(r.agent_id, dict(r.skills), r.speed) for r in roster]
 
 
-Wiring = Callable[
-    [asyncpg.Pool, Callable[[], datetime]], AbstractAsyncContextManager[tuple[AgentActions, Notify]]
-]
+Wiring = Callable[[asyncpg.Pool, Clock], AbstractAsyncContextManager[tuple[AgentActions, Notify]]]
 """How virtual agents reach the engine other than directly: given the run's pool and its
 clock, it opens (and closes) what they act through, and what tells them of offers."""
 
@@ -117,11 +115,7 @@ async def run_policy(
             horizon=end,
             tick_seconds=settings.tick_seconds,
         )
-
-        def clock() -> datetime:
-            return world.clock(center.now)
-
-        async with wiring(pool, clock) if wiring else _direct() as wired:
+        async with wiring(pool, controller.clock) if wiring else _direct() as wired:
             if wired is not None:
                 controller.actions, controller.notify = wired
             controller.start()

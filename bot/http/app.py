@@ -14,12 +14,13 @@ from aiohttp import web
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
-from bot.http.keys import MAX_BODY, METRICS, POLICY, POOL, TOKENS
+from bot.http.keys import CLOCK, MAX_BODY, METRICS, POLICY, POOL, TOKENS
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
+from clock import SYSTEM, Clock
 from queues.dispatch import DispatchSettings
 
 PUBLIC = frozenset({"/api/v1/openapi.json"})
@@ -79,6 +80,7 @@ def create_app(
     max_body_bytes: int,
     policy: DispatchSettings | None = None,
     feeds: FeedConfig | None = None,
+    clock: Clock = SYSTEM,
 ) -> web.Application:
     """Build the app around an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
@@ -91,6 +93,7 @@ def create_app(
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes
     app[POLICY] = policy or DispatchSettings()
+    app[CLOCK] = clock
     document = build(OPERATIONS, title="blendbot", version=version("blendbot"))
     app[_OPENAPI] = json.dumps(document)
     for op in OPERATIONS:

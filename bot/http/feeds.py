@@ -13,10 +13,9 @@ import hmac
 import json
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import aiohttp
@@ -35,7 +34,7 @@ from blending.interval_stats import IntervalOut, QueueOut
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule, ScheduleEntry
 from blending.telemetry_store import Recorded, TelemetryStore
 from bot.http.errors import ApiError, ErrorOut
-from bot.http.keys import POOL, TOKENS
+from bot.http.keys import CLOCK, POOL, TOKENS
 from bot.http.operations import (
     Handler,
     Operation,
@@ -45,7 +44,6 @@ from bot.http.operations import (
     read_body,
     read_query,
 )
-from bot.settings import Settings
 from telephony_adapters import amazon_connect, asterisk, generic, genesys, twilio
 from telephony_adapters.ami_client import AmiClient
 from telephony_adapters.errors import MalformedPayload
@@ -73,17 +71,6 @@ class FeedConfig:
     interval_minutes: int = 15
     service_level_seconds: float = 20
     heartbeats: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HEARTBEAT_SECONDS))
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FeedConfig:
-        return cls(
-            public_url=settings.public_url,
-            firehose_access_key=settings.firehose_access_key,
-            twilio_auth_token=settings.twilio_auth_token,
-            interval_minutes=settings.interval_minutes,
-            service_level_seconds=settings.service_level_seconds,
-        )
 
 
 FEEDS = web.AppKey("feeds", FeedConfig)
@@ -126,7 +113,7 @@ async def generic_events(request: web.Request) -> web.Response:
         parsed = generic.parse(body)
     except MalformedPayload as exc:
         raise ApiError(400, "malformed", str(exc)) from None
-    recorded = await telemetry(request.app).record("generic", parsed, request.app[FEEDS].clock())
+    recorded = await telemetry(request.app).record("generic", parsed, request.app[CLOCK].now())
     return json_response(_result(recorded))
 
 
@@ -136,7 +123,7 @@ async def relayed_events(request: web.Request) -> web.Response:
     if not _bearer_ok(request):
         raise ApiError(401, "unauthorized", "missing or wrong bearer token")
     source = request.match_info["source"]
-    now = request.app[FEEDS].clock()
+    now = request.app[CLOCK].now()
     try:
         messages = json.loads(await request.read())
     except ValueError as exc:
@@ -163,8 +150,11 @@ async def relayed_events(request: web.Request) -> web.Response:
     return json_response(_result(recorded))
 
 
-def _firehose_reply(status: int, request_id: str, message: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"requestId": request_id, "timestamp": int(time.time() * 1000)}
+def _firehose_reply(
+    request: web.Request, status: int, request_id: str, message: str | None = None
+) -> web.Response:
+    at = request.app[CLOCK].now()
+    body: dict[str, Any] = {"requestId": request_id, "timestamp": int(at.timestamp() * 1000)}
     if message is not None:
         body["errorMessage"] = message
     return web.Response(status=status, text=json.dumps(body), content_type="application/json")
@@ -177,20 +167,24 @@ async def amazon_connect_firehose(request: web.Request) -> web.Response:
     request_id = request.headers.get(FIREHOSE_REQUEST_HEADER, "")
     given = request.headers.get(FIREHOSE_KEY_HEADER, "")
     if config.firehose_access_key is None:
-        return _firehose_reply(401, request_id, "no access key is configured for this endpoint")
+        return _firehose_reply(
+            request, 401, request_id, "no access key is configured for this endpoint"
+        )
     if not hmac.compare_digest(given.encode(), config.firehose_access_key.encode()):
-        return _firehose_reply(401, request_id, "wrong or missing X-Amz-Firehose-Access-Key")
+        return _firehose_reply(
+            request, 401, request_id, "wrong or missing X-Amz-Firehose-Access-Key"
+        )
     try:
         envelope, parsed = amazon_connect.parse_firehose(await request.read())
     except MalformedPayload as exc:
-        return _firehose_reply(400, request_id, str(exc))
+        return _firehose_reply(request, 400, request_id, str(exc))
     request_id = envelope.request_id
     try:
-        await telemetry(request.app).record("amazon_connect", parsed, config.clock())
+        await telemetry(request.app).record("amazon_connect", parsed, request.app[CLOCK].now())
     except Exception:
         log.exception("Firehose request %s could not be stored", request_id)
-        return _firehose_reply(500, request_id, "could not store the records; retry")
-    return _firehose_reply(200, request_id)
+        return _firehose_reply(request, 500, request_id, "could not store the records; retry")
+    return _firehose_reply(request, 200, request_id)
 
 
 def _twilio_url(config: FeedConfig, request: web.Request) -> str:
@@ -216,7 +210,7 @@ async def twilio_taskrouter(request: web.Request) -> web.Response:
         parsed = twilio.parse(form)
     except MalformedPayload as exc:
         raise ApiError(400, "malformed", str(exc)) from None
-    await telemetry(request.app).record("twilio", parsed, config.clock())
+    await telemetry(request.app).record("twilio", parsed, request.app[CLOCK].now())
     return web.Response(status=204, content_type="application/json")
 
 
@@ -271,7 +265,7 @@ QUEUE = PathParam(
 
 async def get_presence(request: web.Request) -> web.Response:
     query = read_query(request, PresenceQuery, lists=("agent_id",))
-    now = request.app[FEEDS].clock()
+    now = request.app[CLOCK].now()
     found: PresenceList = await telemetry(request.app).presence(now, query.agent_id)
     return json_response(found)
 
@@ -287,14 +281,14 @@ async def put_schedule(request: web.Request) -> web.Response:
 
 
 async def list_queues(request: web.Request) -> web.Response:
-    now = request.app[FEEDS].clock()
+    now = request.app[CLOCK].now()
     return json_response(QueueList(items=await telemetry(request.app).queues(now)))
 
 
 async def queue_intervals(request: web.Request) -> web.Response:
     queue = path_param(request, QUEUE)
     query = read_query(request, IntervalQuery)
-    now = request.app[FEEDS].clock()
+    now = request.app[CLOCK].now()
     start = query.start or now.replace(hour=0, minute=0, second=0, microsecond=0)
     end = query.end or start + timedelta(days=1)
     if end <= start:
@@ -354,13 +348,10 @@ FEED_OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def register_feeds(
-    app: web.Application, settings: Settings | FeedConfig, *, api_routes: bool = True
-) -> None:
+def register_feeds(app: web.Application, config: FeedConfig, *, api_routes: bool = True) -> None:
     """Set the feeds' configuration and add their routes (the ``/feeds`` endpoints and, with
     ``api_routes``, the ``/api/v1`` ones); a route the app already has is left as it is, so
     calling this again only replaces the configuration."""
-    config = settings if isinstance(settings, FeedConfig) else FeedConfig.from_settings(settings)
     app[FEEDS] = config
     routes: list[tuple[str, str, Handler]] = [
         ("POST", "/feeds/generic/events", generic_events),
@@ -383,7 +374,7 @@ def register_feeds(
 
 async def record(app: web.Application, source: str, parsed: Parsed) -> Recorded:
     """A sink for the websocket and TCP clients: what they receive goes where pushes go."""
-    return await telemetry(app).record(source, parsed, app[FEEDS].clock())
+    return await telemetry(app).record(source, parsed, app[CLOCK].now())
 
 
 @dataclass(frozen=True)
@@ -418,7 +409,7 @@ def feed_clients(
 
         def sink_for(source: str) -> Callable[[Parsed], Awaitable[Recorded]]:
             async def sink(parsed: Parsed) -> Recorded:
-                return await store.record(source, parsed, app[FEEDS].clock())
+                return await store.record(source, parsed, app[CLOCK].now())
 
             return sink
 
@@ -435,6 +426,7 @@ def feed_clients(
                 port=ami.port,
                 username=ami.username,
                 secret=ami.secret,
+                clock=app[CLOCK],
                 alive=alive_for("asterisk"),
             )
             await ami_client.start()
@@ -453,6 +445,7 @@ def feed_clients(
                 token=token,
                 topics=user_topics(config.user_ids) + queue_topics(config.queue_ids),
                 queue_ids=config.queue_ids,
+                clock=app[CLOCK],
                 alive=alive_for("genesys"),
             )
             tasks.append(asyncio.create_task(client.run()))

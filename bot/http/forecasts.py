@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from aiohttp import web
@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from blending.forecast_store import NoForecast, QueueForecastOut, read
 from bot.http.errors import ApiError, ErrorOut
-from bot.http.keys import POOL
+from bot.http.keys import CLOCK, POOL
 from bot.http.operations import Operation, PathParam, json_response, path_param, read_query
 from queues.models import Strict
 
@@ -29,7 +29,7 @@ class ForecastQuery(Strict):
 async def get_forecast(request: web.Request) -> web.Response:
     queue = path_param(request, QUEUE)
     query = read_query(request, ForecastQuery)
-    since = query.since or datetime.now(UTC) - timedelta(hours=1)
+    since = query.since or request.app[CLOCK].now() - timedelta(hours=1)
     try:
         forecast = await read(request.app[POOL], queue, since)
     except NoForecast as exc:

@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 
 from bot.metrics import Metrics
+from clock import Clock
 from queues.dispatch import DispatchSettings
 
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -13,3 +14,5 @@ METRICS = web.AppKey("metrics", Metrics)
 TOKENS = web.AppKey("api_tokens", tuple)
 MAX_BODY = web.AppKey("max_body_bytes", int)
 POLICY = web.AppKey("policy", DispatchSettings)
+CLOCK = web.AppKey("clock", Clock)
+"""What time it is for the handlers: the system clock, or a simulation's."""

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bot.http.errors import ErrorOut
-from bot.http.keys import POLICY, POOL
+from bot.http.keys import CLOCK, POLICY, POOL
 from bot.http.operations import Handler, Operation, json_response, path_param, read_body
 from bot.http.tasks import AGENT_ID, TASK_ID
 from bot.work import ask_for_work
@@ -157,8 +157,8 @@ class NextOut(BaseModel):
 async def next_task(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, NextIn) if request.body_exists else NextIn()
-    policy = request.app[POLICY]
-    result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy)
+    policy, now = request.app[POLICY], request.app[CLOCK].now()
+    result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy, now)
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
     offer = OfferOut(task_id=result.task.id, expires_at=result.expires_at, why=result.why)

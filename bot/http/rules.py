@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bot.http.errors import ApiError, ErrorOut, FieldError
-from bot.http.keys import POOL
+from bot.http.keys import CLOCK, POOL
 from bot.http.operations import (
     Operation,
     PathParam,
@@ -47,7 +45,7 @@ async def put_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
     body = await read_body(request, RuleIn)
     try:
-        rule, created = await RuleStore(request.app[POOL]).put(name, body, datetime.now(UTC))
+        rule, created = await RuleStore(request.app[POOL]).put(name, body, request.app[CLOCK].now())
     except ValueError as exc:
         fields = [FieldError(field="until", message=str(exc))]
         raise ApiError(422, "invalid", str(exc), fields) from None
@@ -56,11 +54,11 @@ async def put_rule(request: web.Request) -> web.Response:
 
 async def get_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
-    return json_response(await RuleStore(request.app[POOL]).get(name, datetime.now(UTC)))
+    return json_response(await RuleStore(request.app[POOL]).get(name, request.app[CLOCK].now()))
 
 
 async def list_rules(request: web.Request) -> web.Response:
-    rules = await RuleStore(request.app[POOL]).all(datetime.now(UTC))
+    rules = await RuleStore(request.app[POOL]).all(request.app[CLOCK].now())
     return json_response(RuleList(items=rules, fields=FIELDS))
 
 
@@ -68,7 +66,7 @@ async def delete_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
     query = read_query(request, DeleteQuery)
     rule = await RuleStore(request.app[POOL]).delete(
-        name, query.author or "api", query.reason, datetime.now(UTC)
+        name, query.author or "api", query.reason, request.app[CLOCK].now()
     )
     return json_response(rule)
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bot.http.errors import ApiError, ErrorOut, FieldError
-from bot.http.keys import METRICS, POLICY, POOL
+from bot.http.keys import CLOCK, METRICS, POLICY, POOL
 from bot.http.operations import (
     Operation,
     PathParam,
@@ -132,7 +132,8 @@ async def create_tasks(request: web.Request) -> web.Response:
 async def get_task(request: web.Request) -> web.Response:
     task_id = path_param(request, TASK_ID)
     top_share = request.app[POLICY].sla_top_share
-    return json_response(await Tasks(request.app[POOL]).get(task_id, sla_top_share=top_share))
+    now = request.app[CLOCK].now()
+    return json_response(await Tasks(request.app[POOL]).get(task_id, now, sla_top_share=top_share))
 
 
 async def list_tasks(request: web.Request) -> web.Response:

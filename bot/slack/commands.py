@@ -114,7 +114,7 @@ async def next_task(ctx: Context, user: str) -> Message:
     if person is None:
         return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
     async with transaction(ctx.pool) as conn:
-        result = await ask_for_work(conn, person.agent_id, None, ctx.config.policy)
+        result = await ask_for_work(conn, person.agent_id, None, ctx.config.policy, ctx.now())
         if isinstance(result, NoOffer):
             return blocks.notice(f"Nothing for you right now: {result.reason}.")
         minutes, _ = await cards.facts(conn, result.task.id)

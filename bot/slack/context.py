@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blending.policy import BlendPolicy, policy_for
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
+from clock import SYSTEM, Clock
 from queues.dispatch import DispatchSettings
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class SlackConfig:
     """The blending policy the tick runs (the supervisors' Home shows its lull windows)."""
     target: tuple[float, float] = (0.8, 20.0)
     """The inbound service target: share answered, within seconds."""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = SYSTEM
     """What time it is (a simulation runs the app on its own clock)."""
 
 
@@ -55,7 +56,7 @@ class Context:
     """Work started after an ack (a chart upload), kept until it ends."""
 
     def now(self) -> datetime:
-        return self.config.clock()
+        return self.config.clock.now()
 
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` after the ack; a failure is logged, never raised into a listener."""

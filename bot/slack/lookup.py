@@ -45,7 +45,7 @@ async def lookup(ctx: Context, query: str, now: datetime) -> Message:
     messages: list[dict[str, Any]] = []
     for task_id in ids[:MAX_TASKS]:
         try:
-            detail = await tasks.get(task_id, sla_top_share=ctx.config.policy.sla_top_share)
+            detail = await tasks.get(task_id, now, sla_top_share=ctx.config.policy.sla_top_share)
         except NotFound:
             return missing
         if detail.type not in fields:

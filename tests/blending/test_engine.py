@@ -70,7 +70,7 @@ async def test_recalls_are_recorded_once_with_an_event_and_cleared_when_the_guar
     again = await decision_store.act(pool, decision, NOW, DispatchSettings(), {"calls": recall})
     assert again.recalled == []
     assert await decision_store.recalled(pool) == {"ana": "5 calls", "ben": "5 calls"}
-    refused = await ask_for_work(pool, "ana", 30, DispatchSettings())
+    refused = await ask_for_work(pool, "ana", 30, DispatchSettings(), datetime.now(UTC))
     assert isinstance(refused, NoOffer)
     assert "phones" in refused.reason
     opened = Decision({"calls": GroupDecision("calls", guard=GuardState("open", NOW))})

@@ -116,7 +116,9 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     exposed = metrics.render().decode()
     assert "blendbot_recalls_total 1.0" in exposed
     assert 'blendbot_guard_mode{group="all queues"} 2.0' in exposed
-    refused = await ask_for_work(pool, offer.holder or "", 30, DispatchSettings())
+    refused = await ask_for_work(
+        pool, offer.holder or "", 30, DispatchSettings(), datetime.now(UTC)
+    )
     assert isinstance(refused, NoOffer)
     assert "phones" in refused.reason
 
@@ -132,7 +134,9 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     opened = await blender.step(quiet + timedelta(seconds=200))
     assert opened is not None
     assert opened.acted.cleared == [offer.holder]
-    assert not isinstance(await ask_for_work(pool, "dana", 30, DispatchSettings()), NoOffer)
+    assert not isinstance(
+        await ask_for_work(pool, "dana", 30, DispatchSettings(), datetime.now(UTC)), NoOffer
+    )
 
 
 async def test_the_supervisors_home_shows_the_lull_windows_and_the_guard(slack: Harness) -> None:

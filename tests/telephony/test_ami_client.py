@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from blending.events import AgentStateChanged, CallArrived, Parsed
+from clock import FixedClock
 from telephony_adapters.ami_client import AmiClient
 from tests.telephony.samples import ami, text
 
@@ -98,7 +99,7 @@ async def test_ami_client_logs_in_backfills_and_reconnects(
         port=port,
         username="blendbot",
         secret="s3cret",
-        clock=lambda: NOW,
+        clock=FixedClock(NOW),
         reconnect_seconds=0,
         alive=alive,
     )

@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from bot import root
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.openapi import build
+from clock import FixedClock
 from queues.models import AgentIn
 from queues.roster import Roster
 from tests.conftest import AUTH, TOKEN
@@ -37,9 +38,9 @@ async def feeds(pool: asyncpg.Pool) -> AsyncIterator[Client]:
         public_url=PUBLIC,
         firehose_access_key=FIREHOSE_KEY,
         twilio_auth_token=TWILIO_TOKEN,
-        clock=lambda: NOW,
     )
-    app = root.http_app(pool, root.Parts(feeds=config), tokens=[TOKEN], max_body_bytes=256 * 1024)
+    wired = root.Parts(feeds=config, clock=FixedClock(NOW))
+    app = root.http_app(pool, wired, tokens=[TOKEN], max_body_bytes=256 * 1024)
     async with TestClient(TestServer(app.web)) as client:
         yield client
 

@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestServer
 
 from blending.events import AgentStateChanged, Parsed, QueueSnapshot
 from blending.telemetry_store import TelemetryStore
+from clock import SYSTEM
 from telephony_adapters.genesys_client import GenesysClient, queue_topics, user_topics
 from tests.telephony.samples import load
 
@@ -140,6 +141,7 @@ async def _client(
         token=_token,
         topics=user_topics(["9ed7d9f6-0c59-4360-ac54-40dd35eb9c2f"]) + queue_topics([QUEUE]),
         queue_ids=[QUEUE],
+        clock=SYSTEM,
         backoff=(0.0, 0.0),
         **kwargs,
     )

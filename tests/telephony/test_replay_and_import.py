@@ -19,6 +19,7 @@ from blending.interval_stats import interval_start
 from blending.telemetry_store import TelemetryStore
 from bot import root
 from bot.http.feeds import FeedConfig
+from clock import FixedClock
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters.errors import AdapterError, MalformedPayload
@@ -34,10 +35,8 @@ KEY = "firehose-key-0123456789"
 
 @pytest.fixture
 async def server(pool: asyncpg.Pool) -> AsyncIterator[str]:
-    feeds = FeedConfig(firehose_access_key=KEY, clock=lambda: END)
-    app = root.http_app(
-        pool, root.Parts(feeds=feeds), tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024
-    )
+    wired = root.Parts(feeds=FeedConfig(firehose_access_key=KEY), clock=FixedClock(END))
+    app = root.http_app(pool, wired, tokens=[TOKEN], max_body_bytes=4 * 1024 * 1024)
     test_server = TestServer(app.web)
     await test_server.start_server()
     try:
