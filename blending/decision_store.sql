@@ -1,14 +1,10 @@
 -- name: waiting_work
 -- What the queued work needs: the skills and the shortest expected minutes of each
 -- (type, step) that has queued tasks.
-SELECT CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
-            ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
-       END AS skills,
-       CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-            ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
-       END AS minutes
+SELECT step_skills(tt.steps, g.step, tt.skills) AS skills,
+       step_minutes(tt.steps, g.step, tt.handle_minutes) AS minutes
 FROM task_types tt,
-     generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+     generate_series(1, step_count(tt.steps)) AS g (step)
 WHERE EXISTS (SELECT 1 FROM tasks t
               WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step);
 

@@ -62,6 +62,17 @@ class QueueForecastOut(BaseModel):
     intervals: list[IntervalForecast]
 
 
+@dataclass(frozen=True)
+class ForecastSummary:
+    """A queue's latest forecast run: when, or why it failed, and how far ahead it reaches."""
+
+    queue: str
+    computed_at: datetime
+    error: str | None
+    intervals: int
+    """Intervals forecast from the time asked about on."""
+
+
 class NoForecast(BlendingError):
     """There is no forecast for this queue yet."""
 
@@ -203,6 +214,13 @@ async def read(db: Executor, queue: str, since: datetime) -> QueueForecastOut:
         level_factor=run["level_factor"],
         intervals=[IntervalForecast.model_validate(dict(p)) for p in points],
     )
+
+
+async def summaries(db: Executor, since: datetime) -> list[ForecastSummary]:
+    """Every queue's latest run (at most 100), the failed ones last, with its intervals from
+    ``since``."""
+    rows = await db.fetch(_SQL["summaries"], since)
+    return [ForecastSummary(r["queue"], r["computed_at"], r["error"], r["intervals"]) for r in rows]
 
 
 def warm_up() -> None:

@@ -52,3 +52,12 @@ ORDER BY interval_start;
 
 -- name: queue_known
 SELECT EXISTS (SELECT 1 FROM interval_stats WHERE queue = $1);
+
+-- name: summaries
+-- Every queue's latest run (the failed ones last) and how many intervals it forecasts from $1.
+SELECT r.queue, r.computed_at, r.error,
+       (SELECT count(*) FROM queue_forecasts f
+        WHERE f.queue = r.queue AND f.interval_start >= $1) AS intervals
+FROM forecast_runs r
+ORDER BY r.error IS NOT NULL, r.queue
+LIMIT 100;

@@ -11,9 +11,9 @@ SELECT a.agent_id, a.queue,
        w.work_end, w.pausable
 FROM agents a
 LEFT JOIN LATERAL (
-    SELECT t.claimed_at + make_interval(secs => 60 * CASE
-               WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-               ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) AS work_end,
+    SELECT t.claimed_at
+               + make_interval(secs => 60 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+               AS work_end,
            tt.pausable
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.holder = a.agent_id AND t.status = 'in_progress'

@@ -125,6 +125,11 @@ class Tasks:
                 results.append(Intake("existing", kept))
         return results
 
+    async def one(self, task_id: int) -> TaskOut | None:
+        """The task as stored, or ``None``; :meth:`get` tells its whole story."""
+        row = await self._db.fetchrow(_SQL["get_task"], task_id)
+        return task_out(row) if row is not None else None
+
     async def get(self, task_id: int, now: datetime, *, sla_top_share: float = 0.8) -> TaskDetail:
         """The task, why it ranks where it does at ``now``, where it is, and its story."""
         row = await self._db.fetchrow(_SQL["get_task_detail"], task_id)

@@ -89,7 +89,7 @@ SELECT * FROM upd;
 -- skills), the last one makes the task done.
 WITH old AS (
     SELECT t.id, t.status, t.step, t.claimed_at,
-           greatest(1, jsonb_array_length(tt.steps)) AS steps
+           step_count(tt.steps) AS steps
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.id = $1 AND t.status = 'in_progress' AND t.holder = $2
     FOR UPDATE OF t
@@ -153,14 +153,10 @@ WITH me AS (
 ),
 groups AS (
     SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
-           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
-                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
-           END AS skills,
-           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-                ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
-           END AS handle_minutes
+           step_skills(tt.steps, g.step, tt.skills) AS skills,
+           step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
     FROM task_types tt,
-         generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+         generate_series(1, step_count(tt.steps)) AS g (step)
 )
 SELECT c.id, g.type, g.step, g.handle_minutes, c.priority, g.base_priority, x.rule_boost,
        x.rule_reasons, x.created_at, x.due_at
@@ -215,9 +211,9 @@ WITH overdue AS (
     SELECT t.id, t.holder
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.status = 'in_progress' AND t.nudged_at IS NULL
-      AND t.claimed_at + make_interval(secs => 60 * $1 * CASE
-              WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-              ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) < now()
+      AND t.claimed_at
+          + make_interval(secs => 60 * $1 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+          < now()
     LIMIT $2
     FOR UPDATE OF t SKIP LOCKED
 ),
@@ -239,9 +235,9 @@ WITH overdue AS (
     SELECT t.id, t.holder
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.status = 'in_progress'
-      AND t.claimed_at + make_interval(secs => 60 * $1 * CASE
-              WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-              ELSE (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8 END) < now()
+      AND t.claimed_at
+          + make_interval(secs => 60 * $1 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+          < now()
     LIMIT $2
     FOR UPDATE OF t SKIP LOCKED
 ),
@@ -267,15 +263,11 @@ WITH parts AS (
 ),
 groups AS (
     SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
-           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.skills
-                ELSE ARRAY(SELECT jsonb_array_elements_text(tt.steps -> (g.step - 1) -> 'skills'))
-           END AS skills,
-           CASE WHEN jsonb_array_length(tt.steps) = 0 THEN tt.handle_minutes
-                ELSE (tt.steps -> (g.step - 1) ->> 'handle_minutes')::float8
-           END AS handle_minutes
+           step_skills(tt.steps, g.step, tt.skills) AS skills,
+           step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
     FROM task_types tt
     JOIN parts ON parts.name = tt.name,
-         generate_series(1, greatest(1, jsonb_array_length(tt.steps))) AS g (step)
+         generate_series(1, step_count(tt.steps)) AS g (step)
 )
 SELECT c.id, g.type, g.step, g.skills, g.handle_minutes, c.priority, g.base_priority,
        x.rule_boost, x.rule_reasons, x.created_at, x.due_at

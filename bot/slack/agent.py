@@ -10,11 +10,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.slack import blocks, cards
 from bot.slack.context import Context, escalation_ref
 from bot.slack.flows import Click, act, click, not_on_roster, refused, remember
-from bot.slack.store import Person, SlackStore
+from bot.slack.store import SlackStore
 from queues.db import Connection
 from queues.errors import InvalidTransition
 from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
+from queues.views import Person
 
 MODALS = {
     "complete": (("in_progress",), blocks.complete_modal),

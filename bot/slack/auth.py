@@ -13,8 +13,7 @@ import asyncpg
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.store import SQL, SlackStore
-from queues.db import transaction
+from bot.slack.store import SlackStore
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,7 @@ class Supervisors:
             return True
         if self._group is None:
             return False
-        row = await self._pool.fetchrow(SQL["group_member"], self._group, user_id)
-        return bool(row is not None and row["known"] and row["member"])
+        return await SlackStore(self._pool).supervisor_group_member(self._group, user_id)
 
     async def check(self, user_id: str, action: str, **detail: Any) -> bool:
         """Whether ``user_id`` may do ``action``; the answer is audited either way."""
@@ -57,8 +55,5 @@ class Supervisors:
             return None
         members: list[Any] = response.get("users") or []
         users = [str(u) for u in members]
-        async with transaction(self._pool) as conn:
-            await conn.execute(SQL["clear_group"], self._group)
-            await conn.execute(SQL["add_group_members"], self._group, users)
-            await conn.execute(SQL["group_synced"], self._group)
+        await SlackStore(self._pool).sync_supervisor_group(self._group, users)
         return len(users)

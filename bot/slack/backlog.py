@@ -12,15 +12,14 @@ import asyncio
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.context import Context
-from bot.slack.store import SQL, Chart, SlackStore
+from bot.slack.store import Chart, SlackStore
+from queues.views import TypeBacklog, Views
 
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 BANDS = (
@@ -30,28 +29,11 @@ BANDS = (
 )
 
 
-@dataclass(frozen=True)
-class TypeBacklog:
-    """One task type's open tasks, split by SLA risk."""
-
-    type: str
-    open: int
-    breached: int
-    due_soon: int
-
-    @property
-    def later(self) -> int:
-        return self.open - self.breached - self.due_soon
-
-    def line(self) -> str:
-        return (
-            f"`{blocks.escape(self.type)}` {self.open} open, {self.breached} past SLA, "
-            f"{self.due_soon} due within 2h"
-        )
-
-
-def _row(record: Any) -> TypeBacklog:
-    return TypeBacklog(str(record["type"]), record["open"], record["breached"], record["due_soon"])
+def line(r: TypeBacklog) -> str:
+    return (
+        f"`{blocks.escape(r.type)}` {r.open} open, {r.breached} past SLA, "
+        f"{r.due_soon} due within 2h"
+    )
 
 
 async def answer(ctx: Context, args: list[str], user: str) -> Message:
@@ -59,10 +41,10 @@ async def answer(ctx: Context, args: list[str], user: str) -> Message:
     if len(args) > 1 or (args and not _TYPE.match(args[0])):
         return blocks.notice("Usage: `/blend backlog [task type]`")
     only = args[0] if args else None
-    rows = [_row(r) for r in await ctx.pool.fetch(SQL["backlog"], only)]
+    rows = await Views(ctx.pool).backlog(ctx.now(), only)
     if rows:
         ctx.spawn(send_chart(ctx, user, rows, only), name="backlog-chart")
-    return blocks.backlog([r.line() for r in rows], chart=bool(rows))
+    return blocks.backlog([line(r) for r in rows], chart=bool(rows))
 
 
 def chart(rows: Sequence[TypeBacklog], at: datetime) -> bytes:

@@ -6,24 +6,23 @@ from datetime import datetime
 
 from bot.slack import blocks
 from bot.slack.blocks import Message
-from bot.slack.store import SQL, Person
 from queues.db import Executor
 from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired, QueuesError
 from queues.models import TaskOut
-from queues.tasks import task_out
+from queues.tasks import Tasks
+from queues.views import Person, Views
 
 
 async def task(db: Executor, task_id: int) -> TaskOut | None:
-    row = await db.fetchrow(SQL["task_row"], task_id)
-    return task_out(row) if row is not None else None
+    return await Tasks(db).one(task_id)
 
 
 async def facts(db: Executor, task_id: int) -> tuple[float | None, bool]:
     """Expected minutes of the current step, and whether the task may be paused."""
-    rows = await db.fetch(SQL["task_facts"], [task_id])
-    if not rows:
+    found = (await Views(db).task_facts([task_id])).get(task_id)
+    if found is None:
         return None, True
-    return rows[0]["minutes"], bool(rows[0]["pausable"])
+    return found.minutes, found.pausable
 
 
 async def for_agent(

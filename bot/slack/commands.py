@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from blending.forecast_store import NoForecast, read
+from blending.forecast_store import NoForecast, read, summaries
 from blending.switch import BlendingState
 from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.lookup import lookup
-from bot.slack.store import SQL, SlackStore
+from bot.slack.store import SlackStore
 from bot.work import ask_for_work
 from queues.db import transaction
 from queues.dispatch import NoOffer
@@ -23,6 +23,7 @@ from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
 from queues.priority import InvalidRule
 from queues.priority_store import RuleIn, RuleStore
+from queues.views import Views
 
 SUPERVISOR_ONLY = frozenset(
     {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}
@@ -74,21 +75,21 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
     if sub == "task":
         return await lookup(ctx, " ".join(args), now)
     if sub == "status":
-        rows = await ctx.pool.fetch(SQL["status_counts"])
-        lines = [f"{r['status'].replace('_', ' ')}: *{r['n']}*" for r in rows]
+        states = await Views(ctx.pool).status_counts()
+        lines = [f"{s.status.replace('_', ' ')}: *{s.n}*" for s in states]
         return blocks.table("Tasks by state", lines)
     if sub == "backlog":
         return await backlog.answer(ctx, args, user)
     if sub == "agents":
-        rows = await ctx.pool.fetch(SQL["agents_at_work"])
+        agents = await Views(ctx.pool).agents_at_work()
         lines = [
-            f"{r['name']}: "
+            f"{a.name}: "
             + (
-                f"{r['status'].replace('_', ' ')} #{r['task_id']} ({r['type']})"
-                if r["task_id"]
+                f"{(a.status or '').replace('_', ' ')} #{a.task_id} ({a.type})"
+                if a.task_id
                 else "no back-office task"
             )
-            for r in rows
+            for a in agents
         ]
         return blocks.table("Agents", lines, "No agents on the roster.")
     if sub == "priority":
@@ -197,12 +198,11 @@ async def forecast(ctx: Context, args: list[str], user: str, now: datetime) -> M
     """A queue's forecast for the rest of today and tomorrow's peak; the chart follows in a DM.
     Without a queue: the queues that have a forecast."""
     if not args:
-        rows = await ctx.pool.fetch(SQL["forecast_queues"], now)
         lines = [
-            f"`{blocks.escape(r['queue'])}` {r['intervals']} intervals ahead"
-            if r["error"] is None
-            else f"`{blocks.escape(r['queue'])}` no forecast: {blocks.escape(r['error'])}"
-            for r in rows
+            f"`{blocks.escape(s.queue)}` {s.intervals} intervals ahead"
+            if s.error is None
+            else f"`{blocks.escape(s.queue)}` no forecast: {blocks.escape(s.error)}"
+            for s in await summaries(ctx.pool, now)
         ]
         return blocks.table(
             "Queues with a forecast",
@@ -243,28 +243,26 @@ async def report(ctx: Context, args: list[str], now: datetime) -> Message:
     period = args[0].lower() if args else "today"
     if period not in ("today", "week"):
         return blocks.notice("Usage: `/blend report [today|week]`")
-    zone = ZoneInfo(ctx.config.timezone)
-    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = midnight if period == "today" else midnight - timedelta(days=6)
-    counts = await ctx.pool.fetchrow(SQL["report_counts"], since)
-    assert counts is not None
-    minutes = float(await ctx.pool.fetchval(SQL["report_minutes"], since))
-    top = [
-        (str(r["name"]), int(r["completed"]), float(r["minutes"]))
-        for r in await ctx.pool.fetch(SQL["report_top"], since)
-    ]
+    today = midnight(now, ctx.config.timezone)
+    since = today if period == "today" else today - timedelta(days=6)
+    seen = await Views(ctx.pool).activity(since)
     facts = blocks.Report(
         period="today" if period == "today" else "the last 7 days",
         since=since,
-        created=counts["created"],
-        completed=counts["completed"],
-        escalated=counts["escalated"],
-        cancelled=counts["cancelled"],
-        on_time=counts["on_time"],
-        minutes=minutes,
-        top=top,
+        created=seen.created,
+        completed=seen.completed,
+        escalated=seen.escalated,
+        cancelled=seen.cancelled,
+        on_time=seen.completed_on_time,
+        minutes=seen.minutes,
+        top=[(a.name, a.completed, a.minutes) for a in seen.top],
     )
     return blocks.report(facts, now)
+
+
+def midnight(now: datetime, timezone: str) -> datetime:
+    """The start of ``now``'s day on the contact center's clock: where "today" begins."""
+    return now.astimezone(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def blending(ctx: Context, on: bool, reason: str, user: str) -> Message:

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ServiceError
-from bot.slack.store import SQL
+from bot.slack.store import OutboxRows
 
 
 class UploadRefused(ServiceError):
@@ -37,19 +37,20 @@ async def send_file(
     """Upload and share the file of outbox row ``row_id`` in ``channel``, unless it is done."""
     key = f"file:{row_id}"
     async with pool.acquire() as conn:
-        await conn.execute(SQL["lock_card"], key)
+        rows = OutboxRows(conn)
+        await rows.lock(key)
         try:
-            state = await conn.fetchrow(SQL["file_state"], row_id)
+            state = await rows.file_state(row_id)
             if state is None or state["sent_at"] is not None:
                 return
-            await _upload_and_share(conn, client, row_id, channel, body, state)
-            await conn.execute(SQL["mark_sent"], row_id)
+            await _upload_and_share(rows, client, row_id, channel, body, state)
+            await rows.mark_sent(row_id)
         finally:
-            await conn.execute(SQL["unlock_card"], key)
+            await rows.unlock(key)
 
 
 async def _upload_and_share(
-    conn: Any,
+    rows: OutboxRows,
     client: AsyncWebClient,
     row_id: int,
     channel: str,
@@ -61,7 +62,7 @@ async def _upload_and_share(
         return
     if file_id is None:
         file_id = await _upload(client, bytes(state["data"]), body)
-        await conn.execute(SQL["save_file_id"], row_id, file_id)
+        await rows.save_file_id(row_id, file_id)
     try:
         await _without_resends(client).files_completeUploadExternal(
             files=[{"id": file_id, "title": body.get("title") or body["filename"]}],
@@ -71,7 +72,7 @@ async def _upload_and_share(
     except SlackApiError as exc:
         if exc.response.get("error") == "file_not_found":
             # Slack let the unshared upload go (it keeps one only for a while): start again.
-            await conn.execute(SQL["save_file_id"], row_id, None)
+            await rows.save_file_id(row_id, None)
         raise
 
 

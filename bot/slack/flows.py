@@ -13,11 +13,12 @@ from typing import Any
 
 from bot.slack import blocks, cards
 from bot.slack.context import Context, card_ref
-from bot.slack.store import Person, SlackStore
+from bot.slack.store import SlackStore
 from queues.db import Connection, transaction
 from queues.errors import QueuesError
 from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
+from queues.views import Person
 
 CARD_BLOCKS = ("offer:", "work:", "paused:")
 

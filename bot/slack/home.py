@@ -16,30 +16,33 @@ from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from blending.windows import lulls
 from bot.slack import blocks
-from bot.slack.commands import next_task
+from bot.slack.commands import midnight, next_task
 from bot.slack.context import Context
-from bot.slack.store import SQL, SlackStore
-from queues.tasks import task_out
+from bot.slack.store import SlackStore
+from queues.views import Views
 
 LULL_HOURS = 8
 
 
 async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
+    views = Views(ctx.pool)
+    now = ctx.now()
     person = await SlackStore(ctx.pool).agent(user)
     result = blocks.HomeFacts(on_roster=person is not None)
     if person is not None:
-        work = [task_out(r) for r in await ctx.pool.fetch(SQL["work_of"], person.agent_id)]
+        work = await views.work_of(person.agent_id)
         result.current = next((t for t in work if t.status == "in_progress"), None)
         result.paused = [t for t in work if t.status == "paused"]
-        result.done_today = int(await ctx.pool.fetchval(SQL["done_today"], person.agent_id))
+        since = midnight(now, ctx.config.timezone)
+        result.done_today = await views.done_since(person.agent_id, since)
     if await ctx.supervisors.allows(user):
-        rows = await ctx.pool.fetch(SQL["backlog"], None)
+        rows = await views.backlog(now)
         lines = [
-            f"`{r['type']}` {r['open']} open · {r['breached']} past SLA · {r['due_soon']} due <2h"
+            f"`{r.type}` {r.open} open · {r.breached} past SLA · {r.due_soon} due <2h"
             for r in rows[:15]
         ]
-        states = await ctx.pool.fetch(SQL["status_counts"])
-        lines.append(" · ".join(f"{r['status'].replace('_', ' ')} {r['n']}" for r in states))
+        states = await views.status_counts()
+        lines.append(" · ".join(f"{s.status.replace('_', ' ')} {s.n}" for s in states))
         state = await BlendingState(ctx.pool).get()
         lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
         lines += await floor(ctx)

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from bot.slack import blocks, cards
 from bot.slack.agent import post_escalation
 from bot.slack.context import Context, card_ref
-from bot.slack.store import SQL, SlackStore
+from bot.slack.store import SlackStore
 from queues.db import transaction
 from queues.models import TaskOut
-from queues.tasks import task_out
 from queues.timers import TimerReport
+from queues.views import Views
 
 
 class Notifier:
@@ -32,14 +32,16 @@ class Notifier:
         async with transaction(ctx.pool) as conn:
             store = SlackStore(conn)
             people = await store.agents([t.holder for t in tasks if t.holder])
-            reasons = {r["task_id"]: r["data"] for r in await conn.fetch(SQL["offer_reasons"], ids)}
-            minutes = {r["id"]: r["minutes"] for r in await conn.fetch(SQL["task_facts"], ids)}
+            views = Views(conn)
+            reasons = await views.offer_reasons(ids)
+            facts = await views.task_facts(ids)
             for task in tasks:
                 person = people.get(task.holder or "")
                 if person is None or person.slack_user_id is None:
                     continue
-                why = list(reasons.get(task.id, {}).get("why", []))
-                card = blocks.offer(task, why, now, minutes.get(task.id))
+                found = facts.get(task.id)
+                minutes = found.minutes if found is not None else None
+                card = blocks.offer(task, reasons.get(task.id, []), now, minutes)
                 await store.card(
                     card_ref(task.id, person.slack_user_id), person.slack_user_id, card
                 )
@@ -96,7 +98,7 @@ class Notifier:
             for agent_id, person in people.items():
                 if person.slack_user_id is None:
                     continue
-                work = [task_out(r) for r in await conn.fetch(SQL["work_of"], agent_id)]
+                work = await Views(conn).work_of(agent_id)
                 active = [t for t in work if t.status == "in_progress"]
                 ref = f"recall:{person.slack_user_id}:{int(now_ts(ctx))}"
                 await store.card(ref, person.slack_user_id, blocks.recall(active))

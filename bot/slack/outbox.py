@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.files import UploadRefused, send_file
-from bot.slack.store import SQL
+from bot.slack.store import OutboxRows
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class Outbox:
         max_attempts: int = 8,
     ) -> None:
         self._pool = pool
+        self._rows = OutboxRows(pool)
         self._client = client
         self._batch = batch
         self._lease = lease_seconds
@@ -91,7 +92,7 @@ class Outbox:
 
     async def send_due(self) -> int:
         """Send every row due now, once; return how many were tried."""
-        rows = await self._pool.fetch(SQL["lease_due"], self._batch, self._lease)
+        rows = await self._rows.lease_due(self._batch, self._lease)
         await asyncio.gather(*(self._send(row) for row in rows))
         return len(rows)
 
@@ -124,7 +125,7 @@ class Outbox:
             except (aiohttp.ClientError, TimeoutError, OSError, UploadRefused) as exc:
                 await self._retry(row, self._backoff(row), f"network: {exc}")
                 return
-            await self._pool.execute(SQL["mark_sent"], row["id"])
+            await self._rows.mark_sent(row["id"])
             self.sent += 1
 
     async def _deliver(self, row: Any) -> None:
@@ -146,16 +147,17 @@ class Outbox:
 
     async def _card(self, ref: str, target: str, user_id: str | None, body: Any) -> None:
         async with self._pool.acquire() as conn:
-            await conn.execute(SQL["lock_card"], ref)
+            rows = OutboxRows(conn)
+            await rows.lock(ref)
             try:
-                await self._post_or_update(conn, ref, target, user_id, body)
+                await self._post_or_update(rows, ref, target, user_id, body)
             finally:
-                await conn.execute(SQL["unlock_card"], ref)
+                await rows.unlock(ref)
 
     async def _post_or_update(
-        self, conn: Any, ref: str, target: str, user_id: str | None, body: Any
+        self, rows: OutboxRows, ref: str, target: str, user_id: str | None, body: Any
     ) -> None:
-        where = await conn.fetchrow(SQL["message_of"], ref)
+        where = await rows.message_of(ref)
         if where is not None:
             try:
                 await self._client.chat_update(
@@ -173,14 +175,14 @@ class Outbox:
         response = await self._client.chat_postMessage(
             channel=channel, text=body["text"], blocks=body["blocks"]
         )
-        await conn.execute(SQL["save_message"], ref, response["channel"], response["ts"])
+        await rows.save_message(ref, response["channel"], response["ts"])
 
     async def _dm(self, user_id: str) -> str:
-        channel = self._dms.get(user_id) or await self._pool.fetchval(SQL["dm_channel"], user_id)
+        channel = self._dms.get(user_id) or await self._rows.dm_channel(user_id)
         if channel is None:
             response = await self._client.conversations_open(users=user_id)
             channel = response["channel"]["id"]
-            await self._pool.execute(SQL["save_dm_channel"], user_id, channel)
+            await self._rows.save_dm_channel(user_id, channel)
         self._dms[user_id] = channel
         return str(channel)
 
@@ -194,7 +196,7 @@ class Outbox:
             await self._retry(row, max(retry_after, 1.0), "ratelimited", count=False)
         elif error in PERMANENT:
             log.error("Slack refused outbox row %s for good: %s", row["id"], error)
-            await self._pool.execute(SQL["mark_failed"], row["id"], error)
+            await self._rows.mark_failed(row["id"], error)
             self.failed += 1
         else:
             await self._retry(row, self._backoff(row), error)
@@ -204,7 +206,7 @@ class Outbox:
             log.error(
                 "giving up on outbox row %s after %s tries: %s", row["id"], row["attempts"], error
             )
-            await self._pool.execute(SQL["mark_failed"], row["id"], error)
+            await self._rows.mark_failed(row["id"], error)
             self.failed += 1
             return
-        await self._pool.execute(SQL["retry_later"], row["id"], delay, error)
+        await self._rows.retry_later(row["id"], delay, error)

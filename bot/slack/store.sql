@@ -1,11 +1,5 @@
 -- Slack's tables: the outbox, posted messages, event dedupe, supervisors and the audit log.
 
--- name: agent_by_slack
-SELECT agent_id, name, slack_user_id FROM agents WHERE slack_user_id = $1;
-
--- name: agents_by_id
-SELECT agent_id, name, slack_user_id FROM agents WHERE agent_id = ANY($1::text[]);
-
 -- name: enqueue
 INSERT INTO slack_outbox (kind, ref, target, user_id, body) VALUES ($1, $2, $3, $4, $5)
 RETURNING id;
@@ -86,13 +80,6 @@ SELECT pg_advisory_unlock(hashtextextended('slack-card:' || $1, 0));
 INSERT INTO slack_messages (ref, channel, ts) VALUES ($1, $2, $3)
 ON CONFLICT (ref) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = now();
 
--- name: pending
-SELECT count(*) FROM slack_outbox WHERE sent_at IS NULL;
-
--- name: next_due
-SELECT min(greatest(next_at, coalesce(leased_until, next_at))) FROM slack_outbox
-WHERE sent_at IS NULL;
-
 -- name: dm_channel
 SELECT channel FROM slack_dm_channels WHERE user_id = $1;
 
@@ -125,101 +112,3 @@ ON CONFLICT (group_id) DO UPDATE SET synced_at = now();
 
 -- name: audit
 INSERT INTO slack_audit (user_id, action, allowed, detail) VALUES ($1, $2, $3, $4);
-
--- name: status_counts
-SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status;
-
--- name: backlog
-SELECT type,
-       count(*) AS open,
-       count(*) FILTER (WHERE due_at < now()) AS breached,
-       count(*) FILTER (WHERE due_at >= now() AND due_at < now() + interval '2 hours')
-           AS due_soon,
-       min(due_at) AS first_due
-FROM tasks
-WHERE status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated')
-  AND ($1::text IS NULL OR type = $1)
-GROUP BY type
-ORDER BY breached DESC, due_soon DESC, open DESC, type
-LIMIT 40;
-
--- name: agents_at_work
-SELECT a.agent_id, a.name, t.id AS task_id, t.status, t.type
-FROM agents a
-LEFT JOIN LATERAL (
-    SELECT id, status, type FROM tasks
-    WHERE holder = a.agent_id AND status IN ('offered', 'in_progress', 'paused', 'escalated')
-    ORDER BY updated_at DESC LIMIT 1
-) t ON true
-ORDER BY t.status NULLS LAST, a.name
-LIMIT 80;
-
--- name: work_of
-SELECT * FROM tasks WHERE holder = $1 AND status IN ('in_progress', 'paused')
-ORDER BY updated_at DESC LIMIT 20;
-
--- name: done_today
-SELECT count(*) FROM task_events
-WHERE actor = $1 AND event IN ('completed', 'step_completed') AND at >= date_trunc('day', now());
-
--- name: pausable
-SELECT tt.pausable FROM tasks t JOIN task_types tt ON tt.name = t.type WHERE t.id = $1;
-
--- name: recent_escalation
-SELECT actor, reason FROM task_events WHERE task_id = $1 AND event = 'escalated'
-ORDER BY id DESC LIMIT 1;
-
--- name: task_row
-SELECT * FROM tasks WHERE id = $1;
-
--- name: task_facts
--- Expected minutes of each task's current step, and whether its type may be paused.
-SELECT t.id,
-       CASE WHEN jsonb_array_length(tt.steps) >= t.step
-            THEN (tt.steps -> (t.step - 1) ->> 'handle_minutes')::float8
-            ELSE tt.handle_minutes END AS minutes,
-       tt.pausable
-FROM tasks t JOIN task_types tt ON tt.name = t.type
-WHERE t.id = ANY($1::bigint[]);
-
--- name: offer_reasons
-SELECT DISTINCT ON (task_id) task_id, data
-FROM task_events
-WHERE task_id = ANY($1::bigint[]) AND event = 'offered'
-ORDER BY task_id, id DESC;
-
--- name: forecast_queues
-SELECT r.queue, r.computed_at, r.error,
-       (SELECT count(*) FROM queue_forecasts f
-        WHERE f.queue = r.queue AND f.interval_start >= $1) AS intervals
-FROM forecast_runs r
-ORDER BY r.error IS NOT NULL, r.queue
-LIMIT 100;
-
--- name: report_counts
--- Tasks' events since $1; a completion is within SLA when it came before the task's due time.
-SELECT count(*) FILTER (WHERE e.event = 'created') AS created,
-       count(*) FILTER (WHERE e.event = 'completed') AS completed,
-       count(*) FILTER (WHERE e.event = 'escalated') AS escalated,
-       count(*) FILTER (WHERE e.event = 'cancelled') AS cancelled,
-       count(*) FILTER (WHERE e.event = 'completed' AND e.at <= t.due_at) AS on_time
-FROM task_events e JOIN tasks t ON t.id = e.task_id
-WHERE e.at >= $1;
-
--- name: report_minutes
--- Back-office minutes worked since $1: the seconds each completed step recorded (the same
--- seconds handle_times adds up per agent, type and step).
-SELECT coalesce(sum((data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
-FROM task_events
-WHERE event IN ('completed', 'step_completed') AND at >= $1;
-
--- name: report_top
-SELECT e.actor AS agent_id, coalesce(a.name, e.actor) AS name,
-       count(*) FILTER (WHERE e.event = 'completed') AS completed,
-       coalesce(sum((e.data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
-FROM task_events e LEFT JOIN agents a ON a.agent_id = e.actor
-WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1
-GROUP BY e.actor, a.name
-HAVING count(*) FILTER (WHERE e.event = 'completed') > 0
-ORDER BY completed DESC, minutes DESC, name
-LIMIT 5;
