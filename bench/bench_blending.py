@@ -32,6 +32,7 @@ import asyncpg
 from bench.bench_queues import fill
 from bench.common import drop_database, fresh_database, median, server_url
 from blending.policy import policy_for
+from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from bot.blending_round import Blender
 from bot.cli.simulated_days import prepared_world, run_on_clone
@@ -116,7 +117,9 @@ async def decisions(runs: int) -> dict[str, float]:
             async with open_pool(db, min_size=2, max_size=10) as pool:
                 now = datetime.now(UTC)
                 await _center(pool, now)
-                blender = Blender(pool, policy_for("forecast_guard"), DispatchSettings())
+                blender = Blender(
+                    pool, BlendingState(pool), policy_for("forecast_guard"), DispatchSettings()
+                )
                 timings, steady, windows, matched = [], [], 0, []
                 for _ in range(runs + 1):
                     started = time.perf_counter()

@@ -47,7 +47,7 @@ def serve(port: int, db_url: str, api_url: str) -> None:
 
     from bot import root
     from bot.database import open_pool
-    from bot.slack import SlackConfig
+    from bot.slack.context import SlackConfig
 
     async def app() -> web.Application:
         stack = open_pool(db_url, min_size=5, max_size=20)

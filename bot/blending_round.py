@@ -36,6 +36,7 @@ class Blender:
     def __init__(
         self,
         pool: asyncpg.Pool,
+        switch: BlendingState,
         policy: BlendPolicy,
         dispatch: DispatchSettings,
         *,
@@ -44,6 +45,7 @@ class Blender:
         metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
+        self._switch = switch
         self.policy = policy
         self._dispatch = dispatch
         self._target = target
@@ -55,7 +57,7 @@ class Blender:
 
     async def step(self, now: datetime) -> Round | None:
         """One round; None while blending is paused."""
-        if not (await BlendingState(self._pool).get()).on:
+        if not (await self._switch.get()).on:
             return None
         started = time.perf_counter()
         snap = await snapshot(self._pool, now, self.policy, target=self._target)

@@ -31,9 +31,11 @@ from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.http.app import create_app
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
-from bot.http.keys import METRICS
+from bot.http.keys import METRICS, STORES
 from bot.settings import Settings
-from bot.slack import Slack, SlackConfig, register_slack
+from bot.slack.app import Slack, register_slack
+from bot.slack.context import SlackConfig
+from bot.stores import stores
 from bot.tick import Tick
 from clock import SYSTEM, Clock
 from queues.catalog import Catalog
@@ -173,8 +175,14 @@ def http_app(
 ) -> App:
     """The HTTP app around an open pool (the caller owns the pool's lifetime)."""
     wired = wired or Parts()
-    app = create_app(
+    on_pool = stores(
         pool,
+        interval_minutes=wired.feeds.interval_minutes,
+        service_level_seconds=wired.feeds.service_level_seconds,
+        heartbeats=wired.feeds.heartbeats,
+    )
+    app = create_app(
+        on_pool,
         api_tokens=tokens,
         max_body_bytes=max_body_bytes,
         policy=wired.dispatch,
@@ -190,6 +198,7 @@ def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
     """The tick's blending round, telling agents through the app's Slack."""
     return Blender(
         pool,
+        app.web[STORES].switch,
         wired.blending,
         wired.dispatch,
         target=wired.target,

@@ -42,8 +42,8 @@ from bot.cli.simulate import (
 )
 from bot.cli.simulated_days import Wiring, prepared_world, run_on_clone
 from bot.settings import Settings
-from bot.slack import SlackConfig
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
+from bot.slack.context import SlackConfig
 from clock import Clock
 from simulation.real_engine import AgentActions, EngineSettings, Notify
 from simulation.world import RosterAgent, WorldSpec

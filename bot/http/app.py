@@ -14,12 +14,13 @@ from aiohttp import web
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
-from bot.http.keys import CLOCK, MAX_BODY, METRICS, POLICY, POOL, TOKENS
+from bot.http.keys import CLOCK, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.stores import Stores
 from clock import SYSTEM, Clock
 from queues.dispatch import DispatchSettings
 
@@ -74,7 +75,7 @@ _OPENAPI = web.AppKey("openapi", str)
 
 
 def create_app(
-    pool: asyncpg.Pool,
+    stores: Stores,
     *,
     api_tokens: list[str],
     max_body_bytes: int,
@@ -82,13 +83,14 @@ def create_app(
     feeds: FeedConfig | None = None,
     clock: Clock = SYSTEM,
 ) -> web.Application:
-    """Build the app around an open pool; the caller owns the pool's lifetime."""
+    """Build the app around the stores on an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
     app = web.Application(
         client_max_size=max_body_bytes,
         middlewares=[app_metrics.middleware(), error_middleware, auth_middleware],
     )
-    app[POOL] = pool
+    app[POOL] = stores.pool
+    app[STORES] = stores
     app[METRICS] = app_metrics
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes

@@ -34,7 +34,7 @@ from blending.interval_stats import IntervalOut, QueueOut
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule, ScheduleEntry
 from blending.telemetry_store import Recorded, TelemetryStore
 from bot.http.errors import ApiError, ErrorOut
-from bot.http.keys import CLOCK, POOL, TOKENS
+from bot.http.keys import CLOCK, STORES, TOKENS
 from bot.http.operations import (
     Handler,
     Operation,
@@ -77,13 +77,7 @@ FEEDS = web.AppKey("feeds", FeedConfig)
 
 
 def telemetry(app: web.Application) -> TelemetryStore:
-    config = app[FEEDS]
-    return TelemetryStore(
-        app[POOL],
-        interval_minutes=config.interval_minutes,
-        service_level_seconds=config.service_level_seconds,
-        heartbeats=config.heartbeats,
-    )
+    return app[STORES].telemetry
 
 
 class FeedResult(BaseModel):

@@ -6,10 +6,12 @@ import asyncpg
 from aiohttp import web
 
 from bot.metrics import Metrics
+from bot.stores import Stores
 from clock import Clock
 from queues.dispatch import DispatchSettings
 
 POOL = web.AppKey("pool", asyncpg.Pool)
+STORES = web.AppKey("stores", Stores)
 METRICS = web.AppKey("metrics", Metrics)
 TOKENS = web.AppKey("api_tokens", tuple)
 MAX_BODY = web.AppKey("max_body_bytes", int)

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bot.http.errors import ApiError, ErrorOut, FieldError
-from bot.http.keys import CLOCK, POOL
+from bot.http.keys import CLOCK, STORES
 from bot.http.operations import (
     Operation,
     PathParam,
@@ -17,7 +17,7 @@ from bot.http.operations import (
 )
 from queues.models import Name, ShortText, Strict, Text
 from queues.priority import FIELDS
-from queues.priority_store import RuleChange, RuleIn, RuleOut, RuleStore
+from queues.priority_store import RuleChange, RuleIn, RuleOut
 
 RULE_NAME = PathParam("name", TypeAdapter(Name), "The rule's name, e.g. `month-end-billing`.")
 
@@ -45,7 +45,7 @@ async def put_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
     body = await read_body(request, RuleIn)
     try:
-        rule, created = await RuleStore(request.app[POOL]).put(name, body, request.app[CLOCK].now())
+        rule, created = await request.app[STORES].rules.put(name, body, request.app[CLOCK].now())
     except ValueError as exc:
         fields = [FieldError(field="until", message=str(exc))]
         raise ApiError(422, "invalid", str(exc), fields) from None
@@ -54,18 +54,18 @@ async def put_rule(request: web.Request) -> web.Response:
 
 async def get_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
-    return json_response(await RuleStore(request.app[POOL]).get(name, request.app[CLOCK].now()))
+    return json_response(await request.app[STORES].rules.get(name, request.app[CLOCK].now()))
 
 
 async def list_rules(request: web.Request) -> web.Response:
-    rules = await RuleStore(request.app[POOL]).all(request.app[CLOCK].now())
+    rules = await request.app[STORES].rules.all(request.app[CLOCK].now())
     return json_response(RuleList(items=rules, fields=FIELDS))
 
 
 async def delete_rule(request: web.Request) -> web.Response:
     name = path_param(request, RULE_NAME)
     query = read_query(request, DeleteQuery)
-    rule = await RuleStore(request.app[POOL]).delete(
+    rule = await request.app[STORES].rules.delete(
         name, query.author or "api", query.reason, request.app[CLOCK].now()
     )
     return json_response(rule)
@@ -73,7 +73,7 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 async def list_changes(request: web.Request) -> web.Response:
     query = read_query(request, ChangesQuery)
-    changes = await RuleStore(request.app[POOL]).changes(query.name, query.limit)
+    changes = await request.app[STORES].rules.changes(query.name, query.limit)
     return json_response(ChangeList(items=changes))
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bot.http.errors import ApiError, ErrorOut, FieldError
-from bot.http.keys import CLOCK, METRICS, POLICY, POOL
+from bot.http.keys import CLOCK, METRICS, POLICY, POOL, STORES
 from bot.http.operations import (
     Operation,
     PathParam,
@@ -17,7 +17,6 @@ from bot.http.operations import (
     read_body,
     read_query,
 )
-from queues.catalog import Catalog
 from queues.db import transaction
 from queues.lifecycle import Lifecycle
 from queues.models import (
@@ -38,7 +37,6 @@ from queues.models import (
     TaskTypeIn,
     TaskTypeOut,
 )
-from queues.roster import Roster
 from queues.tasks import Tasks
 
 API_ACTOR = "api"
@@ -60,18 +58,18 @@ class TaskTypeList(BaseModel):
 async def put_task_type(request: web.Request) -> web.Response:
     name = path_param(request, TYPE_NAME)
     body = await read_body(request, TaskTypeIn)
-    task_type, created = await Catalog(request.app[POOL]).put(name, body)
+    task_type, created = await request.app[STORES].catalog.put(name, body)
     return json_response(task_type, 201 if created else 200)
 
 
 async def list_task_types(request: web.Request) -> web.Response:
-    return json_response(TaskTypeList(items=await Catalog(request.app[POOL]).all()))
+    return json_response(TaskTypeList(items=await request.app[STORES].catalog.all()))
 
 
 async def put_agent(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, AgentIn)
-    roster = Roster(request.app[POOL])
+    roster = request.app[STORES].roster
     created = await roster.put(agent_id, body)
     agent = await roster.get(agent_id)
     assert agent is not None
@@ -80,7 +78,7 @@ async def put_agent(request: web.Request) -> web.Response:
 
 async def get_agent(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
-    agent = await Roster(request.app[POOL]).get(agent_id)
+    agent = await request.app[STORES].roster.get(agent_id)
     if agent is None:
         raise ApiError(404, "not_found", f"agent {agent_id} not found")
     return json_response(agent)
@@ -88,14 +86,14 @@ async def get_agent(request: web.Request) -> web.Response:
 
 async def list_agents(request: web.Request) -> web.Response:
     query = read_query(request, AgentPageQuery)
-    items = await Roster(request.app[POOL]).page(query.cursor, query.limit)
+    items = await request.app[STORES].roster.page(query.cursor, query.limit)
     more = len(items) == query.limit
     return json_response(AgentPage(items=items, next_cursor=items[-1].agent_id if more else None))
 
 
 async def create_task(request: web.Request) -> web.Response:
     body = await read_body(request, TaskIn)
-    task, created = await Tasks(request.app[POOL]).create(body, API_ACTOR)
+    task, created = await request.app[STORES].tasks.create(body, API_ACTOR)
     if created:
         request.app[METRICS].tasks_created.labels(task.source).inc()
     return json_response(task, 201 if created else 200, Location=f"/api/v1/tasks/{task.id}")
@@ -133,12 +131,12 @@ async def get_task(request: web.Request) -> web.Response:
     task_id = path_param(request, TASK_ID)
     top_share = request.app[POLICY].sla_top_share
     now = request.app[CLOCK].now()
-    return json_response(await Tasks(request.app[POOL]).get(task_id, now, sla_top_share=top_share))
+    return json_response(await request.app[STORES].tasks.get(task_id, now, sla_top_share=top_share))
 
 
 async def list_tasks(request: web.Request) -> web.Response:
     query = read_query(request, TaskFilter, lists=("status",))
-    items = await Tasks(request.app[POOL]).find(query)
+    items = await request.app[STORES].tasks.find(query)
     more = len(items) == query.limit
     return json_response(TaskPage(items=items, next_cursor=str(items[-1].id) if more else None))
 

@@ -70,7 +70,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
         await remember(ctx, c)
         action = body["actions"][0]["action_id"]
         allowed, build = MODALS[action]
-        person = await SlackStore(ctx.pool).agent(c.user)
+        person = await ctx.stores.slack.agent(c.user)
         if person is None:
             await not_on_roster(ctx, c.user, c.channel)
             return

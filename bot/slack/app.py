@@ -21,13 +21,12 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.http.keys import POOL
+from bot.http.keys import STORES
 from bot.slack import agent, commands, home, supervisor
 from bot.slack.auth import Supervisors
 from bot.slack.context import Context, SlackConfig
 from bot.slack.notify import Notifier
 from bot.slack.outbox import Outbox, web_client
-from bot.slack.store import SlackStore
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def build(context: Context) -> AsyncApp:
     async def dedupe(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
         """Slack retries an event it thinks we missed: handle each event id once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await SlackStore(context.pool).first_sight(str(event_id)):
+        if event_id and not await context.stores.slack.first_sight(str(event_id)):
             return BoltResponse(status=200, body="")
         return await next()
 
@@ -74,11 +73,11 @@ def build(context: Context) -> AsyncApp:
 
 def register_slack(app: web.Application, config: SlackConfig) -> Slack:
     """Mount ``/slack/events`` on an app built by ``create_app``, and start the outbox with it."""
-    pool = app[POOL]
+    stores = app[STORES]
     client = web_client(config.bot_token, config.api_url)
-    outbox = Outbox(pool, client)
-    supervisors = Supervisors(pool, client, config.supervisors, config.supervisor_group)
-    context = Context(pool, client, outbox, supervisors, config)
+    outbox = Outbox(stores.pool, client)
+    supervisors = Supervisors(stores.slack, client, config.supervisors, config.supervisor_group)
+    context = Context(stores.pool, stores, client, outbox, supervisors, config)
     slack = Slack(build(context), context, Notifier(context))
     app[SLACK] = slack
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import asyncpg
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,12 +20,12 @@ log = logging.getLogger(__name__)
 class Supervisors:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        store: SlackStore,
         client: AsyncWebClient,
         user_ids: frozenset[str],
         group: str | None,
     ) -> None:
-        self._pool = pool
+        self._store = store
         self._client = client
         self._ids = user_ids
         self._group = group
@@ -36,12 +35,12 @@ class Supervisors:
             return True
         if self._group is None:
             return False
-        return await SlackStore(self._pool).supervisor_group_member(self._group, user_id)
+        return await self._store.supervisor_group_member(self._group, user_id)
 
     async def check(self, user_id: str, action: str, **detail: Any) -> bool:
         """Whether ``user_id`` may do ``action``; the answer is audited either way."""
         allowed = await self.allows(user_id)
-        await SlackStore(self._pool).audit(user_id, action, allowed, **detail)
+        await self._store.audit(user_id, action, allowed, **detail)
         return allowed
 
     async def sync(self) -> int | None:
@@ -55,5 +54,5 @@ class Supervisors:
             return None
         members: list[Any] = response.get("users") or []
         users = [str(u) for u in members]
-        await SlackStore(self._pool).sync_supervisor_group(self._group, users)
+        await self._store.sync_supervisor_group(self._group, users)
         return len(users)

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.context import Context
-from bot.slack.store import Chart, SlackStore
-from queues.views import TypeBacklog, Views
+from bot.slack.store import Chart
+from queues.views import TypeBacklog
 
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 BANDS = (
@@ -41,7 +41,7 @@ async def answer(ctx: Context, args: list[str], user: str) -> Message:
     if len(args) > 1 or (args and not _TYPE.match(args[0])):
         return blocks.notice("Usage: `/blend backlog [task type]`")
     only = args[0] if args else None
-    rows = await Views(ctx.pool).backlog(ctx.now(), only)
+    rows = await ctx.stores.views.backlog(ctx.now(), only)
     if rows:
         ctx.spawn(send_chart(ctx, user, rows, only), name="backlog-chart")
     return blocks.backlog([line(r) for r in rows], chart=bool(rows))
@@ -98,5 +98,5 @@ async def send_chart(
         comment="Open work by SLA risk: past SLA, due within 2 h, later",
         png=png,
     )
-    await SlackStore(ctx.pool).file(user, drawn)
+    await ctx.stores.slack.file(user, drawn)
     ctx.outbox.kick()

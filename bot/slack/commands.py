@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blending.forecast_store import NoForecast, read, summaries
-from blending.switch import BlendingState
 from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
@@ -22,8 +21,7 @@ from queues.dispatch import NoOffer
 from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
 from queues.priority import InvalidRule
-from queues.priority_store import RuleIn, RuleStore
-from queues.views import Views
+from queues.priority_store import RuleIn
 
 SUPERVISOR_ONLY = frozenset(
     {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}
@@ -75,13 +73,13 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
     if sub == "task":
         return await lookup(ctx, " ".join(args), now)
     if sub == "status":
-        states = await Views(ctx.pool).status_counts()
+        states = await ctx.stores.views.status_counts()
         lines = [f"{s.status.replace('_', ' ')}: *{s.n}*" for s in states]
         return blocks.table("Tasks by state", lines)
     if sub == "backlog":
         return await backlog.answer(ctx, args, user)
     if sub == "agents":
-        agents = await Views(ctx.pool).agents_at_work()
+        agents = await ctx.stores.views.agents_at_work()
         lines = [
             f"{a.name}: "
             + (
@@ -111,7 +109,7 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
 
 
 async def next_task(ctx: Context, user: str) -> Message:
-    person = await SlackStore(ctx.pool).agent(user)
+    person = await ctx.stores.slack.agent(user)
     if person is None:
         return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
     async with transaction(ctx.pool) as conn:
@@ -125,7 +123,7 @@ async def next_task(ctx: Context, user: str) -> Message:
 
 
 async def priority(ctx: Context, args: list[str], user: str, now: datetime) -> Message:
-    rules = RuleStore(ctx.pool)
+    rules = ctx.stores.rules
     verb = args[0].lower() if args else "list"
     if verb == "list":
         lines = []
@@ -170,7 +168,7 @@ async def assign(ctx: Context, args: list[str], user: str) -> Message:
     if len(args) != 2 or not args[0].lstrip("#").isdigit() or len(args[0]) > 18:
         return usage
     task_id = int(args[0].lstrip("#"))
-    store = SlackStore(ctx.pool)
+    store = ctx.stores.slack
     mention = _MENTION.match(args[1])
     if mention:
         person = await store.agent(mention[1])
@@ -245,7 +243,7 @@ async def report(ctx: Context, args: list[str], now: datetime) -> Message:
         return blocks.notice("Usage: `/blend report [today|week]`")
     today = midnight(now, ctx.config.timezone)
     since = today if period == "today" else today - timedelta(days=6)
-    seen = await Views(ctx.pool).activity(since)
+    seen = await ctx.stores.views.activity(since)
     facts = blocks.Report(
         period="today" if period == "today" else "the last 7 days",
         since=since,
@@ -267,9 +265,9 @@ def midnight(now: datetime, timezone: str) -> datetime:
 
 async def blending(ctx: Context, on: bool, reason: str, user: str) -> Message:
     """Turn blending off (no back-office offers: calls come first) or back on."""
-    person = await SlackStore(ctx.pool).agent(user)
+    person = await ctx.stores.slack.agent(user)
     by = person.name if person else f"<@{user}>"
-    state, changed = await BlendingState(ctx.pool).set(on, by, reason.strip()[:500] or None)
+    state, changed = await ctx.stores.switch.set(on, by, reason.strip()[:500] or None)
     if not changed:
         since = blocks.when(state.at, ctx.now())
         who = blocks.escape(state.by or "nobody")

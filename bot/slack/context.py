@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blending.policy import BlendPolicy, policy_for
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
+from bot.stores import Stores
 from clock import SYSTEM, Clock
 from queues.dispatch import DispatchSettings
 
@@ -48,6 +49,8 @@ class SlackConfig:
 @dataclass(frozen=True)
 class Context:
     pool: asyncpg.Pool
+    """For transactions; everything else goes through ``stores``."""
+    stores: Stores
     client: AsyncWebClient
     outbox: Outbox
     supervisors: Supervisors

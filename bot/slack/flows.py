@@ -54,12 +54,12 @@ def click(body: dict[str, Any]) -> Click:
 
 async def remember(ctx: Context, c: Click) -> None:
     if c.on_card and c.channel and c.ts:
-        await SlackStore(ctx.pool).remember(card_ref(c.task_id, c.user), c.channel, c.ts)
+        await ctx.stores.slack.remember(card_ref(c.task_id, c.user), c.channel, c.ts)
 
 
 async def not_on_roster(ctx: Context, user: str, channel: str | None) -> None:
     text = "You are not on the roster yet: ask a supervisor to add your Slack account."
-    await SlackStore(ctx.pool).ephemeral(channel or user, user, blocks.notice(text))
+    await ctx.stores.slack.ephemeral(channel or user, user, blocks.notice(text))
     ctx.outbox.kick()
 
 
@@ -74,7 +74,7 @@ async def act(
     after: After | None = None,
 ) -> TaskOut | None:
     """Run ``op`` for the agent behind ``user``; leave their card showing the outcome."""
-    store = SlackStore(ctx.pool)
+    store = ctx.stores.slack
     person = await store.agent(user)
     if person is None:
         await not_on_roster(ctx, user, channel)
@@ -108,7 +108,7 @@ async def refused(
     channel: str | None,
 ) -> None:
     """Tell the clicker why nothing happened, and bring their card up to date."""
-    store = SlackStore(ctx.pool)
+    store = ctx.stores.slack
     current = await cards.task(ctx.pool, task_id)
     holder = None
     if current is not None and current.holder:

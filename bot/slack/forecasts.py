@@ -19,7 +19,7 @@ import numpy as np
 from blending.forecast_store import IntervalForecast, QueueForecastOut
 from bot.slack.blocks import ForecastRow
 from bot.slack.context import Context
-from bot.slack.store import Chart, SlackStore
+from bot.slack.store import Chart
 
 
 def hourly(intervals: list[IntervalForecast], zone: ZoneInfo) -> list[ForecastRow]:
@@ -116,5 +116,5 @@ async def send_chart(ctx: Context, user: str, forecast: QueueForecastOut) -> Non
         comment=f"Forecast for `{queue}` (model {forecast.model})",
         png=png,
     )
-    await SlackStore(ctx.pool).file(user, drawn)
+    await ctx.stores.slack.file(user, drawn)
     ctx.outbox.kick()

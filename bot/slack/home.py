@@ -12,22 +12,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from blending import decision_store
 from blending.guard import GuardState
 from blending.snapshot import snapshot
-from blending.switch import BlendingState
-from blending.telemetry_store import TelemetryStore
 from blending.windows import lulls
 from bot.slack import blocks
 from bot.slack.commands import midnight, next_task
 from bot.slack.context import Context
-from bot.slack.store import SlackStore
-from queues.views import Views
 
 LULL_HOURS = 8
 
 
 async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
-    views = Views(ctx.pool)
+    views = ctx.stores.views
     now = ctx.now()
-    person = await SlackStore(ctx.pool).agent(user)
+    person = await ctx.stores.slack.agent(user)
     result = blocks.HomeFacts(on_roster=person is not None)
     if person is not None:
         work = await views.work_of(person.agent_id)
@@ -43,7 +39,7 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
         ]
         states = await views.status_counts()
         lines.append(" · ".join(f"{s.status.replace('_', ' ')} {s.n}" for s in states))
-        state = await BlendingState(ctx.pool).get()
+        state = await ctx.stores.switch.get()
         lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
         lines += await floor(ctx)
         result.supervisor_lines = lines
@@ -53,7 +49,7 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
 async def floor(ctx: Context) -> list[str]:
     """Agents by state, the guard of each staffing group, and the lull windows ahead."""
     now = ctx.now()
-    presence = (await TelemetryStore(ctx.pool).presence(now)).items
+    presence = (await ctx.stores.telemetry.presence(now)).items
     counts = Counter(p.state for p in presence)
     lines = [
         "Agents: "
@@ -84,7 +80,7 @@ async def floor(ctx: Context) -> list[str]:
 async def publish(ctx: Context, user: str) -> None:
     """Queue a fresh Home tab for ``user``; only the newest one is sent."""
     view = blocks.home(await facts(ctx, user), ctx.now())
-    await SlackStore(ctx.pool).home(user, view)
+    await ctx.stores.slack.home(user, view)
     ctx.outbox.kick()
 
 
@@ -96,7 +92,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
     async def get_next(ack: AsyncAck, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         reply = await next_task(ctx, user)
-        await SlackStore(ctx.pool).ephemeral(user, user, reply)
+        await ctx.stores.slack.ephemeral(user, user, reply)
         await ack()
         await publish(ctx, user)
 

@@ -14,11 +14,9 @@ from pydantic import ValidationError
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.context import Context
-from bot.slack.store import SlackStore
-from queues.catalog import Catalog, shareable
+from queues.catalog import shareable
 from queues.errors import NotFound
 from queues.models import TaskFilter
-from queues.tasks import Tasks
 
 MAX_TASKS = 5
 
@@ -27,7 +25,7 @@ async def lookup(ctx: Context, query: str, now: datetime) -> Message:
     query = query.strip()
     if not query:
         return blocks.notice("Usage: `/blend task <task id or customer ref>`")
-    tasks = Tasks(ctx.pool)
+    tasks = ctx.stores.tasks
     ids: list[int] = []
     if query.lstrip("#").isdigit() and len(query) < 19:
         ids = [int(query.lstrip("#"))]
@@ -40,7 +38,7 @@ async def lookup(ctx: Context, query: str, now: datetime) -> Message:
     missing = blocks.notice(f"No task found for `{blocks.escape(query[:100])}`.")
     if not ids:
         return missing
-    catalog = Catalog(ctx.pool)
+    catalog = ctx.stores.catalog
     fields: dict[str, list[str]] = {}
     messages: list[dict[str, Any]] = []
     for task_id in ids[:MAX_TASKS]:
@@ -53,7 +51,7 @@ async def lookup(ctx: Context, query: str, now: datetime) -> Message:
             fields[detail.type] = task_type.shareable_fields if task_type else []
         holder = None
         if detail.holder:
-            person = (await SlackStore(ctx.pool).agents([detail.holder])).get(detail.holder)
+            person = (await ctx.stores.slack.agents([detail.holder])).get(detail.holder)
             holder = person.first_name if person else None
         shared = shareable(detail.payload, fields[detail.type])
         messages.append(blocks.lookup(detail, holder, now, shared))

@@ -31,7 +31,7 @@ async def supervise(
     task_id = int(chosen.get("value") or str(chosen["block_id"]).rpartition(":")[2])
     container = body.get("container") or {}
     channel = container.get("channel_id") or ctx.config.supervisor_channel or user
-    store = SlackStore(ctx.pool)
+    store = ctx.stores.slack
     if container.get("message_ts"):
         await store.remember(escalation_ref(task_id), channel, container["message_ts"])
     try:
@@ -69,7 +69,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
     async def reassign(ack: AsyncAck, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         target = str(body["actions"][0].get("selected_user") or "")
-        person = await SlackStore(ctx.pool).agent(target) if target else None
+        person = await ctx.stores.slack.agent(target) if target else None
         if person is None:
             text = f"<@{target}> is not on the roster: pick an agent." if target else "Pick one."
             await _tell(ctx, body, user, text)
@@ -97,9 +97,9 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def take_over(ack: AsyncAck, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        me = await SlackStore(ctx.pool).agent(user)
+        me = await ctx.stores.slack.agent(user)
         if me is None:
-            await SlackStore(ctx.pool).audit(user, "take over", False, task=_task_of(body))
+            await ctx.stores.slack.audit(user, "take over", False, task=_task_of(body))
             text = "You are not on the roster, so you cannot hold tasks: reassign it instead."
             await _tell(ctx, body, user, text)
             await ack()
@@ -138,5 +138,5 @@ def _task_of(body: dict[str, Any]) -> int:
 async def _tell(ctx: Context, body: dict[str, Any], user: str, text: str) -> None:
     """A private notice to the supervisor who clicked, where they clicked."""
     channel = (body.get("container") or {}).get("channel_id") or user
-    await SlackStore(ctx.pool).ephemeral(channel, user, blocks.notice(text))
+    await ctx.stores.slack.ephemeral(channel, user, blocks.notice(text))
     ctx.outbox.kick()

@@ -17,7 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot import root
-from bot.slack import Slack, SlackConfig
+from bot.slack.app import Slack
+from bot.slack.context import SlackConfig
 from queues.catalog import Catalog
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster

@@ -13,6 +13,7 @@ import asyncpg
 from blending.forecast_store import ForecastSettings, refresh
 from blending.interval_stats import interval_start
 from blending.policy import policy_for
+from blending.switch import BlendingState
 from blending.telemetry_store import IntervalRow, TelemetryStore
 from bot.blending_round import Blender
 from bot.metrics import Metrics
@@ -82,6 +83,7 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     metrics = Metrics()
     blender = Blender(
         pool,
+        BlendingState(pool),
         policy_for("forecast_guard"),
         DispatchSettings(),
         notifier=slack.slack.notifier,

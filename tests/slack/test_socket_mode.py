@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import root
 from bot.settings import load_settings
-from bot.slack import Slack
+from bot.slack.app import Slack
 from bot.slack.socket import run_socket_mode
 from standins.slack import StandIn
 from tests.conftest import TOKEN

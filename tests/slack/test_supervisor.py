@@ -152,13 +152,17 @@ async def test_task_lookup_is_ephemeral_and_hides_payload(slack: Harness) -> Non
 async def test_group_membership_unknown_denies_then_sync_allows(slack: Harness) -> None:
     supervisors = slack.slack.context.supervisors
     from bot.slack.auth import Supervisors
+    from bot.slack.store import SlackStore
 
-    group = Supervisors(slack.pool, slack.slack.context.client, frozenset(), "S0SUPERS")
+    client = slack.slack.context.client
+    group = Supervisors(SlackStore(slack.pool), client, frozenset(), "S0SUPERS")
     assert not await group.allows(SUPERVISOR)
     assert await group.sync() == 1
     assert await group.allows(SUPERVISOR)
     assert not await group.allows(DANA)
     assert await supervisors.allows(SUPERVISOR)
-    unknown = Supervisors(slack.pool, slack.slack.context.client, frozenset(), "S0MISSING")
+    unknown = Supervisors(
+        SlackStore(slack.pool), slack.slack.context.client, frozenset(), "S0MISSING"
+    )
     assert await unknown.sync() is None
     assert not await unknown.allows(SUPERVISOR)
