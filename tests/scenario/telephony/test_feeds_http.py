@@ -20,9 +20,7 @@ from bot.http.openapi import build
 from queues.models import AgentIn
 from queues.roster import Roster
 from tests.conftest import AUTH, TOKEN
-from tests.support.samples import load
-from tests.unit.telephony.test_parse_amazon_connect import CONTACT, QUEUE, contact_record
-from tests.unit.telephony.test_parse_others import twilio_callback
+from tests.support.samples import CONTACT, QUEUE, contact_record, load, twilio_callback
 
 Client = TestClient[Any, Any]
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -13,7 +13,7 @@ from blending.events import AgentStateChanged, CallAbandoned, CallAnswered, Call
 from telephony_adapters import amazon_connect
 from telephony_adapters.errors import MalformedPayload
 from tests.support import repairs
-from tests.support.samples import FIXTURES, jsonc, load, text
+from tests.support.samples import CONTACT, QUEUE, contact_record, jsonc, load, text
 
 AGENT = (
     "arn:aws:connect:us-east-1:012345678901:instance/aaaaaaaa-bbbb-cccc-dddd-111111111111"
@@ -194,22 +194,6 @@ def test_firehose_request_with_records_of_both_streams() -> None:
 def test_malformed_firehose_requests(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedPayload, match=reason):
         amazon_connect.parse_firehose(body)
-
-
-# Contact records. AWS documents the record field by field, without a whole JSON example:
-# https://docs.aws.amazon.com/connect/latest/adminguide/ctr-data-model.html
-# The fixture is a voice contact record written from that data model (field names, nesting and
-# types as documented there), for the same contact, queue and agent as the contact event sample
-# above, with whole-second durations for talk, hold and after-contact work.
-CONTACT_RECORD = FIXTURES / "amazon_connect_contact_record_voice.json"
-CONTACT = "11111111-1111-1111-1111-111111111111"
-QUEUE = "12345678-1234-1234-1234-123456789012"
-
-
-def contact_record(**changes: Any) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(CONTACT_RECORD.read_text(encoding="utf-8"))
-    record.update(changes)
-    return record
 
 
 def test_contact_record_of_an_answered_call() -> None:

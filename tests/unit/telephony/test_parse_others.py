@@ -19,34 +19,9 @@ from blending.events import (
 from telephony_adapters import asterisk, generic, genesys, twilio
 from telephony_adapters.errors import MalformedPayload
 from tests.support import repairs
-from tests.support.samples import FIXTURES, ami, load, text
+from tests.support.samples import FIXTURES, ami, load, text, twilio_callback
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def twilio_callback(event: dict[str, Any], **extra: str) -> dict[str, str]:
-    """The form parameters of an event callback, from a documented Events resource.
-
-    Twilio documents the callback's parameters (EventType, ResourceSid, Timestamp, and each
-    event's data with names in CamelCase) but prints no literal body; the values come from
-    the documented Events list response, whose fields are the same in snake_case.
-    """
-    data = event["event_data"]
-    form = {
-        "EventType": event["event_type"],
-        "AccountSid": event["account_sid"],
-        "WorkspaceSid": data["workspace_sid"],
-        "WorkspaceName": data["workspace_name"],
-        "EventDescription": event["description"],
-        "ResourceType": event["resource_type"],
-        "ResourceSid": event["resource_sid"],
-        "Sid": event["sid"],
-        "Timestamp": str(int(datetime.fromisoformat(event["event_date"]).timestamp())),
-    }
-    for key, value in data.items():
-        form["".join(part.capitalize() for part in key.split("_"))] = value
-    form.update(extra)
-    return form
 
 
 def _twilio_events() -> list[dict[str, Any]]:
