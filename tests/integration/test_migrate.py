@@ -12,12 +12,6 @@ from bot.migrate import Migration, MigrationError, available, migrate
 from tests.conftest import ROOT
 
 
-def test_shipped_migrations_are_numbered_in_order() -> None:
-    versions = [m.version for m in available()]
-    assert versions == sorted(versions)
-    assert versions[0] == 1
-
-
 async def test_migrates_an_empty_database_once(empty_db_url: str) -> None:
     conn = await asyncpg.connect(empty_db_url)
     try:

@@ -1,4 +1,5 @@
-"""Forecasts, the backtest and its plot, on synthetic queues and on the shared real data."""
+"""Forecasts, the backtest and its plot, on synthetic queues (the accuracy targets on real data
+are in ``tests/integration/blending/test_backtest_accuracy.py``)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ from blending.errors import NotEnoughHistory
 from blending.forecast_model import MODELS, forecast_arrivals, level_factor
 from blending.intervals import Arrivals, regularise
 from simulation.backtest import backtest_csv, run_backtest
-from tests.conftest import ROOT
-
-DATA = ROOT.parent / "shared" / "data"
-BANK = DATA / "anonymous_bank_1999_6min_arrivals.csv"
-US_BANK = DATA / "us_bank_2003_5min_calls.csv"
 
 
 def synthetic(weeks: int = 4, busier_today: float = 1.0, seed: int = 3) -> Arrivals:
@@ -118,24 +114,3 @@ def test_backtest_of_a_multi_queue_file_sums_the_queues(tmp_path: Path) -> None:
     total = backtest_csv(csv, folds=2)
     cards = backtest_csv(csv, folds=2, queue="cards")
     assert total.models["seasonal_naive"].rmse > cards.models["seasonal_naive"].rmse
-
-
-@pytest.mark.skipif(not BANK.exists(), reason=f"real data absent: {BANK} (see its README)")
-def test_accuracy_target_on_the_anonymous_bank() -> None:
-    """Day-ahead on the "Anonymous Bank" 1999 arrivals (Brown et al., JASA 2005), last 8 days
-    of the year: the best model's MASE at most 0.90 of the weekly seasonal naive's, and its
-    80% intervals cover 75-85% of the actuals."""
-    result = backtest_csv(BANK, folds=8)
-    assert result.interval_minutes == 6
-    assert result.best_vs_baseline <= 0.90
-    assert 0.75 <= result.models[result.best].coverage_80 <= 0.85
-
-
-@pytest.mark.skipif(not US_BANK.exists(), reason=f"real data absent: {US_BANK} (see its README)")
-def test_accuracy_and_intraday_gain_on_the_us_bank() -> None:
-    """Weinberg, Brown & Stroud (JASA 2007) 5-minute weekday calls with holidays missing."""
-    result = backtest_csv(US_BANK, folds=6)
-    assert result.interval_minutes == 5
-    assert result.best_vs_baseline <= 0.90
-    assert result.intraday is not None
-    assert result.intraday.improvement > 0.03
