@@ -12,8 +12,9 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.integration.test_cli_simulate import KEYS
+from tests.support.call_center_data import SHARED_DATA, bank_arrivals
 
-ARRIVALS = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_6min_arrivals.csv"
+ARRIVALS = SHARED_DATA / "anonymous_bank_1999_6min_arrivals.csv"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -99,6 +100,26 @@ def test_backtest_on_the_real_arrivals_writes_json_and_plot(tmp_path: Path) -> N
         body
     )
     assert body["interval_minutes"] == 6
+    assert body["baseline"] == "seasonal_naive"
+    assert body["best_vs_baseline"] < 1
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "best:" in result.stdout
+
+
+def test_backtest_on_generated_arrivals_writes_json_and_plot(tmp_path: Path) -> None:
+    """The same command on eight weeks of arrivals in the bank's format, drawn from the
+    shipped profile."""
+    arrivals = bank_arrivals(tmp_path / "arrivals.csv", weeks=8)
+    out, plot = tmp_path / "result.json", tmp_path / "last_fold.png"
+    result = _run(
+        "backtest", "--csv", str(arrivals), "--folds", "3", "--json", str(out), "--plot", str(plot)
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(out.read_text())
+    assert {"interval_minutes", "folds", "baseline", "models", "best", "best_vs_baseline"} <= set(
+        body
+    )
+    assert (body["interval_minutes"], body["folds"]) == (6, 3)
     assert body["baseline"] == "seasonal_naive"
     assert body["best_vs_baseline"] < 1
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
