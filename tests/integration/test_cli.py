@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.support.cli import blendbot
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -22,20 +23,8 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_a_wrong_setting_is_one_line_naming_it(tmp_path: Path) -> None:
-    result = _run(_env(BLENDBOT_PORT="eighty", BLENDBOT_DATA_DIR=str(tmp_path)), "migrate")
+    result = blendbot(_env(BLENDBOT_PORT="eighty", BLENDBOT_DATA_DIR=str(tmp_path)), "migrate")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: BLENDBOT_PORT: Input should be a valid integer, unable to parse string as an "
@@ -44,14 +33,16 @@ def test_a_wrong_setting_is_one_line_naming_it(tmp_path: Path) -> None:
 
 
 def test_short_api_tokens_are_refused(tmp_path: Path) -> None:
-    result = _run(_env(BLENDBOT_API_TOKENS="abc,def", BLENDBOT_DATA_DIR=str(tmp_path)), "migrate")
+    result = blendbot(
+        _env(BLENDBOT_API_TOKENS="abc,def", BLENDBOT_DATA_DIR=str(tmp_path)), "migrate"
+    )
     assert result.returncode == 2
     assert "BLENDBOT_API_TOKENS" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
-    result = _run(
+    result = blendbot(
         _env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", BLENDBOT_DATA_DIR=str(tmp_path)),
         "migrate",
     )

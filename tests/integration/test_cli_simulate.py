@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.cli import blendbot
 
 KEYS = {
     "service_level",
@@ -23,28 +22,20 @@ KEYS = {
 }
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**env, "COLUMNS": "160"},
-    )
+def _wide(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return blendbot({**env, "COLUMNS": "160"}, *args, timeout=600)
 
 
 @pytest.mark.timeout(300)
 def test_same_seed_same_numbers(cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     args = ("simulate", "--days", "1", "--seed", "4", "--policy", "forecast_guard")
-    first = _run(cli_env, *args, "--json", str(out))
+    first = _wide(cli_env, *args, "--json", str(out))
     assert first.returncode == 0, first.stderr
     body = json.loads(out.read_text())
     assert set(body["policies"]) == {"forecast_guard"}
     assert set(body["policies"]["forecast_guard"]) == KEYS
-    again = _run(cli_env, *args, "--json", str(out))
+    again = _wide(cli_env, *args, "--json", str(out))
     assert again.returncode == 0, again.stderr
     assert json.loads(out.read_text()) == body
     assert "forecast_guard" in first.stdout
@@ -62,7 +53,7 @@ def test_same_seed_same_numbers(cli_env: dict[str, str], tmp_path: Path) -> None
 def test_bad_options_are_explained(
     cli_env: dict[str, str], args: tuple[str, ...], words: str
 ) -> None:
-    result = _run(cli_env, "simulate", *args)
+    result = _wide(cli_env, "simulate", *args)
     assert result.returncode in (1, 2)
     assert words in result.stderr
     assert "Traceback" not in result.stderr
@@ -73,7 +64,7 @@ def test_the_demo_reaches_the_targets_through_slack(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     report, out = tmp_path / "demo.html", tmp_path / "demo.json"
-    result = _run(cli_env, "demo", "--report", str(report), "--json", str(out))
+    result = _wide(cli_env, "demo", "--report", str(report), "--json", str(out))
     assert result.returncode == 0, result.stderr
     body = json.loads(out.read_text())
     p = body["policies"]

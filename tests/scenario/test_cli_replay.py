@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import AUTH, ROOT, TOKEN
-
-
-def _blendbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import AUTH, TOKEN
+from tests.support.cli import blendbot
 
 
 async def test_replay_sends_a_recording_into_the_service(
@@ -44,7 +31,7 @@ async def test_replay_sends_a_recording_into_the_service(
     url = str(client.make_url("")).rstrip("/")
     env = {**cli_env, "BLENDBOT_API_TOKENS": TOKEN}
     result = await asyncio.to_thread(
-        _blendbot,
+        blendbot,
         env,
         "replay",
         str(recording),
