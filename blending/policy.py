@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, get_args
+from typing import Literal
 
 from blending.guard import GuardSettings, GuardState, LiveQueue, guard_step
+from blending.policy_names import Bound, PolicyName
 from blending.windows import (
     AgentSlot,
     IntervalNeed,
@@ -30,10 +31,7 @@ from blending.windows import (
     plan_windows,
 )
 
-PolicyName = Literal["none", "reserve_k", "forecast", "forecast_guard"]
-POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
 Activity = Literal["idle", "on_call", "lent"]
-Bound = Literal["mean", "hi_80", "hi_95"]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from blending.policy_names import Bound, PolicyName
 from bot.errors import ServiceError
 
 
@@ -74,13 +75,13 @@ class Settings(BaseSettings):
     skip_cooldown_minutes: float = Field(
         default=240, ge=0, le=10_080, description="A skipped task is not re-offered for this long."
     )
-    blending_policy: Literal["none", "reserve_k", "forecast", "forecast_guard"] = Field(
+    blending_policy: PolicyName = Field(
         default="forecast_guard", description="Who is lent to the back office, and when."
     )
     reserve_k: int = Field(
         default=2, ge=0, le=10_000, description="reserve_k: idle agents kept for calls per group."
     )
-    blending_bound: Literal["mean", "hi_80", "hi_95"] = Field(
+    blending_bound: Bound = Field(
         default="hi_80", description="The forecast figure the calls are staffed for."
     )
     safety_margin: int | None = Field(

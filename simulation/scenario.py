@@ -9,7 +9,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from blending.policy import BlendPolicy, Bound, PolicyName, policy_for
+from blending.policy import BlendPolicy, policy_for
+from blending.policy_names import Bound, PolicyName
 
 
 class _Strict(BaseModel):

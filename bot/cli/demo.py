@@ -28,7 +28,8 @@ from rich.console import Console
 from slack_sdk.signature import SignatureVerifier
 
 from blending import decision_store
-from blending.policy import POLICIES, policy_for
+from blending.policy import policy_for
+from blending.policy_names import POLICIES
 from bot import root
 from bot.cli.report import write_report
 from bot.cli.simulate import (

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from blending.policy import POLICIES
+from blending.policy_names import POLICIES
 from telephony_adapters.sources import SOURCES
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def _errors() -> tuple[type[Exception], ...]:
     return (ServiceError, BlendingError, QueuesError, AdapterError, OSError)
 
 
-def _run(job: Callable[[], Awaitable[int | None] | int], err: Console) -> int:
+def _run(job: Callable[[], Awaitable[int | None] | int]) -> int:
     """Run a command (on an event loop if it is a coroutine), printing the errors a person
     can act on."""
     import asyncio
@@ -148,6 +148,7 @@ def _run(job: Callable[[], Awaitable[int | None] | int], err: Console) -> int:
             outcome = asyncio.run(_awaited(outcome)) or 0
         return outcome
     except _errors() as exc:
+        _, err = _consoles()
         err.print(f"error: {exc}", markup=False, highlight=False)
         return 1
     except KeyboardInterrupt:
@@ -172,6 +173,10 @@ def _forecasting(args: argparse.Namespace) -> int:
 
 
 def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate":  # prints one line: no need for rich's start-up
+        from bot.cli.migrate import migrate
+
+        return _run(lambda: migrate(settings))
     console, err = _consoles()
     if args.command == "serve":
         from bot.cli.serve import serve
@@ -181,30 +186,26 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if not 0 < port < 65536:
             err.print("error: --port must be between 1 and 65535")
             return 2
-        return _run(lambda: serve(settings, host, port, args.with_sample_data, console), err)
-    if args.command == "migrate":
-        from bot.cli.migrate import migrate
-
-        return _run(lambda: migrate(settings, console), err)
+        return _run(lambda: serve(settings, host, port, args.with_sample_data, console))
     if args.command == "simulate":
         from bot.cli.simulate import simulate
 
-        return _run(lambda: simulate(args, console, settings), err)
+        return _run(lambda: simulate(args, console, settings))
     if args.command == "demo":
         from bot.cli.demo import run_demo
 
-        return _run(lambda: run_demo(settings, args, console), err)
+        return _run(lambda: run_demo(settings, args, console))
     if args.command == "replay":
         from bot.cli.feeds import run_replay
 
-        return _run(lambda: run_replay(settings, args, console), err)
+        return _run(lambda: run_replay(settings, args, console))
     if args.command == "import" and args.kind in ("intervals", "schedule"):
         if not args.file.is_file():
             err.print(f"error: cannot read {args.file}: no such file", markup=False)
             return 2
         from bot.cli.feeds import run_import
 
-        return _run(lambda: run_import(settings, args.kind, args.file, console), err)
+        return _run(lambda: run_import(settings, args.kind, args.file, console))
     if args.command == "import":
         from bot.cli.imports import run_import as import_csv
 
@@ -218,7 +219,6 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
             lambda: import_csv(
                 settings, args.kind, args.file, stream, size, args.all_or_nothing, console, err
             ),
-            err,
         )
     return 2
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import logging
 
-from bot.database import database
+from bot.database import database_url
+from bot.migrate import migrate_url
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 
-async def migrate(settings: Settings, console: Console) -> None:
-    async with database(settings):
-        console.print("database is up to date")
+
+async def migrate(settings: Settings) -> None:
+    async with database_url(settings.database_url, settings.data_dir) as url:
+        for name in await migrate_url(url):
+            log.info("applied migration %s", name)
+    print("database is up to date")

@@ -16,7 +16,8 @@ from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from blending.errors import BlendingError
-from blending.policy import POLICIES, PolicyName, policy_for
+from blending.policy import policy_for
+from blending.policy_names import POLICIES, PolicyName
 from bot.cli.simulated_days import (
     Limits,
     PolicyRun,
