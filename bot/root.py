@@ -89,6 +89,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             fit_margin=s.fit_margin,
             sla_top_share=s.sla_top_share,
             skip_cooldown_seconds=s.skip_cooldown_minutes * 60,
+            max_tasks_per_agent=s.max_tasks_per_agent,
         ),
         timers=TimerSettings(nudge_factor=s.nudge_factor, escalate_factor=s.escalate_factor),
         forecasts=ForecastSettings(

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     escalate_factor: float = Field(
         default=3, ge=1, le=100, description="... and past this, escalated automatically."
     )
+    max_tasks_per_agent: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="How much work (an open offer, tasks in progress or paused) an agent holds.",
+    )
     skip_cooldown_minutes: float = Field(
         default=240, ge=0, le=10_080, description="A skipped task is not re-offered for this long."
     )

@@ -1,12 +1,20 @@
-"""An agent asks for work: offer the best fitting task now (``POST /agents/{id}/next``)."""
+"""An agent asks for work: offer the best fitting task now (``POST /agents/{id}/next``).
+
+An agent holds at most ``max_tasks_per_agent`` pieces of work (offers still standing, tasks in
+progress or paused) and at most one open offer. Asking again, however often and however many
+times at once, gives back what the agent holds: the agent's row is locked for the transaction
+that counts the agent's work and makes the offer, so two requests of one agent never both
+offer. Requests of different agents do not wait for each other: the task is picked with
+``FOR UPDATE SKIP LOCKED``, so each gets a distinct task while fitting tasks remain.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from queues.db import Executor, load_queries
-from queues.errors import InvalidTransition, NotFound
+from queues.db import Executor, load_queries, transaction
+from queues.errors import NotFound
 from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
@@ -14,6 +22,16 @@ from queues.priority import explain
 from queues.tasks import task_out
 
 _SQL = load_queries("queues", "tasks.sql")
+
+HELD_WHY = {
+    "offered": "your open offer",
+    "in_progress": "your task in progress",
+    "paused": "your paused task",
+}
+"""What an agent is told when asking again gives back work the agent already holds."""
+
+CANDIDATES = 64
+"""How many of each group's best tasks are tried before the whole queue is."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +44,15 @@ class DispatchSettings:
     """Past this share of its SLA a task goes to the top of the queue."""
     skip_cooldown_seconds: float = 4 * 3600
     """A skipped task is not offered to the same agent again for this long."""
+    max_tasks_per_agent: int = 1
+    """How much work (open offer, in progress, paused) one agent may hold at once."""
 
 
 @dataclass(frozen=True)
 class Offer:
     task: TaskOut
-    expires_at: datetime
+    expires_at: datetime | None
+    """When the offer lapses; none when the task is already the agent's, claimed."""
     why: list[str]
 
 
@@ -48,47 +69,54 @@ class Dispatcher:
     async def next_for(
         self, agent_id: str, minutes: float | None, now: datetime
     ) -> Offer | NoOffer:
-        """The agent's open offer if any, else a new offer of the best fitting task, at ``now``."""
-        if not await self._db.fetchval(_SQL["agent_exists"], agent_id):
-            raise NotFound("agent", agent_id)
-        held = await self._db.fetchrow(_SQL["open_offer_of"], agent_id)
-        if held is not None:
-            task = task_out(held)
-            assert task.offer_expires_at is not None
-            return Offer(task, task.offer_expires_at, ["your open offer"])
+        """What the agent holds when at the limit, else an offer of the best fitting task."""
         p = self._policy
-        estimates = await load_estimates(self._db, [agent_id])
-        for _ in range(3):
-            rows = await self._db.fetch(_SQL["best_for_agent"], agent_id, p.sla_top_share, 5)
-            if not rows:
+        async with transaction(self._db) as conn:
+            if not await conn.fetch(_SQL["lock_agents"], [agent_id]):
+                raise NotFound("agent", agent_id)
+            held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
+            if held and (held[0].status == "offered" or len(held) >= p.max_tasks_per_agent):
+                task = held[0]
+                return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
+            groups = await conn.fetch(_SQL["groups_for_agent"], agent_id)
+            if not groups:
                 return NoOffer(self._nothing(None))
-            fitting = []
-            for row in rows:
-                mine = estimates.minutes(agent_id, row["type"], row["step"], row["handle_minutes"])
+            estimates = await load_estimates(conn, [agent_id])
+            fitting: dict[tuple[str, int], float] = {}
+            for g in groups:
+                mine = estimates.minutes(agent_id, g["type"], g["step"], g["handle_minutes"])
                 if minutes is None or mine * p.fit_margin <= minutes:
-                    fitting.append((row, mine))
+                    fitting[(g["type"], g["step"])] = mine
             if not fitting:
                 return NoOffer(self._nothing(minutes))
-            expires = now + timedelta(seconds=p.offer_seconds)
-            for row, mine in fitting:
-                ranked = explain(
-                    row["base_priority"],
-                    row["rule_boost"],
-                    list(row["rule_reasons"]),
-                    row["created_at"],
-                    row["due_at"],
-                    now,
+            # The best few of each group first; when others took or are taking all of them,
+            # the whole queue of those groups.
+            for few in (CANDIDATES, None):
+                row = await conn.fetchrow(
+                    _SQL["pick_for_agent"],
+                    agent_id,
+                    [k[0] for k in fitting],
+                    [k[1] for k in fitting],
                     p.sla_top_share,
+                    few,
                 )
-                why = [*ranked.reasons, f"about {mine:.0f} min for you"]
-                try:
-                    task = await Lifecycle(self._db).offer(
-                        row["id"], agent_id, expires, "dispatcher", why
-                    )
-                except InvalidTransition:
-                    continue  # offered to someone else since we looked
-                return Offer(task, expires, why)
-        return NoOffer("every fitting task was just taken by others: ask again")
+                if row is not None:
+                    break
+            if row is None:  # the last fitting tasks went to others since we looked
+                return NoOffer(self._nothing(minutes))
+            ranked = explain(
+                row["base_priority"],
+                row["rule_boost"],
+                list(row["rule_reasons"]),
+                row["created_at"],
+                row["due_at"],
+                now,
+                p.sla_top_share,
+            )
+            why = [*ranked.reasons, f"about {fitting[(row['type'], row['step'])]:.0f} min for you"]
+            expires = now + timedelta(seconds=p.offer_seconds)
+            task = await Lifecycle(conn).offer(row["id"], agent_id, expires, "dispatcher", why)
+            return Offer(task, expires, why)
 
     @staticmethod
     def _nothing(minutes: float | None) -> str:

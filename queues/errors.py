@@ -69,3 +69,21 @@ class AgentConflict(QueuesError):
         self.value = value
         self.other_agent = other_agent
         super().__init__(f"{what} {value!r} already belongs to agent {other_agent!r}")
+
+
+class AgentBusy(QueuesError):
+    """The agent already holds as much work as one agent may: nothing more is given."""
+
+    def __init__(
+        self, task_id: int, action: str, agent_id: str, limit: int, holding: list[int]
+    ) -> None:
+        self.task_id = task_id
+        self.action = action
+        self.agent_id = agent_id
+        self.limit = limit
+        self.holding = holding
+        held = ", ".join(f"#{t}" for t in holding) or "as much as allowed"
+        super().__init__(
+            f"cannot {action} task {task_id}: agent {agent_id} already holds {held}"
+            f" (at most {limit} at a time)"
+        )

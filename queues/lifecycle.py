@@ -2,7 +2,9 @@
 
 Each operation is one conditional ``UPDATE ... RETURNING`` with its event row in the same
 statement, so two agents can never hold the same task, and a transition that lost a race is
-reported as such (:class:`HeldByOther`) rather than silently applied.
+reported as such (:class:`HeldByOther`) rather than silently applied. What gives an agent
+work (claim, reassign, the matching round's offers) first locks the agent's row, so that no
+agent ever works on more than ``max_tasks_per_agent`` tasks (:class:`AgentBusy`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from queues.db import Executor, load_queries
-from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired
+from queues.db import Executor, load_queries, transaction
+from queues.errors import AgentBusy, HeldByOther, InvalidTransition, NotFound, OfferExpired
 from queues.models import OPEN_STATUSES, TaskOut
 from queues.tasks import task_out
 
@@ -24,9 +26,40 @@ SKIP_COOLDOWN_SECONDS = 4 * 3600
 
 
 class Lifecycle:
-    def __init__(self, db: Executor, *, skip_cooldown_seconds: float = SKIP_COOLDOWN_SECONDS):
+    def __init__(
+        self,
+        db: Executor,
+        *,
+        skip_cooldown_seconds: float = SKIP_COOLDOWN_SECONDS,
+        max_tasks_per_agent: int = 1,
+    ):
         self._db = db
         self._skip_cooldown = skip_cooldown_seconds
+        self._limit = max_tasks_per_agent
+
+    def _on(self, db: Executor) -> Lifecycle:
+        return Lifecycle(
+            db, skip_cooldown_seconds=self._skip_cooldown, max_tasks_per_agent=self._limit
+        )
+
+    async def _check_room(
+        self, db: Executor, task_id: int, action: str, agent_id: str, *, offered_only: bool
+    ) -> None:
+        """Refuse when the agent already works on as many other tasks as one agent may.
+
+        The caller holds the agent's row lock. A claim (``offered_only``) counts the work in
+        progress or paused and refuses only a task offered to this agent, leaving any other
+        state to the transition to explain; a reassignment counts standing offers too.
+        """
+        rows = await db.fetch(_SQL["working_on"], agent_id, task_id, not offered_only)
+        working = [r["id"] for r in rows]
+        if len(working) < self._limit:
+            return
+        if offered_only:
+            current = await db.fetchrow(_SQL["holder_state"], task_id)
+            if current is None or (current["status"], current["holder"]) != ("offered", agent_id):
+                return
+        raise AgentBusy(task_id, action, agent_id, self._limit, working)
 
     async def _move(
         self,
@@ -88,19 +121,30 @@ class Lifecycle:
     async def offer_many(
         self, offers: list[tuple[int, str, list[str]]], expires_at: datetime, actor: str
     ) -> list[TaskOut]:
-        """Offer many (task, agent, why) at once; a task no longer queued is passed over."""
-        rows = await self._db.fetch(
-            _SQL["offer_many"],
-            [o[0] for o in offers],
-            [o[1] for o in offers],
-            [json.dumps(o[2]) for o in offers],
-            expires_at,
-            actor,
-        )
+        """Offer many (task, agent, why) at once; a task no longer queued, or an agent with an
+        open offer or as much work as allowed, is passed over."""
+        async with transaction(self._db) as conn:
+            await conn.fetch(_SQL["lock_agents"], sorted({o[1] for o in offers}))
+            rows = await conn.fetch(
+                _SQL["offer_many"],
+                [o[0] for o in offers],
+                [o[1] for o in offers],
+                [json.dumps(o[2]) for o in offers],
+                expires_at,
+                actor,
+                self._limit,
+            )
         return [task_out(r) for r in rows]
 
     async def claim(self, task_id: int, agent_id: str) -> TaskOut:
-        """Claim an offer. Claiming a task one already holds in progress is harmless."""
+        """Claim an offer. Claiming a task one already holds in progress is harmless; claiming
+        one more than ``max_tasks_per_agent`` is refused (:class:`AgentBusy`)."""
+        async with transaction(self._db) as conn:
+            await conn.fetch(_SQL["lock_agents"], [agent_id])
+            await self._check_room(conn, task_id, "claim", agent_id, offered_only=True)
+            return await self._on(conn)._claim(task_id, agent_id)
+
+    async def _claim(self, task_id: int, agent_id: str) -> TaskOut:
         try:
             return await self._move(
                 task_id,
@@ -201,17 +245,21 @@ class Lifecycle:
         )
 
     async def reassign(self, task_id: int, to_agent_id: str, by: str) -> TaskOut:
-        """A supervisor gives the task to an agent, who then holds it in progress."""
-        return await self._move(
-            task_id,
-            "reassign",
-            allowed=OPEN_STATUSES,
-            to="in_progress",
-            holder=to_agent_id,
-            event="reassigned",
-            actor=by,
-            data={"to_agent_id": to_agent_id},
-        )
+        """A supervisor gives the task to an agent, who then holds it in progress; refused
+        (:class:`AgentBusy`) when the agent already works on as much as one agent may."""
+        async with transaction(self._db) as conn:
+            await conn.fetch(_SQL["lock_agents"], [to_agent_id])
+            await self._check_room(conn, task_id, "reassign", to_agent_id, offered_only=False)
+            return await self._on(conn)._move(
+                task_id,
+                "reassign",
+                allowed=OPEN_STATUSES,
+                to="in_progress",
+                holder=to_agent_id,
+                event="reassigned",
+                actor=by,
+                data={"to_agent_id": to_agent_id},
+            )
 
     async def requeue(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:
         """A supervisor returns an escalated task to the queue."""

@@ -26,7 +26,7 @@ class RoundReport:
     offers: list[TaskOut] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
-    """Agents skipped because they already hold an offer or work in progress."""
+    """Agents skipped: they hold an open offer, or as much work as one agent may."""
     lost: int = 0
     """Assignments whose task someone else took meanwhile."""
 
@@ -86,7 +86,7 @@ async def matching_round(
     # busy, the agents' profiles, skips and estimates, and the candidate tasks.
     busy_rows, profile_rows, skip_rows, estimates, found = await _together(
         db,
-        lambda: db.fetch(_SQL["agents_with_open_work"], agent_ids),
+        lambda: db.fetch(_SQL["agents_with_open_work"], agent_ids, p.max_tasks_per_agent),
         lambda: db.fetch(_SQL["agent_profiles"], agent_ids),
         lambda: db.fetch(_SQL["skips_of"], agent_ids),
         lambda: load_estimates(db, agent_ids),
@@ -123,6 +123,7 @@ async def matching_round(
             f"about {a.expected_minutes:.0f} of your {minutes_of[a.agent_id]:g} minutes",
         ]
         offers.append((a.task_id, a.agent_id, why))
-    report.offers = await Lifecycle(db).offer_many(offers, expires, "matcher")
+    life = Lifecycle(db, max_tasks_per_agent=p.max_tasks_per_agent)
+    report.offers = await life.offer_many(offers, expires, "matcher")
     report.lost = len(offers) - len(report.offers)
     return report

@@ -140,46 +140,85 @@ ON CONFLICT (task_id, agent_id) DO UPDATE SET until = excluded.until;
 -- name: holder_state
 SELECT status, holder, offer_expires_at FROM tasks WHERE id = $1;
 
--- name: open_offer_of
-SELECT * FROM tasks WHERE status = 'offered' AND holder = $1 AND offer_expires_at > now()
-ORDER BY offer_expires_at LIMIT 1;
+-- name: lock_agents
+-- Lock the agents' rows, in order, for the rest of the transaction: whatever gives an agent
+-- work (an offer, a claim, a reassignment) takes this lock first, so the agent's work is
+-- counted and changed by one transaction at a time. NO KEY UPDATE does not block the foreign
+-- key checks of tasks naming the agent.
+SELECT agent_id FROM agents WHERE agent_id = ANY ($1::text[])
+ORDER BY agent_id
+FOR NO KEY UPDATE;
 
--- name: best_for_agent
--- The best $3 queued tasks of each (type, step) whose skills the agent has, that the agent did
--- not skip lately; the caller checks the fit with the agent's own handle time. The offer itself
--- is a conditional update, so a candidate that someone else took meanwhile is passed over.
+-- name: held_by
+-- The work an agent holds: tasks in progress or paused, and offers still standing; open
+-- offers first, then work in progress, then paused work.
+SELECT * FROM tasks
+WHERE holder = $1
+  AND (status IN ('in_progress', 'paused') OR (status = 'offered' AND offer_expires_at > now()))
+ORDER BY CASE status WHEN 'offered' THEN 0 WHEN 'in_progress' THEN 1 ELSE 2 END, id;
+
+-- name: working_on
+-- The tasks an agent works on (in progress or paused), other than task $2; with $3, also the
+-- offers to the agent still standing.
+SELECT id FROM tasks
+WHERE holder = $1 AND id <> $2
+  AND (status IN ('in_progress', 'paused')
+       OR ($3 AND status = 'offered' AND offer_expires_at > now()))
+ORDER BY id;
+
+-- name: groups_for_agent
+-- The (type, step) groups whose skills the agent has and that have a queued task the agent did
+-- not skip lately, with their configured minutes; the caller checks the fit.
 WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
-),
-groups AS (
-    SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
-           step_skills(tt.steps, g.step, tt.skills) AS skills,
-           step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
-    FROM task_types tt,
-         generate_series(1, step_count(tt.steps)) AS g (step)
 )
-SELECT c.id, g.type, g.step, g.handle_minutes, c.priority, g.base_priority, x.rule_boost,
-       x.rule_reasons, x.created_at, x.due_at
-FROM groups g
+SELECT tt.name AS type, g.step,
+       step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
+FROM task_types tt
 CROSS JOIN me
+CROSS JOIN LATERAL generate_series(1, step_count(tt.steps)) AS g (step)
 CROSS JOIN LATERAL (
-    SELECT t.id,
-           g.base_priority + t.rule_boost
-               + sla_urgency(t.created_epoch, t.sla_seconds, g.now_epoch, $2)
-               AS priority
-    FROM tasks t
-    WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+    SELECT 1 FROM tasks t
+    WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step
       AND NOT EXISTS (SELECT 1 FROM task_skips s
                       WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
-    ORDER BY priority DESC, t.id
-    LIMIT $3
-) c
-JOIN tasks x ON x.id = c.id
-WHERE g.skills <@ me.skills
-ORDER BY c.priority DESC, c.id;
+    LIMIT 1
+) waiting
+WHERE step_skills(tt.steps, g.step, tt.skills) <@ me.skills
+ORDER BY tt.name, g.step;
 
--- name: agent_exists
-SELECT EXISTS (SELECT 1 FROM agents WHERE agent_id = $1);
+-- name: pick_for_agent
+-- The best queued task of the fitting groups ($2 types, $3 steps) that the agent did not skip
+-- lately, locked. Each group's best $5 tasks are read from the queue's index alone (all of
+-- them when $5 is NULL); a task another transaction is offering right now is passed over
+-- (SKIP LOCKED), and one offered since this statement began fails the re-check of its status,
+-- so agents asking at once each get a distinct task while any remain.
+WITH cand AS (
+    SELECT c.id, c.priority
+    FROM unnest($2::text[], $3::int[]) AS f (type, step)
+    JOIN task_types tt ON tt.name = f.type
+    CROSS JOIN LATERAL (
+        SELECT t.id,
+               tt.base_priority + t.rule_boost
+                   + sla_urgency(t.created_epoch, t.sla_seconds, date_part('epoch', now()), $4)
+                   AS priority
+        FROM tasks t
+        WHERE t.status = 'queued' AND t.type = f.type AND t.step = f.step
+        ORDER BY priority DESC, t.id
+        LIMIT $5
+    ) c
+)
+SELECT t.id, t.type, t.step, t.rule_reasons, t.created_at, t.due_at, t.rule_boost,
+       tt.base_priority
+FROM cand
+JOIN tasks t ON t.id = cand.id
+JOIN task_types tt ON tt.name = t.type
+WHERE t.status = 'queued'
+  AND NOT EXISTS (SELECT 1 FROM task_skips s
+                  WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
+ORDER BY cand.priority DESC, t.id
+LIMIT 1
+FOR UPDATE OF t SKIP LOCKED;
 
 -- name: expire_offers
 -- Offers past their expiry go back to the queue, each with its 'expired' event.
@@ -300,8 +339,12 @@ WHERE a.agent_id = ANY ($1::text[]);
 SELECT agent_id, task_id FROM task_skips WHERE agent_id = ANY ($1::text[]) AND until > now();
 
 -- name: agents_with_open_work
-SELECT DISTINCT holder FROM tasks
-WHERE holder = ANY ($1::text[]) AND status IN ('offered', 'in_progress');
+-- The agents who hold an open offer, or as much work as one agent may ($2).
+SELECT holder FROM tasks
+WHERE holder = ANY ($1::text[])
+  AND (status IN ('in_progress', 'paused') OR (status = 'offered' AND offer_expires_at > now()))
+GROUP BY holder
+HAVING bool_or(status = 'offered') OR count(*) >= $2;
 
 -- name: queue_position
 -- How many queued tasks of the same type and step rank above this one.
@@ -317,13 +360,26 @@ WHERE e.event IN ('completed', 'step_completed') AND t.type = $1
   AND (e.data ->> 'step')::int = $2 AND e.at > now() - make_interval(hours => $3::int);
 
 -- name: offer_many
--- Offer each task to its agent, if the task is still queued; one event row each.
+-- Offer each task to its agent, if the task is still queued and the agent holds no open offer
+-- and less work than one agent may ($6); one event row each. The caller has locked the
+-- agents' rows (lock_agents) in the same transaction.
 WITH pairs AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p (task_id, agent_id, why)
+),
+free AS (
+    SELECT p.agent_id
+    FROM (SELECT DISTINCT agent_id FROM pairs) p
+    LEFT JOIN tasks h
+      ON h.holder = p.agent_id
+     AND (h.status IN ('in_progress', 'paused')
+          OR (h.status = 'offered' AND h.offer_expires_at > now()))
+    GROUP BY p.agent_id
+    HAVING NOT coalesce(bool_or(h.status = 'offered'), false) AND count(h.id) < $6
 ),
 old AS (
     SELECT t.id, p.agent_id, p.why
     FROM tasks t JOIN pairs p ON p.task_id = t.id
+    JOIN free ON free.agent_id = p.agent_id
     WHERE t.status = 'queued'
     FOR UPDATE OF t
 ),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.errors import ServiceError
 from bot.http.keys import MAX_BODY
 from queues.errors import (
+    AgentBusy,
     AgentConflict,
     HeldByOther,
     IdempotencyConflict,
@@ -39,6 +40,10 @@ class ErrorBody(BaseModel):
     fields: list[FieldError] = Field(default_factory=list)
     current_status: str | None = Field(default=None, description="Set on invalid transitions.")
     holder: str | None = Field(default=None, description="Who holds the task, on a lost race.")
+    holding: list[int] | None = Field(
+        default=None, description="The tasks the agent already works on, when at the limit."
+    )
+    limit: int | None = Field(default=None, description="How much work one agent may hold.")
 
 
 class ErrorOut(BaseModel):
@@ -95,6 +100,8 @@ def from_domain(exc: QueuesError) -> ApiError:
         )
     if isinstance(exc, OfferExpired):
         return ApiError(409, "offer_expired", str(exc))
+    if isinstance(exc, AgentBusy):
+        return ApiError(409, "agent_busy", str(exc), holding=exc.holding, limit=exc.limit)
     if isinstance(exc, AgentConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "rejected", str(exc))

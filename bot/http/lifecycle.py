@@ -32,8 +32,12 @@ def _handler(model: type[BaseModel], action: Action) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         task_id = path_param(request, TASK_ID)
         body = await read_body(request, model)
-        cooldown = request.app[POLICY].skip_cooldown_seconds
-        life = Lifecycle(request.app[POOL], skip_cooldown_seconds=cooldown)
+        policy = request.app[POLICY]
+        life = Lifecycle(
+            request.app[POOL],
+            skip_cooldown_seconds=policy.skip_cooldown_seconds,
+            max_tasks_per_agent=policy.max_tasks_per_agent,
+        )
         return json_response(await action(life, task_id, body))
 
     return handle
@@ -145,8 +149,16 @@ class NextIn(BaseModel):
 
 class OfferOut(BaseModel):
     task_id: int
-    expires_at: datetime
-    why: list[str] = Field(description="Why this task: its priority reasons.")
+    status: str = Field(
+        description="`offered`; `in_progress` or `paused` when the agent already works on it."
+    )
+    expires_at: datetime | None = Field(
+        description="When the offer lapses; null for a task the agent already claimed."
+    )
+    why: list[str] = Field(
+        description="Why this task: its priority reasons, or `your open offer`, `your task in"
+        " progress`, `your paused task` when it is what the agent already holds."
+    )
 
 
 class NextOut(BaseModel):
@@ -161,7 +173,12 @@ async def next_task(request: web.Request) -> web.Response:
     result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy, now)
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
-    offer = OfferOut(task_id=result.task.id, expires_at=result.expires_at, why=result.why)
+    offer = OfferOut(
+        task_id=result.task.id,
+        status=result.task.status,
+        expires_at=result.expires_at,
+        why=result.why,
+    )
     return json_response(NextOut(offer=offer))
 
 

@@ -7,7 +7,14 @@ from datetime import datetime
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from queues.db import Executor
-from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired, QueuesError
+from queues.errors import (
+    AgentBusy,
+    HeldByOther,
+    InvalidTransition,
+    NotFound,
+    OfferExpired,
+    QueuesError,
+)
 from queues.models import TaskOut
 from queues.tasks import Tasks
 from queues.views import Person, Views
@@ -61,6 +68,9 @@ async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
         return f":no_entry: {who} has this task now."
     if isinstance(exc, OfferExpired):
         return ":hourglass: This offer lapsed and the task went back to the queue."
+    if isinstance(exc, AgentBusy):
+        held = ", ".join(f"#{t}" for t in exc.holding)
+        return f":raised_hand: Finish or release {held} first: one task at a time."
     if isinstance(exc, InvalidTransition):
         return f"This task is {exc.status.replace('_', ' ')} now: nothing to do here."
     if isinstance(exc, NotFound):

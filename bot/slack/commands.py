@@ -117,7 +117,10 @@ async def next_task(ctx: Context, user: str) -> Message:
         if isinstance(result, NoOffer):
             return blocks.notice(f"Nothing for you right now: {result.reason}.")
         minutes, _ = await cards.facts(conn, result.task.id)
-        card = blocks.offer(result.task, result.why, ctx.now(), minutes)
+        if result.task.status == "offered":
+            card = blocks.offer(result.task, result.why, ctx.now(), minutes)
+        else:  # the agent's own work in progress or paused, shown back
+            card = await cards.for_agent(conn, result.task, person.agent_id, ctx.now())
         await SlackStore(conn).card(card_ref(result.task.id, user), user, card)
     return blocks.notice(f"Task #{result.task.id} is waiting for you in your DM with me.")
 
@@ -179,7 +182,8 @@ async def assign(ctx: Context, args: list[str], user: str) -> Message:
     me = await store.agent(user)
     try:
         async with transaction(ctx.pool) as conn:
-            task = await Lifecycle(conn).reassign(
+            limit = ctx.config.policy.max_tasks_per_agent
+            task = await Lifecycle(conn, max_tasks_per_agent=limit).reassign(
                 task_id, person.agent_id, me.agent_id if me else user
             )
             if person.slack_user_id:

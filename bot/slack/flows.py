@@ -84,7 +84,11 @@ async def act(
     policy = ctx.config.policy
     try:
         async with transaction(ctx.pool) as conn:
-            lifecycle = Lifecycle(conn, skip_cooldown_seconds=policy.skip_cooldown_seconds)
+            lifecycle = Lifecycle(
+                conn,
+                skip_cooldown_seconds=policy.skip_cooldown_seconds,
+                max_tasks_per_agent=policy.max_tasks_per_agent,
+            )
             done = await op(lifecycle, person)
             title = headline(done) if headline else None
             card = await cards.for_agent(conn, done, person.agent_id, now, title)

@@ -43,7 +43,8 @@ async def supervise(
         now = ctx.now()
         try:
             async with transaction(ctx.pool) as conn:
-                task = await op(Lifecycle(conn), by)
+                limit = ctx.config.policy.max_tasks_per_agent
+                task = await op(Lifecycle(conn, max_tasks_per_agent=limit), by)
                 tx = SlackStore(conn)
                 closed = blocks.closed(task, headline(task), now)
                 await tx.channel_card(escalation_ref(task_id), channel, closed)

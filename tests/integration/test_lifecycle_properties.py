@@ -1,7 +1,10 @@
 """Property: random operations by several agents, some at once, keep the task list sound.
 
 Never two holders, no lost task, and exactly one event row per transition that happened, with
-the event log replaying to each task's current state.
+the event log replaying to each task's current state. No agent ever holds more work than one
+agent may (``max_tasks_per_agent``, 1 here): holding work means a task offered to the agent,
+in progress or paused (``WORK``). An escalated task keeps its holder but waits for a
+supervisor, so it does not count: the agent may take other work meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.database import open_pool
 from queues.catalog import Catalog
-from queues.dispatch import Dispatcher, Offer
+from queues.dispatch import HELD_WHY, Dispatcher, Offer
 from queues.errors import QueuesError
 from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
@@ -43,6 +46,8 @@ OPS = st.lists(
     max_size=30,
 )
 HOLDING = {"offered", "in_progress", "paused", "escalated"}
+WORK = ["offered", "in_progress", "paused"]
+LIMIT = 1
 
 
 async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op) -> int:
@@ -52,7 +57,8 @@ async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op
     try:
         if action == "next":
             result = await dispatcher.next_for(agent, None, datetime.now(UTC))
-            return 1 if isinstance(result, Offer) and result.why != ["your open offer"] else 0
+            given_back = isinstance(result, Offer) and result.why[0] in HELD_WHY.values()
+            return 1 if isinstance(result, Offer) and not given_back else 0
         if action == "claim":
             # Claiming what one already holds is harmless and writes nothing; two claims at
             # once cannot tell which of them moved the task, so claims are counted from the
@@ -94,6 +100,13 @@ async def _scenario(url: str, ops: list[Op]) -> None:
         for start in range(0, len(ops), 3):  # three at a time, to race
             chunk = ops[start : start + 3]
             made += sum(await asyncio.gather(*(_apply(life, dispatcher, ids, o) for o in chunk)))
+            over = await pool.fetch(
+                "SELECT holder, array_agg(id ORDER BY id) AS ids FROM tasks"
+                " WHERE status = ANY ($1::text[]) GROUP BY holder HAVING count(*) > $2",
+                WORK,
+                LIMIT,
+            )
+            assert over == [], [dict(r) for r in over]
         tasks = await pool.fetch("SELECT id, status, holder FROM tasks ORDER BY id")
         assert [t["id"] for t in tasks] == ids
         for task in tasks:
