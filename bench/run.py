@@ -4,8 +4,8 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, forecast, feeds, slack, blending, startup), just those sections are run again
-and replaced in ``docs/benchmarks.md``; the others stay as they were.
+(api, import, queues, next, forecast, feeds, slack, blending, startup), just those sections are
+run again and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bench import (
     bench_blending,
     bench_forecast,
     bench_import,
+    bench_next,
     bench_queues,
     bench_startup,
 )
@@ -35,6 +36,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "api": lambda quick, runs: asyncio.run(bench_api.main_async(5 if quick else 10, 32, runs)),
     "import": lambda quick, runs: asyncio.run(bench_import.main_async(100_000, runs)),
     "queues": lambda quick, runs: asyncio.run(bench_queues.main_async(100_000, runs)),
+    "next": lambda quick, runs: asyncio.run(bench_next.main_async(10_000, runs)),
     "forecast": lambda quick, runs: bench_forecast.section(quick=quick),
     "feeds": lambda quick, runs: importlib.import_module("bench.bench_feeds").section(quick=quick),
     "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
