@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import AUTH
@@ -83,3 +84,42 @@ async def test_no_work_is_offered_to_an_agent_the_feeds_show_on_a_call(
     await state("available", 1)
     free = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
     assert free["offer"] is not None
+
+
+async def test_one_task_at_a_time_through_the_api(client: Client, pool: asyncpg.Pool) -> None:
+    await client.put(
+        "/api/v1/task-types/billing",
+        json={"skills": [], "sla_minutes": 600, "handle_minutes": 10},
+        headers=AUTH,
+    )
+    await client.put("/api/v1/agents/ana", json={"name": "Ana"}, headers=AUTH)
+    for n in range(2):
+        body = {"source": "s", "external_id": str(n), "type": "billing", "title": "Refund"}
+        await client.post("/api/v1/tasks", json=body, headers=AUTH)
+    first = (await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json())["offer"]
+    base = f"/api/v1/tasks/{first['task_id']}"
+    assert (
+        await client.post(f"{base}/claim", json={"agent_id": "ana"}, headers=AUTH)
+    ).status == 200
+    back = (await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json())["offer"]
+    assert back == {
+        "task_id": first["task_id"],
+        "status": "in_progress",
+        "expires_at": None,
+        "why": ["your task in progress"],
+    }
+    # An offer of the other task made by hand: claiming it is refused while ana works.
+    other = await pool.fetchval(
+        "UPDATE tasks SET status = 'offered', holder = 'ana',"
+        " offer_expires_at = now() + interval '1 minute' WHERE status = 'queued' RETURNING id"
+    )
+    refused = await client.post(
+        f"/api/v1/tasks/{other}/claim", json={"agent_id": "ana"}, headers=AUTH
+    )
+    assert refused.status == 409
+    error = (await refused.json())["error"]
+    assert (error["code"], error["holding"], error["limit"]) == (
+        "agent_busy",
+        [first["task_id"]],
+        1,
+    )
