@@ -126,6 +126,7 @@ async def test_offer_reasons_are_the_latest_offers(world: World) -> None:
 
 
 async def test_work_of_and_agents_at_work(world: World) -> None:
+    world.lifecycle = Lifecycle(world.pool, max_tasks_per_agent=2)  # ana holds two tasks
     await world.work("soon", "ana")
     await world.work("loan", "ana")
     await world.lifecycle.pause(world.ids["loan"], "ana", "calls")
