@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from queues.db import Executor, load_queries
-from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired
+from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired, OfferWithdrawn
 from queues.models import OPEN_STATUSES, TaskOut
 from queues.tasks import task_out
 
 _SQL = load_queries("queues", "tasks.sql")
+_OWN = load_queries("queues", "lifecycle.sql")
 
 SKIP_COOLDOWN_SECONDS = 4 * 3600
 """A skipped task is not offered to the same agent again for this long."""
@@ -27,6 +28,10 @@ class Lifecycle:
     def __init__(self, db: Executor, *, skip_cooldown_seconds: float = SKIP_COOLDOWN_SECONDS):
         self._db = db
         self._skip_cooldown = skip_cooldown_seconds
+
+    @property
+    def db(self) -> Executor:
+        return self._db
 
     async def _move(
         self,
@@ -114,6 +119,9 @@ class Lifecycle:
                 live_offer=True,
             )
         except InvalidTransition as exc:
+            withdrawn = await self._db.fetchval(_OWN["withdrawn_from"], task_id, agent_id)
+            if withdrawn is not None:
+                raise OfferWithdrawn(task_id, withdrawn) from None
             current = await self._db.fetchrow(_SQL["get_task"], task_id)
             if (
                 current is not None
@@ -200,8 +208,16 @@ class Lifecycle:
             reason=reason,
         )
 
-    async def reassign(self, task_id: int, to_agent_id: str, by: str) -> TaskOut:
-        """A supervisor gives the task to an agent, who then holds it in progress."""
+    async def reassign(
+        self,
+        task_id: int,
+        to_agent_id: str,
+        by: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
+        """A supervisor gives the task to an agent, who then holds it in progress; ``reason``
+        and ``data`` go on the event (an override, and what it overrode)."""
         return await self._move(
             task_id,
             "reassign",
@@ -210,7 +226,8 @@ class Lifecycle:
             holder=to_agent_id,
             event="reassigned",
             actor=by,
-            data={"to_agent_id": to_agent_id},
+            reason=reason,
+            data={"to_agent_id": to_agent_id, **(data or {})},
         )
 
     async def requeue(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:

@@ -13,11 +13,13 @@ from bot.errors import ServiceError
 from bot.http.keys import MAX_BODY
 from queues.errors import (
     AgentConflict,
+    AgentNeeded,
     HeldByOther,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
     OfferExpired,
+    OfferWithdrawn,
     QueuesError,
     UnknownTaskType,
 )
@@ -95,6 +97,10 @@ def from_domain(exc: QueuesError) -> ApiError:
         )
     if isinstance(exc, OfferExpired):
         return ApiError(409, "offer_expired", str(exc))
+    if isinstance(exc, OfferWithdrawn):
+        return ApiError(409, "offer_withdrawn", str(exc), current_status="queued")
+    if isinstance(exc, AgentNeeded):
+        return ApiError(409, "agent_needed", str(exc))
     if isinstance(exc, AgentConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "rejected", str(exc))

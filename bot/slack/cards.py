@@ -7,7 +7,15 @@ from datetime import datetime
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from queues.db import Executor
-from queues.errors import HeldByOther, InvalidTransition, NotFound, OfferExpired, QueuesError
+from queues.errors import (
+    AgentNeeded,
+    HeldByOther,
+    InvalidTransition,
+    NotFound,
+    OfferExpired,
+    OfferWithdrawn,
+    QueuesError,
+)
 from queues.models import TaskOut
 from queues.tasks import Tasks
 from queues.views import Person, Views
@@ -59,6 +67,13 @@ async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
     if isinstance(exc, HeldByOther):
         who = holder.first_name if holder else "someone else"
         return f":no_entry: {who} has this task now."
+    if isinstance(exc, OfferWithdrawn):
+        return f":telephone_receiver: This offer was {exc.reason}: the task is back in the queue."
+    if isinstance(exc, AgentNeeded):
+        return (
+            f":telephone_receiver: Not now: {exc.reason}. To give it anyway: "
+            f"`/blend assign {exc.task_id} @agent override`."
+        )
     if isinstance(exc, OfferExpired):
         return ":hourglass: This offer lapsed and the task went back to the queue."
     if isinstance(exc, InvalidTransition):
