@@ -5,6 +5,7 @@ tick and for the simulator alike. An agent given a window who holds paused work 
 resume it rather than offered more; the other windows go to one matching round
 (:func:`queues.rounds.matching_round`). Recalls are recorded (an agent recalled is offered
 nothing until the guard clears) with an event each, and so is every change of the guard's mode.
+A recalled agent's open offers are withdrawn in the same transaction as the recall.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import datetime
 
 from blending.guard import GuardState
 from blending.policy import Decision
+from blending.snapshot import staffing_group
 from blending.windows import WorkNeed
-from queues.db import Executor, load_queries
+from queues.db import Executor, load_queries, transaction
 from queues.dispatch import DispatchSettings
 from queues.matching import Weights, Window
 from queues.models import TaskOut
@@ -24,6 +26,33 @@ from queues.rounds import RoundReport, matching_round
 from queues.tasks import task_out
 
 _SQL = load_queries("blending", "decision_store.sql")
+
+WITHDRAWN = "withdrawn: recalled to the phones"
+"""The reason on the event of an offer withdrawn by a recall."""
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    task: TaskOut
+    """The task, back in the queue."""
+    agent_id: str
+    """Whom it had been offered to."""
+
+
+@dataclass(frozen=True)
+class GuardHolds:
+    """The guard of an agent's staffing group stops new back-office work for them."""
+
+    group: str
+    mode: str
+    """``hold`` or ``recall``."""
+    reason: str | None
+
+    def why(self) -> str:
+        """In words for the agent: why nothing is offered, and when to ask again."""
+        what = self.reason or "calls are queueing"
+        need = "the phones need you" if self.mode == "recall" else "offers are on hold"
+        return f"{what} in {self.group}: {need}; ask again when the queue is calm"
 
 
 @dataclass
@@ -35,6 +64,8 @@ class Acted:
     """Agents recalled by this round (not those recalled before)."""
     cleared: list[str] = field(default_factory=list)
     """Agents whose recall ended in this round."""
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+    """Open offers of recalled agents, taken back by this round."""
     round: RoundReport = field(default_factory=RoundReport)
 
 
@@ -53,6 +84,19 @@ async def load_guards(db: Executor) -> dict[str, GuardState]:
 async def recalled(db: Executor, agent_ids: list[str] | None = None) -> dict[str, str]:
     """Agents asked back to the phones, with why."""
     return {r["agent_id"]: r["reason"] for r in await db.fetch(_SQL["recalled"], agent_ids)}
+
+
+async def guard_for(db: Executor, agent_id: str) -> GuardHolds | None:
+    """The guard of the agent's staffing group, when it holds or recalls (None: open, or no
+    such agent)."""
+    queue = await db.fetchrow(_SQL["agent_queue"], agent_id)
+    if queue is None:
+        return None
+    group = staffing_group(queue["queue"])
+    row = await db.fetchrow(_SQL["guard_of"], group)
+    if row is None or row["mode"] == "open":
+        return None
+    return GuardHolds(group, row["mode"], row["reason"])
 
 
 async def act(
@@ -79,8 +123,15 @@ async def act(
             acted.offers = acted.round.offers
     for group in decision.groups.values():
         if group.recall:
-            rows = await db.fetch(_SQL["recall"], group.recall, group.group, group.reason or "")
+            async with transaction(db) as conn:
+                rows = await conn.fetch(
+                    _SQL["recall"], group.recall, group.group, group.reason or ""
+                )
+                taken = await conn.fetch(
+                    _SQL["withdraw_offers"], group.recall, WITHDRAWN, group.group
+                )
             acted.recalled += [r["agent_id"] for r in rows]
+            acted.withdrawn += [Withdrawn(task_out(r), r["offered_to"]) for r in taken]
         before = guards_before.get(group.group, GuardState())
         if group.guard == before:
             continue

@@ -59,3 +59,33 @@ SELECT 'guard', $1, $2 || coalesce(': ' || $5, '')
 FROM saved
 WHERE CASE WHEN EXISTS (SELECT 1 FROM old) THEN saved.mode <> (SELECT mode FROM old)
            ELSE saved.mode <> 'open' END;
+
+-- name: withdraw_offers
+-- The agents $1 are recalled: their open offers go back to the queue, each with its
+-- 'withdrawn' event naming the agent it was offered to.
+WITH old AS (
+    SELECT id, holder FROM tasks
+    WHERE status = 'offered' AND holder = ANY ($1::text[])
+    ORDER BY id
+    FOR UPDATE
+),
+upd AS (
+    UPDATE tasks t
+    SET status = 'queued', holder = NULL, offer_expires_at = NULL, updated_at = now()
+    FROM old
+    WHERE t.id = old.id
+    RETURNING t.*, old.holder AS offered_to
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
+    SELECT id, 'withdrawn', 'offered', 'queued', 'system', $2,
+           jsonb_build_object('agent_id', offered_to, 'group', $3::text)
+    FROM upd
+)
+SELECT * FROM upd ORDER BY id;
+
+-- name: agent_queue
+SELECT queue FROM agents WHERE agent_id = $1;
+
+-- name: guard_of
+SELECT mode, reason FROM blending_guard WHERE grp = $1;

@@ -40,6 +40,11 @@ _ACTIVITY: dict[str, Activity] = {
 }
 
 
+def staffing_group(queue: str | None) -> str:
+    """The staffing group of an agent who answers ``queue`` (none set: the pooled group)."""
+    return queue or POOLED
+
+
 @dataclass(frozen=True)
 class AgentRow:
     agent_id: str
@@ -138,7 +143,7 @@ def assemble(
     for s in schedules:
         by_agent[s.agent_id].append(s)
     named = {a.queue for a in agents if a.queue}
-    group_of = {a.agent_id: a.queue or POOLED for a in agents}
+    group_of = {a.agent_id: staffing_group(a.queue) for a in agents}
     snap = Snapshot()
     for a in agents:
         activity = _ACTIVITY.get(a.state)

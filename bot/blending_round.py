@@ -68,17 +68,19 @@ class Blender:
         self.last = Round(decision, acted)
         if self._metrics is not None:
             self._measure(decision, acted, time.perf_counter() - started)
-        if acted.offers or acted.recalled:
+        if acted.offers or acted.recalled or acted.withdrawn:
             log.info(
-                "blending: %d offers, %d recalled, %d asked to resume",
+                "blending: %d offers, %d recalled, %d offers withdrawn, %d asked to resume",
                 len(acted.offers),
                 len(acted.recalled),
+                len(acted.withdrawn),
                 len(acted.resume),
             )
         fresh = [t for t in acted.resume if t.id not in self._told]
         self._told = {t.id for t in acted.resume}
         if self._notifier is not None:
             await self._notifier.offers(acted.offers)
+            await self._notifier.withdrawn(acted.withdrawn)
             await self._notifier.recall(acted.recalled)
             await self._notifier.resume(fresh)
         return self.last

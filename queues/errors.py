@@ -61,6 +61,28 @@ class OfferExpired(QueuesError):
         super().__init__(f"the offer of task {task_id} has expired")
 
 
+class OfferWithdrawn(QueuesError):
+    """The offer was taken back (the agent was recalled to the phones) before the claim."""
+
+    def __init__(self, task_id: int, reason: str) -> None:
+        self.task_id = task_id
+        self.reason = reason
+        super().__init__(f"the offer of task {task_id} was {reason}")
+
+
+class AgentNeeded(QueuesError):
+    """The agent is needed elsewhere (on the phones): no task is given to them unless a
+    supervisor overrides."""
+
+    def __init__(self, task_id: int, agent_id: str, reason: str) -> None:
+        self.task_id = task_id
+        self.agent_id = agent_id
+        self.reason = reason
+        super().__init__(
+            f"cannot give task {task_id} to agent {agent_id} now: {reason} (or override)"
+        )
+
+
 class AgentConflict(QueuesError):
     """An agent's Slack or telephony id already belongs to another agent."""
 

@@ -15,11 +15,19 @@ from datetime import datetime
 from typing import Any
 
 from queues.db import Executor, load_queries, transaction
-from queues.errors import AgentBusy, HeldByOther, InvalidTransition, NotFound, OfferExpired
+from queues.errors import (
+    AgentBusy,
+    HeldByOther,
+    InvalidTransition,
+    NotFound,
+    OfferExpired,
+    OfferWithdrawn,
+)
 from queues.models import OPEN_STATUSES, TaskOut
 from queues.tasks import task_out
 
 _SQL = load_queries("queues", "tasks.sql")
+_OWN = load_queries("queues", "lifecycle.sql")
 
 SKIP_COOLDOWN_SECONDS = 4 * 3600
 """A skipped task is not offered to the same agent again for this long."""
@@ -60,6 +68,10 @@ class Lifecycle:
             if current is None or (current["status"], current["holder"]) != ("offered", agent_id):
                 return
         raise AgentBusy(task_id, action, agent_id, self._limit, working)
+
+    @property
+    def db(self) -> Executor:
+        return self._db
 
     async def _move(
         self,
@@ -158,6 +170,9 @@ class Lifecycle:
                 live_offer=True,
             )
         except InvalidTransition as exc:
+            withdrawn = await self._db.fetchval(_OWN["withdrawn_from"], task_id, agent_id)
+            if withdrawn is not None:
+                raise OfferWithdrawn(task_id, withdrawn) from None
             current = await self._db.fetchrow(_SQL["get_task"], task_id)
             if (
                 current is not None
@@ -244,9 +259,17 @@ class Lifecycle:
             reason=reason,
         )
 
-    async def reassign(self, task_id: int, to_agent_id: str, by: str) -> TaskOut:
+    async def reassign(
+        self,
+        task_id: int,
+        to_agent_id: str,
+        by: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
         """A supervisor gives the task to an agent, who then holds it in progress; refused
-        (:class:`AgentBusy`) when the agent already works on as much as one agent may."""
+        (:class:`AgentBusy`) when the agent already works on as much as one agent may.
+        ``reason`` and ``data`` go on the event (an override, and what it overrode)."""
         async with transaction(self._db) as conn:
             await conn.fetch(_SQL["lock_agents"], [to_agent_id])
             await self._check_room(conn, task_id, "reassign", to_agent_id, offered_only=False)
@@ -258,7 +281,8 @@ class Lifecycle:
                 holder=to_agent_id,
                 event="reassigned",
                 actor=by,
-                data={"to_agent_id": to_agent_id},
+                reason=reason,
+                data={"to_agent_id": to_agent_id, **(data or {})},
             )
 
     async def requeue(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:

@@ -224,6 +224,12 @@ class EscalateIn(AgentActionIn):
 class ReassignIn(Strict):
     to_agent_id: AgentId
     by: ShortText
+    override: bool = Field(
+        default=False,
+        description="Give the task even though the real-time guard of the agent's staffing "
+        "group holds offers or recalls agents to the phones; the override is recorded on the "
+        "task's event.",
+    )
 
 
 class CancelIn(Strict):

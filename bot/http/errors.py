@@ -14,11 +14,13 @@ from bot.http.keys import MAX_BODY
 from queues.errors import (
     AgentBusy,
     AgentConflict,
+    AgentNeeded,
     HeldByOther,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
     OfferExpired,
+    OfferWithdrawn,
     QueuesError,
     UnknownTaskType,
 )
@@ -102,6 +104,10 @@ def from_domain(exc: QueuesError) -> ApiError:
         return ApiError(409, "offer_expired", str(exc))
     if isinstance(exc, AgentBusy):
         return ApiError(409, "agent_busy", str(exc), holding=exc.holding, limit=exc.limit)
+    if isinstance(exc, OfferWithdrawn):
+        return ApiError(409, "offer_withdrawn", str(exc), current_status="queued")
+    if isinstance(exc, AgentNeeded):
+        return ApiError(409, "agent_needed", str(exc))
     if isinstance(exc, AgentConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "rejected", str(exc))

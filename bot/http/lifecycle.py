@@ -12,7 +12,8 @@ from bot.http.errors import ErrorOut
 from bot.http.keys import CLOCK, POLICY, POOL
 from bot.http.operations import Handler, Operation, json_response, path_param, read_body
 from bot.http.tasks import AGENT_ID, TASK_ID
-from bot.work import ask_for_work
+from bot.work import ask_for_work, reassign
+from queues.db import transaction
 from queues.dispatch import NoOffer
 from queues.lifecycle import Lifecycle
 from queues.models import (
@@ -33,11 +34,13 @@ def _handler(model: type[BaseModel], action: Action) -> Handler:
         task_id = path_param(request, TASK_ID)
         body = await read_body(request, model)
         policy = request.app[POLICY]
-        life = Lifecycle(
-            request.app[POOL],
-            skip_cooldown_seconds=policy.skip_cooldown_seconds,
-            max_tasks_per_agent=policy.max_tasks_per_agent,
-        )
+        pool = request.app[POOL]
+        cooldown, limit = policy.skip_cooldown_seconds, policy.max_tasks_per_agent
+        if isinstance(body, ReassignIn):
+            async with transaction(pool) as conn:
+                life = Lifecycle(conn, skip_cooldown_seconds=cooldown, max_tasks_per_agent=limit)
+                return json_response(await action(life, task_id, body))
+        life = Lifecycle(pool, skip_cooldown_seconds=cooldown, max_tasks_per_agent=limit)
         return json_response(await action(life, task_id, body))
 
     return handle
@@ -80,7 +83,7 @@ def _escalate(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskO
 
 def _reassign(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
     assert isinstance(body, ReassignIn)
-    return life.reassign(task_id, body.to_agent_id, body.by)
+    return reassign(life, task_id, body.to_agent_id, body.by, override=body.override)
 
 
 _ACTIONS: tuple[tuple[str, type[BaseModel], Action, str], ...] = (
@@ -112,7 +115,10 @@ _ACTIONS: tuple[tuple[str, type[BaseModel], Action, str], ...] = (
         "reassign",
         ReassignIn,
         _reassign,
-        "A supervisor gives the task to an agent, who then holds it in progress.",
+        "A supervisor gives the task to an agent, who then holds it in progress. While the "
+        "real-time guard of the agent's staffing group holds offers or recalls agents to the "
+        "phones, this is 409 `agent_needed` with the guard's reason, unless `override` is "
+        "true; the override is recorded on the task's event.",
     ),
 )
 

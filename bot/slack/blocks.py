@@ -462,7 +462,10 @@ SUPERVISOR_HELP = (
     ("/blend priority list", "the priority rules in force"),
     ("/blend priority boost <type> +30 for 4h reason <why>", "a time-boxed boost"),
     ("/blend priority clear <type>", "end a boost"),
-    ("/blend assign <task> @agent", "give a task to an agent"),
+    (
+        "/blend assign <task> @agent [override]",
+        "give a task to an agent (`override`: even while the phones need them)",
+    ),
     ("/blend forecast [queue]", "a queue's calls and agents needed today, with a chart"),
     ("/blend report [today|week]", "tasks done, SLA kept, back-office time, top agents"),
     ("/blend pause [reason] | resume", "turn blending off (calls first) or back on"),

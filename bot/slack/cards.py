@@ -9,10 +9,12 @@ from bot.slack.blocks import Message
 from queues.db import Executor
 from queues.errors import (
     AgentBusy,
+    AgentNeeded,
     HeldByOther,
     InvalidTransition,
     NotFound,
     OfferExpired,
+    OfferWithdrawn,
     QueuesError,
 )
 from queues.models import TaskOut
@@ -66,6 +68,13 @@ async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
     if isinstance(exc, HeldByOther):
         who = holder.first_name if holder else "someone else"
         return f":no_entry: {who} has this task now."
+    if isinstance(exc, OfferWithdrawn):
+        return f":telephone_receiver: This offer was {exc.reason}: the task is back in the queue."
+    if isinstance(exc, AgentNeeded):
+        return (
+            f":telephone_receiver: Not now: {exc.reason}. To give it anyway: "
+            f"`/blend assign {exc.task_id} @agent override`."
+        )
     if isinstance(exc, OfferExpired):
         return ":hourglass: This offer lapsed and the task went back to the queue."
     if isinstance(exc, AgentBusy):

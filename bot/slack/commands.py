@@ -15,7 +15,7 @@ from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.lookup import lookup
 from bot.slack.store import SlackStore
-from bot.work import ask_for_work
+from bot.work import ask_for_work, reassign
 from queues.db import transaction
 from queues.dispatch import NoOffer
 from queues.errors import NotFound, QueuesError
@@ -167,7 +167,10 @@ async def priority(ctx: Context, args: list[str], user: str, now: datetime) -> M
 
 
 async def assign(ctx: Context, args: list[str], user: str) -> Message:
-    usage = blocks.notice("Usage: `/blend assign <task id> @agent`")
+    usage = blocks.notice("Usage: `/blend assign <task id> @agent [override]`")
+    override = len(args) == 3 and args[2].lower() == "override"
+    if override:
+        args = args[:2]
     if len(args) != 2 or not args[0].lstrip("#").isdigit() or len(args[0]) > 18:
         return usage
     task_id = int(args[0].lstrip("#"))
@@ -183,9 +186,17 @@ async def assign(ctx: Context, args: list[str], user: str) -> Message:
     try:
         async with transaction(ctx.pool) as conn:
             limit = ctx.config.policy.max_tasks_per_agent
-            task = await Lifecycle(conn, max_tasks_per_agent=limit).reassign(
-                task_id, person.agent_id, me.agent_id if me else user
+            task = await reassign(
+                Lifecycle(conn, max_tasks_per_agent=limit),
+                task_id,
+                person.agent_id,
+                me.agent_id if me else user,
+                override=override,
             )
+            if override:
+                await SlackStore(conn).audit(
+                    user, "assign override", True, task=task_id, agent=person.agent_id
+                )
             if person.slack_user_id:
                 card = await cards.for_agent(conn, task, person.agent_id, ctx.now())
                 await SlackStore(conn).card(

@@ -15,7 +15,7 @@ from bot.slack import blocks, cards
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SlackStore
 from queues.db import Connection, transaction
-from queues.errors import QueuesError
+from queues.errors import OfferWithdrawn, QueuesError
 from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
 from queues.views import Person
@@ -123,5 +123,5 @@ async def refused(
         return
     card = await cards.for_agent(ctx.pool, current, person.agent_id, ctx.now(), why)
     await store.card(card_ref(task_id, user), user, card)
-    if current.holder == person.agent_id:
+    if current.holder == person.agent_id or isinstance(exc, OfferWithdrawn):
         await store.ephemeral(channel or user, user, blocks.notice(why))

@@ -1,4 +1,5 @@
-"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls.
+"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls and the
+offers a recall took back.
 
 Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from blending.decision_store import WITHDRAWN, Withdrawn
 from bot.slack import blocks, cards
 from bot.slack.agent import post_escalation
 from bot.slack.context import Context, card_ref
@@ -102,6 +104,30 @@ class Notifier:
                 active = [t for t in work if t.status == "in_progress"]
                 ref = f"recall:{person.slack_user_id}:{int(now_ts(ctx))}"
                 await store.card(ref, person.slack_user_id, blocks.recall(active))
+                sent += 1
+        ctx.outbox.kick()
+        return sent
+
+    async def withdrawn(self, taken: Sequence[Withdrawn]) -> int:
+        """Offers a recall took back: each agent's offer card now says so, in place."""
+        if not taken:
+            return 0
+        ctx = self._ctx
+        now = ctx.now()
+        sent = 0
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents([w.agent_id for w in taken])
+            for w in taken:
+                person = people.get(w.agent_id)
+                if person is None or person.slack_user_id is None:
+                    continue
+                user = person.slack_user_id
+                text = (
+                    f":telephone_receiver: Offer {WITHDRAWN}: the task is back in the queue. "
+                    "Ask `/blend next` when the calls are quiet again."
+                )
+                await store.card(card_ref(w.task.id, user), user, blocks.closed(w.task, text, now))
                 sent += 1
         ctx.outbox.kick()
         return sent

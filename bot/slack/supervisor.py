@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.slack import blocks, cards
 from bot.slack.context import Context, card_ref, escalation_ref
 from bot.slack.store import SlackStore
+from bot.work import reassign as reassign_task
 from queues.db import transaction
 from queues.errors import QueuesError
 from queues.lifecycle import Lifecycle
@@ -80,7 +81,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
             ctx,
             body,
             "reassign",
-            lambda lc, by: lc.reassign(_task_of(body), person.agent_id, by),
+            lambda lc, by: reassign_task(lc, _task_of(body), person.agent_id, by),
             lambda t: f":arrows_counterclockwise: Reassigned to {person.name} by <@{user}>.",
         )
         await ack()

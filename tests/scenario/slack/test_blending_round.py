@@ -22,6 +22,7 @@ from queues.dispatch import DispatchSettings, NoOffer
 from queues.models import AgentIn
 from queues.roster import Roster
 from telephony_adapters import generic
+from tests.conftest import AUTH
 from tests.support.slack import BEN, DANA, SUPERVISOR, Harness, seed
 
 CY = "U0CY000001"
@@ -156,3 +157,66 @@ async def test_the_supervisors_home_shows_the_lull_windows_and_the_guard(slack: 
     assert "Agents: available 3" in text
     assert "guard open" in text
     assert re.search(r"lull windows in the next 8 h: \d\d:\d\d-\d\d:\d\d \(\d spare\)", text)
+
+
+async def test_a_recall_withdraws_open_offers_and_their_claim_is_refused(slack: Harness) -> None:
+    pool = slack.pool
+    now = datetime.now(UTC)
+    await _center(pool, now, tasks=3)
+    await _feed(pool, [_call(0, now - timedelta(minutes=3), "call_answered")], now)
+    blender = Blender(
+        pool,
+        BlendingState(pool),
+        policy_for("forecast_guard"),
+        DispatchSettings(),
+        notifier=slack.slack.notifier,
+    )
+    first = await blender.step(now)
+    assert first is not None
+    assert first.acted.offers
+    offers = {t.id: t.holder or "" for t in first.acted.offers}
+    users = {"dana": DANA, "ben": BEN, "cy": CY}
+    await slack.drain()
+    cards = {i: slack.card(users[a])[-1] for i, a in offers.items()}
+
+    later = now + timedelta(seconds=30)
+    await _feed(pool, [_call(n, later - timedelta(seconds=40)) for n in range(1, 6)], later)
+    rising = await blender.step(later)
+    assert rising is not None
+    assert sorted(rising.acted.recalled) == sorted(offers.values())
+    assert {(w.task.id, w.agent_id) for w in rising.acted.withdrawn} == set(offers.items())
+    rows = await pool.fetch("SELECT status, holder FROM tasks WHERE id = ANY($1)", list(offers))
+    assert {(r["status"], r["holder"]) for r in rows} == {("queued", None)}
+    reasons = await pool.fetch(
+        "SELECT task_id, reason FROM task_events WHERE event = 'withdrawn' ORDER BY task_id"
+    )
+    assert [(r["task_id"], r["reason"]) for r in reasons] == [
+        (i, "withdrawn: recalled to the phones") for i in sorted(offers)
+    ]
+    await slack.drain()
+    for task_id, agent in offers.items():
+        # The offer card is updated in place: same message, no Claim button any more.
+        card = next(c for c in slack.card(users[agent]) if c["ts"] == cards[task_id]["ts"])
+        assert "withdrawn: recalled to the phones" in str(card["text"])
+        assert '"claim"' not in json.dumps(card["blocks"])
+
+    task_id, agent = next(iter(offers.items()))
+    status = await slack.click(users[agent], "claim", str(task_id), block_id=f"offer:{task_id}")
+    assert status == 200
+    await slack.drain()
+    notices = [
+        str(c.args.get("text"))
+        for c in slack.standin.calls_to("chat.postEphemeral", ok=True)
+        if c.args.get("user") == users[agent]
+    ]
+    assert any("withdrawn: recalled to the phones" in n for n in notices), notices
+    api = await slack.client.post(
+        f"/api/v1/tasks/{task_id}/claim", json={"agent_id": agent}, headers=AUTH
+    )
+    assert api.status == 409
+    error = (await api.json())["error"]
+    assert error["code"] == "offer_withdrawn"
+    assert "withdrawn: recalled to the phones" in error["message"]
+    assert await pool.fetchval("SELECT status FROM tasks WHERE id = $1", task_id) == "queued"
+    refused = await slack.client.post(f"/api/v1/agents/{agent}/next", headers=AUTH)
+    assert (await refused.json())["offer"] is None

@@ -194,3 +194,27 @@ def test_an_agent_whose_group_has_no_queue_is_not_lent() -> None:
     decision = decide(policy_for("forecast"), NOW, [], [agent("a", group="nowhere")], [BILLING])
     assert decision.windows == []
     assert "no inbound queue" in (decision.groups["nowhere"].reason or "")
+
+
+@pytest.mark.parametrize("mode", ["hold", "recall"])
+@pytest.mark.parametrize(
+    "live",
+    [LiveQueue(5, 40.0, 0.5, 3), LiveQueue(1, 5.0, 0.9, 3), CALM],
+    ids=["calls-rising", "a-call-waiting", "calm-but-not-for-long"],
+)
+def test_while_the_guard_holds_or_recalls_nobody_is_lent(mode: str, live: LiveQueue) -> None:
+    # A surplus of idle agents and waiting work: the guard alone keeps them on the phones, and
+    # an agent with paused work gets no window, so no prompt to resume it either.
+    state = GuardState(mode, NOW - timedelta(minutes=1), None)  # type: ignore[arg-type]
+    people = [agent("a"), agent("b"), agent("c"), agent("d")]
+    decision = decide(
+        policy_for("forecast_guard"),
+        NOW,
+        [GroupNow("calls", needs(0, 0, 0, 0), live)],
+        people,
+        [BILLING],
+        {"calls": state},
+    )
+    assert decision.windows == []
+    assert decision.groups["calls"].guard.mode in ("hold", "recall")
+    assert decision.groups["calls"].reason

@@ -1,0 +1,6 @@
+-- name: withdrawn_from
+-- The reason the task's last event gives, when that event took the offer back from agent $2.
+SELECT reason FROM (
+    SELECT event, reason, data FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT 1
+) last
+WHERE event = 'withdrawn' AND data ->> 'agent_id' = $2;
