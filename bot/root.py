@@ -218,6 +218,7 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         notifier=app.slack.notifier if app.slack else None,
         forecasts=wired.forecasts,
         blender=blender(pool, wired, app),
+        metrics=app.web[METRICS],
     )
 
 

@@ -17,6 +17,7 @@ from bot.http.forecasts import FORECAST_OPERATIONS
 from bot.http.keys import CLOCK, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
+from bot.http.quarantine import QUARANTINE_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -31,6 +32,7 @@ OPERATIONS = (
     + RULE_OPERATIONS
     + FEED_OPERATIONS
     + FORECAST_OPERATIONS
+    + QUARANTINE_OPERATIONS
 )
 
 
