@@ -32,6 +32,7 @@ from bot.database import Database, database
 from bot.http.app import create_app
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
 from bot.http.keys import METRICS, STORES
+from bot.retention import RetentionSettings
 from bot.settings import Settings
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
@@ -60,6 +61,7 @@ class Parts:
     target: tuple[float, float] = (0.8, 20.0)
     """The inbound service target: share answered, within seconds."""
     tick_seconds: float = 5.0
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     timezone: str = "UTC"
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
@@ -110,6 +112,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
+        retention=RetentionSettings(days=s.retention_days),
         timezone=s.timezone,
         clock=clock,
     )
@@ -219,6 +222,7 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         forecasts=wired.forecasts,
         blender=blender(pool, wired, app),
         metrics=app.web[METRICS],
+        retention=wired.retention,
     )
 
 

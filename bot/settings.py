@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(
         default=5, ge=0.5, le=300, description="How often the elected instance runs the timers."
     )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Raw feed events, Slack delivery ids and sent Slack messages older than "
+        "this are deleted; statistics, timelines and audits are kept.",
+    )
     nudge_factor: float = Field(
         default=1.5, ge=1, le=100, description="Work past its handle time times this is nudged."
     )

@@ -4,7 +4,7 @@ Leadership is a PostgreSQL session advisory lock held on a connection of its own
 leader dies, its connection closes, the lock is released, and another instance takes over at
 its next attempt (every ``interval`` seconds).
 
-Each job of a round (ranking, forecasts, timers, blending) runs in a guard of its own: an
+Each job of a round (ranking, forecasts, timers, blending, retention) runs in a guard of its own: an
 unexpected error is logged with its traceback, counted (``blendbot_tick_errors_total{job}``),
 and that job alone waits a few rounds before it is tried again (1, 2, 4, ... up to
 ``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a job raises ends the tick.
@@ -25,6 +25,7 @@ from blending.forecast_store import ForecastSettings, refresh
 from bot.blending_round import Blender
 from bot.database import connect
 from bot.metrics import Metrics
+from bot.retention import RetentionSettings, prune
 from bot.slack.notify import Notifier
 from clock import Clock
 from queues.priority_store import Ranker
@@ -65,6 +66,7 @@ class Tick:
         forecasts: ForecastSettings | None = None,
         blender: Blender | None = None,
         metrics: Metrics | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
@@ -76,6 +78,8 @@ class Tick:
         self._forecasts = forecasts
         self.blender = blender
         self._metrics = metrics
+        self._retention = retention
+        self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
         self._forecasting: asyncio.Task[dict[str, str | None]] | None = None
@@ -163,7 +167,21 @@ class Tick:
         if self.blender is not None:
             blender = self.blender
             await self._guarded("blending", lambda: self._blend(blender, now), now)
+        if self._retention is not None:
+            retention = self._retention
+            await self._guarded("retention", lambda: self._prune(retention, now), now)
         self.rounds += 1
+
+    async def _prune(self, settings: RetentionSettings, now: datetime) -> None:
+        """Every ``settings.every_seconds``, delete what is past its retention."""
+        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < (
+            settings.every_seconds
+        ):
+            return
+        gone = await prune(self._pool, now, settings)
+        self._pruned_at = now
+        if any(gone.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {t}" for t, n in gone.items() if n))
 
     async def _rank(self, now: datetime) -> None:
         ranked = await self._ranker.tick(now)
