@@ -66,6 +66,19 @@ async def database_url(configured: str | None, data_dir: Path) -> AsyncIterator[
         await asyncio.to_thread(server.cleanup)
 
 
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+"""What a call raises while the server cannot be reached or is going down: an outage, to wait
+out, not a bug."""
+
 SESSION: Mapping[str, str] = {"jit": "off"}
 """Settings of every connection the service opens. JIT compiling pays off for long analytic
 queries, not for the short hot ones here: on a stock server (``jit = on``) it tripled the
@@ -84,6 +97,15 @@ async def connect(url: str) -> asyncpg.Connection:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def _not_pool_floor_retries(record: logging.LogRecord) -> bool:
+    """asyncpg's pool logs a traceback each time it fails to reopen its idle connections
+    during an outage; the outage is reported once, by the service itself, instead."""
+    return not record.getMessage().startswith("Failed to restore the pool connection floor")
+
+
+logging.getLogger("asyncpg.pool").addFilter(_not_pool_floor_retries)
 
 
 async def create_pool(

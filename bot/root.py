@@ -31,7 +31,7 @@ from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.http.app import create_app
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
-from bot.http.keys import METRICS, STORES
+from bot.http.keys import JOB_HEALTH, METRICS, STORES
 from bot.retention import RetentionSettings
 from bot.settings import Settings
 from bot.slack.app import Slack, register_slack
@@ -212,7 +212,8 @@ def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
 
 
 def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
-    return Tick(
+    """The tick, whose failing jobs the app's ``/healthz`` reports."""
+    ticking = Tick(
         url,
         pool,
         interval=wired.tick_seconds,
@@ -224,6 +225,8 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         metrics=app.web[METRICS],
         retention=wired.retention,
     )
+    app.web[JOB_HEALTH] = ticking.failing
+    return ticking
 
 
 @dataclass(frozen=True)

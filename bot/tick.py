@@ -145,6 +145,14 @@ class Tick:
             log.info("tick job %s works again after %d failures", job, health.failures)
         self.jobs[job] = JobHealth()
 
+    def failing(self) -> dict[str, str]:
+        """The jobs failing now, with their last error and how often in a row."""
+        return {
+            job: f"{h.last_error} ({h.failures} in a row)"
+            for job, h in self.jobs.items()
+            if not h.ok
+        }
+
     async def _drop(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
@@ -207,13 +215,20 @@ class Tick:
     async def run(self) -> None:
         """Run until cancelled; a round that fails (the election itself: each job has its own
         guard) is logged and the next one tried."""
+        failed = 0
         try:
             while True:
                 try:
                     await self.step()
                 except Exception as exc:  # the tick must outlive any one round
-                    log.warning("tick round failed: %s: %s", type(exc).__name__, exc)
+                    failed += 1
+                    if failed == 1:  # once per outage, not once per round
+                        log.warning("tick round failed: %s: %s", type(exc).__name__, exc)
                     await self._drop()
+                else:
+                    if failed:
+                        log.warning("the tick runs again after %d failed rounds", failed)
+                    failed = 0
                 await asyncio.sleep(self._interval)
         finally:
             if self._forecasting is not None:

@@ -6,9 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
+from aiohttp.test_utils import TestClient, TestServer
 
 from blending.policy import BlendPolicy
 from blending.switch import BlendingState
+from bot import root
 from bot.blending_round import Blender
 from bot.metrics import Metrics
 from bot.tick import JobHealth, Tick
@@ -117,10 +119,12 @@ async def test_a_failing_job_backs_off_and_recovers(db_url: str, pool: asyncpg.P
             await tick.step()
             failures.append(tick.jobs["blending"].failures)
         assert failures == [1, 2, 2, 3, 3, 3, 3, 4]  # tried in rounds 0, 1, 3, 7
+        assert list(tick.failing()) == ["blending"]
         await pool.execute("DELETE FROM telephony_calls")
         for _ in range(8):
             await tick.step()
         assert tick.jobs["blending"].ok
+        assert tick.failing() == {}
     finally:
         await tick._drop()
 
@@ -136,3 +140,20 @@ async def _a_call_from_year_one(pool: asyncpg.Pool) -> None:
         "INSERT INTO interval_stats (queue, interval_start, minutes, offered)"
         " VALUES ('q', date_trunc('hour', now()), 15, 1)"
     )
+
+
+async def test_health_says_which_job_of_the_tick_is_failing(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    await _a_call_from_year_one(pool)
+    app = root.http_app(pool, tokens=["t" * 32], max_body_bytes=1024)
+    tick = root.tick(db_url, pool, root.Parts(), app)
+    try:
+        await tick.step()
+    finally:
+        await tick._drop()
+    async with TestClient(TestServer(app.web)) as client:
+        health = await (await client.get("/healthz")).json()
+    assert health["status"] == "degraded"
+    assert health["database"] == "ok"
+    assert "TypeError" in health["jobs"]["blending"]
