@@ -30,6 +30,7 @@ from blending.policy import BlendPolicy, policy_for
 from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.http.app import create_app
+from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
 from bot.http.keys import JOB_HEALTH, METRICS, STORES
 from bot.retention import RetentionSettings
@@ -62,6 +63,7 @@ class Parts:
     """The inbound service target: share answered, within seconds."""
     tick_seconds: float = 5.0
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     timezone: str = "UTC"
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
@@ -113,6 +115,12 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
         retention=RetentionSettings(days=s.retention_days),
+        connections=ConnectionLimits(
+            head_seconds=s.header_timeout_seconds,
+            body_seconds=s.body_timeout_seconds,
+            per_client=s.max_connections_per_client,
+            keepalive_seconds=s.keepalive_seconds,
+        ),
         timezone=s.timezone,
         clock=clock,
     )
@@ -192,6 +200,7 @@ def http_app(
         policy=wired.dispatch,
         feeds=wired.feeds,
         clock=wired.clock,
+        body_seconds=wired.connections.body_seconds,
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
@@ -241,6 +250,7 @@ class Service:
     token_file: Path | None
     sample: tuple[ImportReport, ImportReport] | None
     """What the sample data loaded, when asked for."""
+    wired: Parts
 
 
 @asynccontextmanager
@@ -266,7 +276,7 @@ async def service(
             genesys=genesys,
         )
         yield Service(
-            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded
+            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded, wired
         )
 
 

@@ -12,6 +12,7 @@ import asyncpg
 from aiohttp import web
 
 from bot.database import UNREACHABLE
+from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
@@ -95,6 +96,7 @@ def create_app(
     policy: DispatchSettings | None = None,
     feeds: FeedConfig | None = None,
     clock: Clock = SYSTEM,
+    body_seconds: float = 30.0,
 ) -> web.Application:
     """Build the app around the stores on an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
@@ -103,6 +105,7 @@ def create_app(
         middlewares=[
             app_metrics.middleware(),
             error_middleware,
+            body_middleware,
             outage_middleware,
             auth_middleware,
         ],
@@ -113,6 +116,7 @@ def create_app(
     app[METRICS] = app_metrics
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes
+    app[BODY_SECONDS] = body_seconds
     app[POLICY] = policy or DispatchSettings()
     app[CLOCK] = clock
     document = build(OPERATIONS, title="blendbot", version=version("blendbot"))

@@ -51,6 +51,19 @@ class Outage:
             )
         self.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
+    async def confirm(self, exc: BaseException) -> bool:
+        """A handler raised ``exc``, which an outage raises, but so may a client gone away or
+        another server: it is an outage only if the database does not answer a probe now."""
+        if self.down_since is not None:
+            return True
+        try:
+            async with asyncio.timeout(self._probe_seconds):
+                await self._pool.fetchval("SELECT 1")
+        except UNREACHABLE:
+            self.failed(exc)
+            return True
+        return False
+
     async def reachable(self) -> bool:
         """True unless an outage is on and the probe (at most once a second) still fails."""
         if self.down_since is None:
@@ -89,6 +102,7 @@ async def outage_middleware(request: web.Request, handler: Any) -> web.StreamRes
     try:
         response = await handler(request)
     except UNREACHABLE as exc:
-        outage.failed(exc)
+        if not await outage.confirm(exc):
+            raise
         return unavailable(outage)
     return response
