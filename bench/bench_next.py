@@ -56,7 +56,7 @@ async def at_once(
     async def ask(agent: str) -> tuple[float, Offer | NoOffer]:
         await start.wait()
         began = time.perf_counter()
-        result = await dispatcher.next_for(agent, None, datetime.now(UTC))
+        result = await dispatcher.next_for(agent, 60, datetime.now(UTC))
         return (time.perf_counter() - began) * 1000, result
 
     calls = [asyncio.create_task(ask(agent)) for agent in everyone[:agents]]
@@ -73,7 +73,7 @@ async def alone(pool: asyncpg.Pool, runs: int) -> float:
     timings = []
     for n in range(runs):
         began = time.perf_counter()
-        await Dispatcher(pool).next_for(f"agent{n:04d}", None, datetime.now(UTC))
+        await Dispatcher(pool).next_for(f"agent{n:04d}", 60, datetime.now(UTC))
         timings.append((time.perf_counter() - began) * 1000)
         await _give_back(pool)
     return median(timings)

@@ -189,6 +189,7 @@ def http_app(
         policy=wired.dispatch,
         feeds=wired.feeds,
         clock=wired.clock,
+        timezone=wired.timezone,
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))

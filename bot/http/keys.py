@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import asyncpg
 from aiohttp import web
 
@@ -18,3 +20,5 @@ MAX_BODY = web.AppKey("max_body_bytes", int)
 POLICY = web.AppKey("policy", DispatchSettings)
 CLOCK = web.AppKey("clock", Clock)
 """What time it is for the handlers: the system clock, or a simulation's."""
+ZONE = web.AppKey("timezone", tzinfo)
+"""The contact center's time zone: clock times told to people are in it."""

@@ -56,7 +56,7 @@ async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op
     task_id = ids[n]
     try:
         if action == "next":
-            result = await dispatcher.next_for(agent, None, datetime.now(UTC))
+            result = await dispatcher.next_for(agent, 60, datetime.now(UTC))
             given_back = isinstance(result, Offer) and result.why[0] in HELD_WHY.values()
             return 1 if isinstance(result, Offer) and not given_back else 0
         if action == "claim":
