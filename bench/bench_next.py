@@ -4,7 +4,8 @@
 
 A fresh database is filled as for the queue benchmark (12 task types, agents with 3 of 6
 skills, every agent able to do some of the work). Then 30, and 200, agents ask for work at the
-same moment, each on its own call (agents whose skills cover no task type are left out);
+same moment, each on its own call and with 60 minutes, in which every type fits (agents whose
+skills cover no task type are left out);
 between runs the offers are given back, so every run sees
 the same queue. A refusal while thousands of fitting tasks wait is spurious: the target is
 none. The baseline, measured in the same run, is one agent asking alone.

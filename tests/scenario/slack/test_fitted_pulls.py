@@ -47,7 +47,8 @@ async def test_blend_next_uses_the_window_and_offers_only_what_fits(slack: Harne
     await lend(slack.pool, "dana", minutes=40, now=now)
     reply = await slack.command(DANA, "next")
     assert f"Task #{short} is waiting for you" in reply["text"]
-    statuses = dict(await slack.pool.fetch("SELECT id, status FROM tasks"))
+    rows = await slack.pool.fetch("SELECT id, status FROM tasks")
+    statuses = {r["id"]: r["status"] for r in rows}
     assert statuses == {long: "queued", short: "offered"}
     why = await slack.pool.fetchval(
         "SELECT data ->> 'why' FROM task_events WHERE task_id = $1 AND event = 'offered'", short
@@ -70,7 +71,7 @@ async def test_blend_next_uses_the_window_and_offers_only_what_fits(slack: Harne
 async def test_blend_next_without_a_window_says_why_and_when_to_ask_again(
     slack: Harness,
 ) -> None:
-    long, short = await _long_and_short(slack.pool)
+    await _long_and_short(slack.pool)
     await lend(slack.pool, reason="the calls need every available agent now")
     # The feeds show Dana available: the engine saw her and lent her nothing.
     await slack.pool.execute(
