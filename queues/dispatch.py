@@ -36,6 +36,8 @@ HELD_WHY = {
 }
 """What an agent is told when asking again gives back work the agent already holds."""
 
+NO_MATCH = "no queued task matches your skills"
+
 CANDIDATES = 64
 """How many of each group's best tasks are tried before the whole queue is."""
 
@@ -86,7 +88,7 @@ class Dispatcher:
                 return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
             groups = await conn.fetch(_SQL["groups_for_agent"], agent_id)
             if not groups:
-                return NoOffer("no queued task matches your skills")
+                return NoOffer(NO_MATCH)
             minutes = budget.minutes
             if minutes is None:
                 return NoOffer(budget.basis)
@@ -112,7 +114,7 @@ class Dispatcher:
                 if row is not None:
                     break
             if row is None:  # the last fitting tasks went to others since we looked
-                return NoOffer(_nothing(minutes, budget.basis))
+                return NoOffer(NO_MATCH)
             ranked = explain(
                 row["base_priority"],
                 row["rule_boost"],
