@@ -4,7 +4,8 @@
 
 A fresh database is filled as for the queue benchmark (12 task types, agents with 3 of 6
 skills, every agent able to do some of the work). Then 30, and 200, agents ask for work at the
-same moment, each on its own call (agents whose skills cover no task type are left out);
+same moment, each on its own call and with 60 minutes, in which every type fits (agents whose
+skills cover no task type are left out);
 between runs the offers are given back, so every run sees
 the same queue. A refusal while thousands of fitting tasks wait is spurious: the target is
 none. The baseline, measured in the same run, is one agent asking alone.
@@ -56,7 +57,7 @@ async def at_once(
     async def ask(agent: str) -> tuple[float, Offer | NoOffer]:
         await start.wait()
         began = time.perf_counter()
-        result = await dispatcher.next_for(agent, None, datetime.now(UTC))
+        result = await dispatcher.next_for(agent, 60, datetime.now(UTC))
         return (time.perf_counter() - began) * 1000, result
 
     calls = [asyncio.create_task(ask(agent)) for agent in everyone[:agents]]
@@ -73,7 +74,7 @@ async def alone(pool: asyncpg.Pool, runs: int) -> float:
     timings = []
     for n in range(runs):
         began = time.perf_counter()
-        await Dispatcher(pool).next_for(f"agent{n:04d}", None, datetime.now(UTC))
+        await Dispatcher(pool).next_for(f"agent{n:04d}", 60, datetime.now(UTC))
         timings.append((time.perf_counter() - began) * 1000)
         await _give_back(pool)
     return median(timings)

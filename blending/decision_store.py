@@ -6,6 +6,13 @@ resume it rather than offered more; the other windows go to one matching round
 (:func:`queues.rounds.matching_round`). Recalls are recorded (an agent recalled is offered
 nothing until the guard clears) with an event each, and so is every change of the guard's mode.
 A recalled agent's open offers are withdrawn in the same transaction as the recall.
+
+The windows and each group's verdict are kept (``blending_windows``, ``blending_groups``), so
+that an agent asking for work between rounds, on any instance, is given the time the engine
+planned for them (:func:`window_of`, :func:`why_no_window`). A window granted again replaces
+the agent's last one; one not granted again is kept while its agent holds work (they were lent
+in it: completing a task mid-window leaves them the rest of it) and until it ends; an idle
+agent's ends when a round no longer grants it, and a recall ends it.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ from datetime import datetime
 
 from blending.guard import GuardState
 from blending.policy import Decision
+from blending.schedule import ScheduleRow, ShiftNow, shift_now
 from blending.snapshot import staffing_group
-from blending.windows import WorkNeed
+from blending.windows import UsableWindow, WorkNeed
 from queues.db import Executor, load_queries, transaction
 from queues.dispatch import DispatchSettings
 from queues.matching import Weights, Window
@@ -99,6 +107,57 @@ async def guard_for(db: Executor, agent_id: str) -> GuardHolds | None:
     return GuardHolds(group, row["mode"], row["reason"])
 
 
+async def save_plan(db: Executor, decision: Decision, now: datetime) -> None:
+    """Keep the decision's windows and each group's verdict (see the module's docstring)."""
+    windows = [(g.group, w) for g in decision.groups.values() for w in g.windows]
+    async with transaction(db) as conn:
+        await conn.execute(
+            _SQL["save_windows"],
+            [w.agent_id for _, w in windows],
+            [group for group, _ in windows],
+            [w.start for _, w in windows],
+            [w.end for _, w in windows],
+            [w.confidence for _, w in windows],
+            now,
+        )
+        groups = list(decision.groups.values())
+        await conn.execute(
+            _SQL["save_groups"],
+            [g.group for g in groups],
+            [g.lent for g in groups],
+            [g.surplus_now for g in groups],
+            [g.reason for g in groups],
+            now,
+        )
+
+
+async def window_of(db: Executor, agent_id: str, now: datetime) -> UsableWindow | None:
+    """The window the engine granted the agent, while it lasts."""
+    row = await db.fetchrow(_SQL["window_of"], agent_id, now)
+    if row is None:
+        return None
+    return UsableWindow(row["agent_id"], row["starts_at"], row["ends_at"], row["confidence"])
+
+
+async def why_no_window(db: Executor, agent_id: str) -> str:
+    """Why the engine's last round gave the agent no window, from their group's verdict."""
+    queue = await db.fetchval(_SQL["agent_queue"], agent_id)
+    group = staffing_group(queue)
+    row = await db.fetchrow(_SQL["group_verdict"], group)
+    if row is None:
+        return f"the blending engine has not planned for {group} yet"
+    if row["reason"]:
+        return str(row["reason"])
+    return f"the last blending round lent the spare time in {group} to others"
+
+
+async def shift_of(db: Executor, agent_id: str, now: datetime) -> ShiftNow:
+    """Where the agent's schedule stands now."""
+    rows = await db.fetch(_SQL["schedule_of"], agent_id, now)
+    entries = [ScheduleRow(r["agent_id"], r["kind"], r["starts_at"], r["ends_at"]) for r in rows]
+    return shift_now(entries, now)
+
+
 async def act(
     db: Executor,
     decision: Decision,
@@ -108,8 +167,10 @@ async def act(
     *,
     weights: Weights | None = None,
 ) -> Acted:
-    """Make the decision's offers, resumptions and recalls; save the guards that changed."""
+    """Make the decision's offers, resumptions and recalls; keep its windows and verdicts;
+    save the guards that changed."""
     acted = Acted()
+    await save_plan(db, decision, now)
     windows = decision.windows
     if windows:
         ids = [w.agent_id for w in windows]
@@ -130,6 +191,7 @@ async def act(
                 taken = await conn.fetch(
                     _SQL["withdraw_offers"], group.recall, WITHDRAWN, group.group
                 )
+                await conn.execute(_SQL["end_windows"], group.recall)
             acted.recalled += [r["agent_id"] for r in rows]
             acted.withdrawn += [Withdrawn(task_out(r), r["offered_to"]) for r in taken]
         before = guards_before.get(group.group, GuardState())

@@ -89,3 +89,60 @@ SELECT queue FROM agents WHERE agent_id = $1;
 
 -- name: guard_of
 SELECT mode, reason FROM blending_guard WHERE grp = $1;
+
+-- name: save_windows
+-- The round's windows ($1 agents, $2 groups, $3 starts, $4 ends, $5 confidences) at $6: each
+-- is kept, in place of the agent's last one. A window the round did not grant again is kept
+-- while its agent holds work (lent in it) and until it ends; an idle agent's ends now.
+WITH granted AS (
+    SELECT g.agent_id, g.grp, g.starts_at, g.ends_at, g.confidence
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[])
+         AS g (agent_id, grp, starts_at, ends_at, confidence)
+    JOIN agents a ON a.agent_id = g.agent_id
+    WHERE g.ends_at > g.starts_at
+),
+gone AS (
+    DELETE FROM blending_windows w
+    WHERE NOT (w.agent_id = ANY ($1::text[]))
+      AND (w.ends_at <= $6
+           OR NOT EXISTS (SELECT 1 FROM tasks t
+                          WHERE t.holder = w.agent_id
+                            AND (t.status IN ('in_progress', 'paused')
+                                 OR (t.status = 'offered' AND t.offer_expires_at > $6))))
+)
+INSERT INTO blending_windows (agent_id, grp, starts_at, ends_at, confidence, decided_at)
+SELECT agent_id, grp, starts_at, ends_at, confidence, $6 FROM granted
+ON CONFLICT (agent_id) DO UPDATE
+SET grp = excluded.grp, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+    confidence = excluded.confidence, decided_at = excluded.decided_at;
+
+-- name: save_groups
+-- Each group's verdict of the round ($1 groups, $2 lent, $3 surplus, $4 why nobody (more) is
+-- lent) at $5; groups the round no longer decides for are dropped.
+WITH saved AS (
+    INSERT INTO blending_groups (grp, lent, surplus_now, reason, decided_at)
+    SELECT g.grp, g.lent, g.surplus_now, g.reason, $5
+    FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) AS g (grp, lent, surplus_now, reason)
+    ON CONFLICT (grp) DO UPDATE
+    SET lent = excluded.lent, surplus_now = excluded.surplus_now, reason = excluded.reason,
+        decided_at = excluded.decided_at
+)
+DELETE FROM blending_groups WHERE NOT (grp = ANY ($1::text[]));
+
+-- name: end_windows
+-- The agents $1 are recalled: their windows end.
+DELETE FROM blending_windows WHERE agent_id = ANY ($1::text[]);
+
+-- name: window_of
+SELECT agent_id, grp, starts_at, ends_at, confidence FROM blending_windows
+WHERE agent_id = $1 AND ends_at > $2;
+
+-- name: group_verdict
+SELECT reason FROM blending_groups WHERE grp = $1;
+
+-- name: schedule_of
+-- The agent's schedule entries from now ($2) on, for a day: enough to see the shift covering
+-- now, a break now, and the next break within the shift.
+SELECT agent_id, kind, starts_at, ends_at FROM agent_schedules
+WHERE agent_id = $1 AND ends_at > $2 AND starts_at < $2 + interval '1 day'
+ORDER BY starts_at;

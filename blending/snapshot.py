@@ -22,6 +22,7 @@ from blending.guard import LiveQueue
 from blending.interval_stats import QueueOut
 from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow
 from blending.presence import PresenceOut
+from blending.schedule import ScheduleRow, shift_now
 from blending.staffing import agents_needed
 from blending.telemetry_store import TelemetryStore
 from blending.windows import AgentSlot, IntervalNeed
@@ -59,14 +60,6 @@ class AgentRow:
 
 
 @dataclass(frozen=True)
-class ScheduleRow:
-    agent_id: str
-    kind: str
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
 class ForecastRow:
     queue: str
     start: datetime
@@ -98,15 +91,10 @@ def _on_shift(
     entries: Sequence[ScheduleRow], now: datetime, horizon: datetime
 ) -> tuple[bool, datetime, datetime | None]:
     """(on shift now and not on a break, when the shift ends, when its next break starts)."""
-    shifts = [e for e in entries if e.kind == "shift" and e.start <= now < e.end]
-    if not shifts:
+    shift = shift_now(entries, now)
+    if not shift.working or shift.shift_end is None:
         return False, now, None
-    end = max(e.end for e in shifts)
-    breaks = [e for e in entries if e.kind == "break" and e.end > now and e.start < end]
-    if any(b.start <= now for b in breaks):
-        return False, now, None
-    later = min((b.start for b in breaks), default=None)
-    return True, min(end, horizon), later
+    return True, min(shift.shift_end, horizon), shift.next_break
 
 
 def required_agents(

@@ -201,6 +201,7 @@ def http_app(
         feeds=wired.feeds,
         clock=wired.clock,
         body_seconds=wired.connections.body_seconds,
+        timezone=wired.timezone,
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))

@@ -1,5 +1,10 @@
 """An agent asks for work: offer the best fitting task now (``POST /agents/{id}/next``).
 
+Every offer fits the agent's time: the caller says how long the agent has (a
+:class:`~queues.matching.Budget`: the minutes and where they come from), and a task is offered
+only when its expected handle time for this agent, times the fit margin, is within them. A
+budget without minutes offers nothing new, with its reason.
+
 An agent holds at most ``max_tasks_per_agent`` pieces of work (offers still standing, tasks in
 progress or paused) and at most one open offer. Asking again, however often and however many
 times at once, gives back what the agent holds: the agent's row is locked for the transaction
@@ -17,6 +22,7 @@ from queues.db import Executor, load_queries, transaction
 from queues.errors import NotFound
 from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
+from queues.matching import Budget
 from queues.models import TaskOut
 from queues.priority import explain
 from queues.tasks import task_out
@@ -29,6 +35,8 @@ HELD_WHY = {
     "paused": "your paused task",
 }
 """What an agent is told when asking again gives back work the agent already holds."""
+
+NO_MATCH = "no queued task matches your skills"
 
 CANDIDATES = 64
 """How many of each group's best tasks are tried before the whole queue is."""
@@ -66,11 +74,11 @@ class Dispatcher:
         self._db = db
         self._policy = policy or DispatchSettings()
 
-    async def next_for(
-        self, agent_id: str, minutes: float | None, now: datetime
-    ) -> Offer | NoOffer:
-        """What the agent holds when at the limit, else an offer of the best fitting task."""
+    async def next_for(self, agent_id: str, time: Budget | float, now: datetime) -> Offer | NoOffer:
+        """What the agent holds when at the limit, else an offer of the best task that fits
+        in ``time`` (a bare number: minutes the agent named)."""
         p = self._policy
+        budget = time if isinstance(time, Budget) else Budget(float(time))
         async with transaction(self._db) as conn:
             if not await conn.fetch(_SQL["lock_agents"], [agent_id]):
                 raise NotFound("agent", agent_id)
@@ -80,15 +88,18 @@ class Dispatcher:
                 return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
             groups = await conn.fetch(_SQL["groups_for_agent"], agent_id)
             if not groups:
-                return NoOffer(self._nothing(None))
+                return NoOffer(NO_MATCH)
+            minutes = budget.minutes
+            if minutes is None:
+                return NoOffer(budget.basis)
             estimates = await load_estimates(conn, [agent_id])
             fitting: dict[tuple[str, int], float] = {}
             for g in groups:
                 mine = estimates.minutes(agent_id, g["type"], g["step"], g["handle_minutes"])
-                if minutes is None or mine * p.fit_margin <= minutes:
+                if mine * p.fit_margin <= minutes:
                     fitting[(g["type"], g["step"])] = mine
             if not fitting:
-                return NoOffer(self._nothing(minutes))
+                return NoOffer(_nothing(minutes, budget.basis))
             # The best few of each group first; when others took or are taking all of them,
             # the whole queue of those groups.
             for few in (CANDIDATES, None):
@@ -103,7 +114,7 @@ class Dispatcher:
                 if row is not None:
                     break
             if row is None:  # the last fitting tasks went to others since we looked
-                return NoOffer(self._nothing(minutes))
+                return NoOffer(NO_MATCH)
             ranked = explain(
                 row["base_priority"],
                 row["rule_boost"],
@@ -113,13 +124,23 @@ class Dispatcher:
                 now,
                 p.sla_top_share,
             )
-            why = [*ranked.reasons, f"about {fitting[(row['type'], row['step'])]:.0f} min for you"]
+            why = [
+                *ranked.reasons,
+                f"about {fitting[(row['type'], row['step'])]:.0f} min for you",
+                f"fits your {_shown(minutes)} min {budget.basis}".rstrip(),
+            ]
             expires = now + timedelta(seconds=p.offer_seconds)
             task = await Lifecycle(conn).offer(row["id"], agent_id, expires, "dispatcher", why)
             return Offer(task, expires, why)
 
-    @staticmethod
-    def _nothing(minutes: float | None) -> str:
-        if minutes is None:
-            return "no queued task matches your skills"
+
+def _nothing(minutes: float, basis: str) -> str:
+    if not basis:
         return f"no queued task for your skills fits in {minutes:g} minutes"
+    return f"no queued task for your skills fits in your {_shown(minutes)} min {basis}"
+
+
+def _shown(minutes: float) -> str:
+    """Minutes as an agent is told them: whole ones rounded down (the fit uses the exact
+    time), so that a task said to fit does."""
+    return f"{int(minutes)}" if minutes >= 1 else f"{minutes:.1f}"

@@ -23,6 +23,17 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """The time one agent asking for work has for a new task."""
+
+    minutes: float | None
+    """None: no time for new work, and ``basis`` says why."""
+    basis: str = ""
+    """Where the time comes from, in words ("until your break at 14:30"); empty when the
+    agent named the minutes."""
+
+
+@dataclass(frozen=True)
 class Candidate:
     task_id: int
     type: str

@@ -7,6 +7,7 @@ import hmac
 import json
 from importlib.metadata import version
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
@@ -16,7 +17,7 @@ from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
-from bot.http.keys import CLOCK, JOB_HEALTH, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS
+from bot.http.keys import CLOCK, JOB_HEALTH, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS, ZONE
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
 from bot.http.outage import OUTAGE, Outage, outage_middleware
@@ -97,6 +98,7 @@ def create_app(
     feeds: FeedConfig | None = None,
     clock: Clock = SYSTEM,
     body_seconds: float = 30.0,
+    timezone: str = "UTC",
 ) -> web.Application:
     """Build the app around the stores on an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
@@ -119,6 +121,7 @@ def create_app(
     app[BODY_SECONDS] = body_seconds
     app[POLICY] = policy or DispatchSettings()
     app[CLOCK] = clock
+    app[ZONE] = ZoneInfo(timezone)
     document = build(OPERATIONS, title="blendbot", version=version("blendbot"))
     app[_OPENAPI] = json.dumps(document)
     for op in OPERATIONS:

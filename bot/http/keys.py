@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 
 import asyncpg
 from aiohttp import web
@@ -22,3 +23,5 @@ CLOCK = web.AppKey("clock", Clock)
 """What time it is for the handlers: the system clock, or a simulation's."""
 JOB_HEALTH: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("job_health")
 """The tick's jobs that are failing, with their last error (set by the root when it runs one)."""
+ZONE = web.AppKey("timezone", tzinfo)
+"""The contact center's time zone: clock times told to people are in it."""

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bot.http.errors import ErrorOut
-from bot.http.keys import CLOCK, POLICY, POOL
+from bot.http.keys import CLOCK, POLICY, POOL, ZONE
 from bot.http.operations import Handler, Operation, json_response, path_param, read_body
 from bot.http.tasks import AGENT_ID, TASK_ID
 from bot.work import ask_for_work, reassign
@@ -149,7 +149,11 @@ _TRANSITIONS: tuple[Operation, ...] = tuple(
 class NextIn(BaseModel):
     model_config = {"extra": "forbid"}
     minutes: float | None = Field(
-        default=None, gt=0, le=24 * 60, description="How long the agent has; none: any length."
+        default=None,
+        gt=0,
+        le=24 * 60,
+        description="How long the agent has, capped by their window and their schedule; none: "
+        "the rest of the usable window the blending engine granted them.",
     )
 
 
@@ -162,21 +166,25 @@ class OfferOut(BaseModel):
         description="When the offer lapses; null for a task the agent already claimed."
     )
     why: list[str] = Field(
-        description="Why this task: its priority reasons, or `your open offer`, `your task in"
-        " progress`, `your paused task` when it is what the agent already holds."
+        description="Why this task: its priority reasons, the agent's expected minutes and the"
+        " time it fits in (`fits your 23 min until your break at 14:30`); or `your open offer`,"
+        " `your task in progress`, `your paused task` when it is what the agent already holds."
     )
 
 
 class NextOut(BaseModel):
     offer: OfferOut | None
-    reason: str | None = Field(default=None, description="Why nothing is offered.")
+    reason: str | None = Field(
+        default=None, description="Why nothing is offered, and when to ask again."
+    )
 
 
 async def next_task(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, NextIn) if request.body_exists else NextIn()
     policy, now = request.app[POLICY], request.app[CLOCK].now()
-    result = await ask_for_work(request.app[POOL], agent_id, body.minutes, policy, now)
+    pool, zone = request.app[POOL], request.app[ZONE]
+    result = await ask_for_work(pool, agent_id, body.minutes, policy, now, zone=zone)
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
     offer = OfferOut(
@@ -205,9 +213,17 @@ NEXT_OPERATION = Operation(
         413: ErrorOut,
         422: ErrorOut,
     },
-    description="The agent asks for work: an agent with an open offer gets it back; otherwise "
-    "the highest-priority queued task that their skills cover and that fits in `minutes` is "
-    "offered, with the reasons for choosing it.",
+    description="The agent asks for work: an agent with an open offer, or holding as much work "
+    "as allowed, gets that work back; otherwise the highest-priority queued task that their "
+    "skills cover and whose expected handle time for them, times the fit margin, fits their "
+    "time is offered, with the reasons for choosing it. Their time is the least of `minutes` "
+    "(when given), the rest of the usable window the blending engine granted them (until the "
+    "lull ends, their next break or their shift end), and the time until their next break or "
+    "shift end by their schedule. Without `minutes` and without a window nothing is offered, "
+    "and `reason` says why (e.g. the calls need every available agent) and when to ask again; "
+    "with `minutes` and no window, the minutes are honoured within the schedule. Nothing new "
+    "is offered while blending is paused, the guard of the agent's staffing group holds or "
+    "recalls, the agent is recalled, on a call, or on a break by their schedule.",
 )
 
 LIFECYCLE_OPERATIONS: tuple[Operation, ...] = (NEXT_OPERATION, *_TRANSITIONS)

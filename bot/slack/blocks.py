@@ -451,7 +451,7 @@ def blending_line(on: bool, by: str | None, at: datetime, now: datetime) -> str:
 
 
 AGENT_HELP = (
-    ("/blend next", "ask for a task now"),
+    ("/blend next", "ask for a task that fits the time you have now"),
     ("/blend task <id or customer ref>", "where a task is, who has it, when it will be done"),
     ("/blend help", "this list"),
 )

@@ -113,7 +113,9 @@ async def next_task(ctx: Context, user: str) -> Message:
     if person is None:
         return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
     async with transaction(ctx.pool) as conn:
-        result = await ask_for_work(conn, person.agent_id, None, ctx.config.policy, ctx.now())
+        zone = ZoneInfo(ctx.config.timezone)
+        policy, now = ctx.config.policy, ctx.now()
+        result = await ask_for_work(conn, person.agent_id, None, policy, now, zone=zone)
         if isinstance(result, NoOffer):
             return blocks.notice(f"Nothing for you right now: {result.reason}.")
         minutes, _ = await cards.facts(conn, result.task.id)

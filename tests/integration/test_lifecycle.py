@@ -52,7 +52,7 @@ async def world(pool: asyncpg.Pool) -> asyncpg.Pool:
     return pool
 
 
-async def offer_to(pool: asyncpg.Pool, agent: str, minutes: float | None = None) -> Offer:
+async def offer_to(pool: asyncpg.Pool, agent: str, minutes: float = 60) -> Offer:
     result = await Dispatcher(pool).next_for(agent, minutes, datetime.now(UTC))
     assert isinstance(result, Offer), result
     return result
@@ -60,7 +60,7 @@ async def offer_to(pool: asyncpg.Pool, agent: str, minutes: float | None = None)
 
 async def test_next_offers_a_task_the_agent_can_do_that_fits(world: asyncpg.Pool) -> None:
     (mortgage,) = await add_tasks(world, 1, "mortgage")
-    nothing = await Dispatcher(world).next_for("ana", None, datetime.now(UTC))
+    nothing = await Dispatcher(world).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(nothing, NoOffer)
     assert "skills" in nothing.reason
     too_short = await Dispatcher(world).next_for("ben", 20, datetime.now(UTC))
@@ -121,7 +121,7 @@ async def test_a_skipped_task_is_not_offered_to_the_same_agent_again(
     (task_id,) = await add_tasks(world, 1)
     offer = await offer_to(world, "ana")
     await Lifecycle(world).skip(offer.task.id, "ana", "needs a callback I cannot make")
-    assert isinstance(await Dispatcher(world).next_for("ana", None, datetime.now(UTC)), NoOffer)
+    assert isinstance(await Dispatcher(world).next_for("ana", 60, datetime.now(UTC)), NoOffer)
     assert (await offer_to(world, "ben")).task.id == task_id
     reason = await world.fetchval("SELECT reason FROM task_events WHERE event = 'skipped'")
     assert reason == "needs a callback I cannot make"
@@ -151,14 +151,14 @@ async def test_steps_pass_through_several_hands(pool: asyncpg.Pool) -> None:
     await add_agent(pool, "underwriter", underwriting=4)
     (task_id,) = await add_tasks(pool, 1, "mortgage_application")
     assert isinstance(
-        await Dispatcher(pool).next_for("underwriter", None, datetime.now(UTC)), NoOffer
+        await Dispatcher(pool).next_for("underwriter", 60, datetime.now(UTC)), NoOffer
     )
     life = Lifecycle(pool)
     await offer_to(pool, "clerk")
     await life.claim(task_id, "clerk")
     after_first = await life.complete(task_id, "clerk", "documents complete", None)
     assert (after_first.status, after_first.step) == ("queued", 2)
-    assert isinstance(await Dispatcher(pool).next_for("clerk", None, datetime.now(UTC)), NoOffer)
+    assert isinstance(await Dispatcher(pool).next_for("clerk", 60, datetime.now(UTC)), NoOffer)
     await offer_to(pool, "underwriter")
     await life.claim(task_id, "underwriter")
     done = await life.complete(task_id, "underwriter", "approved", "low risk")
@@ -210,7 +210,7 @@ async def test_fifty_workers_asking_for_work_claim_each_task_exactly_once(
     async def work(agent: str) -> None:
         dispatcher, life = Dispatcher(world), Lifecycle(world)
         while True:
-            result = await dispatcher.next_for(agent, None, datetime.now(UTC))
+            result = await dispatcher.next_for(agent, 60, datetime.now(UTC))
             if isinstance(result, NoOffer):
                 return
             task = await life.claim(result.task.id, agent)

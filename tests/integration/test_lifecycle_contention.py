@@ -37,7 +37,7 @@ async def test_twenty_concurrent_asks_of_one_agent_get_one_offer(world: asyncpg.
     await add_tasks(world, 30)
     dispatcher = Dispatcher(world)
     results = await asyncio.gather(
-        *(dispatcher.next_for("ana", None, datetime.now(UTC)) for _ in range(20))
+        *(dispatcher.next_for("ana", 60, datetime.now(UTC)) for _ in range(20))
     )
     assert all(isinstance(r, Offer) for r in results), results
     offered = {r.task.id for r in results if isinstance(r, Offer)}
@@ -63,14 +63,14 @@ async def test_work_in_progress_or_paused_is_offered_back_never_new_work(
     life = Lifecycle(world)
     await life.claim(offer.task.id, "ana")
     back = await asyncio.gather(
-        *(Dispatcher(world).next_for("ana", None, datetime.now(UTC)) for _ in range(10))
+        *(Dispatcher(world).next_for("ana", 60, datetime.now(UTC)) for _ in range(10))
     )
     for result in back:
         assert isinstance(result, Offer)
         assert result.task.id == offer.task.id
         assert result.why == ["your task in progress"]
     await life.pause(offer.task.id, "ana", "recalled")
-    paused = await Dispatcher(world).next_for("ana", None, datetime.now(UTC))
+    paused = await Dispatcher(world).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(paused, Offer)
     assert (paused.task.id, paused.why) == (offer.task.id, ["your paused task"])
     assert len(await _held(world, "ana")) == 1
@@ -108,20 +108,20 @@ async def test_a_higher_limit_lets_an_agent_hold_that_many(world: asyncpg.Pool) 
     await add_tasks(world, 5)
     two = DispatchSettings(max_tasks_per_agent=2)
     life = Lifecycle(world, max_tasks_per_agent=2)
-    first = await Dispatcher(world, two).next_for("ana", None, datetime.now(UTC))
+    first = await Dispatcher(world, two).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(first, Offer)
-    again = await Dispatcher(world, two).next_for("ana", None, datetime.now(UTC))
+    again = await Dispatcher(world, two).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(again, Offer)
     assert again.task.id == first.task.id  # an open offer comes back, whatever the limit
     await life.claim(first.task.id, "ana")
     results = await asyncio.gather(
-        *(Dispatcher(world, two).next_for("ana", None, datetime.now(UTC)) for _ in range(10))
+        *(Dispatcher(world, two).next_for("ana", 60, datetime.now(UTC)) for _ in range(10))
     )
     second = {r.task.id for r in results if isinstance(r, Offer)}
     assert len(second) == 1
     assert first.task.id not in second
     await life.claim(second.pop(), "ana")
-    third = await Dispatcher(world, two).next_for("ana", None, datetime.now(UTC))
+    third = await Dispatcher(world, two).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(third, Offer)
     assert third.why == ["your task in progress"]
     assert len(await _held(world, "ana")) == 2
@@ -135,7 +135,7 @@ async def test_thirty_agents_asking_at_once_each_get_a_distinct_task(
     for agent in agents:
         await add_agent(world, agent, billing=1)
     results = await asyncio.gather(
-        *(Dispatcher(world).next_for(a, None, datetime.now(UTC)) for a in agents)
+        *(Dispatcher(world).next_for(a, 60, datetime.now(UTC)) for a in agents)
     )
     refusals = [r for r in results if isinstance(r, NoOffer)]
     assert refusals == []
@@ -150,7 +150,7 @@ async def test_more_agents_than_tasks_share_out_every_task(world: asyncpg.Pool) 
     for agent in agents:
         await add_agent(world, agent, billing=1)
     results = await asyncio.gather(
-        *(Dispatcher(world).next_for(a, None, datetime.now(UTC)) for a in agents)
+        *(Dispatcher(world).next_for(a, 60, datetime.now(UTC)) for a in agents)
     )
     offers = [r for r in results if isinstance(r, Offer)]
     assert len({o.task.id for o in offers}) == len(offers) == 10

@@ -43,7 +43,7 @@ async def test_a_killed_instances_offers_come_back_to_the_queue(
     await Catalog(pool).put("billing", TaskTypeIn(skills=[], sla_minutes=60, handle_minutes=5))
     await Roster(pool).put("ana", AgentIn(name="Ana"))
     await Tasks(pool).create(TaskIn(source="s", external_id="1", type="billing", title="t"), "t")
-    offer = await Dispatcher(pool).next_for("ana", None, datetime.now(UTC))
+    offer = await Dispatcher(pool).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(offer, Offer)
     await pool.execute("UPDATE tasks SET offer_expires_at = now()")
     survivor = Tick(db_url, pool, clock=SYSTEM, interval=0.05)

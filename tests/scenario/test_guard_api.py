@@ -66,10 +66,14 @@ async def test_next_is_refused_while_the_guard_of_the_agents_group_holds_or_reca
 
     # Each group has its own guard: retail open again, Rita is offered work, Ana still not.
     await pool.execute("UPDATE blending_guard SET mode = 'open' WHERE grp = 'retail'")
-    rita = await (await client.post("/api/v1/agents/rita/next", headers=AUTH)).json()
+    half_hour = {"minutes": 30}
+    rita = await (
+        await client.post("/api/v1/agents/rita/next", json=half_hour, headers=AUTH)
+    ).json()
     assert rita["offer"] is not None
-    ana = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
+    ana = await (await client.post("/api/v1/agents/ana/next", json=half_hour, headers=AUTH)).json()
     assert ana["offer"] is None
+    assert "offers are on hold" in ana["reason"]
 
 
 async def test_a_reassignment_to_a_held_agent_needs_an_override_and_is_recorded(

@@ -82,7 +82,9 @@ async def test_no_work_is_offered_to_an_agent_the_feeds_show_on_a_call(
     assert busy["offer"] is None
     assert "on a call" in busy["reason"]
     await state("available", 1)
-    free = await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json()
+    free = await (
+        await client.post("/api/v1/agents/ana/next", json={"minutes": 30}, headers=AUTH)
+    ).json()
     assert free["offer"] is not None
 
 
@@ -96,7 +98,10 @@ async def test_one_task_at_a_time_through_the_api(client: Client, pool: asyncpg.
     for n in range(2):
         body = {"source": "s", "external_id": str(n), "type": "billing", "title": "Refund"}
         await client.post("/api/v1/tasks", json=body, headers=AUTH)
-    first = (await (await client.post("/api/v1/agents/ana/next", headers=AUTH)).json())["offer"]
+    half_hour = {"minutes": 30}
+    first = (
+        await (await client.post("/api/v1/agents/ana/next", json=half_hour, headers=AUTH)).json()
+    )["offer"]
     base = f"/api/v1/tasks/{first['task_id']}"
     assert (
         await client.post(f"{base}/claim", json={"agent_id": "ana"}, headers=AUTH)

@@ -52,7 +52,7 @@ async def test_a_rule_reorders_the_queue_at_the_next_tick(
     assert put.status == 201
     report = await ranker.tick(datetime.now(UTC))
     assert (report.full, report.changed) == (True, 1)
-    offer = await Dispatcher(pool).next_for("ana", None, datetime.now(UTC))
+    offer = await Dispatcher(pool).next_for("ana", 60, datetime.now(UTC))
     assert isinstance(offer, Offer)
     assert offer.task.customer_tier == "platinum"
     assert "platinum +20" in offer.why

@@ -21,6 +21,7 @@ from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
 from standins.slack import StandIn
+from tests.support.windows import lend
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-0000-blendbot"
@@ -182,8 +183,10 @@ class Harness:
         ]
 
 
-async def seed(pool: asyncpg.Pool, tasks: int = 1) -> list[int]:
-    """A billing task type, agents Dana and Ben (and a supervisor on the roster), tasks."""
+async def seed(pool: asyncpg.Pool, tasks: int = 1, window: float | None = 60) -> list[int]:
+    """A billing task type, agents Dana and Ben (and a supervisor on the roster), tasks; Dana
+    and Ben each granted a usable window of ``window`` minutes by the engine (None: none), so
+    that `/blend next` has their time."""
     await Catalog(pool).put(
         "billing",
         TaskTypeIn(skills=["billing"], sla_minutes=600, handle_minutes=10),
@@ -205,4 +208,6 @@ async def seed(pool: asyncpg.Pool, tasks: int = 1) -> list[int]:
         for n in range(tasks)
     ]
     results = await Tasks(pool).create_many(items, "test")
+    if window is not None:
+        await lend(pool, "dana", "ben", minutes=window)
     return [r.task.id for r in results if r.task is not None]

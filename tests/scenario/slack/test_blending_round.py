@@ -96,6 +96,10 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     assert first.acted.offers, first.decision.groups
     offer = first.acted.offers[0]
     holder = {"dana": DANA, "ben": BEN, "cy": CY}[offer.holder or ""]
+    # The round's windows are kept, for any instance serving an agent's `/next`.
+    kept = {r["agent_id"] for r in await pool.fetch("SELECT agent_id FROM blending_windows")}
+    assert kept == {w.agent_id for w in first.decision.windows}
+    assert offer.holder in kept
     await slack.drain()
     posted = slack.standin.calls_to("chat.postMessage", ok=True)
     assert any(c.args.get("channel") == slack.standin.dm_of(holder) for c in posted)
@@ -109,6 +113,9 @@ async def test_offer_claim_recall_and_calm_again(slack: Harness) -> None:
     assert rising is not None
     assert rising.acted.recalled == [offer.holder]
     assert rising.decision.windows == []
+    assert await pool.fetchval("SELECT count(*) FROM blending_windows") == 0
+    verdict = await pool.fetchval("SELECT reason FROM blending_groups WHERE grp = 'all queues'")
+    assert "calls" in verdict
     await slack.drain()
     recall = [
         c
@@ -218,5 +225,9 @@ async def test_a_recall_withdraws_open_offers_and_their_claim_is_refused(slack: 
     assert error["code"] == "offer_withdrawn"
     assert "withdrawn: recalled to the phones" in error["message"]
     assert await pool.fetchval("SELECT status FROM tasks WHERE id = $1", task_id) == "queued"
-    refused = await slack.client.post(f"/api/v1/agents/{agent}/next", headers=AUTH)
-    assert (await refused.json())["offer"] is None
+    refused = await slack.client.post(
+        f"/api/v1/agents/{agent}/next", json={"minutes": 30}, headers=AUTH
+    )
+    answer = await refused.json()
+    assert answer["offer"] is None
+    assert "phones" in answer["reason"]

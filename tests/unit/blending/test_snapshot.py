@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from blending.policy import policy_for
-from blending.snapshot import POOLED, AgentRow, ForecastRow, QueueLiveRow, ScheduleRow, assemble
+from blending.schedule import ScheduleRow
+from blending.snapshot import POOLED, AgentRow, ForecastRow, QueueLiveRow, assemble
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 POLICY = policy_for("forecast_guard")
