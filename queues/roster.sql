@@ -11,10 +11,16 @@ SET name = excluded.name,
 RETURNING (xmax = 0) AS inserted;
 
 -- name: replace_skills
-WITH gone AS (DELETE FROM agent_skills WHERE agent_id = $1)
-INSERT INTO agent_skills (agent_id, skill, proficiency)
+-- The agent's skills become $2 with proficiencies $3: the others go, these are upserted. The
+-- delete and the insert touch different rows, because the insert of one statement does not
+-- see its own delete.
+WITH gone AS (
+    DELETE FROM agent_skills WHERE agent_id = $1 AND NOT (skill = ANY ($2::text[]))
+)
+INSERT INTO agent_skills AS k (agent_id, skill, proficiency)
 SELECT $1, s.skill, s.proficiency
-FROM unnest($2::text[], $3::smallint[]) AS s (skill, proficiency);
+FROM unnest($2::text[], $3::smallint[]) AS s (skill, proficiency)
+ON CONFLICT (agent_id, skill) DO UPDATE SET proficiency = excluded.proficiency;
 
 -- name: delete_telephony_ids
 DELETE FROM agent_telephony_ids WHERE agent_id = $1;

@@ -74,6 +74,26 @@ async def test_agent_create_read_replace(client: Client, pool: asyncpg.Pool) -> 
     assert owner == "dana.levi"
 
 
+async def test_putting_the_same_agent_again_keeps_their_skills(client: Client) -> None:
+    """The report: the README's own example sent twice was 409, because the skills were
+    deleted and inserted by one statement whose insert did not see the delete."""
+    assert (await client.put("/api/v1/agents/dana.levi", json=agent(), headers=AUTH)).status == 201
+    again = await client.put("/api/v1/agents/dana.levi", json=agent(), headers=AUTH)
+    assert again.status == 200, await again.text()
+    assert (await again.json())["skills"] == {"mortgage": 3}
+    changed = await client.put(
+        "/api/v1/agents/dana.levi",
+        json=agent(skills={"mortgage": 5, "billing": 1}),
+        headers=AUTH,
+    )
+    assert changed.status == 200
+    assert (await changed.json())["skills"] == {"mortgage": 5, "billing": 1}
+    fewer = await client.put(
+        "/api/v1/agents/dana.levi", json=agent(skills={"billing": 2}), headers=AUTH
+    )
+    assert (await fewer.json())["skills"] == {"billing": 2}
+
+
 async def test_agents_are_listed_in_pages(client: Client) -> None:
     for n in range(5):
         body = agent(slack_user_id=f"U0AGENT{n}", telephony_ids={"twilio": f"WK{n}"})
