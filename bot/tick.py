@@ -17,6 +17,7 @@ import asyncpg
 from blending.forecast_store import ForecastSettings, refresh
 from bot.blending_round import Blender
 from bot.database import DatabaseError, connect
+from bot.eta_watch import EtaWatch
 from bot.slack.notify import Notifier
 from clock import Clock
 from queues.priority_store import Ranker
@@ -39,7 +40,10 @@ class Tick:
         notifier: Notifier | None = None,
         forecasts: ForecastSettings | None = None,
         blender: Blender | None = None,
+        watch: EtaWatch | None = None,
+        watch_every: int = 12,
     ) -> None:
+        """``watch`` runs every ``watch_every`` rounds: the SLA watch."""
         self._url = url
         self._pool = pool
         self._clock = clock
@@ -49,6 +53,8 @@ class Tick:
         self._notifier = notifier
         self._forecasts = forecasts
         self.blender = blender
+        self.watch = watch
+        self._watch_every = max(1, watch_every)
         self._forecasting: asyncio.Task[dict[str, str | None]] | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
@@ -106,6 +112,8 @@ class Tick:
             await self._notifier.timers(report)
         if self.blender is not None:
             await self.blender.step(now)
+        if self.watch is not None and self.rounds % self._watch_every == 0:
+            await self._watch(now)
         self.rounds += 1
         if report.expired or report.nudged or report.escalated:
             log.info(
@@ -114,6 +122,14 @@ class Tick:
                 len(report.nudged),
                 len(report.escalated),
             )
+
+    async def _watch(self, now: datetime) -> None:
+        """The SLA watch; its failure is logged and never stops the tick."""
+        assert self.watch is not None
+        try:
+            await self.watch.run(now)
+        except Exception:
+            log.exception("SLA watch failed; it runs again in %d ticks", self._watch_every)
 
     async def run(self) -> None:
         """Run until cancelled; a failing round is logged and the next one tried."""
