@@ -1,11 +1,23 @@
 -- What the ETA of a task is worked out from, and the SLA watch's candidates and memory.
 
 -- name: queue_position
--- How many queued tasks of the same type and step rank above this one.
-SELECT count(*) FROM tasks o JOIN task_types tt ON tt.name = o.type
-WHERE o.status = 'queued' AND o.type = $2 AND o.step = $3 AND o.id <> $1
-  AND tt.base_priority + o.rule_boost + sla_urgency(o.created_epoch, o.sla_seconds,
-                                               date_part('epoch', now()), $4) > $5;
+-- How many queued tasks of the same type and step are worked before task $1: a higher
+-- priority, or the same and an older id (the order pick_for_agent takes them in; SLA top
+-- share $2).
+WITH me AS (
+    SELECT t.id, t.type, t.step, tt.base_priority,
+           tt.base_priority + t.rule_boost
+               + sla_urgency(t.created_epoch, t.sla_seconds, date_part('epoch', now()), $2)
+               AS priority
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.id = $1
+)
+SELECT count(*)::int
+FROM me
+JOIN tasks o ON o.status = 'queued' AND o.type = me.type AND o.step = me.step AND o.id <> me.id
+WHERE (me.base_priority + o.rule_boost
+       + sla_urgency(o.created_epoch, o.sla_seconds, date_part('epoch', now()), $2),
+       -o.id) > (me.priority, -me.id);
 
 -- name: completions
 -- Completions of this type and step over the last $3 hours.

@@ -101,7 +101,6 @@ class EtaStore:
         self,
         row: Any,
         events: Sequence[EventFact],
-        priority: float,
         top_share: float,
         estimates: Estimates | None = None,
     ) -> EtaFacts:
@@ -113,9 +112,7 @@ class EtaStore:
             holder_minutes = estimates.minutes(row["holder"], type_, step, _configured(row, step))
         ahead = completions = 0
         if status == "queued":
-            ahead = await self._db.fetchval(
-                _SQL["queue_position"], row["id"], type_, step, top_share, priority
-            )
+            ahead = await self._db.fetchval(_SQL["queue_position"], row["id"], top_share)
             completions = await self._db.fetchval(
                 _SQL["completions"], type_, step, THROUGHPUT_HOURS
             )
@@ -178,7 +175,7 @@ class EtaStore:
         for e in await self._db.fetch(_SQL["events_of"], [r["id"] for r in held]):
             events[e["task_id"]].append(e)
         for row in held:
-            facts = await self.facts(row, _events(events[row["id"]]), 0.0, top_share, estimates)
+            facts = await self.facts(row, _events(events[row["id"]]), top_share, estimates)
             eta = estimate(facts, now, lending)
             if eta.at is not None and eta.at > row["due_at"]:
                 found.append((row["id"], row["due_at"], eta))

@@ -177,7 +177,6 @@ class Tasks:
         facts = await EtaStore(self._db, self._eta).facts(
             row,
             [EventFact(e["at"], e["event"], e["from_status"], e["to_status"]) for e in events],
-            ranked.priority,
             sla_top_share,
         )
         lending = await self._outlook.lending(now) if task.status in OPEN_STATUSES else NoLending()

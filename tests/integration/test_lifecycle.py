@@ -330,7 +330,7 @@ async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     first, second = await add_tasks(world, 2)
     tasks = Tasks(world)
     # No completions lately and no forecast: the type's handle time, one agent assumed.
-    unknown = await tasks.get(first, datetime.now(UTC))
+    unknown = await tasks.get(min(first, second), datetime.now(UTC))
     assert unknown.eta is not None
     assert unknown.eta_basis == (
         "first in the queue, 10 min of work; no forecast of spare agent time yet, "
