@@ -3,7 +3,6 @@ work, and the SLA watch that finds tasks whose ETA passes their due time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -17,38 +16,9 @@ from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
+from tests.support.center import on_shift, quarter, store_forecast
 
 POLICY = policy_for("forecast_guard")
-
-
-def quarter(now: datetime) -> datetime:
-    return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
-
-
-async def store_forecast(
-    pool: asyncpg.Pool, agents: Callable[[int], int], queue: str = "calls", hours: int = 24
-) -> None:
-    """A stored forecast from this quarter hour on: ``agents(i)`` needed in interval ``i``."""
-    start = quarter(datetime.now(UTC))
-    starts = [start + timedelta(minutes=15 * i) for i in range(hours * 4)]
-    await pool.execute(
-        "INSERT INTO queue_forecasts (queue, interval_start, minutes, mean, lo_80, hi_80, "
-        "lo_95, hi_95, aht_seconds, agents, agents_high) "
-        "SELECT $1, s, 15, 10, 8, 12, 7, 13, 240, n, n FROM unnest($2::timestamptz[], "
-        "$3::int[]) AS u(s, n)",
-        queue,
-        starts,
-        [agents(i) for i in range(len(starts))],
-    )
-
-
-async def on_shift(pool: asyncpg.Pool, agent: str, hours: float = 20) -> None:
-    await pool.execute(
-        "INSERT INTO agent_schedules (agent_id, kind, starts_at, ends_at) "
-        "VALUES ($1, 'shift', now() - interval '1 hour', now() + make_interval(hours => $2))",
-        agent,
-        hours,
-    )
 
 
 @pytest.fixture
@@ -89,15 +59,25 @@ async def test_a_task_with_no_history_gets_its_eta_from_the_forecast(center: asy
     assert detail.eta_basis.startswith("5 ahead in the queue, 10 min each; the forecast leaves")
     # 135 agent-minutes an hour while the shifts last (20 of the 24 hours ahead).
     assert "about 11" in detail.eta_basis
-    assert "agent-minutes an hour of spare time to agents with billing skills" in (
-        detail.eta_basis
-    )
+    assert "agent-minutes an hour of spare time to agents with billing skills" in (detail.eta_basis)
     # 50 minutes ahead at 2.25 agents, then its own 10 minutes.
     expected = now + timedelta(minutes=50 / 2.25 + 10)
     assert abs((detail.eta - expected).total_seconds()) < 60
     first = await tasks_with_outlook(center).get(min(ids), now)
     assert first.eta is not None
     assert first.eta_basis.startswith("first in the queue")
+
+
+async def test_nobody_with_the_skills_is_said(center: asyncpg.Pool) -> None:
+    await store_forecast(center, lambda i: 1)
+    await Catalog(center).put(
+        "mortgage", TaskTypeIn(skills=["mortgage"], sla_minutes=600, handle_minutes=30)
+    )
+    item = TaskIn(source="crm", external_id="M-1", type="mortgage", title="Check payslips")
+    task, _ = await Tasks(center).create(item, "test")
+    detail = await tasks_with_outlook(center).get(task.id, datetime.now(UTC))
+    assert detail.eta is None
+    assert detail.eta_basis == "nobody on the roster has the skills for this work"
 
 
 async def test_no_spare_agents_until_a_lull_later(center: asyncpg.Pool) -> None:
