@@ -4,7 +4,7 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, next, forecast, feeds, slack, blending, startup), just those sections are
+(api, import, queues, next, forecast, feeds, slack, blending, startup, eta), just those sections are
 run again and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import (
     bench_api,
     bench_blending,
+    bench_eta,
     bench_forecast,
     bench_import,
     bench_next,
@@ -42,6 +43,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
     "blending": lambda quick, runs: bench_blending.section(quick=quick),
     "startup": lambda quick, runs: bench_startup.section(5 if quick else 15),
+    "eta": lambda quick, runs: asyncio.run(bench_eta.main_async(100_000, runs)),
 }
 
 

@@ -40,17 +40,20 @@ async def read_lending(
     for r in await db.fetch(_SNAPSHOT["schedules"], now, horizon):
         kind = shifts if r["kind"] == "shift" else breaks
         kind[r["agent_id"]].append((r["starts_at"], r["ends_at"]))
-    present = {
-        p.agent_id for p in (await TelemetryStore(db).presence(now)).items if p.state in TAKING_PART
-    }
+    # Presence matters only for the agents with no schedule ahead (they count while present).
+    unscheduled = {r["agent_id"] for r in rows if r["agent_id"] not in shifts.keys() | breaks}
+    present: set[str] = set()
+    if unscheduled:
+        presence = await TelemetryStore(db).presence(now, sorted(unscheduled))
+        present = {p.agent_id for p in presence.items if p.state in TAKING_PART}
     staff = [
         Staffer(
             r["agent_id"],
             staffing_group(r["queue"]),
             frozenset(r["skills"]),
-            working_spans(shifts[r["agent_id"]], breaks[r["agent_id"]])
-            if r["agent_id"] in shifts or r["agent_id"] in breaks
-            else None,
+            None
+            if r["agent_id"] in unscheduled
+            else working_spans(shifts[r["agent_id"]], breaks[r["agent_id"]]),
             r["agent_id"] in present,
         )
         for r in rows
