@@ -320,6 +320,8 @@ def estimate(facts: EtaFacts, now: datetime, lending: Lending) -> Eta:
         basis = f"{holder}'s usual time on this step"
         if worked > 0.5:
             basis += f" ({mine:.0f} min), {worked:.0f} min worked so far"
+        if worked > mine:
+            basis += ": running over, any time now"
     elif status == "offered":
         at = now + timedelta(minutes=mine)
         basis = f"offered to {holder}: their usual time on this step ({mine:.0f} min), from now"

@@ -145,6 +145,10 @@ def test_work_in_progress_counts_active_time_only() -> None:
     eta = estimate(facts, NOW, NoLending())
     assert eta.at == at(2)
     assert eta.basis == "ana's usual time on this step (12 min), 10 min worked so far"
+    over = EtaFacts("in_progress", "ana", 1, ONE_STEP, holder_minutes=8.0, events=events)
+    late = estimate(over, NOW, NoLending())
+    assert late.at == NOW
+    assert late.basis.endswith("10 min worked so far: running over, any time now")
     done_step = [ev(-90, "claimed", "offered", "in_progress")]
     done_step += [ev(-80, "step_completed", "in_progress", "queued"), *events]
     assert active_minutes(done_step, NOW) == pytest.approx(10)
