@@ -36,6 +36,21 @@ def server_url() -> Iterator[str]:
         server.cleanup()
 
 
+@contextmanager
+def servers() -> Iterator[list[tuple[str, str]]]:
+    """The servers a section measures on, by label: the embedded one (or
+    ``BLENDBOT_BENCH_DATABASE_URL``), and the machine's own server when
+    ``BLENDBOT_BENCH_SERVER_URL`` names it (a stock configuration: ``jit = on``)."""
+    with server_url() as url:
+        found = [
+            ("embedded" if not os.environ.get("BLENDBOT_BENCH_DATABASE_URL") else "server", url)
+        ]
+        stock = os.environ.get("BLENDBOT_BENCH_SERVER_URL")
+        if stock:
+            found.append(("stock server", stock))
+        yield found
+
+
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 

@@ -4,8 +4,8 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, next, forecast, feeds, slack, blending, startup, eta), just those sections are
-run again and replaced in ``docs/benchmarks.md``; the others stay as they were.
+(api, import, queues, next, forecast, feeds, slack, blending, startup, faults, eta), just those
+sections are run again and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
     "blending": lambda quick, runs: bench_blending.section(quick=quick),
     "startup": lambda quick, runs: bench_startup.section(5 if quick else 15),
+    "faults": lambda quick, runs: asyncio.run(
+        importlib.import_module("bench.bench_faults").main_async(runs)
+    ),
     "eta": lambda quick, runs: asyncio.run(bench_eta.main_async(100_000, runs)),
 }
 

@@ -62,6 +62,12 @@ class Metrics:
             "Offers made by the blending rounds.",
             registry=self.registry,
         )
+        self.tick_errors = Counter(
+            "blendbot_tick_errors_total",
+            "Unexpected errors of the tick's jobs (each retried with backoff), by job.",
+            ["job"],
+            registry=self.registry,
+        )
         self.recalls = Counter(
             "blendbot_recalls_total",
             "Agents recalled to the phones by the guard.",

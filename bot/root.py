@@ -32,8 +32,10 @@ from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.eta_watch import EtaWatch
 from bot.http.app import create_app
+from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
-from bot.http.keys import METRICS, STORES
+from bot.http.keys import JOB_HEALTH, METRICS, STORES
+from bot.retention import RetentionSettings
 from bot.settings import Settings
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
@@ -67,6 +69,8 @@ class Parts:
     target: tuple[float, float] = (0.8, 20.0)
     """The inbound service target: share answered, within seconds."""
     tick_seconds: float = 5.0
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     timezone: str = "UTC"
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
@@ -121,6 +125,13 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
+        retention=RetentionSettings(days=s.retention_days),
+        connections=ConnectionLimits(
+            head_seconds=s.header_timeout_seconds,
+            body_seconds=s.body_timeout_seconds,
+            per_client=s.max_connections_per_client,
+            keepalive_seconds=s.keepalive_seconds,
+        ),
         timezone=s.timezone,
         clock=clock,
     )
@@ -202,6 +213,7 @@ def http_app(
         policy=wired.dispatch,
         feeds=wired.feeds,
         clock=wired.clock,
+        body_seconds=wired.connections.body_seconds,
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
@@ -236,7 +248,8 @@ def eta_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> EtaWatch | None:
 
 
 def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
-    return Tick(
+    """The tick, whose failing jobs the app's ``/healthz`` reports."""
+    ticking = Tick(
         url,
         pool,
         interval=wired.tick_seconds,
@@ -245,9 +258,13 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         notifier=app.slack.notifier if app.slack else None,
         forecasts=wired.forecasts,
         blender=blender(pool, wired, app),
+        metrics=app.web[METRICS],
+        retention=wired.retention,
         watch=eta_watch(pool, wired, app),
         watch_every=wired.watch.every_ticks,
     )
+    app.web[JOB_HEALTH] = ticking.failing
+    return ticking
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,7 @@ class Service:
     token_file: Path | None
     sample: tuple[ImportReport, ImportReport] | None
     """What the sample data loaded, when asked for."""
+    wired: Parts
 
 
 @asynccontextmanager
@@ -287,7 +305,7 @@ async def service(
             genesys=genesys,
         )
         yield Service(
-            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded
+            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded, wired
         )
 
 

@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    header_timeout_seconds: float = Field(
+        default=10, ge=1, le=300, description="A request head must arrive within this."
+    )
+    body_timeout_seconds: float = Field(
+        default=30, ge=1, le=3600, description="A request body must arrive within this."
+    )
+    keepalive_seconds: float = Field(
+        default=15, ge=1, le=3600, description="Idle kept-alive connections close after this."
+    )
+    max_connections_per_client: int = Field(
+        default=64, ge=1, le=100_000, description="Open connections allowed from one address."
+    )
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
     db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
     log_level: str = Field(default="INFO", description="Logging level.")
@@ -65,6 +77,13 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(
         default=5, ge=0.5, le=300, description="How often the elected instance runs the timers."
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Raw feed events, Slack delivery ids and sent Slack messages older than "
+        "this are deleted; statistics, timelines and audits are kept.",
     )
     nudge_factor: float = Field(
         default=1.5, ge=1, le=100, description="Work past its handle time times this is nudged."

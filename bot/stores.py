@@ -16,6 +16,7 @@ import asyncpg
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
+from bot.quarantine import Quarantine
 from bot.slack.store import SlackStore
 from queues.catalog import Catalog
 from queues.eta import EtaSettings, Outlook
@@ -40,6 +41,7 @@ class Stores:
     switch: BlendingState
     """Blending on or off."""
     slack: SlackStore
+    quarantine: Quarantine
 
 
 def stores(
@@ -68,4 +70,5 @@ def stores(
         ),
         switch=BlendingState(pool),
         slack=SlackStore(pool),
+        quarantine=Quarantine(pool),
     )

@@ -3,6 +3,12 @@
 Leadership is a PostgreSQL session advisory lock held on a connection of its own: when the
 leader dies, its connection closes, the lock is released, and another instance takes over at
 its next attempt (every ``interval`` seconds).
+
+Each job of a round (ranking, forecasts, timers, blending, retention, and every few rounds the
+SLA watch) runs in a guard of its own: an unexpected error is logged with its traceback,
+counted (``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it
+is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a
+job raises ends the tick.
 """
 
 from __future__ import annotations
@@ -10,14 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
 from blending.forecast_store import ForecastSettings, refresh
 from bot.blending_round import Blender
-from bot.database import DatabaseError, connect
+from bot.database import connect
 from bot.eta_watch import EtaWatch
+from bot.metrics import Metrics
+from bot.retention import RetentionSettings, prune
 from bot.slack.notify import Notifier
 from clock import Clock
 from queues.priority_store import Ranker
@@ -26,6 +36,23 @@ from queues.timers import TimerSettings, run_timers
 log = logging.getLogger(__name__)
 
 LEADER_KEY = 0x626C656E645F7469  # an arbitrary constant: "blend_ti" in ASCII
+MAX_BACKOFF_ROUNDS = 12
+"""A job failing again and again is retried at least this often (in rounds)."""
+
+
+@dataclass
+class JobHealth:
+    """How one job of the tick fares: its failures in a row and when it may run again."""
+
+    failures: int = 0
+    retry_round: int = 0
+    """The first round at which the job runs again."""
+    last_error: str | None = None
+    failed_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
 
 
 class Tick:
@@ -40,10 +67,12 @@ class Tick:
         notifier: Notifier | None = None,
         forecasts: ForecastSettings | None = None,
         blender: Blender | None = None,
+        metrics: Metrics | None = None,
+        retention: RetentionSettings | None = None,
         watch: EtaWatch | None = None,
         watch_every: int = 12,
     ) -> None:
-        """``watch`` runs every ``watch_every`` rounds: the SLA watch."""
+        """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
         self._url = url
         self._pool = pool
         self._clock = clock
@@ -53,8 +82,13 @@ class Tick:
         self._notifier = notifier
         self._forecasts = forecasts
         self.blender = blender
+        self._metrics = metrics
+        self._retention = retention
         self.watch = watch
         self._watch_every = max(1, watch_every)
+        self._pruned_at: datetime | None = None
+        self.jobs: dict[str, JobHealth] = {}
+        """Each job's health, by name: what ``/healthz`` and the logs report."""
         self._forecasting: asyncio.Task[dict[str, str | None]] | None = None
         self._lock_conn: asyncpg.Connection | None = None
         self.is_leader = False
@@ -76,16 +110,55 @@ class Tick:
         await conn.close()
         return False
 
-    def _refresh_forecasts(self, now: datetime) -> None:
+    async def _refresh_forecasts(self, now: datetime) -> None:
         """Start a forecast refresh in the background unless one is running; it fits models
-        off the event loop and takes as long as it takes, the timers meanwhile go on."""
+        off the event loop and takes as long as it takes, the timers meanwhile go on. The
+        last refresh's error, if any, is raised here, so that it counts as the job's."""
         if self._forecasts is None:
             return
-        if self._forecasting is not None and not self._forecasting.done():
+        last = self._forecasting
+        if last is not None and not last.done():
             return
-        if self._forecasting is not None and self._forecasting.exception() is not None:
-            log.warning("forecast refresh failed: %s", self._forecasting.exception())
+        error = None if last is None or last.cancelled() else last.exception()
         self._forecasting = asyncio.create_task(refresh(self._pool, now, self._forecasts))
+        if error is not None:
+            raise error
+
+    async def _guarded(self, job: str, run: Callable[[], Awaitable[None]], now: datetime) -> None:
+        """Run one job unless it is backing off; an error is logged, counted and backed off,
+        never raised: the other jobs of the round go on."""
+        health = self.jobs.setdefault(job, JobHealth())
+        if self.rounds < health.retry_round:
+            return
+        try:
+            await run()
+        except Exception as exc:  # the guard of the job: anything, so the tick goes on
+            health.failures += 1
+            wait = min(2 ** (health.failures - 1), MAX_BACKOFF_ROUNDS)
+            health.retry_round = self.rounds + wait
+            health.last_error = f"{type(exc).__name__}: {exc}"
+            health.failed_at = now
+            if self._metrics is not None:
+                self._metrics.tick_errors.labels(job).inc()
+            log.error(
+                "tick job %s failed (%d in a row); retried in %d round(s)",
+                job,
+                health.failures,
+                wait,
+                exc_info=exc,
+            )
+            return
+        if health.failures:
+            log.info("tick job %s works again after %d failures", job, health.failures)
+        self.jobs[job] = JobHealth()
+
+    def failing(self) -> dict[str, str]:
+        """The jobs failing now, with their last error and how often in a row."""
+        return {
+            job: f"{h.last_error} ({h.failures} in a row)"
+            for job, h in self.jobs.items()
+            if not h.ok
+        }
 
     async def _drop(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
@@ -103,18 +176,38 @@ class Tick:
         if not was_leader:
             self._ranker = Ranker(self._pool)  # a new leader re-ranks everything once
         now = self._clock.now()
+        await self._guarded("rank", lambda: self._rank(now), now)
+        await self._guarded("forecasts", lambda: self._refresh_forecasts(now), now)
+        await self._guarded("timers", self._timers, now)
+        if self.blender is not None:
+            blender = self.blender
+            await self._guarded("blending", lambda: self._blend(blender, now), now)
+        if self._retention is not None:
+            retention = self._retention
+            await self._guarded("retention", lambda: self._prune(retention, now), now)
+        if self.watch is not None and self.rounds % self._watch_every == 0:
+            watch = self.watch
+            await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
+        self.rounds += 1
+
+    async def _prune(self, settings: RetentionSettings, now: datetime) -> None:
+        """Every ``settings.every_seconds``, delete what is past its retention."""
+        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < (
+            settings.every_seconds
+        ):
+            return
+        gone = await prune(self._pool, now, settings)
+        self._pruned_at = now
+        if any(gone.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {t}" for t, n in gone.items() if n))
+
+    async def _rank(self, now: datetime) -> None:
         ranked = await self._ranker.tick(now)
         if ranked.changed:
             log.info("re-ranked %d of %d open tasks", ranked.changed, ranked.examined)
-        self._refresh_forecasts(now)
+
+    async def _timers(self) -> None:
         report = await run_timers(self._pool, self._policy)
-        if self._notifier is not None:
-            await self._notifier.timers(report)
-        if self.blender is not None:
-            await self.blender.step(now)
-        if self.watch is not None and self.rounds % self._watch_every == 0:
-            await self._watch(now)
-        self.rounds += 1
         if report.expired or report.nudged or report.escalated:
             log.info(
                 "tick: %d offers lapsed, %d nudges, %d escalations",
@@ -122,23 +215,34 @@ class Tick:
                 len(report.nudged),
                 len(report.escalated),
             )
+        if self._notifier is not None:
+            await self._notifier.timers(report)
 
-    async def _watch(self, now: datetime) -> None:
-        """The SLA watch; its failure is logged and never stops the tick."""
-        assert self.watch is not None
-        try:
-            await self.watch.run(now)
-        except Exception:
-            log.exception("SLA watch failed; it runs again in %d ticks", self._watch_every)
+    @staticmethod
+    async def _blend(blender: Blender, now: datetime) -> None:
+        await blender.step(now)
+
+    @staticmethod
+    async def _watch(watch: EtaWatch, now: datetime) -> None:
+        await watch.run(now)
 
     async def run(self) -> None:
-        """Run until cancelled; a failing round is logged and the next one tried."""
+        """Run until cancelled; a round that fails (the election itself: each job has its own
+        guard) is logged and the next one tried."""
+        failed = 0
         try:
             while True:
                 try:
                     await self.step()
-                except (DatabaseError, OSError, asyncpg.PostgresError) as exc:
-                    log.warning("tick round failed: %s", exc)
+                except Exception as exc:  # the tick must outlive any one round
+                    failed += 1
+                    if failed == 1:  # once per outage, not once per round
+                        log.warning("tick round failed: %s: %s", type(exc).__name__, exc)
+                    await self._drop()
+                else:
+                    if failed:
+                        log.warning("the tick runs again after %d failed rounds", failed)
+                    failed = 0
                 await asyncio.sleep(self._interval)
         finally:
             if self._forecasting is not None:

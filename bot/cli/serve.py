@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from aiohttp import web
 from rich.console import Console
 
 from bot import root
+from bot.http import connections
 from bot.settings import Settings
 from bot.slack.socket import run_socket_mode
 
@@ -22,9 +22,10 @@ async def serve(settings: Settings, host: str, port: int, sample: bool, console:
                 f"sample data: {roster.created + roster.updated} agents, "
                 f"{tasks.created + tasks.unchanged} tasks"
             )
-        runner = web.AppRunner(service.app.web, access_log=None)
+        limits = service.wired.connections
+        runner = connections.runner(service.app.web, limits)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = connections.GuardedSite(runner, host, port, limits)
         try:
             await site.start()
         except OSError as exc:

@@ -11,12 +11,16 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from bot.database import UNREACHABLE
+from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
-from bot.http.keys import CLOCK, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS
+from bot.http.keys import CLOCK, JOB_HEALTH, MAX_BODY, METRICS, POLICY, POOL, STORES, TOKENS
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
+from bot.http.outage import OUTAGE, Outage, outage_middleware
+from bot.http.quarantine import QUARANTINE_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -31,6 +35,7 @@ OPERATIONS = (
     + RULE_OPERATIONS
     + FEED_OPERATIONS
     + FORECAST_OPERATIONS
+    + QUARANTINE_OPERATIONS
 )
 
 
@@ -52,14 +57,23 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     return response
 
 
+_NOT_ANSWERING: tuple[type[BaseException], ...] = (*UNREACHABLE, asyncpg.PostgresError)
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """What is up and what is down: the database, and the tick's jobs that keep failing."""
+    jobs = request.app[JOB_HEALTH]() if JOB_HEALTH in request.app else {}
     try:
         async with asyncio.timeout(2):
             await request.app[POOL].fetchval("SELECT 1")
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        body = {"status": "unavailable", "database": f"not answering: {exc or 'timeout'}"}
+    except _NOT_ANSWERING as exc:
+        if isinstance(exc, UNREACHABLE):
+            request.app[OUTAGE].failed(exc)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        body = {"status": "unavailable", "database": f"not answering: {detail}", "jobs": jobs}
         return web.json_response(body, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    status = "degraded" if jobs else "ok"
+    return web.json_response({"status": status, "database": "ok", "jobs": jobs})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -82,18 +96,27 @@ def create_app(
     policy: DispatchSettings | None = None,
     feeds: FeedConfig | None = None,
     clock: Clock = SYSTEM,
+    body_seconds: float = 30.0,
 ) -> web.Application:
     """Build the app around the stores on an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
     app = web.Application(
         client_max_size=max_body_bytes,
-        middlewares=[app_metrics.middleware(), error_middleware, auth_middleware],
+        middlewares=[
+            app_metrics.middleware(),
+            error_middleware,
+            body_middleware,
+            outage_middleware,
+            auth_middleware,
+        ],
     )
     app[POOL] = stores.pool
+    app[OUTAGE] = Outage(stores.pool)
     app[STORES] = stores
     app[METRICS] = app_metrics
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes
+    app[BODY_SECONDS] = body_seconds
     app[POLICY] = policy or DispatchSettings()
     app[CLOCK] = clock
     document = build(OPERATIONS, title="blendbot", version=version("blendbot"))

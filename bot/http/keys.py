@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 from aiohttp import web
 
@@ -18,3 +20,5 @@ MAX_BODY = web.AppKey("max_body_bytes", int)
 POLICY = web.AppKey("policy", DispatchSettings)
 CLOCK = web.AppKey("clock", Clock)
 """What time it is for the handlers: the system clock, or a simulation's."""
+JOB_HEALTH: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("job_health")
+"""The tick's jobs that are failing, with their last error (set by the root when it runs one)."""

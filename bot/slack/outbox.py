@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.database import UNREACHABLE
 from bot.slack.files import UploadRefused, send_file
 from bot.slack.store import OutboxRows
 
@@ -61,6 +62,9 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+_ROUND_FAILURES: tuple[type[BaseException], ...] = (*UNREACHABLE, asyncpg.PostgresError)
 
 
 class Outbox:
@@ -102,16 +106,27 @@ class Outbox:
             while await self.send_due():
                 pass
 
-    async def run(self, poll: float = 1.0) -> None:
-        """Send for ever: woken by :meth:`kick`, or every ``poll`` seconds."""
+    async def run(self, poll: float = 1.0, *, longest_wait: float = 60.0) -> None:
+        """Send for ever: woken by :meth:`kick`, or every ``poll`` seconds. While the database
+        cannot be reached, it waits twice as long after each failed round (up to
+        ``longest_wait``) and says so once, not every round."""
+        failures = 0
         while True:
+            wait = poll
             try:
                 while await self.send_due():
                     pass
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox round failed: %s", exc)
+            except _ROUND_FAILURES as exc:
+                failures += 1
+                wait = min(poll * 2**failures, longest_wait)
+                if failures == 1:
+                    log.warning("outbox round failed (%s); backing off while it does", exc)
+            else:
+                if failures:
+                    log.info("outbox works again after %d failed rounds", failures)
+                failures = 0
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
             self._wake.clear()
 

@@ -5,20 +5,32 @@ the event log replaying to each task's current state. No agent ever holds more w
 agent may (``max_tasks_per_agent``, 1 here): holding work means a task offered to the agent,
 in progress or paused (``WORK``). An escalated task keeps its holder but waits for a
 supervisor, so it does not count: the agent may take other work meanwhile.
+
+Between the agents' races, the guard of a staffing group flips at random (open, hold, recall,
+as the blending round records it, recalling whoever of the group holds work). While a group's
+guard holds or recalls, none of its agents is given new work (no offer, no reassignment
+without an override), and while it recalls, none of them claims an offer: a recall withdrew
+them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from datetime import UTC, datetime
 
+import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from blending.decision_store import act, load_guards
+from blending.guard import GuardState, Mode
+from blending.policy import Decision, GroupDecision
 from bot.database import open_pool
+from bot.work import ask_for_work, reassign
 from queues.catalog import Catalog
-from queues.dispatch import HELD_WHY, Dispatcher, Offer
+from queues.dispatch import HELD_WHY, DispatchSettings, Offer
 from queues.errors import QueuesError
 from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
@@ -27,6 +39,8 @@ from queues.tasks import Tasks
 from tests.conftest import create_database, drop_database, with_database
 
 AGENTS = ("ana", "ben", "cara")
+GROUP = {"ana": "retail", "ben": "retail", "cara": "loans"}
+MODES: tuple[Mode, ...] = ("open", "hold", "recall")
 ACTIONS = (
     "next",
     "claim",
@@ -37,26 +51,28 @@ ACTIONS = (
     "release",
     "escalate",
     "reassign",
+    "override",
     "cancel",
 )
 Op = tuple[str, str, int]
-OPS = st.lists(
-    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(AGENTS), st.integers(0, 2)),
-    min_size=1,
-    max_size=30,
+AGENT_OPS = st.tuples(st.sampled_from(ACTIONS), st.sampled_from(AGENTS), st.integers(0, 2))
+GUARD_OPS = st.tuples(
+    st.just("guard"), st.sampled_from(sorted(set(GROUP.values()))), st.integers(0, 2)
 )
+OPS = st.lists(st.one_of(AGENT_OPS, AGENT_OPS, AGENT_OPS, GUARD_OPS), min_size=1, max_size=30)
 HOLDING = {"offered", "in_progress", "paused", "escalated"}
 WORK = ["offered", "in_progress", "paused"]
 LIMIT = 1
 
 
-async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op) -> int:
+async def _apply(life: Lifecycle, ids: list[int], op: Op) -> int:
     """Run one operation; return how many transitions it made (0 when refused)."""
     action, agent, n = op
     task_id = ids[n]
     try:
         if action == "next":
-            result = await dispatcher.next_for(agent, None, datetime.now(UTC))
+            now = datetime.now(UTC)
+            result = await ask_for_work(life.db, agent, 60, DispatchSettings(), now)
             given_back = isinstance(result, Offer) and result.why[0] in HELD_WHY.values()
             return 1 if isinstance(result, Offer) and not given_back else 0
         if action == "claim":
@@ -77,8 +93,8 @@ async def _apply(life: Lifecycle, dispatcher: Dispatcher, ids: list[int], op: Op
             await life.release(task_id, agent)
         elif action == "escalate":
             await life.escalate(task_id, agent, "stuck")
-        elif action == "reassign":
-            await life.reassign(task_id, agent, "supervisor")
+        elif action in ("reassign", "override"):
+            await reassign(life, task_id, agent, "supervisor", override=action == "override")
         else:
             await life.cancel(task_id, "supervisor")
     except QueuesError:
@@ -91,15 +107,18 @@ async def _scenario(url: str, ops: list[Op]) -> None:
         steps = [StepIn(name="check", handle_minutes=5), StepIn(name="approve", handle_minutes=5)]
         await Catalog(pool).put("t", TaskTypeIn(sla_minutes=60, handle_minutes=10, steps=steps))
         for agent in AGENTS:
-            await Roster(pool).put(agent, AgentIn(name=agent))
+            await Roster(pool).put(agent, AgentIn(name=agent, queue=GROUP[agent]))
         items = [TaskIn(source="s", external_id=str(n), type="t", title="x") for n in range(3)]
         ids = sorted(r.task.id for r in await Tasks(pool).create_many(items, "t") if r.task)
         life = Lifecycle(pool, skip_cooldown_seconds=0)
-        dispatcher = Dispatcher(pool)
         made = 0
-        for start in range(0, len(ops), 3):  # three at a time, to race
-            chunk = ops[start : start + 3]
-            made += sum(await asyncio.gather(*(_apply(life, dispatcher, ids, o) for o in chunk)))
+        for chunk in _chunks(ops):
+            if chunk[0][0] == "guard":
+                made += await _flip(pool, chunk[0][1], MODES[chunk[0][2]])
+                continue
+            seen = await pool.fetchval("SELECT coalesce(max(id), 0) FROM task_events")
+            made += sum(await asyncio.gather(*(_apply(life, ids, o) for o in chunk)))
+            await _check_guard_held(pool, seen)
             over = await pool.fetch(
                 "SELECT holder, array_agg(id ORDER BY id) AS ids FROM tasks"
                 " WHERE status = ANY ($1::text[]) GROUP BY holder HAVING count(*) > $2",
@@ -123,6 +142,65 @@ async def _scenario(url: str, ops: list[Op]) -> None:
         total = await pool.fetchval("SELECT count(*) FROM task_events")
         claims = await pool.fetchval("SELECT count(*) FROM task_events WHERE event = 'claimed'")
         assert total == len(ids) + made + claims
+
+
+def _chunks(ops: list[Op]) -> list[list[Op]]:
+    """The agents' operations three at a time, to race; a guard flip alone, between races."""
+    out: list[list[Op]] = []
+    for op in ops:
+        if op[0] == "guard" or not out or out[-1][0][0] == "guard" or len(out[-1]) == 3:
+            out.append([op])
+        else:
+            out[-1].append(op)
+    return out
+
+
+async def _flip(pool: asyncpg.Pool, group: str, mode: Mode) -> int:
+    """The guard of ``group`` goes to ``mode`` as the blending round records it: in recall,
+    whoever of the group holds work or an offer is recalled. Returns the offers withdrawn
+    (each a transition with its event row)."""
+    holders = await pool.fetch(
+        "SELECT DISTINCT holder FROM tasks WHERE holder = ANY ($1::text[])"
+        " AND status = ANY ($2::text[])",
+        [a for a in AGENTS if GROUP[a] == group],
+        WORK,
+    )
+    now = datetime.now(UTC)
+    recall = [r["holder"] for r in holders] if mode == "recall" else []
+    decision = Decision({group: GroupDecision(group, recall=recall, guard=GuardState(mode, now))})
+    before = await load_guards(pool)
+    acted = await act(pool, decision, now, DispatchSettings(), before)
+    assert all(w.agent_id in recall for w in acted.withdrawn)
+    left = await pool.fetchval(
+        "SELECT count(*) FROM tasks WHERE status = 'offered' AND holder = ANY ($1::text[])",
+        recall,
+    )
+    assert left == 0, "a recall leaves no offer standing"
+    return len(acted.withdrawn)
+
+
+async def _check_guard_held(pool: asyncpg.Pool, after: int) -> None:
+    """Since event ``after``, no agent of a group whose guard holds or recalls was given new
+    work without an override, and none of a recalling group claimed an offer."""
+    guards = {g: s.mode for g, s in (await load_guards(pool)).items()}
+    for event in await pool.fetch(
+        "SELECT event, actor, data, task_id FROM task_events WHERE id > $1 ORDER BY id", after
+    ):
+        data = json.loads(event["data"]) if isinstance(event["data"], str) else event["data"]
+        agent = {
+            "offered": (data or {}).get("agent_id"),
+            "reassigned": (data or {}).get("to_agent_id"),
+            "claimed": event["actor"],
+        }.get(event["event"])
+        if agent is None:
+            continue
+        mode = guards.get(GROUP[agent], "open")
+        if event["event"] == "claimed":
+            assert mode != "recall", f"{agent} claimed task {event['task_id']} while recalled"
+        elif event["event"] == "reassigned":
+            assert mode == "open" or "override" in data, f"{agent} given work under {mode}"
+        else:
+            assert mode == "open", f"{agent} offered task {event['task_id']} under {mode}"
 
 
 @settings(

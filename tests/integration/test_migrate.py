@@ -91,3 +91,47 @@ async def test_five_processes_starting_at_once_migrate_once(empty_db_url: str) -
         assert [r["version"] for r in rows] == [m.version for m in available()]
     finally:
         await conn.close()
+
+
+async def test_rows_with_impossible_times_are_quarantined_and_then_refused(
+    empty_db_url: str,
+) -> None:
+    """A database written before times were bounded: its year-1 call is set aside with its
+    reason, a task's impossible due time is replaced by its SLA (with an event), good rows
+    stay, and from then on the database itself refuses such a time."""
+    conn = await asyncpg.connect(empty_db_url)
+    try:
+        await migrate(conn, [m for m in available() if m.version < 14])
+        await conn.execute(
+            "INSERT INTO telephony_calls (source, call_id, queue, arrived_at) VALUES"
+            " ('generic', 'c-y1', 'q', '-infinity'), ('generic', 'c-ok', 'q', now())"
+        )
+        await conn.execute(
+            "INSERT INTO task_types (name, sla_minutes, handle_minutes) VALUES ('t', 60, 5)"
+        )
+        task = await conn.fetchval(
+            "INSERT INTO tasks (source, external_id, type, title, due_at, request_hash)"
+            " VALUES ('s', '1', 't', 'x', '0001-01-01T00:00:00Z', 'h') RETURNING id"
+        )
+        await migrate(conn)
+        calls = await conn.fetch("SELECT call_id FROM telephony_calls")
+        assert [c["call_id"] for c in calls] == ["c-ok"]
+        kept = await conn.fetch("SELECT table_name, reason, row FROM quarantine")
+        assert [(k["table_name"], '"c-y1"' in k["row"]) for k in kept] == [
+            ("telephony_calls", True)
+        ]
+        assert "outside 1970-2100" in kept[0]["reason"]
+        due = await conn.fetchval(
+            "SELECT due_at - created_at = interval '60 minutes' FROM tasks WHERE id = $1", task
+        )
+        assert due
+        events = await conn.fetch("SELECT event, reason FROM task_events WHERE task_id = $1", task)
+        assert [e["event"] for e in events] == ["corrected"]
+        assert "0001-01-01" in events[0]["reason"]
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                "INSERT INTO telephony_events (source, event_id, type, at, body)"
+                " VALUES ('generic', 'e-y1', 'call_arrived', '0001-01-01T00:00:00Z', '{}')"
+            )
+    finally:
+        await conn.close()

@@ -1,0 +1,47 @@
+"""Retention: what is kept only for a while is deleted by the elected instance, in batches.
+
+Raw feed events, Slack's delivery ids and Slack messages sent long ago grow with every call
+and every click, and nothing reads them after a few days. Each table is pruned oldest first,
+``batch`` rows per statement and at most ``batches`` statements per table per run, so that a
+large backlog (the first run on an old database) is worked off over several runs without
+long locks. Interval statistics, task timelines, audits and the quarantine are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from queues.db import Executor, load_queries
+
+_SQL = load_queries("bot", "retention.sql")
+
+TABLES = ("telephony_events", "slack_events_seen", "slack_outbox")
+"""What is pruned, each by its own query in ``retention.sql``."""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    days: int = 90
+    """Rows older than this go."""
+    batch: int = 1000
+    batches: int = 20
+    """At most this many batches per table per run."""
+    every_seconds: float = 300.0
+    """How often the tick runs it."""
+
+
+async def prune(db: Executor, now: datetime, settings: RetentionSettings) -> dict[str, int]:
+    """Delete the rows older than ``settings.days`` before ``now``; how many went, by table."""
+    cutoff = now - timedelta(days=settings.days)
+    gone: dict[str, int] = {}
+    for table in TABLES:
+        total = 0
+        for _ in range(settings.batches):
+            status = await db.execute(_SQL[table], cutoff, settings.batch)
+            deleted = int(status.split()[-1])
+            total += deleted
+            if deleted < settings.batch:
+                break
+        gone[table] = total
+    return gone

@@ -1,0 +1,33 @@
+-- name: telephony_events
+-- Raw feed events received before $1, at most $2 of them. What they added up to (calls,
+-- interval statistics, presence) stays; a delivery repeated after this long is news again.
+DELETE FROM telephony_events e
+USING (
+    SELECT source, event_id FROM telephony_events
+    WHERE received_at < $1
+    ORDER BY received_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) old
+WHERE e.source = old.source AND e.event_id = old.event_id;
+
+-- name: slack_events_seen
+-- Slack's delivery ids seen before $1 (Slack retries within minutes, not months).
+DELETE FROM slack_events_seen s
+USING (
+    SELECT event_id FROM slack_events_seen WHERE at < $1 ORDER BY at LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) old
+WHERE s.event_id = old.event_id;
+
+-- name: slack_outbox
+-- Messages sent (or superseded, or given up) before $1; those still owed are never deleted.
+DELETE FROM slack_outbox o
+USING (
+    SELECT id FROM slack_outbox
+    WHERE sent_at IS NOT NULL AND sent_at < $1
+    ORDER BY sent_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) old
+WHERE o.id = old.id;
