@@ -46,10 +46,11 @@ async def lookup(ctx: Context, user: str, query: str, now: datetime) -> Message:
         asked["agent_id"] = person.agent_id
     tasks = ctx.stores.tasks
     try:
-        found = await tasks.find(TaskFilter(q=query, limit=MAX_TASKS))
+        found = await tasks.find(TaskFilter(q=query, limit=MAX_TASKS + 1))
     except ValidationError:
         found = []
-    ids = [t.id for t in found]
+    more = len(found) > MAX_TASKS
+    ids = [t.id for t in found[:MAX_TASKS]]
     await lookups.record("slack", user, asked, ids)
     missing = blocks.notice(f"No task found for `{blocks.escape(query[:100])}`.")
     if not ids:
@@ -73,7 +74,8 @@ async def lookup(ctx: Context, user: str, query: str, now: datetime) -> Message:
         messages.append(blocks.lookup(detail, holder, now, shared))
     if not messages:
         return missing
-    return {
-        "text": messages[0]["text"],
-        "blocks": [b for m in messages for b in m["blocks"]],
-    }
+    shown = [b for m in messages for b in m["blocks"]]
+    if more:
+        note = f"More than {MAX_TASKS} tasks match; the newest are shown. Ask by task id."
+        shown += blocks.notice(note)["blocks"]
+    return {"text": messages[0]["text"], "blocks": shown}

@@ -90,6 +90,17 @@ async def test_found_by_id_customer_ref_or_the_sources_id(slack: Harness) -> Non
     assert "customer ref or source id" in usage["text"]
 
 
+async def test_many_matches_show_the_newest_five_and_say_so(slack: Harness) -> None:
+    await seed(slack.pool, 7)
+    await slack.pool.execute("UPDATE tasks SET customer_ref = 'CUST-MANY'")
+    reply = await slack.command(DANA, "task CUST-MANY")
+    shown = json.dumps(reply)
+    assert shown.count("Refund check") == 5
+    assert "More than 5 tasks match; the newest are shown." in shown
+    (row,) = await slack.pool.fetch("SELECT found FROM task_lookups")
+    assert len(row["found"]) == 5
+
+
 async def test_the_likely_end_comes_with_its_basis(slack: Harness) -> None:
     (task_id,) = await seed(slack.pool)
     shown = json.dumps(await slack.command(BEN, f"task {task_id}"))
