@@ -26,9 +26,11 @@ from aiohttp import web
 
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
+from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
 from bot.blending_round import Blender
 from bot.database import Database, database
+from bot.eta_watch import EtaWatch
 from bot.http.app import create_app
 from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
@@ -42,6 +44,8 @@ from bot.tick import Tick
 from clock import SYSTEM, Clock
 from queues.catalog import Catalog
 from queues.dispatch import DispatchSettings
+from queues.eta import EtaSettings
+from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
@@ -59,6 +63,9 @@ class Parts:
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)
     blending: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
     feeds: FeedConfig = field(default_factory=FeedConfig)
+    eta: EtaSettings = field(default_factory=EtaSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    """The SLA watch: tasks whose ETA passes their due time, warned of once."""
     target: tuple[float, float] = (0.8, 20.0)
     """The inbound service target: share answered, within seconds."""
     tick_seconds: float = 5.0
@@ -111,6 +118,10 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             twilio_auth_token=s.twilio_auth_token,
             interval_minutes=s.interval_minutes,
             service_level_seconds=s.service_level_seconds,
+        ),
+        eta=EtaSettings(escalation_answer_minutes=s.escalation_answer_minutes),
+        watch=WatchSettings(
+            every_ticks=s.eta_watch_ticks, hours=s.eta_watch_hours, batch=s.eta_watch_batch
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
@@ -192,6 +203,8 @@ def http_app(
         interval_minutes=wired.feeds.interval_minutes,
         service_level_seconds=wired.feeds.service_level_seconds,
         heartbeats=wired.feeds.heartbeats,
+        outlook=ForecastOutlook(pool, wired.blending, target=wired.target),
+        eta=wired.eta,
     )
     app = create_app(
         on_pool,
@@ -221,6 +234,20 @@ def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
     )
 
 
+def eta_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> EtaWatch | None:
+    """The SLA watch, when there is a supervisors' channel in Slack to warn."""
+    if app.slack is None or app.slack.context.config.supervisor_channel is None:
+        return None
+    return EtaWatch(
+        pool,
+        ForecastOutlook(pool, wired.blending, target=wired.target),
+        app.slack.notifier,
+        wired.watch,
+        eta=wired.eta,
+        sla_top_share=wired.dispatch.sla_top_share,
+    )
+
+
 def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
     """The tick, whose failing jobs the app's ``/healthz`` reports."""
     ticking = Tick(
@@ -234,6 +261,8 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         blender=blender(pool, wired, app),
         metrics=app.web[METRICS],
         retention=wired.retention,
+        watch=eta_watch(pool, wired, app),
+        watch_every=wired.watch.every_ticks,
     )
     app.web[JOB_HEALTH] = ticking.failing
     return ticking

@@ -4,10 +4,11 @@ Leadership is a PostgreSQL session advisory lock held on a connection of its own
 leader dies, its connection closes, the lock is released, and another instance takes over at
 its next attempt (every ``interval`` seconds).
 
-Each job of a round (ranking, forecasts, timers, blending, retention) runs in a guard of its own: an
-unexpected error is logged with its traceback, counted (``blendbot_tick_errors_total{job}``),
-and that job alone waits a few rounds before it is tried again (1, 2, 4, ... up to
-``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a job raises ends the tick.
+Each job of a round (ranking, forecasts, timers, blending, retention, and every few rounds the
+SLA watch) runs in a guard of its own: an unexpected error is logged with its traceback,
+counted (``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it
+is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a
+job raises ends the tick.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncpg
 from blending.forecast_store import ForecastSettings, refresh
 from bot.blending_round import Blender
 from bot.database import connect
+from bot.eta_watch import EtaWatch
 from bot.metrics import Metrics
 from bot.retention import RetentionSettings, prune
 from bot.slack.notify import Notifier
@@ -67,7 +69,10 @@ class Tick:
         blender: Blender | None = None,
         metrics: Metrics | None = None,
         retention: RetentionSettings | None = None,
+        watch: EtaWatch | None = None,
+        watch_every: int = 12,
     ) -> None:
+        """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
         self._url = url
         self._pool = pool
         self._clock = clock
@@ -79,6 +84,8 @@ class Tick:
         self.blender = blender
         self._metrics = metrics
         self._retention = retention
+        self.watch = watch
+        self._watch_every = max(1, watch_every)
         self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
@@ -178,6 +185,9 @@ class Tick:
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)
+        if self.watch is not None and self.rounds % self._watch_every == 0:
+            watch = self.watch
+            await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
         self.rounds += 1
 
     async def _prune(self, settings: RetentionSettings, now: datetime) -> None:
@@ -211,6 +221,10 @@ class Tick:
     @staticmethod
     async def _blend(blender: Blender, now: datetime) -> None:
         await blender.step(now)
+
+    @staticmethod
+    async def _watch(watch: EtaWatch, now: datetime) -> None:
+        await watch.run(now)
 
     async def run(self) -> None:
         """Run until cancelled; a round that fails (the election itself: each job has its own

@@ -5,10 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
@@ -298,9 +307,64 @@ class TaskBatchOut(BaseModel):
     results: list[TaskBatchItem]
 
 
+_SPACED_OFFSET = re.compile(r"T[0-9:.]+ [0-9]{2}(:?[0-9]{2})?$")
+
+
+def _aware(value: Any) -> Any:
+    """An ISO 8601 time with its zone, said clearly when it is not one. A ``+`` in a query
+    string arrives as a space (``...T17:00:00 02:00``): it is read as the ``+`` it was."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _SPACED_OFFSET.search(text):
+        head, _, offset = text.rpartition(" ")
+        text = f"{head}+{offset}"
+    example = "e.g. 2026-12-01T17:00:00Z or 2026-12-01T19:00:00%2B02:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 date and time with a time zone, {example}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"needs a time zone, {example}")
+    return parsed.astimezone(UTC)
+
+
 class TaskFilter(Strict):
+    q: ShortText | None = Field(
+        default=None,
+        description="What a customer quotes: a task id (`1042` or `#1042`), a `customer_ref`, "
+        "or a source's `external_id` (`APP-1042`); tasks matching any of them.",
+        examples=["APP-1042"],
+    )
     customer_ref: ShortText | None = None
+    external_id: ShortText | None = Field(
+        default=None, description="A source's id of the task, e.g. `APP-1042`."
+    )
+    source: ShortText | None = Field(default=None, description="The source system's name.")
+    holder: AgentId | None = Field(
+        default=None, description="Tasks held by this agent (or offered to them)."
+    )
     status: list[TaskStatus] | None = None
     type: Name | None = None
+    due_before: datetime | None = Field(
+        default=None,
+        description="Due before this time: ISO 8601 with a time zone, e.g. `2026-12-01T17:00:00Z`.",
+    )
+    due_after: datetime | None = Field(
+        default=None, description="Due at or after this time (ISO 8601 with a time zone)."
+    )
     limit: int = Field(default=50, ge=1, le=500)
     cursor: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+    @field_validator("due_before", "due_after", mode="before")
+    @classmethod
+    def _zoned(cls, value: Any) -> Any:
+        return _aware(value)
+
+    @field_validator("due_after")
+    @classmethod
+    def _due_range(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        before = info.data.get("due_before")
+        if value is not None and before is not None and value >= before:
+            raise ValueError("must be earlier than due_before")
+        return value

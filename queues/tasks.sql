@@ -38,7 +38,8 @@ JOIN unnest($1::text[], $2::text[]) AS k (source, external_id)
 SELECT * FROM tasks WHERE id = $1;
 
 -- name: get_task_detail
-SELECT t.*, tt.base_priority, tt.steps AS type_steps, tt.handle_minutes AS type_handle_minutes
+SELECT t.*, tt.base_priority, tt.steps AS type_steps, tt.handle_minutes AS type_handle_minutes,
+       tt.skills AS type_skills
 FROM tasks t
 JOIN task_types tt ON tt.name = t.type
 WHERE t.id = $1;
@@ -345,19 +346,6 @@ WHERE holder = ANY ($1::text[])
   AND (status IN ('in_progress', 'paused') OR (status = 'offered' AND offer_expires_at > now()))
 GROUP BY holder
 HAVING bool_or(status = 'offered') OR count(*) >= $2;
-
--- name: queue_position
--- How many queued tasks of the same type and step rank above this one.
-SELECT count(*) FROM tasks o JOIN task_types tt ON tt.name = o.type
-WHERE o.status = 'queued' AND o.type = $2 AND o.step = $3 AND o.id <> $1
-  AND tt.base_priority + o.rule_boost + sla_urgency(o.created_epoch, o.sla_seconds,
-                                               date_part('epoch', now()), $4) > $5;
-
--- name: recent_throughput
--- Completions of this type and step per hour over the last $3 hours.
-SELECT count(*)::float8 / $3 FROM task_events e JOIN tasks t ON t.id = e.task_id
-WHERE e.event IN ('completed', 'step_completed') AND t.type = $1
-  AND (e.data ->> 'step')::int = $2 AND e.at > now() - make_interval(hours => $3::int);
 
 -- name: offer_many
 -- Offer each task to its agent, if the task is still queued and the agent holds no open offer

@@ -284,7 +284,8 @@ def lookup(
 ) -> Message:
     """What an agent tells a customer: where it is, who has it, when it will likely be done,
     and the payload fields its type marks shareable (``shared``: nothing else is shown)."""
-    eta = when(detail.eta, now) if detail.eta else f"unknown ({_esc(detail.eta_basis)})"
+    likely = when(detail.eta, now) if detail.eta else "unknown"
+    eta = f"{likely}\n_{_esc(_clip(detail.eta_basis, 600))}_"
     progress = detail.progress
     if detail.holder and holder:
         progress = progress.replace(detail.holder, holder)
@@ -452,7 +453,10 @@ def blending_line(on: bool, by: str | None, at: datetime, now: datetime) -> str:
 
 AGENT_HELP = (
     ("/blend next", "ask for a task that fits the time you have now"),
-    ("/blend task <id or customer ref>", "where a task is, who has it, when it will be done"),
+    (
+        "/blend task <id, customer ref or source id>",
+        "where a task is, who has it, when it will be done",
+    ),
     ("/blend help", "this list"),
 )
 SUPERVISOR_HELP = (
@@ -525,3 +529,46 @@ def home(facts: HomeFacts, now: datetime) -> dict[str, Any]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000))))
     result: dict[str, Any] = View(type="home", blocks=blocks[:100]).to_dict()
     return result
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A task whose ETA passes its due time, as the supervisors are warned of it."""
+
+    task_id: int
+    title: str
+    type: str
+    customer_ref: str | None
+    state: str
+    due_at: datetime
+    eta: datetime
+    basis: str
+
+
+def sla_risk(risks: Sequence[Risk], now: datetime) -> Message:
+    """The supervisors' warning: tasks that will likely miss their SLA, before they do."""
+    count = len(risks)
+    head = f":warning: {count} task{'s' if count != 1 else ''} will likely miss the SLA"
+    lines = []
+    for r in risks:
+        who = f", {_esc(_clip(r.customer_ref, 40))}" if r.customer_ref else ""
+        lines.append(
+            f"• *#{r.task_id}* {_esc(_clip(r.title, 80))} ({_esc(r.type)}{who}), "
+            f"{_esc(r.state)}: due {when(r.due_at, now)}, likely done {when(r.eta, now)}\n"
+            f"    _{_esc(_clip(r.basis, 250))}_"
+        )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{head}*"))]
+    for start in range(0, len(lines), 4):  # a section's text holds 3,000 characters
+        text = "\n".join(lines[start : start + 4])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Each task is warned of once. Boost, reassign or tell the customer: "
+                    "`/blend task <id>` shows where it is."
+                )
+            ]
+        )
+    )
+    return _message(f"{head}: " + ", ".join(f"#{r.task_id}" for r in risks), blocks)

@@ -1,5 +1,5 @@
-"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls and the
-offers a recall took back.
+"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls, the
+offers a recall took back, and tasks that will likely miss their SLA.
 
 Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
 """
@@ -14,6 +14,7 @@ from bot.slack.agent import post_escalation
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SlackStore
 from queues.db import transaction
+from queues.eta_store import AtRisk, EtaStore
 from queues.models import TaskOut
 from queues.timers import TimerReport
 from queues.views import Views
@@ -153,6 +154,41 @@ class Notifier:
                 sent += 1
         ctx.outbox.kick()
         return sent
+
+    async def sla_risks(self, risks: Sequence[AtRisk]) -> int:
+        """Warn the supervisors' channel of tasks whose ETA passes their due time, each task
+        once: the warning is remembered in the same transaction as the message is queued, and
+        a task warned of before (by another instance too) is left out. Returns how many tasks
+        were warned of; none without a supervisors' channel."""
+        ctx = self._ctx
+        channel = ctx.config.supervisor_channel
+        if not risks or channel is None:
+            return 0
+        now = ctx.now()
+        people: dict[str, str] = {}
+        async with transaction(ctx.pool) as conn:
+            fresh = await EtaStore(conn).remember(risks)
+            warned = [r for r in risks if r.task_id in fresh]
+            holders = await SlackStore(conn).agents([r.holder for r in warned if r.holder])
+            people = {agent_id: p.first_name for agent_id, p in holders.items()}
+            for start in range(0, len(warned), RISKS_A_MESSAGE):
+                chunk = warned[start : start + RISKS_A_MESSAGE]
+                message = blocks.sla_risk([_risk(r, people) for r in chunk], now)
+                await SlackStore(conn).channel_card(
+                    f"sla-risk:{chunk[0].task_id}", channel, message
+                )
+        ctx.outbox.kick()
+        return len(warned)
+
+
+RISKS_A_MESSAGE = 20
+
+
+def _risk(r: AtRisk, people: dict[str, str]) -> blocks.Risk:
+    state = r.status.replace("_", " ")
+    if r.holder:
+        state += f" ({people.get(r.holder, r.holder)})"
+    return blocks.Risk(r.task_id, r.title, r.type, r.customer_ref, state, r.due_at, r.eta, r.basis)
 
 
 def now_ts(ctx: Context) -> float:
