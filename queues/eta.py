@@ -1,8 +1,8 @@
 """When will an open task likely be done? What an agent tells a customer who asks.
 
-In progress: its holder's expected time on the current step, from when they claimed it. Queued:
-its place among the tasks of the same step ahead of it, divided by how many of those the team
-completed per hour lately. Either way, the later steps add the team's expected time for each.
+In progress: its holder's expected time on the current step, less the active time they have
+already put in (pauses are not work). Queued: its place among the tasks of the same step ahead
+of it, divided by how many of those the team completed per hour lately. Either way, the later steps add the team's expected time for each.
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ async def estimate_eta(
         if step > row["step"]
     )
     current = dict(_steps(row))[row["step"]]
-    if status == "in_progress" and row["holder"] and row["claimed_at"]:
+    if status == "in_progress" and row["holder"] and row["active_since"]:
         mine = estimates.minutes(row["holder"], row["type"], row["step"], current)
-        end = max(row["claimed_at"] + timedelta(minutes=mine), now)
+        left = timedelta(minutes=mine, seconds=-row["active_seconds"])
+        end = max(row["active_since"] + left, now)
         return Eta(end + timedelta(minutes=later), f"{row['holder']}'s usual time on this step")
     if status in ("paused", "escalated"):
         return Eta(None, f"{status}: no estimate until work resumes")

@@ -150,6 +150,9 @@ class Tasks:
         name = steps[task.step - 1]["name"] if steps else None
         count = max(1, len(steps))
         eta = await estimate_eta(self._db, row, ranked.priority, sla_top_share, now)
+        worked = task.active_seconds
+        if task.active_since is not None:
+            worked += max(0.0, (now - task.active_since).total_seconds())
         return TaskDetail(
             **task.model_dump(),
             priority=round(ranked.priority, 1),
@@ -159,6 +162,7 @@ class Tasks:
             progress=_progress(task.status, task.step, count, name, task.holder),
             eta=eta.at,
             eta_basis=eta.basis,
+            worked_seconds=worked,
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 

@@ -81,6 +81,7 @@ class TopAgent:
     name: str
     completed: int
     minutes: float
+    """Their active minutes in the period, pauses excluded."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class Activity:
     escalated: int
     cancelled: int
     minutes: float
-    """Back-office minutes worked (every completed step counts)."""
+    """Back-office minutes worked in the period: active time only (pauses are not work),
+    whether the work was completed, released, escalated or is still going on."""
     top: list[TopAgent]
     """The agents who completed the most tasks, most first."""
 
