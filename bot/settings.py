@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     escalate_factor: float = Field(
         default=3, ge=1, le=100, description="... and past this, escalated automatically."
     )
+    paused_return_minutes: float = Field(
+        default=60,
+        ge=1,
+        le=10_080,
+        description="Paused work not resumed for this long goes back to the queue.",
+    )
     max_tasks_per_agent: int = Field(
         default=1,
         ge=1,

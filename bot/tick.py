@@ -107,12 +107,21 @@ class Tick:
         if self.blender is not None:
             await self.blender.step(now)
         self.rounds += 1
-        if report.expired or report.nudged or report.escalated:
+        if (
+            report.expired
+            or report.nudged
+            or report.escalated
+            or report.returned
+            or report.paused_escalated
+        ):
             log.info(
-                "tick: %d offers lapsed, %d nudges, %d escalations",
+                "tick: %d offers lapsed, %d nudges, %d escalations, %d paused tasks returned"
+                " to the queue, %d escalated",
                 len(report.expired),
                 len(report.nudged),
                 len(report.escalated),
+                len(report.returned),
+                len(report.paused_escalated),
             )
 
     async def run(self) -> None:

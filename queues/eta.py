@@ -2,7 +2,8 @@
 
 In progress: its holder's expected time on the current step, less the active time they have
 already put in (pauses are not work). Queued: its place among the tasks of the same step ahead
-of it, divided by how many of those the team completed per hour lately. Either way, the later steps add the team's expected time for each.
+of it, divided by how many of those the team completed per hour lately. Either way, the later
+steps add the team's expected time for each.
 """
 
 from __future__ import annotations

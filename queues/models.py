@@ -286,14 +286,17 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     active_seconds: float = Field(
+        default=0.0,
         description="The holder's active seconds on the current step before the current "
-        "stretch of work: pauses are not counted. 0 once the task changes hands."
+        "stretch of work: pauses are not counted. 0 once the task changes hands.",
     )
     active_since: datetime | None = Field(
-        description="When the current stretch of work began; null unless in progress."
+        default=None,
+        description="When the current stretch of work began; null unless in progress.",
     )
     handover: Handover | None = Field(
-        description="Left by the previous holder when paused work went back by itself."
+        default=None,
+        description="Left by the previous holder when paused work went back by itself.",
     )
 
 
@@ -308,7 +311,8 @@ class TaskDetail(TaskOut):
     eta: datetime | None = Field(description="When it will likely be done; null if unknown.")
     eta_basis: str = Field(description="How the ETA was worked out, or why there is none.")
     worked_seconds: float = Field(
-        description="The holder's active time on the current step so far, pauses excluded."
+        default=0.0,
+        description="The holder's active time on the current step so far, pauses excluded.",
     )
     timeline: list[TaskEventOut]
 

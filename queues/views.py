@@ -158,6 +158,11 @@ class Views:
         rows = await self._db.fetch(_SQL["offer_reasons"], list(task_ids))
         return {r["task_id"]: [str(w) for w in (r["data"] or {}).get("why", [])] for r in rows}
 
+    async def last_reason(self, task_id: int) -> str | None:
+        """The reason the task's latest event gives, if any."""
+        reason = await self._db.fetchval(_SQL["last_reason"], task_id)
+        return str(reason) if reason is not None else None
+
     async def activity(self, since: datetime, *, top: int = 5) -> Activity:
         """The task list's events since ``since``, and the ``top`` agents by completions."""
         counts = await self._db.fetchrow(_SQL["report_counts"], since)

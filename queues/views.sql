@@ -58,6 +58,10 @@ FROM task_events
 WHERE task_id = ANY ($1::bigint[]) AND event = 'offered'
 ORDER BY task_id, id DESC;
 
+-- name: last_reason
+-- Why the task's latest event happened, when it says.
+SELECT reason FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT 1;
+
 -- name: report_counts
 -- Tasks' events since $1; a completion is within SLA when it came before the task's due time.
 SELECT count(*) FILTER (WHERE e.event = 'created') AS created,
