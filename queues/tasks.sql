@@ -99,10 +99,12 @@ upd AS (
     RETURNING t.*
 ),
 ended AS (
+    -- When a segment starts too, any segment left open is closed first: there is none unless
+    -- the task's row was changed by hand, and then the new one must still be able to open.
     UPDATE task_segments s
     SET ended_at = now(), ended_by = $5
     FROM span
-    WHERE span.ends AND s.task_id = span.id AND s.ended_at IS NULL
+    WHERE (span.ends OR span.starts) AND s.task_id = span.id AND s.ended_at IS NULL
     RETURNING s.id
 ),
 started AS (
