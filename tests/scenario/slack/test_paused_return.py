@@ -53,7 +53,12 @@ async def test_paused_work_due_soon_goes_to_the_supervisors(slack: Harness) -> N
     await slack.pool.execute("UPDATE tasks SET due_at = $2 WHERE id = $1", task_id, due)
     await slack.command(DANA, "next")
     await slack.click(DANA, "claim", str(task_id), block_id=f"offer:{task_id}")
-    await slack.click(DANA, "pause", str(task_id), block_id=f"work:{task_id}")
+    # Paused from the recall message's one-click Pause.
+    await slack.click(DANA, "pause", str(task_id), block_id="recall")
+    reason = await slack.pool.fetchval(
+        "SELECT reason FROM task_events WHERE task_id = $1 AND event = 'paused'", task_id
+    )
+    assert reason == "recalled to the phones"
     await _paused_an_hour_ago(slack, task_id)
     report = await run_timers(slack.pool, TimerSettings(paused_return_minutes=60))
     assert report.paused_escalated == [(task_id, "dana")]
@@ -63,5 +68,6 @@ async def test_paused_work_due_soon_goes_to_the_supervisors(slack: Harness) -> N
     assert len(posted) == 1
     assert "paused for 60 min without resuming" in posted[0].text
     assert "Handed over" in str(posted[0].blocks)
+    assert "recalled to the phones" in str(posted[0].blocks)
     (dana,) = slack.card(DANA)
     assert "with the supervisors" in dana["text"]
