@@ -140,7 +140,7 @@ SELECT a.agent_id,
                  FROM agent_schedules s
                  WHERE s.agent_id = a.agent_id AND s.starts_at <= $1 AND s.ends_at > $1),
                 '[]') AS schedule,
-       (SELECT min(coalesce(t.claimed_at, t.updated_at)) FROM tasks t
+       (SELECT min(coalesce(t.active_since, t.claimed_at, t.updated_at)) FROM tasks t
         WHERE t.holder = a.agent_id AND t.status = 'in_progress') AS on_task_since
 FROM agents a
 WHERE ($2::text[] IS NULL OR a.agent_id = ANY ($2))

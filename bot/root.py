@@ -102,7 +102,12 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             skip_cooldown_seconds=s.skip_cooldown_minutes * 60,
             max_tasks_per_agent=s.max_tasks_per_agent,
         ),
-        timers=TimerSettings(nudge_factor=s.nudge_factor, escalate_factor=s.escalate_factor),
+        timers=TimerSettings(
+            nudge_factor=s.nudge_factor,
+            escalate_factor=s.escalate_factor,
+            paused_return_minutes=s.paused_return_minutes,
+            fit_margin=s.fit_margin,
+        ),
         forecasts=ForecastSettings(
             model=s.forecast_model,
             every_seconds=s.forecast_minutes * 60,

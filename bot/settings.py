@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         le=100_000,
         description="Queued tasks of each type and step (least slack first) examined a run.",
     )
+    paused_return_minutes: float = Field(
+        default=60,
+        ge=1,
+        le=10_080,
+        description="Paused work not resumed for this long goes back to the queue.",
+    )
     max_tasks_per_agent: int = Field(
         default=1,
         ge=1,

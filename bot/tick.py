@@ -208,12 +208,21 @@ class Tick:
 
     async def _timers(self) -> None:
         report = await run_timers(self._pool, self._policy)
-        if report.expired or report.nudged or report.escalated:
+        if (
+            report.expired
+            or report.nudged
+            or report.escalated
+            or report.returned
+            or report.paused_escalated
+        ):
             log.info(
-                "tick: %d offers lapsed, %d nudges, %d escalations",
+                "tick: %d offers lapsed, %d nudges, %d escalations, %d paused tasks returned"
+                " to the queue, %d escalated",
                 len(report.expired),
                 len(report.nudged),
                 len(report.escalated),
+                len(report.returned),
+                len(report.paused_escalated),
             )
         if self._notifier is not None:
             await self._notifier.timers(report)

@@ -2,7 +2,9 @@
 
 Each operation is one conditional ``UPDATE ... RETURNING`` with its event row in the same
 statement, so two agents can never hold the same task, and a transition that lost a race is
-reported as such (:class:`HeldByOther`) rather than silently applied. What gives an agent
+reported as such (:class:`HeldByOther`) rather than silently applied. The same statement
+keeps the time worked: it ends or starts the task's segment of active work
+(``task_segments``), so pauses and offers are never counted as work. What gives an agent
 work (claim, reassign, the matching round's offers) first locks the agent's row, so that no
 agent ever works on more than ``max_tasks_per_agent`` tasks (:class:`AgentBusy`).
 """
@@ -208,7 +210,11 @@ class Lifecycle:
         await self._raise_for(task_id, "complete", ("in_progress",), agent_id)
         raise AssertionError("unreachable")
 
-    async def pause(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:
+    async def pause(
+        self, task_id: int, agent_id: str, reason: str | None = None, note: str | None = None
+    ) -> TaskOut:
+        """Stop the clock of the holder's work; ``note`` (how far they got) goes on the event
+        and, should the task go back to the queue unresumed, to the next holder."""
         return await self._move(
             task_id,
             "pause",
@@ -219,6 +225,7 @@ class Lifecycle:
             actor=agent_id,
             must_hold=agent_id,
             reason=reason,
+            data={"note": note} if note else None,
         )
 
     async def resume(self, task_id: int, agent_id: str) -> TaskOut:

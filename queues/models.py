@@ -226,6 +226,14 @@ class ReasonIn(AgentActionIn):
     reason: Text | None = None
 
 
+class PauseIn(ReasonIn):
+    note: Annotated[str, Field(max_length=4000)] | None = Field(
+        default=None,
+        description="How far the work got: shown to the next holder if the task goes back to "
+        "the queue before it is resumed.",
+    )
+
+
 class EscalateIn(AgentActionIn):
     reason: Text
 
@@ -256,6 +264,19 @@ class TaskEventOut(BaseModel):
     data: dict[str, Any]
 
 
+class Handover(BaseModel):
+    """What the last holder of paused work left for the next one when the task went back by
+    itself (``BLENDBOT_PAUSED_RETURN_MINUTES``); kept until the step is completed."""
+
+    by: str = Field(description="The agent who paused it.")
+    step: int = Field(description="The step they were on.")
+    worked_seconds: float = Field(description="Their active time on the step, pauses excluded.")
+    reason: str | None = Field(description="Why it was paused, e.g. 'recalled to the phones'.")
+    note: str | None = Field(description="Their note on the pause: how far they got.")
+    paused_at: datetime
+    returned_at: datetime = Field(description="When it went back to the queue or was escalated.")
+
+
 class TaskOut(BaseModel):
     id: int
     source: str
@@ -273,6 +294,19 @@ class TaskOut(BaseModel):
     due_at: datetime
     created_at: datetime
     updated_at: datetime
+    active_seconds: float = Field(
+        default=0.0,
+        description="The holder's active seconds on the current step before the current "
+        "stretch of work: pauses are not counted. 0 once the task changes hands.",
+    )
+    active_since: datetime | None = Field(
+        default=None,
+        description="When the current stretch of work began; null unless in progress.",
+    )
+    handover: Handover | None = Field(
+        default=None,
+        description="Left by the previous holder when paused work went back by itself.",
+    )
 
 
 class TaskDetail(TaskOut):
@@ -285,6 +319,10 @@ class TaskDetail(TaskOut):
     progress: str = Field(description="Where it is, e.g. 'step 2 of 3: underwriting'.")
     eta: datetime | None = Field(description="When it will likely be done; null if unknown.")
     eta_basis: str = Field(description="How the ETA was worked out, or why there is none.")
+    worked_seconds: float = Field(
+        default=0.0,
+        description="The holder's active time on the current step so far, pauses excluded.",
+    )
     timeline: list[TaskEventOut]
 
 

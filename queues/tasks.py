@@ -181,6 +181,9 @@ class Tasks:
         )
         lending = await self._outlook.lending(now) if task.status in OPEN_STATUSES else NoLending()
         eta = estimate(facts, now, lending)
+        worked = task.active_seconds
+        if task.active_since is not None:
+            worked += max(0.0, (now - task.active_since).total_seconds())
         return TaskDetail(
             **task.model_dump(),
             priority=round(ranked.priority, 1),
@@ -190,6 +193,7 @@ class Tasks:
             progress=_progress(task.status, task.step, count, name, task.holder),
             eta=eta.at,
             eta_basis=eta.basis,
+            worked_seconds=worked,
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 

@@ -91,6 +91,26 @@ def _task_fields(task: TaskOut, now: datetime, minutes: float | None) -> Section
     )
 
 
+def handover_text(task: TaskOut) -> str | None:
+    """What the previous holder left when their paused work went back by itself."""
+    h = task.handover
+    if h is None:
+        return None
+    why = f" ({_esc(_clip(h.reason, 200))})" if h.reason else ""
+    text = (
+        f":memo: *Handed over:* {_esc(h.by)} worked {minutes_words(h.worked_seconds)} on it, "
+        f"then paused{why} and did not resume."
+    )
+    if h.note:
+        text += f"\n> {_esc(_clip(h.note, 1500))}"
+    return text
+
+
+def _handover(task: TaskOut) -> list[Block]:
+    text = handover_text(task)
+    return [] if text is None else [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
 def offer(task: TaskOut, why: Sequence[str], now: datetime, minutes: float | None) -> Message:
     """The offer DM: the task, why it was chosen, how long it stands; Claim and Skip."""
     reasons = "; ".join(_esc(r) for r in why[:8]) or "next in line for your skills"
@@ -98,6 +118,7 @@ def offer(task: TaskOut, why: Sequence[str], now: datetime, minutes: float | Non
     blocks: list[Block] = [
         HeaderBlock(text="A task for you while it is quiet"),
         _task_fields(task, now, minutes),
+        *_handover(task),
         ContextBlock(
             elements=[
                 MarkdownTextObject(text=_clip(f"Why you: {reasons}", 2000)),
@@ -127,6 +148,7 @@ def working(task: TaskOut, now: datetime, pausable: bool = True) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text="You are working on this"),
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(block_id=f"work:{task.id}", elements=buttons),
     ]
     return _message(f"Working on task #{task.id}: {task.title}", blocks)
@@ -136,6 +158,7 @@ def paused(task: TaskOut, now: datetime) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text="Paused"),
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(
             block_id=f"paused:{task.id}",
             elements=[
@@ -168,6 +191,7 @@ def escalation(task: TaskOut, by: str, reason: str | None, now: datetime) -> Mes
         HeaderBlock(text=f"Escalated: task #{task.id}"),
         SectionBlock(text=MarkdownTextObject(text=f"Escalated by {_esc(by)}{why}")),
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(
             block_id=f"escalation:{task.id}",
             elements=[

@@ -1,5 +1,6 @@
-"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls, the
-offers a recall took back, and tasks that will likely miss their SLA.
+"""What the tick tells people: new offers, lapsed offers, nudges, escalations, paused work gone
+back by itself, recalls, the offers a recall took back, and tasks that will likely miss their
+SLA.
 
 Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
 """
@@ -53,10 +54,17 @@ class Notifier:
         return sent
 
     async def timers(self, report: TimerReport) -> None:
-        """Lapsed offers update their card; overdue work is nudged; escalations are posted."""
+        """Lapsed offers update their card; overdue work is nudged; escalations are posted;
+        paused work that went back by itself closes its card and its holder is told."""
         ctx = self._ctx
         now = ctx.now()
-        pairs = report.expired + report.nudged + report.escalated
+        pairs = (
+            report.expired
+            + report.nudged
+            + report.escalated
+            + report.returned
+            + report.paused_escalated
+        )
         if not pairs:
             return
         async with transaction(ctx.pool) as conn:
@@ -87,6 +95,29 @@ class Notifier:
                 if task is not None:
                     by = people[holder].name if holder in people else "the timers"
                     await post_escalation(ctx, conn, task, by, "overdue: no progress in time")
+            for task_id, holder in report.returned + report.paused_escalated:
+                task = await cards.task(conn, task_id)
+                if task is None:
+                    continue
+                escalated = task.status == "escalated"
+                reason = await Views(conn).last_reason(task_id)
+                if escalated:
+                    await post_escalation(ctx, conn, task, "the timers", reason)
+                person = people.get(holder or "")
+                if person is None or person.slack_user_id is None:
+                    continue
+                user = person.slack_user_id
+                where = (
+                    "it is with the supervisors now"
+                    if escalated
+                    else "it is back in the queue for someone else"
+                )
+                text = (
+                    f":hourglass: Task #{task_id} was {reason or 'paused too long'}: {where}, "
+                    "with your pause note and the time you put in."
+                )
+                await store.card(card_ref(task_id, user), user, blocks.closed(task, text, now))
+                await store.ephemeral(user, user, blocks.notice(text))
         ctx.outbox.kick()
 
     async def recall(self, agent_ids: Sequence[str]) -> int:

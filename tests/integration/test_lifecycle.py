@@ -279,10 +279,10 @@ async def test_overdue_work_is_nudged_once_then_escalated(world: asyncpg.Pool) -
     await offer_to(world, "ana")
     await Lifecycle(world).claim(task_id, "ana")
     assert (await run_timers(world)).nudged == []
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '20 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '20 minutes'")
     assert (await run_timers(world)).nudged == [(task_id, "ana")]
     assert (await run_timers(world)).nudged == []
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '40 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '40 minutes'")
     report = await run_timers(world)
     assert report.escalated == [(task_id, "ana")]
     assert await world.fetchval("SELECT status FROM tasks") == "escalated"
@@ -316,7 +316,7 @@ async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
         task_id = (await offer_to(world, "ana")).task.id
         await life.claim(task_id, "ana")
         await world.execute(
-            "UPDATE tasks SET claimed_at = now() - interval '4 minutes' WHERE id = $1", task_id
+            "UPDATE tasks SET active_since = now() - interval '4 minutes' WHERE id = $1", task_id
         )
         await life.complete(task_id, "ana", "done", None)
     estimates = await load_estimates(world)
@@ -339,7 +339,7 @@ async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     life = Lifecycle(world)
     offered = (await offer_to(world, "ana")).task.id
     await life.claim(offered, "ana")
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '6 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '6 minutes'")
     await life.complete(offered, "ana", "done", None)
     waiting = second if offered == first else first
     queued = await tasks.get(waiting, datetime.now(UTC))
