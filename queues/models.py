@@ -8,7 +8,9 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from queues.bounds import Instant, check_storable
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
@@ -28,26 +30,6 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _storable(value: Any) -> None:
-    """PostgreSQL text and jsonb hold no NUL character and no lone surrogate: refuse them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain the NUL character (\\u0000)")
-        if value.isascii():
-            return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable(item)
-
-
 class Strict(BaseModel):
     """Inputs refuse unknown fields, so that a misspelt field is an error, not a silent loss."""
 
@@ -57,7 +39,7 @@ class Strict(BaseModel):
     def _only_storable_text(self) -> Self:
         for value in self.__dict__.values():
             if isinstance(value, (str, dict, list)):
-                _storable(value)
+                check_storable(value)
         return self
 
 
@@ -170,8 +152,10 @@ class TaskIn(Strict):
     customer_ref: ShortText | None = None
     customer_tier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     value: float | None = None
-    due_at: AwareDatetime | None = Field(
-        default=None, description="Defaults to now plus the task type's SLA."
+    due_at: Instant | None = Field(
+        default=None,
+        description="Defaults to now plus the task type's SLA. Between 2000-01-01 and "
+        "2100-01-01 (UTC).",
     )
     payload: dict[str, Any] = Field(default_factory=dict)
 
