@@ -237,6 +237,41 @@ async def test_database_error_text_never_reaches_a_client(
         "/api/v1/agents/ben", json=agent(slack_user_id="U0OMAR", telephony_ids={}), headers=AUTH
     )
     assert taken.status == 409
-    text = await taken.text()
-    for words in ("Key (", "violates", "constraint", "duplicate key", "asyncpg"):
-        assert words not in text
+    answers = [await taken.text()]
+    for payload in ('{"x": 1e999}', '{"x": NaN}', '{"x": [-1e400]}'):
+        raw = json.dumps(task("P1", payload={})).replace('"payload": {}', f'"payload": {payload}')
+        refused = await seeded.post("/api/v1/tasks", data=raw, headers=JSON)
+        assert refused.status in (400, 422), await refused.text()
+        answers.append(await refused.text())
+    for text in answers:
+        for words in (
+            "Key (",
+            "violates",
+            "constraint",
+            "duplicate key",
+            "syntax for type",
+            "DETAIL",
+        ):
+            assert words not in text, text
+    assert await pool.fetchval("SELECT count(*) FROM tasks") == 0
+
+
+async def test_the_net_under_validation_does_not_repeat_the_database(pool: asyncpg.Pool) -> None:
+    """Should a value the database refuses get past validation, the client is not told the
+    database's words."""
+    from aiohttp import web
+
+    from bot.http.errors import error_middleware
+    from bot.http.keys import MAX_BODY
+
+    async def refused(request: web.Request) -> web.Response:
+        raise asyncpg.DataError('invalid input syntax for type json DETAIL: Token "secret"')
+
+    app = web.Application(middlewares=[error_middleware])
+    app[MAX_BODY] = 1024
+    app.router.add_get("/x", refused)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/x")
+        assert response.status == 422
+        assert "secret" not in await response.text()
+        assert "syntax" not in await response.text()
