@@ -61,7 +61,9 @@ class Schedule(BaseModel):
     end: Instant | None = Field(
         default=None, description="After `start`. Default: the last entry's end."
     )
-    items: list[ScheduleEntry] = Field(max_length=1000)
+    items: list[ScheduleEntry] = Field(
+        max_length=1000, description="Each between `start` and `end` when they are given."
+    )
 
     def span(self) -> tuple[datetime, datetime] | None:
         if self.start is not None and self.end is not None:

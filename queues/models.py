@@ -26,8 +26,10 @@ Proficiency = Annotated[int, Field(ge=1, le=5, description="1 (learning) to 5 (e
 TelephonySource = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
 TaskStatus = Literal["queued", "offered", "in_progress", "paused", "escalated", "done", "cancelled"]
 OPEN_STATUSES: tuple[TaskStatus, ...] = ("queued", "offered", "in_progress", "paused", "escalated")
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+NOT_BLANK = r"\S"
+"""Text is stripped of surrounding whitespace, so it must hold something else."""
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
 class Strict(BaseModel):

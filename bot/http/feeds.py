@@ -241,7 +241,7 @@ async def twilio_taskrouter(request: web.Request) -> web.Response:
 
 
 class PresenceQuery(BaseModel):
-    agent_id: list[str] | None = Field(
+    agent_id: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
         default=None, description="Comma-separated agent ids; all agents when absent."
     )
 

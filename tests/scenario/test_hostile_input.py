@@ -275,3 +275,22 @@ async def test_the_net_under_validation_does_not_repeat_the_database(pool: async
         assert response.status == 422
         assert "secret" not in await response.text()
         assert "syntax" not in await response.text()
+
+
+async def test_the_limits_the_code_enforces_are_in_the_document(client: Client) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    due_at = schemas["TaskIn"]["properties"]["due_at"]["anyOf"][0]
+    assert due_at["formatMinimum"] == "2000-01-01T00:00:00Z"
+    assert due_at["formatExclusiveMaximum"] == "2100-01-01T00:00:00Z"
+    assert schemas["TaskIn"]["properties"]["title"]["pattern"] == r"\S"
+    assert schemas["TaskIn"]["properties"]["title"]["minLength"] == 1
+    assert "24 hours" in schemas["ScheduleEntry"]["properties"]["end"]["description"]
+    assert "after `start`" in schemas["Schedule"]["properties"]["end"]["description"].lower()
+    intervals = document["paths"]["/api/v1/queues/{queue}/intervals"]["get"]["parameters"]
+    to = next(p for p in intervals if p["name"] == "to")
+    assert "after `from`" in to["description"]
+    assert to["schema"]["anyOf"][0]["formatMinimum"] == "2000-01-01T00:00:00Z"
+    limits = document["info"]["description"]
+    for words in ("200 levels", "4,300 digits", "2000-01-01", "24 hours", "must not be blank"):
+        assert words in limits
