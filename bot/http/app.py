@@ -39,7 +39,7 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     """Require one of the configured bearer tokens on ``/api/v1``."""
     if request.path.startswith("/api/") and request.path not in PUBLIC:
         header = request.headers.get("Authorization", "")
-        if not bearer_ok(request, request.app[TOKENS]):
+        if not bearer_ok(request):
             message = "missing bearer token" if not header else "wrong bearer token"
             return error_response(
                 ApiError(401, "unauthorized", message), {"WWW-Authenticate": "Bearer"}

@@ -8,9 +8,10 @@ wrong (401), never an error.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
 
 from aiohttp import web
+
+from bot.http.keys import TOKENS
 
 
 def as_sent(value: str) -> bytes:
@@ -23,10 +24,10 @@ def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(as_sent(given), expected.encode())
 
 
-def bearer_ok(request: web.Request, tokens: Iterable[str]) -> bool:
-    """Whether the request's ``Authorization`` is ``Bearer`` and one of ``tokens``."""
+def bearer_ok(request: web.Request) -> bool:
+    """Whether the request's ``Authorization`` is ``Bearer`` and one of the app's tokens."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return False
     given = as_sent(token.strip())
-    return any(hmac.compare_digest(given, t.encode()) for t in tokens)
+    return any(hmac.compare_digest(given, str(t).encode()) for t in request.app[TOKENS])

@@ -34,7 +34,7 @@ from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule,
 from blending.telemetry_store import Recorded, TelemetryStore
 from bot.http.auth import bearer_ok, same_secret
 from bot.http.errors import ApiError, ErrorOut
-from bot.http.keys import CLOCK, METRICS, STORES, TOKENS
+from bot.http.keys import CLOCK, METRICS, STORES
 from bot.http.operations import (
     Handler,
     Operation,
@@ -125,7 +125,7 @@ def _result(recorded: Recorded) -> FeedResult:
 
 
 def _require_bearer(request: web.Request) -> None:
-    if not bearer_ok(request, request.app[TOKENS]):
+    if not bearer_ok(request):
         raise ApiError(401, "unauthorized", "missing or wrong bearer token")
 
 

@@ -27,7 +27,7 @@ async def seeded(client: Client) -> Client:
 
 
 async def _error(response: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await response.json()
+    body: dict[str, dict[str, Any]] = await response.json()
     return body["error"]
 
 

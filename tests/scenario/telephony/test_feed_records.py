@@ -243,4 +243,5 @@ async def test_an_event_the_database_refuses_is_set_aside_and_the_rest_stored(
     assert (again.new, again.duplicates, len(again.rejected)) == (0, 2, 1)
     assert await pool.fetchval("SELECT times FROM telephony_rejected") == 2
     source = await pool.fetchrow("SELECT events, duplicates FROM telephony_sources")
+    assert source is not None
     assert (source["events"], source["duplicates"]) == (2, 2)

@@ -210,6 +210,7 @@ async def test_twilio_malformed_but_signed_is_400_and_set_aside(
     assert response.status == 400
     assert "TaskSid" in (await response.json())["error"]["message"]
     row = await pool.fetchrow("SELECT source, reason, record FROM telephony_rejected")
+    assert row is not None
     assert row["source"] == "twilio"
     assert row["reason"] == "callback: task-queue.entered event without TaskSid"
     assert b"EventType=task-queue.entered" in row["record"]
