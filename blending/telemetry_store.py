@@ -142,7 +142,9 @@ class TelemetryStore:
         for event in parsed.events:
             unique.setdefault(event.event_id, event)
         events = list(unique.values())
-        ignored = Counter({printable(k, 200): n for k, n in parsed.ignored.items()})
+        ignored: Counter[str] = Counter()
+        for kind, count in parsed.ignored.items():
+            ignored[printable(kind, 200)] += count
         rejected = list(parsed.rejected)
         try:
             async with transaction(self._db) as conn:

@@ -2,8 +2,11 @@
 and queue statistics API under ``/api/v1``.
 
 Each push endpoint answers in its vendor's own terms: Firehose gets its JSON response with
-the request id, Twilio a 204, the generic feed our JSON error body. A payload that cannot be
-read is refused whole (400, with the reason) and writes nothing.
+the request id, Twilio a 204, the generic feed our JSON error body. A body that cannot be read
+at all (not JSON within the bounds, not a list, an unreadable Firehose envelope) is refused
+whole (400, with the reason) and writes nothing. A record in it that cannot be used is set
+aside alone, with the reason (``telephony_rejected``, ``GET /api/v1/feeds/rejected``), and
+counted; the records beside it are stored.
 """
 
 from __future__ import annotations
