@@ -35,9 +35,11 @@ MAX_DEPTH = 200
 """Nesting levels of JSON arrays and objects (pydantic-core's own limit)."""
 MAX_DIGITS = 4300
 """Digits of a JSON integer (pydantic-core's own limit, and Python's for ``int(str)``)."""
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-"""Instants lie in [EARLIEST, LATEST): the first moment of 2000 up to, not including, 2100."""
+"""Instants lie in [EARLIEST, LATEST): from the Unix epoch up to, not including, 2100. The
+start is before the shipped call-center history (1999, 2003) that the simulator and the
+backtests replay through the service; the end is far beyond any SLA."""
 
 
 class MalformedJson(ValueError):

@@ -156,7 +156,7 @@ class TaskIn(Strict):
     value: float | None = None
     due_at: Instant | None = Field(
         default=None,
-        description="Defaults to now plus the task type's SLA. Between 2000-01-01 and "
+        description="Defaults to now plus the task type's SLA. Between 1970-01-01 and "
         "2100-01-01 (UTC).",
     )
     payload: dict[str, Any] = Field(default_factory=dict)

@@ -424,7 +424,7 @@ FEED_OPERATIONS: tuple[Operation, ...] = (
         query=RejectedQuery,
         responses={200: RejectedList, **_ERRORS},
         description="A record a feed delivered that cannot be used (not JSON, a time outside "
-        "2000 to 2100, text the database cannot hold, a shape the adapter does not know) is set "
+        "1970 to 2100, text the database cannot hold, a shape the adapter does not know) is set "
         "aside with the reason, once however often it is delivered, while the records beside "
         "it are stored; `blendbot_feed_records_rejected_total` counts them.",
     ),

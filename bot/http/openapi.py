@@ -96,7 +96,7 @@ _LIMITS = (
     "Limits every operation enforces. Bodies are JSON nested at most 200 levels deep, with "
     "integers of at most 4,300 digits and no NaN or Infinity; beyond that, 400. Values are "
     "strictly typed: `true` is not a number, a number is not a date-time, a number is not "
-    "text. A date-time is ISO 8601 text with its offset, between 2000-01-01T00:00:00Z and "
+    "text. A date-time is ISO 8601 text with its offset, between 1970-01-01T00:00:00Z and "
     "2100-01-01T00:00:00Z, excluding the end (`formatMinimum`, `formatExclusiveMaximum`); "
     "outside, 422. Text is stripped of surrounding whitespace and must not be blank "
     "(`pattern: \\S`), nor hold the NUL character or a lone surrogate. A span's end (`to`, "

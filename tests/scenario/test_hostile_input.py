@@ -36,9 +36,9 @@ async def _error(response: Any) -> dict[str, Any]:
     [
         "0001-01-01T00:00:00Z",
         "9999-12-31T23:59:59-23:59",
-        "1999-12-31T23:59:59Z",
+        "1969-12-31T23:59:59Z",
         "2100-01-01T00:00:00Z",
-        "2000-01-01T00:30:00+01:00",
+        "1970-01-01T00:30:00+01:00",
     ],
 )
 async def test_a_due_time_outside_the_window_is_422(
@@ -49,12 +49,12 @@ async def test_a_due_time_outside_the_window_is_422(
     assert response.status == 422, await response.text()
     error = await _error(response)
     assert [f["field"] for f in error["fields"]] == ["due_at"]
-    assert "2000-01-01" in error["message"]
+    assert "1970-01-01" in error["message"]
     assert await pool.fetchval("SELECT count(*) FROM tasks") == 0
 
 
 async def test_the_edges_of_the_window_are_accepted(seeded: Client) -> None:
-    for n, due_at in enumerate(["2000-01-01T00:00:00Z", "2099-12-31T23:59:59.999999Z"]):
+    for n, due_at in enumerate(["1970-01-01T00:00:00Z", "2099-12-31T23:59:59.999999Z"]):
         response = await seeded.post(
             "/api/v1/tasks", json=task(f"EDGE{n}", due_at=due_at), headers=AUTH
         )
@@ -281,7 +281,7 @@ async def test_the_limits_the_code_enforces_are_in_the_document(client: Client) 
     document = await (await client.get("/api/v1/openapi.json")).json()
     schemas = document["components"]["schemas"]
     due_at = schemas["TaskIn"]["properties"]["due_at"]["anyOf"][0]
-    assert due_at["formatMinimum"] == "2000-01-01T00:00:00Z"
+    assert due_at["formatMinimum"] == "1970-01-01T00:00:00Z"
     assert due_at["formatExclusiveMaximum"] == "2100-01-01T00:00:00Z"
     assert schemas["TaskIn"]["properties"]["title"]["pattern"] == r"\S"
     assert schemas["TaskIn"]["properties"]["title"]["minLength"] == 1
@@ -290,7 +290,7 @@ async def test_the_limits_the_code_enforces_are_in_the_document(client: Client) 
     intervals = document["paths"]["/api/v1/queues/{queue}/intervals"]["get"]["parameters"]
     to = next(p for p in intervals if p["name"] == "to")
     assert "after `from`" in to["description"]
-    assert to["schema"]["anyOf"][0]["formatMinimum"] == "2000-01-01T00:00:00Z"
+    assert to["schema"]["anyOf"][0]["formatMinimum"] == "1970-01-01T00:00:00Z"
     limits = document["info"]["description"]
-    for words in ("200 levels", "4,300 digits", "2000-01-01", "24 hours", "must not be blank"):
+    for words in ("200 levels", "4,300 digits", "1970-01-01", "24 hours", "must not be blank"):
         assert words in limits

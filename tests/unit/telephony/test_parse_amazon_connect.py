@@ -217,7 +217,7 @@ GOOD = load("amazon_connect_agent_event_state_change_acw_exit.json")
         (_b64("[" * 5000 + "]" * 5000), "nested deeper than 200"),
         (_b64('{"a": ' + "9" * 5000 + "}"), "more than 4300 digits"),
         (_b64('{"a": NaN}'), "not JSON"),
-        (_b64(json.dumps({**GOOD, "EventTimestamp": "0001-01-01T00:00:00Z"})), "2000-01-01"),
+        (_b64(json.dumps({**GOOD, "EventTimestamp": "0001-01-01T00:00:00Z"})), "1970-01-01"),
         (_b64(json.dumps({**GOOD, "EventId": "a\u0000b"})), "NUL"),
         (base64.b64encode(b"\xff\xfe").decode(), "UTF-8"),
         ("", "empty"),

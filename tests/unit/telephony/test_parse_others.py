@@ -480,7 +480,7 @@ GOOD_EVENT = (
         (
             b'{"type": "call_arrived", "event_id": "e-y1", "at": "0001-01-01T00:00:00Z",'
             b' "queue": "q", "call_id": "c-y1"}',
-            "2000-01-01",
+            "1970-01-01",
         ),
         (
             b'{"type": "call_arrived", "event_id": "e", "at": "2026-03-02T09:00:00",'
