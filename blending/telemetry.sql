@@ -223,3 +223,21 @@ SELECT EXISTS (SELECT 1 FROM agents WHERE agent_id = $1);
 
 -- name: lock_agent
 SELECT agent_id FROM agents WHERE agent_id = $1 FOR UPDATE;
+
+-- name: set_aside
+-- Records that could not be used, once each: a redelivery counts another sighting.
+INSERT INTO telephony_rejected AS r (source, digest, reason, record, delivery, first_at, last_at)
+SELECT $1, x.digest, x.reason, x.record, $3, $2, $2
+FROM unnest($4::bytea[], $5::text[], $6::bytea[]) AS x (digest, reason, record)
+ORDER BY x.digest
+ON CONFLICT (source, digest) DO UPDATE
+SET times = r.times + 1, last_at = greatest(r.last_at, excluded.last_at),
+    reason = excluded.reason, delivery = coalesce(excluded.delivery, r.delivery);
+
+-- name: rejected
+-- The records set aside, the latest first.
+SELECT source, reason, record, delivery, first_at, last_at, times
+FROM telephony_rejected
+WHERE $1::text IS NULL OR source = $1
+ORDER BY last_at DESC, source, digest
+LIMIT $2;

@@ -278,7 +278,8 @@ class Lifecycle:
         (:class:`AgentBusy`) when the agent already works on as much as one agent may.
         ``reason`` and ``data`` go on the event (an override, and what it overrode)."""
         async with transaction(self._db) as conn:
-            await conn.fetch(_SQL["lock_agents"], [to_agent_id])
+            if not await conn.fetch(_SQL["lock_agents"], [to_agent_id]):
+                raise NotFound("agent", to_agent_id)
             await self._check_room(conn, task_id, "reassign", to_agent_id, offered_only=False)
             return await self._on(conn)._move(
                 task_id,

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,6 +17,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from queues.bounds import Instant, check_storable
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
@@ -33,28 +34,10 @@ Proficiency = Annotated[int, Field(ge=1, le=5, description="1 (learning) to 5 (e
 TelephonySource = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
 TaskStatus = Literal["queued", "offered", "in_progress", "paused", "escalated", "done", "cancelled"]
 OPEN_STATUSES: tuple[TaskStatus, ...] = ("queued", "offered", "in_progress", "paused", "escalated")
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def _storable(value: Any) -> None:
-    """PostgreSQL text and jsonb hold no NUL character and no lone surrogate: refuse them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain the NUL character (\\u0000)")
-        if value.isascii():
-            return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable(item)
+NOT_BLANK = r"\S"
+"""Text is stripped of surrounding whitespace, so it must hold something else."""
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
 class Strict(BaseModel):
@@ -66,7 +49,7 @@ class Strict(BaseModel):
     def _only_storable_text(self) -> Self:
         for value in self.__dict__.values():
             if isinstance(value, (str, dict, list)):
-                _storable(value)
+                check_storable(value)
         return self
 
 
@@ -179,8 +162,10 @@ class TaskIn(Strict):
     customer_ref: ShortText | None = None
     customer_tier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     value: float | None = None
-    due_at: AwareDatetime | None = Field(
-        default=None, description="Defaults to now plus the task type's SLA."
+    due_at: Instant | None = Field(
+        default=None,
+        description="Defaults to now plus the task type's SLA. Between 1970-01-01 and "
+        "2100-01-01 (UTC).",
     )
     payload: dict[str, Any] = Field(default_factory=dict)
 
