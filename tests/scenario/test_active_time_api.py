@@ -29,7 +29,7 @@ async def test_worked_seconds_leave_out_pauses_and_the_note_is_handed_over(
     body = {"source": "s", "external_id": "1", "type": "billing", "title": "Refund"}
     task = await (await client.post("/api/v1/tasks", json=body, headers=AUTH)).json()
     base = f"/api/v1/tasks/{task['id']}"
-    await client.post("/api/v1/agents/ana/next", headers=AUTH)
+    await client.post("/api/v1/agents/ana/next", json={"minutes": 60}, headers=AUTH)
     claimed = await (
         await client.post(f"{base}/claim", json={"agent_id": "ana"}, headers=AUTH)
     ).json()
@@ -62,7 +62,7 @@ async def test_worked_seconds_leave_out_pauses_and_the_note_is_handed_over(
     )
     assert handover["worked_seconds"] == pytest.approx(180, abs=2)
     assert detail["timeline"][-1]["event"] == "returned"
-    await client.post("/api/v1/agents/ben/next", headers=AUTH)
+    await client.post("/api/v1/agents/ben/next", json={"minutes": 60}, headers=AUTH)
     await client.post(f"{base}/claim", json={"agent_id": "ben"}, headers=AUTH)
     await pool.execute("UPDATE tasks SET active_since = now() - interval '2 minutes'")
     finish = {"agent_id": "ben", "outcome": "ok"}
