@@ -21,6 +21,7 @@ from blending.events import Parsed
 from clock import Clock
 from telephony_adapters import asterisk
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,10 @@ class AmiClient:
         reconnect_seconds: int = 2,
         ping_seconds: int = 10,
         alive: Callable[[datetime], Awaitable[object]] | None = None,
+        marks: StateMarks | None = None,
     ) -> None:
         self._sink = sink
+        self._marks = marks
         self._alive = alive
         self._ping_seconds = ping_seconds
         self._keepalive: asyncio.Task[None] | None = None
@@ -111,7 +114,7 @@ class AmiClient:
 
     def _take(self, message: Any) -> None:
         try:
-            parsed = asterisk.parse(dict(message.items()), self._clock.now())
+            parsed = asterisk.parse(dict(message.items()), self._clock.now(), self._marks)
         except MalformedPayload as exc:
             self.malformed += 1
             log.warning("AMI: %s", exc)
