@@ -48,7 +48,7 @@ from queues.timers import TimerSettings
 from telephony_adapters.asterisk_control import AsteriskControl
 from telephony_adapters.connect_control import ConnectControl
 from telephony_adapters.control import ControlClient
-from telephony_adapters.genesys_control import GenesysControl
+from telephony_adapters.genesys_control import WINDOW_SECONDS, GenesysControl
 from telephony_adapters.marks import StateMarks
 from telephony_adapters.ratelimit import TokenBucket, Window
 from telephony_adapters.twilio_control import TwilioControl
@@ -241,7 +241,7 @@ def control_clients(
             backoffice_presence=s.genesys_backoffice_presence,
             available_presence=s.genesys_available_presence,
             marks=marks.get("genesys"),
-            limiter=Window(s.genesys_requests_per_minute, 60.0),
+            limiter=Window(s.genesys_requests_per_minute, WINDOW_SECONDS),
             clock=clock,
         )
     if _twilio_on(s):

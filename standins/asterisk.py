@@ -60,14 +60,26 @@ class AmiStandIn:
     members: list[Member] = field(default_factory=list)
     no_change: bool = False
     silent: bool = False
+    timestamps: bool = True
+    """Events carry ``Timestamp``, as with ``timestampevents = yes`` in ``manager.conf``."""
     actions: list[dict[str, str]] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
     _failures: deque[str] = field(default_factory=deque)
     _server: asyncio.Server | None = None
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    logins: list[str] = field(default_factory=list)
+    """The users logged in, in order."""
+    _logged_in: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, message: str, times: int = 1) -> None:
         """Answer the next ``times`` QueuePause actions with ``Response: Error``."""
         self._failures.extend([message] * times)
+
+    async def wait_for_logins(self, count: int) -> None:
+        """Until ``count`` logins have been accepted (the caller bounds the wait)."""
+        while len(self.logins) < count:
+            self._logged_in.clear()
+            await self._logged_in.wait()
 
     def member(self, interface: str, queue: str | None = None) -> Member:
         return next(
@@ -83,11 +95,14 @@ class AmiStandIn:
         return port
 
     async def close(self) -> None:
-        for session in self.sessions:
-            session.writer.close()
         if self._server is not None:
             self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
+            self._server = None
 
     async def drop_connections(self) -> None:
         """Close every connection, as a restarting Asterisk would."""
@@ -102,6 +117,9 @@ class AmiStandIn:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = Session(writer)
         self.sessions.append(session)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         writer.write(BANNER.encode())
         try:
             while True:
@@ -118,11 +136,14 @@ class AmiStandIn:
                     else:
                         writer.write(self._wire(message))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             if session in self.sessions:
                 self.sessions.remove(session)
+            writer.close()
+            if handler is not None:
+                self._handlers.discard(handler)
 
     def _broadcast(self, event: dict[str, str]) -> None:
         for other in self.sessions:
@@ -139,6 +160,8 @@ class AmiStandIn:
                 return [{"Response": "Error", **reply, "Message": "Authentication failed"}]
             session.user = action["Username"]
             session.events = action.get("Events", "on").lower() != "off"
+            self.logins.append(session.user)
+            self._logged_in.set()
             return [{"Response": "Success", **reply, "Message": "Authentication accepted"}]
         user = self.users.get(session.user or "")
         if user is None:
@@ -146,7 +169,7 @@ class AmiStandIn:
         if kind == "ping":
             return [{"Response": "Success", **reply, "Ping": "Pong", "Timestamp": f"{time.time()}"}]
         if kind == "queuestatus":
-            events = [self._member_event("QueueMember", m) | reply for m in self.members]
+            events = [self._event("QueueMember", m) | reply for m in self.members]
             done = {"Event": "QueueStatusComplete", **reply, "EventList": "Complete"}
             return [
                 {
@@ -196,16 +219,17 @@ class AmiStandIn:
             member.reason = action.get("Reason", "") if pause else ""
             if pause:
                 member.last_pause = int(time.time())
-            event = self._member_event("QueueMemberPause", member)
+            event = self._event("QueueMemberPause", member)
             event["PausedReason"] = action.get("Reason", "")
             events.append(event)
         return [answer, *events]
 
-    @staticmethod
-    def _member_event(kind: str, member: Member) -> dict[str, str]:
+    def _event(self, kind: str, member: Member) -> dict[str, str]:
+        stamp = {"Timestamp": f"{time.time():.6f}"} if self.timestamps else {}
         return {
             "Event": kind,
             "Privilege": "agent,all",
+            **stamp,
             "Queue": member.queue,
             "MemberName": member.name or member.interface,
             "Interface": member.interface,

@@ -22,6 +22,7 @@ the presence notification the websocket would send (:meth:`GenesysStandIn.notifi
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections import deque
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 DEFINITION_VIEW = "presence:presenceDefinition:view"
 PRESENCE_EDIT = "presence:userPresence:edit"
@@ -170,18 +171,15 @@ class GenesysStandIn:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
-            auth = None
+        auth = basic_auth(request.headers.get("Authorization", ""))
         if form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
-        if auth is None or self.clients.get(auth.login) != auth.password:
+        if auth is None or self.clients.get(auth[0]) != auth[1]:
             return web.json_response(
                 {"error": "invalid_client", "description": "client not found"}, status=401
             )
         token = uuid.uuid4().hex
-        self.tokens[token] = auth.login
+        self.tokens[token] = auth[0]
         return web.json_response(
             {"access_token": token, "token_type": "bearer", "expires_in": self.token_seconds}
         )
@@ -276,3 +274,15 @@ class GenesysStandIn:
                 "modifiedDate": self.now().isoformat(timespec="milliseconds"),
             }
         )
+
+
+def basic_auth(header: str) -> tuple[str, str] | None:
+    """HTTP Basic credentials: ``(user, password)``, or ``None`` if the header is not that."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None

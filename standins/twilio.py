@@ -16,6 +16,7 @@ worker's activity, or the ``worker.activity.update`` event callback TaskRouter w
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import time
@@ -23,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 _SID = re.compile(r"^(?P<prefix>[A-Z]{2})[0-9a-f]{32}$")
 
@@ -105,11 +106,8 @@ class TwilioStandIn:
         return web.json_response(body, status=status, headers=headers)
 
     def _refusal(self, request: web.Request, form: dict[str, str]) -> web.Response | None:
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
-            auth = None
-        if auth is None or (auth.login, auth.password) != (self.account_sid, self.auth_token):
+        auth = basic_auth(request.headers.get("Authorization", ""))
+        if auth is None or auth != (self.account_sid, self.auth_token):
             return self._error(401, 20003, "Authenticate")
         if request.content_type != "application/x-www-form-urlencoded":
             return self._error(400, 20001, "The request body must be form-encoded")
@@ -171,3 +169,15 @@ class TwilioStandIn:
 def _is(value: str, prefix: str) -> bool:
     found = _SID.match(value)
     return found is not None and found["prefix"] == prefix
+
+
+def basic_auth(header: str) -> tuple[str, str] | None:
+    """HTTP Basic credentials: ``(user, password)``, or ``None`` if the header is not that."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None

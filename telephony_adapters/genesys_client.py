@@ -88,7 +88,7 @@ async def grant(
     async with session.post(
         f"{login_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth(client_id, secret),
+        headers={"Authorization": aiohttp.encode_basic_auth(client_id, secret)},
     ) as response:
         if response.status != 200:
             raise LoginRefused(response.status)

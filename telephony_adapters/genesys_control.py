@@ -40,6 +40,8 @@ from telephony_adapters.ratelimit import Window
 log = logging.getLogger(__name__)
 
 REQUESTS_PER_MINUTE = 300
+WINDOW_SECONDS = 61.0
+"""Genesys counts a token's requests over 60 s; one more second absorbs the network's jitter."""
 _ROUTABLE = frozenset({"available", "onqueue"})
 
 
@@ -147,12 +149,14 @@ class GenesysControl:
         self._client = (client_id, client_secret)
         self.names = (backoffice_presence, available_presence)
         self.marks = marks if marks is not None else StateMarks()
-        self.limiter = limiter or Window(REQUESTS_PER_MINUTE, 60.0)
+        self.limiter = limiter or Window(REQUESTS_PER_MINUTE, WINDOW_SECONDS)
         self._timeout = timeout
         self._now = now
         self._token: tuple[str, float] | None = None
         self._presences: Presences | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._login_lock = asyncio.Lock()
+        self._lookup_lock = asyncio.Lock()
         self.logins = 0
         self.lookups = 0
 
@@ -162,6 +166,10 @@ class GenesysControl:
         return self._session
 
     async def _bearer(self) -> dict[str, str]:
+        async with self._login_lock:
+            return await self._login()
+
+    async def _login(self) -> dict[str, str]:
         now = self._now()
         if self._token is None or self._token[1] <= now:
             try:
@@ -178,6 +186,10 @@ class GenesysControl:
 
     async def presences(self) -> Presences:
         """The two presences' ids, looked up once (and again after the platform forgot one)."""
+        async with self._lookup_lock:
+            return await self._look_up()
+
+    async def _look_up(self) -> Presences:
         if self._presences is None:
             await self.limiter.take()
             try:

@@ -41,7 +41,7 @@ class TwilioControl:
     ) -> None:
         self._clock = clock
         self.api_url = api_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self._auth = aiohttp.encode_basic_auth(account_sid, auth_token)
         self.workspace_sid = workspace_sid
         self.activity_sids = {
             "backoffice": backoffice_activity_sid,
@@ -65,8 +65,7 @@ class TwilioControl:
             async with self._session.post(
                 url,
                 data=form,
-                auth=self._auth,
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", "Authorization": self._auth},
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
                 status = response.status
