@@ -30,13 +30,26 @@ BATCH = 500
 
 
 class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk's manager, which does not reconnect once it is being closed."""
+    """panoramisk's manager, which does not reconnect once it is being closed (panoramisk
+    retries a failed connection for ever, on a timer that closing does not stop)."""
 
     stopping = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.stopping:
             super().connection_lost(exc)
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.stopping:
+            return None
+        return super().connect(*args, **kwargs)
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if not self.stopping:
+            super().connection_made(f)
+        elif not f.cancelled() and f.exception() is None:
+            transport, _ = f.result()
+            transport.close()
 
 
 class AmiClient:

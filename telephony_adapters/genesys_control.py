@@ -286,7 +286,7 @@ async def learn(
                 session, api_url.rstrip("/"), headers, back_office, available, clock=clock
             )
         except Refused as exc:
-            log.error("Genesys presences for blendbot's states: %s", exc)
+            log.warning("Genesys presences for blendbot's states not known: %s", exc)
             return None
         except (ControlError, TransportError, aiohttp.ClientError, OSError) as exc:
             wait = exc.retry_after if isinstance(exc, Throttled) and exc.retry_after else delay

@@ -204,3 +204,17 @@ async def test_success_without_a_change_sends_no_event(pbx: tuple[AmiStandIn, in
     finally:
         await client.close()
     assert not standin.member(DANA, "sales").paused
+
+
+async def test_a_closed_client_stops_trying_to_connect(caplog: pytest.LogCaptureFixture) -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    client = control(port, timeout=0.3, reconnect_seconds=0)
+    with pytest.raises(Unreachable, match="not logged in"):
+        await client.send(command("backoffice"))
+    await client.close()
+    caplog.clear()
+    await asyncio.sleep(0.3)
+    assert not [r.getMessage() for r in caplog.records if "reconnect" in r.getMessage()]
