@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -49,6 +49,13 @@ from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
+from telephony_adapters.asterisk_control import AsteriskControl
+from telephony_adapters.connect_control import ConnectControl
+from telephony_adapters.control import ControlClient
+from telephony_adapters.genesys_control import WINDOW_SECONDS, GenesysControl
+from telephony_adapters.marks import StateMarks
+from telephony_adapters.ratelimit import TokenBucket, Window
+from telephony_adapters.twilio_control import TwilioControl
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +130,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             twilio_auth_token=s.twilio_auth_token,
             interval_minutes=s.interval_minutes,
             service_level_seconds=s.service_level_seconds,
+            marks=state_marks(s),
         ),
         eta=EtaSettings(escalation_answer_minutes=s.escalation_answer_minutes),
         watch=WatchSettings(
@@ -163,22 +171,142 @@ def slack_config(settings: Settings, wired: Parts) -> SlackConfig | None:
     )
 
 
+def _connect_on(s: Settings) -> bool:
+    return bool(
+        s.connect_region
+        and s.connect_instance_id
+        and s.connect_backoffice_status_id
+        and s.connect_available_status_id
+    )
+
+
+def _genesys_on(s: Settings) -> bool:
+    return bool(
+        s.genesys_api_url
+        and s.genesys_login_url
+        and s.genesys_client_id
+        and s.genesys_client_secret
+    )
+
+
+def _twilio_on(s: Settings) -> bool:
+    return bool(
+        s.twilio_account_sid
+        and s.twilio_auth_token
+        and s.twilio_workspace_sid
+        and s.twilio_backoffice_activity_sid
+        and s.twilio_available_activity_sid
+    )
+
+
+def _asterisk_on(s: Settings) -> bool:
+    return bool(s.ami_host and s.ami_username and s.ami_secret)
+
+
+def state_marks(settings: Settings) -> dict[str, StateMarks]:
+    """Per telephony source whose control client is configured, the statuses the client sets,
+    for the feed to read back as ``back_office`` and ``available`` (Genesys presences by name
+    here; their ids are added when looked up)."""
+    s = settings
+    marks: dict[str, StateMarks] = {}
+    if _connect_on(s):
+        marks["amazon_connect"] = StateMarks(
+            [s.connect_backoffice_status_id or ""], [s.connect_available_status_id or ""]
+        )
+    if _genesys_on(s):
+        marks["genesys"] = StateMarks(
+            [s.genesys_backoffice_presence], [s.genesys_available_presence]
+        )
+    if _twilio_on(s):
+        marks["twilio"] = StateMarks(
+            [s.twilio_backoffice_activity_sid or ""], [s.twilio_available_activity_sid or ""]
+        )
+    if _asterisk_on(s):
+        marks["asterisk"] = StateMarks([s.ami_pause_reason])
+    return marks
+
+
+def control_clients(
+    settings: Settings,
+    *,
+    marks: Mapping[str, StateMarks] | None = None,
+    clock: Clock = SYSTEM,
+) -> dict[str, ControlClient]:
+    """The control clients the settings configure, by telephony source (``amazon_connect``,
+    ``genesys``, ``twilio``, ``asterisk``). Each opens its connection at its first command;
+    close them with :func:`close_control_clients`. ``marks`` (the feeds', ``parts().feeds
+    .marks``) lets the Genesys client share the presence ids it looks up with the feed."""
+    s = settings
+    marks = marks if marks is not None else state_marks(s)
+    clients: dict[str, ControlClient] = {}
+    if _connect_on(s):
+        clients["amazon_connect"] = ConnectControl(
+            region=s.connect_region or "",
+            instance_id=s.connect_instance_id or "",
+            backoffice_status_id=s.connect_backoffice_status_id or "",
+            available_status_id=s.connect_available_status_id or "",
+            api_url=s.connect_api_url,
+            bucket=TokenBucket(s.connect_requests_per_second, s.connect_burst),
+        )
+    if _genesys_on(s):
+        clients["genesys"] = GenesysControl(
+            api_url=s.genesys_api_url or "",
+            login_url=s.genesys_login_url or "",
+            client_id=s.genesys_client_id or "",
+            client_secret=s.genesys_client_secret or "",
+            backoffice_presence=s.genesys_backoffice_presence,
+            available_presence=s.genesys_available_presence,
+            marks=marks.get("genesys"),
+            limiter=Window(s.genesys_requests_per_minute, WINDOW_SECONDS),
+            clock=clock,
+        )
+    if _twilio_on(s):
+        clients["twilio"] = TwilioControl(
+            account_sid=s.twilio_account_sid or "",
+            auth_token=s.twilio_auth_token or "",
+            workspace_sid=s.twilio_workspace_sid or "",
+            backoffice_activity_sid=s.twilio_backoffice_activity_sid or "",
+            available_activity_sid=s.twilio_available_activity_sid or "",
+            api_url=s.twilio_api_url,
+            clock=clock,
+        )
+    if _asterisk_on(s):
+        clients["asterisk"] = AsteriskControl(
+            host=s.ami_host or "",
+            port=s.ami_port,
+            username=s.ami_username or "",
+            secret=s.ami_secret or "",
+            reason=s.ami_pause_reason,
+            queue=s.ami_pause_queue,
+        )
+    return clients
+
+
+async def close_control_clients(clients: Mapping[str, ControlClient]) -> None:
+    """Close the clients' connections (those that keep one)."""
+    for client in clients.values():
+        close = getattr(client, "close", None)
+        if close is not None:
+            await close()
+
+
 def feed_clients_of(settings: Settings) -> tuple[AmiConfig | None, GenesysConfig | None]:
     """The AMI and Genesys Cloud clients the settings ask for (none when unset)."""
     s = settings
     ami = None
-    if s.ami_host and s.ami_username and s.ami_secret:
-        ami = AmiConfig(s.ami_host, s.ami_port, s.ami_username, s.ami_secret)
+    if _asterisk_on(s):
+        ami = AmiConfig(s.ami_host or "", s.ami_port, s.ami_username or "", s.ami_secret or "")
     genesys = None
-    required = (s.genesys_api_url, s.genesys_login_url, s.genesys_client_id)
-    if all(required) and s.genesys_client_secret:
+    if _genesys_on(s):
         genesys = GenesysConfig(
             s.genesys_api_url or "",
             s.genesys_login_url or "",
             s.genesys_client_id or "",
-            s.genesys_client_secret,
+            s.genesys_client_secret or "",
             tuple(s.genesys_user_ids),
             tuple(s.genesys_queue_ids),
+            backoffice_presence=s.genesys_backoffice_presence,
+            available_presence=s.genesys_available_presence,
         )
     return ami, genesys
 

@@ -201,12 +201,59 @@ class Settings(BaseSettings):
         default=None, description="Access key Amazon Kinesis Data Firehose sends with records."
     )
     twilio_auth_token: str | None = Field(
-        default=None, description="Twilio auth token, to check X-Twilio-Signature."
+        default=None,
+        description="Twilio auth token: checks X-Twilio-Signature, and authenticates the "
+        "TaskRouter control client.",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio account SID (AC...), for the TaskRouter control client."
+    )
+    twilio_workspace_sid: str | None = Field(
+        default=None, description="TaskRouter workspace SID (WS...); Twilio control is off without."
+    )
+    twilio_backoffice_activity_sid: str | None = Field(
+        default=None, description="SID (WA...) of the TaskRouter activity lent agents are put in."
+    )
+    twilio_available_activity_sid: str | None = Field(
+        default=None, description="SID (WA...) of the activity recalled agents are put back in."
+    )
+    twilio_api_url: str = Field(
+        default="https://taskrouter.twilio.com", description="Base URL of Twilio TaskRouter's API."
+    )
+    connect_region: str | None = Field(
+        default=None, description="AWS region of the Amazon Connect instance, e.g. eu-west-2."
+    )
+    connect_instance_id: str | None = Field(
+        default=None, description="Amazon Connect instance id; Connect control is off without."
+    )
+    connect_backoffice_status_id: str | None = Field(
+        default=None, description="Id of the custom agent status lent agents are put in."
+    )
+    connect_available_status_id: str | None = Field(
+        default=None, description="Id of the routable agent status recalled agents are put in."
+    )
+    connect_api_url: str | None = Field(
+        default=None,
+        description="Amazon Connect API (default: https://connect.<region>.amazonaws.com).",
+    )
+    connect_requests_per_second: float = Field(
+        default=2, gt=0, le=1000, description="The account's Connect API rate, shared by callers."
+    )
+    connect_burst: int = Field(
+        default=5, ge=1, le=10_000, description="The account's Connect API burst."
     )
     ami_host: str | None = Field(default=None, description="Asterisk AMI host; AMI is off without.")
     ami_port: int = Field(default=5038, ge=1, le=65535, description="Asterisk AMI port.")
     ami_username: str | None = Field(default=None, description="AMI manager user.")
     ami_secret: str | None = Field(default=None, description="AMI manager secret.")
+    ami_pause_reason: str = Field(
+        default="back office",
+        min_length=1,
+        description="Reason of the QueuePause that lends an agent (read back as back office).",
+    )
+    ami_pause_queue: str | None = Field(
+        default=None, description="Queue to pause lent agents in (default: all their queues)."
+    )
     genesys_api_url: str | None = Field(
         default=None, description="Genesys Cloud API, e.g. https://api.mypurecloud.de; off without."
     )
@@ -220,6 +267,22 @@ class Settings(BaseSettings):
     )
     genesys_queue_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Genesys queue ids to follow."
+    )
+    genesys_backoffice_presence: str = Field(
+        default="Back office",
+        min_length=1,
+        description="Name (or id) of the secondary Busy presence lent agents are put in.",
+    )
+    genesys_available_presence: str = Field(
+        default="On Queue",
+        min_length=1,
+        description="Name (or id) of the presence recalled agents are put back in.",
+    )
+    genesys_requests_per_minute: int = Field(
+        default=300,
+        ge=1,
+        le=100_000,
+        description="Genesys API requests allowed per token a minute.",
     )
     timezone: str = Field(
         default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
@@ -266,7 +329,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("public_url")
+    @field_validator("public_url", "connect_api_url", "twilio_api_url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

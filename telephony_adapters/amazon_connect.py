@@ -3,7 +3,8 @@
 Agent events (LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT) become agent states: a contact that is
 connected or connecting means on a call, an ended contact means after-call work, else the
 agent status (``Available``, ``Offline``, or a custom status such as ``Lunch``, read as a
-break). Contact events (with or without their EventBridge envelope) become call events for
+break; the statuses blendbot sets, by the id in the status ARN, as back office and
+available). Contact events (with or without their EventBridge envelope) become call events for
 voice contacts: QUEUED → arrived, CONNECTED_TO_AGENT → answered, DISCONNECTED → ended when an
 agent had it, abandoned when it was queued and never reached one.
 
@@ -55,6 +56,7 @@ from telephony_adapters._fields import (
     validation_reason,
 )
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 log = logging.getLogger(__name__)
 SOURCE = "amazon_connect"
@@ -72,7 +74,9 @@ def queue_id(arn: str) -> str:
     return arn.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _agent_state(snapshot: Any, event_type: str) -> tuple[TelephonyState, str | None]:
+def _agent_state(
+    snapshot: Any, event_type: str, marks: StateMarks | None = None
+) -> tuple[TelephonyState, str | None]:
     if event_type == "LOGOUT":
         return "offline", "LOGOUT"
     if not isinstance(snapshot, Mapping):
@@ -87,6 +91,11 @@ def _agent_state(snapshot: Any, event_type: str) -> tuple[TelephonyState, str | 
         return "on_call", name
     if "ENDED" in states:
         return "after_call_work", name
+    arn = get(status, "ARN")
+    status_id = queue_id(arn) if isinstance(arn, str) and arn else None
+    marked = marks.state(status_id, arn, name) if marks else None
+    if marked is not None:
+        return marked, name
     kind = get(status, "Type")
     if isinstance(kind, str) and kind.upper() in _STATUS_TYPES:
         return _STATUS_TYPES[kind.upper()], name
@@ -100,11 +109,11 @@ def _agent_state(snapshot: Any, event_type: str) -> tuple[TelephonyState, str | 
     return "break", name
 
 
-def parse_agent_event(event: Mapping[str, Any]) -> Parsed:
+def parse_agent_event(event: Mapping[str, Any], marks: StateMarks | None = None) -> Parsed:
     kind = text(SOURCE, get(event, "EventType"), "EventType")
     if kind not in AGENT_EVENTS:
         return _ignored(f"agent:{kind}")
-    state, reason = _agent_state(get(event, "CurrentAgentSnapshot"), kind)
+    state, reason = _agent_state(get(event, "CurrentAgentSnapshot"), kind, marks)
     try:
         change = AgentStateChanged(
             event_id=text(SOURCE, get(event, "EventId"), "EventId"),
@@ -292,20 +301,20 @@ def parse_contact_record(record: Mapping[str, Any]) -> Parsed:
     return Parsed(events=events)
 
 
-def parse(record: Any) -> Parsed:
+def parse(record: Any, marks: StateMarks | None = None) -> Parsed:
     """One decoded record: an agent event, a contact event with or without its envelope, or a
-    contact record."""
+    contact record. ``marks`` names the agent statuses blendbot sets (by id or name)."""
     try:
-        return _parse(record)
+        return _parse(record, marks)
     except ValidationError as exc:
         raise MalformedPayload(SOURCE, validation_reason(exc)) from None
 
 
-def _parse(record: Any) -> Parsed:
+def _parse(record: Any, marks: StateMarks | None) -> Parsed:
     if not isinstance(record, Mapping):
         raise MalformedPayload(SOURCE, "a record is not a JSON object")
     if "AgentARN" in record or "EventType" in record:
-        return parse_agent_event(record)
+        return parse_agent_event(record, marks)
     detail_type = record.get("detail-type")
     if isinstance(detail_type, str):
         if detail_type != "Amazon Connect Contact Event":
@@ -388,10 +397,10 @@ def decode_record(data: bytes) -> list[Any]:
         raise MalformedPayload(SOURCE, f"record data is not JSON: {exc.detail}") from None
 
 
-def parse_firehose(body: bytes) -> tuple[FirehoseRequest, Parsed]:
+def parse_firehose(body: bytes, marks: StateMarks | None = None) -> tuple[FirehoseRequest, Parsed]:
     """A whole Firehose delivery: the events of every record that can be read, and each
     record that cannot, rejected with the reason. An envelope that cannot be read is refused
-    whole (:class:`MalformedPayload`)."""
+    whole (:class:`MalformedPayload`). ``marks`` names the agent statuses blendbot sets."""
     request = read_firehose(body)
     parsed = Parsed()
     for index, data in enumerate(request.records):
@@ -402,7 +411,7 @@ def parse_firehose(body: bytes) -> tuple[FirehoseRequest, Parsed]:
         try:
             one = Parsed()
             for value in decode_record(data):
-                one.extend(parse(value))
+                one.extend(parse(value, marks))
         except MalformedPayload as exc:
             parsed.rejected.append(Rejected(f"record {index}", exc.reason, data))
         except ValidationError as exc:

@@ -21,6 +21,7 @@ from blending.events import Parsed
 from clock import Clock
 from telephony_adapters import asterisk
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,26 @@ BATCH = 500
 
 
 class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk's manager, which does not reconnect once it is being closed."""
+    """panoramisk's manager, which does not reconnect once it is being closed (panoramisk
+    retries a failed connection for ever, on a timer that closing does not stop)."""
 
     stopping = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.stopping:
             super().connection_lost(exc)
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.stopping:
+            return None
+        return super().connect(*args, **kwargs)
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if not self.stopping:
+            super().connection_made(f)
+        elif not f.cancelled() and f.exception() is None:
+            transport, _ = f.result()
+            transport.close()
 
 
 class AmiClient:
@@ -51,8 +65,10 @@ class AmiClient:
         reconnect_seconds: int = 2,
         ping_seconds: int = 10,
         alive: Callable[[datetime], Awaitable[object]] | None = None,
+        marks: StateMarks | None = None,
     ) -> None:
         self._sink = sink
+        self._marks = marks
         self._alive = alive
         self._ping_seconds = ping_seconds
         self._keepalive: asyncio.Task[None] | None = None
@@ -111,7 +127,7 @@ class AmiClient:
 
     def _take(self, message: Any) -> None:
         try:
-            parsed = asterisk.parse(dict(message.items()), self._clock.now())
+            parsed = asterisk.parse(dict(message.items()), self._clock.now(), self._marks)
         except MalformedPayload as exc:
             self.malformed += 1
             log.warning("AMI: %s", exc)

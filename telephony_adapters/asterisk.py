@@ -2,10 +2,11 @@
 
 QueueCallerJoin → arrived; AgentConnect → answered (wait from HoldTime); AgentComplete →
 ended (TalkTime); QueueCallerAbandon → abandoned (wait from HoldTime); QueueMemberStatus and
-QueueMemberPause (QueueMemberPaused before Asterisk 12) → agent state: paused is a break,
-else from the device status. Calls are named by the caller channel's Uniqueid, agents by the
-queue member interface (``Location`` before Asterisk 12). AMI events carry no time unless
-``timestampevents`` is on; without ``Timestamp`` the time of receipt is used.
+QueueMemberPause (QueueMemberPaused before Asterisk 12) → agent state: paused is a break (paused
+with blendbot's reason, ``PausedReason``, is back office), else from the device status. Calls
+are named by the caller channel's Uniqueid, agents by the queue member interface (``Location``
+before Asterisk 12). AMI events carry no time unless ``timestampevents`` is on; without
+``Timestamp`` the time of receipt is used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from blending.events import (
 )
 from telephony_adapters._fields import validation_reason
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 SOURCE = "asterisk"
 _MEMBER_EVENTS = frozenset(
@@ -67,16 +69,21 @@ def _seconds(message: Mapping[str, str], name: str, event: str) -> float | None:
     return seconds
 
 
-def member_state(message: Mapping[str, str]) -> tuple[TelephonyState, str | None]:
+def member_state(
+    message: Mapping[str, str], marks: StateMarks | None = None
+) -> tuple[TelephonyState, str | None]:
     if message.get("Paused") == "1":
-        return "break", message.get("PausedReason") or message.get("Reason") or "paused"
+        reason = message.get("PausedReason") or message.get("Reason") or "paused"
+        if marks and marks.state(reason) == "back_office":
+            return "back_office", reason
+        return "break", reason
     if message.get("InCall") == "1":
         return "on_call", None
     status = message.get("Status", "0")
     return _DEVICE.get(status, "offline"), None
 
 
-def _parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
+def _parse(message: Mapping[str, str], received_at: datetime, marks: StateMarks | None) -> Parsed:
     event = message.get("Event")
     if not event:
         raise MalformedPayload(SOURCE, "message has no Event")
@@ -90,7 +97,7 @@ def _parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
         agent = message.get("Interface") or message.get("Location")
         if not agent:
             raise MalformedPayload(SOURCE, f"{event} without Interface")
-        state, reason = member_state(message)
+        state, reason = member_state(message, marks)
         queue = message.get("Queue", "")
         parsed.events.append(
             AgentStateChanged(
@@ -147,10 +154,12 @@ def _parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
     return parsed
 
 
-def parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
-    """One AMI event."""
+def parse(
+    message: Mapping[str, str], received_at: datetime, marks: StateMarks | None = None
+) -> Parsed:
+    """One AMI event; ``marks`` names blendbot's pause reason, read as ``back_office``."""
     try:
-        return _parse(message, received_at)
+        return _parse(message, received_at, marks)
     except ValidationError as exc:
         raise MalformedPayload(SOURCE, validation_reason(exc)) from None
 

@@ -5,6 +5,10 @@
 * ``v2.users.{id}.routingStatus`` and ``.activity``: the routing status (IDLE → available,
   INTERACTING and COMMUNICATING → on a call, NOT_RESPONDING and OFF_QUEUE → away), the
   presence when off queue;
+* the presences blendbot sets (``marks``, by presence definition id) read as back office and
+  available. With marks given, a routing status of OFF_QUEUE alone is counted and ignored:
+  going off queue comes with a presence, which says why (the back-office presence, a break),
+  and OFF_QUEUE read as a break would overwrite it;
 * ``v2.analytics.queues.{id}.observations`` and an observation query's ``results``: a queue
   snapshot (oUserRoutingStatuses IDLE / INTERACTING → agents available / on calls, oWaiting
   → calls waiting and the longest wait);
@@ -46,6 +50,7 @@ from telephony_adapters._fields import (
     validation_reason,
 )
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 SOURCE = "genesys"
 HEARTBEAT_TOPIC = "channel.metadata"
@@ -77,7 +82,9 @@ def _event_id(message: Mapping[str, Any], topic: str, at: datetime) -> str:
     return f"{topic}:{base}"
 
 
-def _user_state(body: Mapping[str, Any], kind: str) -> tuple[TelephonyState, str, Any] | None:
+def _user_state(
+    body: Mapping[str, Any], kind: str, marks: StateMarks | None = None
+) -> tuple[TelephonyState, str, Any] | None:
     routing = get(body, "routingStatus")
     status = get(routing, "status") if isinstance(routing, Mapping) else None
     if kind == "routingStatus" and status is None:
@@ -89,10 +96,17 @@ def _user_state(body: Mapping[str, Any], kind: str) -> tuple[TelephonyState, str
         return _ROUTING[status.upper()], status.upper(), started
     if isinstance(system, str) and system:
         modified = get(get(body, "presence"), "modifiedDate") or started
-        return presence_state(system), system.upper(), modified
+        marked = marks.state(get(presence, "id")) if marks else None
+        return marked or presence_state(system), system.upper(), modified
     if isinstance(status, str) and status.upper() == "OFF_QUEUE":
         return "break", "OFF_QUEUE", started
     return None
+
+
+def _off_queue(body: Mapping[str, Any]) -> bool:
+    routing = get(body, "routingStatus")
+    status = get(routing, "status") if isinstance(routing, Mapping) else get(body, "status")
+    return isinstance(status, str) and status.upper() == "OFF_QUEUE"
 
 
 def _snapshot(queue: str, results: list[Any], at: datetime, event_id: str) -> QueueSnapshot:
@@ -384,15 +398,15 @@ def parse_conversation_details(body: Any, at: datetime) -> Parsed:
     return parsed
 
 
-def parse(message: Any, received_at: datetime) -> Parsed:
-    """One notification message."""
+def parse(message: Any, received_at: datetime, marks: StateMarks | None = None) -> Parsed:
+    """One notification message; ``marks`` holds the ids of the presences blendbot sets."""
     try:
-        return _parse(message, received_at)
+        return _parse(message, received_at, marks)
     except ValidationError as exc:
         raise MalformedPayload(SOURCE, validation_reason(exc)) from None
 
 
-def _parse(message: Any, received_at: datetime) -> Parsed:
+def _parse(message: Any, received_at: datetime, marks: StateMarks | None) -> Parsed:
     if not isinstance(message, Mapping):
         raise MalformedPayload(SOURCE, "message is not a JSON object")
     topic = message.get("topicName")
@@ -405,7 +419,11 @@ def _parse(message: Any, received_at: datetime) -> Parsed:
         raise MalformedPayload(SOURCE, f"{topic}: eventBody is not an object")
     user = _USER.match(topic)
     if user:
-        found = _user_state(body, user.group(2))
+        if marks and user.group(2) == "routingStatus" and _off_queue(body):
+            parsed = Parsed()
+            parsed.ignored["v2.users.{id}.routingStatus:OFF_QUEUE"] += 1
+            return parsed
+        found = _user_state(body, user.group(2), marks)
         if found is None:
             raise MalformedPayload(SOURCE, f"{topic}: neither a routing status nor a presence")
         state, reason, started = found

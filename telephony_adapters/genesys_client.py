@@ -32,6 +32,7 @@ from clock import Clock
 from telephony_adapters import genesys
 from telephony_adapters._fields import timestamp
 from telephony_adapters.errors import MalformedPayload, TransportError
+from telephony_adapters.marks import StateMarks
 
 log = logging.getLogger(__name__)
 
@@ -65,22 +66,46 @@ class Channel:
     ws: aiohttp.ClientWebSocketResponse
 
 
-async def client_credentials(
+class LoginRefused(TransportError):
+    """The login answered, and not with a token."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"Genesys login refused: HTTP {status}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Grant:
+    token: str
+    expires_in: float | None
+    """Seconds, as the login said."""
+
+
+async def grant(
     session: aiohttp.ClientSession, login_url: str, client_id: str, secret: str
-) -> str:
+) -> Grant:
     """An access token by the OAuth client-credentials grant (``https://login.<region>``)."""
     async with session.post(
         f"{login_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth(client_id, secret),
+        headers={"Authorization": aiohttp.encode_basic_auth(client_id, secret)},
     ) as response:
         if response.status != 200:
-            raise TransportError(f"Genesys login refused: HTTP {response.status}")
+            raise LoginRefused(response.status)
         body = await response.json()
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str):
         raise TransportError("Genesys login answered without an access_token")
-    return token
+    expires = body.get("expires_in")
+    seconds = float(expires) if isinstance(expires, int | float) and expires > 0 else None
+    return Grant(token, seconds)
+
+
+async def client_credentials(
+    session: aiohttp.ClientSession, login_url: str, client_id: str, secret: str
+) -> str:
+    """An access token by the OAuth client-credentials grant (``https://login.<region>``)."""
+    return (await grant(session, login_url, client_id, secret)).token
 
 
 class GenesysClient:
@@ -99,8 +124,10 @@ class GenesysClient:
         alive: Callable[[datetime], Awaitable[object]] | None = None,
         start_lookback: timedelta = timedelta(0),
         page_size: int = DETAILS_PAGE_SIZE,
+        marks: StateMarks | None = None,
     ) -> None:
         self._sink = sink
+        self._marks = marks
         self._session = session
         self._api = api_url.rstrip("/")
         self._token = token
@@ -261,7 +288,7 @@ class GenesysClient:
         now = self._clock.now()
         try:
             decoded = genesys.decode(data)
-            parsed = genesys.parse(decoded, now)
+            parsed = genesys.parse(decoded, now, self._marks)
         except MalformedPayload as exc:
             self.malformed += 1
             log.warning("Genesys: %s", exc)

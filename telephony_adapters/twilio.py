@@ -4,8 +4,9 @@
 ``task.canceled`` → abandoned (it counts only if no worker had accepted it); ``task.wrapup``
 and ``task.completed`` → ended (the later one marks the end of wrap-up, so the handle time
 runs from acceptance to completion); ``worker.activity.update`` → agent state, from the
-activity's name. Tasks of a channel other than voice, and every other event type, are
-counted and ignored. Queues are named by TaskQueueSid, agents by WorkerSid.
+activity's name (the activities blendbot sets, by SID: back office and available). Tasks of
+a channel other than voice, and every other event type, are counted and ignored. Queues are
+named by TaskQueueSid, agents by WorkerSid.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from blending.events import (
 )
 from telephony_adapters._fields import validation_reason
 from telephony_adapters.errors import MalformedPayload
+from telephony_adapters.marks import StateMarks
 
 SOURCE = "twilio"
 _ACTIVITIES: dict[str, TelephonyState] = {
@@ -70,15 +72,16 @@ def _required(form: Mapping[str, str], name: str, kind: str) -> str:
     return value
 
 
-def parse(form: Mapping[str, str]) -> Parsed:
-    """One callback's parameters."""
+def parse(form: Mapping[str, str], marks: StateMarks | None = None) -> Parsed:
+    """One callback's parameters; ``marks`` names the activities blendbot sets (by SID or
+    name), read as ``back_office`` and ``available``."""
     try:
-        return _parse(form)
+        return _parse(form, marks)
     except ValidationError as exc:
         raise MalformedPayload(SOURCE, validation_reason(exc)) from None
 
 
-def _parse(form: Mapping[str, str]) -> Parsed:
+def _parse(form: Mapping[str, str], marks: StateMarks | None) -> Parsed:
     kind = form.get("EventType")
     if not kind:
         raise MalformedPayload(SOURCE, "EventType is missing")
@@ -100,12 +103,13 @@ def _parse(form: Mapping[str, str]) -> Parsed:
     event_id = sid or f"{kind}:{resource}:{form.get('ReservationSid', '')}:{at.isoformat()}"
     if kind == "worker.activity.update":
         name = _required(form, "WorkerActivityName", kind)
+        marked = marks.state(form.get("WorkerActivitySid"), name) if marks else None
         parsed.events.append(
             AgentStateChanged(
                 event_id=event_id,
                 at=at,
                 agent_id=_required(form, "WorkerSid", kind),
-                state=activity_state(name),
+                state=marked or activity_state(name),
                 reason=name,
             )
         )

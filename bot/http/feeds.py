@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -57,6 +57,8 @@ from telephony_adapters.genesys_client import (
     queue_topics,
     user_topics,
 )
+from telephony_adapters.genesys_control import learn
+from telephony_adapters.marks import StateMarks
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ class FeedConfig:
     interval_minutes: int = 15
     service_level_seconds: float = 20
     heartbeats: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HEARTBEAT_SECONDS))
+    marks: Mapping[str, StateMarks] = field(default_factory=dict)
+    """Per source, the statuses blendbot sets, read back as back office and available."""
 
 
 FEEDS = web.AppKey("feeds", FeedConfig)
@@ -148,6 +152,7 @@ async def relayed_events(request: web.Request) -> web.Response:
     A message that cannot be read is set aside alone; the others are stored."""
     _require_bearer(request)
     source = request.match_info["source"]
+    marks = request.app[FEEDS].marks.get(source)
     now = request.app[CLOCK].now()
     try:
         messages = loads(await request.read())
@@ -161,9 +166,9 @@ async def relayed_events(request: web.Request) -> web.Response:
     for index, message in enumerate(messages):
         try:
             if source == "genesys":
-                parsed.extend(genesys.parse(message, now))
+                parsed.extend(genesys.parse(message, now, marks))
             elif isinstance(message, dict) and all(isinstance(v, str) for v in message.values()):
-                parsed.extend(asterisk.parse(message, now))
+                parsed.extend(asterisk.parse(message, now, marks))
             else:
                 raise MalformedPayload("asterisk", "an AMI event is an object of strings")
         except MalformedPayload as exc:
@@ -199,7 +204,9 @@ async def amazon_connect_firehose(request: web.Request) -> web.Response:
             request, 401, request_id, "wrong or missing X-Amz-Firehose-Access-Key"
         )
     try:
-        envelope, parsed = amazon_connect.parse_firehose(await request.read())
+        envelope, parsed = amazon_connect.parse_firehose(
+            await request.read(), config.marks.get("amazon_connect")
+        )
     except MalformedPayload as exc:
         return _firehose_reply(request, 400, request_id, str(exc))
     request_id = envelope.request_id
@@ -231,7 +238,7 @@ async def twilio_taskrouter(request: web.Request) -> web.Response:
     ):
         raise ApiError(403, "forbidden", "X-Twilio-Signature does not match this request")
     try:
-        parsed = twilio.parse(form)
+        parsed = twilio.parse(form, config.marks.get("twilio"))
     except MalformedPayload as exc:
         # One callback is one record: it is set aside, and Twilio told why.
         record = urlencode(form).encode()
@@ -476,6 +483,9 @@ class GenesysConfig:
     client_secret: str
     user_ids: tuple[str, ...] = ()
     queue_ids: tuple[str, ...] = ()
+    backoffice_presence: str | None = None
+    """The presence blendbot lends agents in, by name; its id is looked up at start."""
+    available_presence: str = "On Queue"
 
 
 def feed_clients(
@@ -485,10 +495,11 @@ def feed_clients(
     they receive where pushes go: ``app.cleanup_ctx.append(feed_clients(ami=...))``."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        tasks: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[Any]] = []
         ami_client: AmiClient | None = None
         session = aiohttp.ClientSession()
         store = telemetry(app)
+        marks = app[FEEDS].marks if FEEDS in app else {}
 
         def sink_for(source: str) -> Callable[[Parsed], Awaitable[Recorded]]:
             async def sink(parsed: Parsed) -> Recorded:
@@ -511,6 +522,7 @@ def feed_clients(
                 secret=ami.secret,
                 clock=app[CLOCK],
                 alive=alive_for("asterisk"),
+                marks=marks.get("asterisk"),
             )
             await ami_client.start()
         if genesys_cloud is not None:
@@ -530,8 +542,23 @@ def feed_clients(
                 queue_ids=config.queue_ids,
                 clock=app[CLOCK],
                 alive=alive_for("genesys"),
+                marks=marks.get("genesys"),
             )
             tasks.append(asyncio.create_task(client.run()))
+            presences = marks.get("genesys")
+            if config.backoffice_presence and presences is not None:
+                tasks.append(
+                    asyncio.create_task(
+                        learn(
+                            session,
+                            config.api_url,
+                            token,
+                            config.backoffice_presence,
+                            config.available_presence,
+                            presences,
+                        )
+                    )
+                )
         try:
             yield
         finally:
