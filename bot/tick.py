@@ -4,8 +4,9 @@ Leadership is a PostgreSQL session advisory lock held on a connection of its own
 leader dies, its connection closes, the lock is released, and another instance takes over at
 its next attempt (every ``interval`` seconds).
 
-Each job of a round (ranking, forecasts, timers, blending, retention) runs in a guard of its own: an
-unexpected error is logged with its traceback, counted (``blendbot_tick_errors_total{job}``),
+Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
+retention) runs in a guard of its own: an unexpected error is logged with its traceback,
+counted (``blendbot_tick_errors_total{job}``),
 and that job alone waits a few rounds before it is tried again (1, 2, 4, ... up to
 ``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a job raises ends the tick.
 """
@@ -22,6 +23,7 @@ from datetime import datetime
 import asyncpg
 
 from blending.forecast_store import ForecastSettings, refresh
+from bot.acd import Watch
 from bot.blending_round import Blender
 from bot.database import connect
 from bot.metrics import Metrics
@@ -67,6 +69,7 @@ class Tick:
         blender: Blender | None = None,
         metrics: Metrics | None = None,
         retention: RetentionSettings | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self._url = url
         self._pool = pool
@@ -79,6 +82,9 @@ class Tick:
         self.blender = blender
         self._metrics = metrics
         self._retention = retention
+        self.watch = watch
+        """The agents' states in the phone system: lends and recalls that end, drift, calls
+        that interrupt back-office work."""
         self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
@@ -175,6 +181,9 @@ class Tick:
         if self.blender is not None:
             blender = self.blender
             await self._guarded("blending", lambda: self._blend(blender, now), now)
+        if self.watch is not None:
+            watch = self.watch
+            await self._guarded("acd", lambda: watch.step(now), now)
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)

@@ -208,7 +208,17 @@ class Lifecycle:
         await self._raise_for(task_id, "complete", ("in_progress",), agent_id)
         raise AssertionError("unreachable")
 
-    async def pause(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:
+    async def pause(
+        self,
+        task_id: int,
+        agent_id: str,
+        reason: str | None = None,
+        *,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
+        """The holder pauses the task; ``actor`` and ``data`` name another who did it for
+        them, and why (the interruptible mode pauses it when a call comes in)."""
         return await self._move(
             task_id,
             "pause",
@@ -216,12 +226,21 @@ class Lifecycle:
             to="paused",
             holder=agent_id,
             event="paused",
-            actor=agent_id,
+            actor=actor or agent_id,
             must_hold=agent_id,
             reason=reason,
+            data=data,
         )
 
-    async def resume(self, task_id: int, agent_id: str) -> TaskOut:
+    async def resume(
+        self,
+        task_id: int,
+        agent_id: str,
+        reason: str | None = None,
+        *,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
         return await self._move(
             task_id,
             "resume",
@@ -229,8 +248,10 @@ class Lifecycle:
             to="in_progress",
             holder=agent_id,
             event="resumed",
-            actor=agent_id,
+            actor=actor or agent_id,
             must_hold=agent_id,
+            reason=reason,
+            data=data,
         )
 
     async def release(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:

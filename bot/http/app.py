@@ -13,6 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from bot.database import UNREACHABLE
+from bot.http.acd import ACD_OPERATIONS
 from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
@@ -37,6 +38,7 @@ OPERATIONS = (
     + FEED_OPERATIONS
     + FORECAST_OPERATIONS
     + QUARANTINE_OPERATIONS
+    + ACD_OPERATIONS
 )
 
 
