@@ -282,7 +282,7 @@ class ControlOutbox:
             return
         now = self._clock.now()
         at = now + timedelta(seconds=max(wait, 0.0))
-        await self._pool.execute(_SQL["retry"], row["id"], now, at, failures, event, detail)
+        await self._pool.execute(_SQL["retry"], row["id"], at, failures, event, detail)
 
     async def _superseded(self, row: Any, detail: str) -> bool:
         """A command superseded while it was being sent is left as it is; its lease ends."""
@@ -334,9 +334,9 @@ class ControlOutbox:
                     f"{shows}, not {_words(row['state'])}"
                 )
                 if row["sends"] < self.settings.confirm_tries:
-                    await conn.execute(_SQL["resend"], row["id"], now, detail + ": sent again")
+                    await conn.execute(_SQL["resend"], row["id"], detail + ": sent again")
                     continue
-                await conn.execute(_SQL["unconfirmed_event"], row["id"], now, detail)
+                await conn.execute(_SQL["unconfirmed_event"], row["id"], detail)
                 status = await conn.fetchval(
                     _SQL["fail"], row["id"], now, f"unconfirmed: {detail}", None
                 )

@@ -1,5 +1,7 @@
 -- The sender's side of the state commands' outbox (acd_commands, queued by the triggers of
--- migrations/0016_acd_control.sql). Times come from the service's clock ($now).
+-- migrations/0016_acd_control.sql). Deadlines (next_at, leases, confirm_by) are the service
+-- clock's, passed in; the events' times are the database's, like the triggers' events, so that
+-- an agent's timeline is in one order.
 
 -- name: lease_due
 -- Up to $2 pending commands due at $1, leased for $3 seconds: at most one per agent in flight
@@ -36,21 +38,21 @@ WITH upd AS (
     RETURNING id, agent_id, status
 ),
 ev AS (
-    INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-    SELECT id, agent_id, $2, 'sent', 'to ' || $4 || ' for ' || $5 FROM upd
+    INSERT INTO acd_command_events (command, agent_id, event, detail)
+    SELECT id, agent_id, 'sent', 'to ' || $4 || ' for ' || $5 FROM upd
 )
 SELECT status FROM upd;
 
 -- name: retry
--- Command $1 is tried again at $3 ($4: unreachable answers in a row), with event $5 ($6) at $2.
+-- Command $1 is tried again at $2 ($3: unreachable answers in a row), with event $4 ($5).
 WITH upd AS (
     UPDATE acd_commands
-    SET leased_until = NULL, next_at = $3, failures = $4, last_error = $6
+    SET leased_until = NULL, next_at = $2, failures = $3, last_error = $5
     WHERE id = $1
     RETURNING id, agent_id
 )
-INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-SELECT id, agent_id, $2, $5, $6 FROM upd;
+INSERT INTO acd_command_events (command, agent_id, event, detail)
+SELECT id, agent_id, $4, $5 FROM upd;
 
 -- name: fail
 -- Command $1 failed for good at $2 ($3 why, $4 the target if any); unless it was superseded.
@@ -63,8 +65,8 @@ WITH upd AS (
     RETURNING id, agent_id, status
 ),
 ev AS (
-    INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-    SELECT id, agent_id, $2, 'failed', $3 FROM upd
+    INSERT INTO acd_command_events (command, agent_id, event, detail)
+    SELECT id, agent_id, 'failed', $3 FROM upd
 )
 SELECT status FROM upd;
 
@@ -77,7 +79,7 @@ UPDATE acd_commands SET leased_until = NULL, last_error = $2 WHERE id = $1;
 SELECT status FROM acd_commands WHERE id = $1;
 
 -- name: confirm
--- Sent commands the feed now shows done, at $1: back office when the line shows it; available
+-- Sent commands the feed now shows done, marked at $1: back office when the line shows it; available
 -- when it shows the agent on the phones (available, on a call or wrapping one up) or away from
 -- them (a break, offline: no longer in back office).
 WITH seen AS (
@@ -98,8 +100,8 @@ upd AS (
     RETURNING c.id
 ),
 ev AS (
-    INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-    SELECT seen.id, seen.agent_id, $1, 'confirmed', 'the feed shows ' || seen.line
+    INSERT INTO acd_command_events (command, agent_id, event, detail)
+    SELECT seen.id, seen.agent_id, 'confirmed', 'the feed shows ' || seen.line
     FROM seen JOIN upd ON upd.id = seen.id
 )
 SELECT seen.id, seen.agent_id, seen.state, seen.target, seen.line
@@ -118,15 +120,15 @@ ORDER BY c.id
 FOR UPDATE OF c SKIP LOCKED;
 
 -- name: resend
--- Command $1 was not confirmed in time: it is sent again, with the event saying $3.
+-- Command $1 was not confirmed in time: it is sent again, with the event saying $2.
 WITH upd AS (
     UPDATE acd_commands SET status = 'pending', next_at = NULL
     WHERE id = $1 AND status = 'sent'
     RETURNING id, agent_id
 )
-INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-SELECT id, agent_id, $2, 'unconfirmed', $3 FROM upd;
+INSERT INTO acd_command_events (command, agent_id, event, detail)
+SELECT id, agent_id, 'unconfirmed', $2 FROM upd;
 
 -- name: unconfirmed_event
-INSERT INTO acd_command_events (command, agent_id, at, event, detail)
-SELECT id, agent_id, $2, 'unconfirmed', $3 FROM acd_commands WHERE id = $1;
+INSERT INTO acd_command_events (command, agent_id, event, detail)
+SELECT id, agent_id, 'unconfirmed', $2 FROM acd_commands WHERE id = $1;
