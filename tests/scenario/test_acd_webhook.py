@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import asyncio
 import json
+import time
 from datetime import timedelta
 
 import asyncpg
@@ -16,7 +18,8 @@ from aiohttp.test_utils import TestServer
 from standins.acd_webhook import WebhookPlatform
 from telephony_adapters.control import Command
 from telephony_adapters.webhook_control import SIGNATURE_HEADER, WebhookClient, body_of
-from tests.support.acd import WEBHOOK_SECRET, rig, seed_agents
+from tests.conftest import AUTH
+from tests.support.acd import WEBHOOK_SECRET, Rig, rig, seed_agents
 
 
 async def test_lend_then_recall_sets_the_state_in_the_platform_confirmed_by_the_feed(
@@ -113,3 +116,42 @@ async def test_the_body_is_signed_as_documented_and_a_forged_one_is_refused() ->
                 assert b.status == 202
         finally:
             await server.close()
+
+
+async def _arrives(r: Rig, count: int, within: float = 5.0) -> float:
+    """Seconds until the platform has received ``count`` commands."""
+    started = time.perf_counter()
+    while len(r.platform.received) < count:
+        assert time.perf_counter() - started < within, r.platform.received
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - started
+
+
+async def test_with_the_outbox_running_the_platform_follows_an_agents_work_within_seconds(
+    pool: asyncpg.Pool,
+) -> None:
+    """No one wakes the sender here: a pull, a claim and a completion change the agent's work
+    in their own transactions, and the outbox finds the commands they queued."""
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool, running=True) as r:
+        pulled = await r.client.post("/api/v1/agents/dana/next", json={"minutes": 30}, headers=AUTH)
+        assert (await pulled.json())["offer"]["task_id"] == task_id
+        lend_seconds = await _arrives(r, 1)
+        await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        done = await r.client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"agent_id": "dana", "outcome": "Resolved"},
+            headers=AUTH,
+        )
+        assert done.status == 200
+        back_seconds = await _arrives(r, 2)
+        assert [c["state"] for c in r.platform.received] == ["backoffice", "available"]
+        assert lend_seconds < 2.0
+        assert back_seconds < 2.0
+        for _ in range(40):
+            if [c["status"] for c in await r.commands("dana")] == ["confirmed", "confirmed"]:
+                break
+            await asyncio.sleep(0.05)
+        assert [c["status"] for c in await r.commands("dana")] == ["confirmed", "confirmed"]

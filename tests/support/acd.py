@@ -139,7 +139,10 @@ async def rig(
     *,
     groups: dict[str, Mode] | None = None,
     follow: bool = True,
+    running: bool = False,
 ) -> AsyncIterator[Rig]:
+    """The rig; with ``running``, the outbox sends from its own task as in the service (it
+    polls every second), else the test runs it (:meth:`Rig.send`)."""
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
     modes = AcdModes(mode, groups or {})
     await acd_store.save_modes(pool, modes)
@@ -171,7 +174,7 @@ async def rig(
         tokens=[TOKEN],
         slack=config,
         targets=Targets([webhook]),
-        run_control=False,
+        run_control=running,
     )
     assert app.slack is not None
     try:
