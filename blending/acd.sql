@@ -9,6 +9,12 @@ DELETE FROM acd_modes;
 INSERT INTO acd_modes (grp, mode)
 SELECT g, m FROM unnest($1::text[], $2::text[]) AS x (g, m);
 
+-- name: lock_agent
+-- Whatever changes an agent's lend or recall locks the agent's row first, as whatever gives
+-- them work does (queues/tasks.sql lock_agents), so that such changes of one agent take their
+-- rows in one order.
+SELECT agent_id FROM agents WHERE agent_id = $1 FOR NO KEY UPDATE;
+
 -- name: mode_of
 SELECT acd_mode(queue) FROM agents WHERE agent_id = $1;
 

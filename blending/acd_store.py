@@ -98,7 +98,9 @@ async def lend(
     override: bool = False,
 ) -> None:
     """A supervisor's lend: a window until ``end`` (see ``acd.sql``)."""
-    await db.execute(_SQL["lend"], agent_id, group, start, end, by, override, reason)
+    async with transaction(db) as conn:
+        await conn.execute(_SQL["lock_agent"], agent_id)
+        await conn.execute(_SQL["lend"], agent_id, group, start, end, by, override, reason)
 
 
 async def recall(
@@ -107,6 +109,7 @@ async def recall(
     """A supervisor's recall, held until ``until``: the agent's open offers are withdrawn and
     their window ends, as when the guard recalls. Returns the offers taken back."""
     async with transaction(db) as conn:
+        await conn.execute(_SQL["lock_agent"], agent_id)
         await conn.execute(_SQL["recall"], agent_id, group, reason, by, until)
         taken = await conn.fetch(_DECISIONS["withdraw_offers"], [agent_id], WITHDRAWN, group)
         await conn.execute(_DECISIONS["end_windows"], [agent_id])

@@ -6,6 +6,11 @@
 -- supervisor's lend (blending_windows) call acd_follow, which compares what the agent should
 -- be in the platform (acd_wanted) with blendbot's last command and queues a new one when they
 -- differ. Only agents whose staffing group is in `control` mode get commands.
+--
+-- The triggers are deferred to the commit: by then the transaction has taken every row lock it
+-- takes, so waiting there for the agent's lock (held by another transaction's commit, which
+-- waits for nothing) cannot close a cycle; and whichever of two transactions changing one agent
+-- commits second sees the first's change, so the last command is where the agent should be.
 
 -- An agent's staffing group: the queue they answer, or the pooled group (blending/snapshot.py).
 CREATE FUNCTION staffing_group(queue text) RETURNS text
@@ -128,7 +133,8 @@ $$;
 
 -- Follow a change of the agent's work, recall or lend: in `control` mode, queue a command when
 -- what the agent should be differs from blendbot's last command (never commanded: available).
--- One agent's changes are taken one transaction at a time.
+-- A change is queued one transaction at a time per agent (the lock is taken only when there
+-- is one to queue, and the comparison made again under it).
 CREATE FUNCTION acd_follow(agent text, why_kind text, why text, by text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -142,13 +148,17 @@ BEGIN
         IS DISTINCT FROM 'control' THEN
         RETURN;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtextextended('acd-agent:' || agent, 0));
-    wanted := acd_wanted(agent);
-    SELECT c.state INTO last FROM acd_commands c WHERE c.agent_id = agent
-    ORDER BY c.id DESC LIMIT 1;
-    IF coalesce(last, 'available') = wanted THEN
-        RETURN;
-    END IF;
+    FOR attempt IN 1..2 LOOP
+        IF attempt = 2 THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('acd-agent:' || agent, 0));
+        END IF;
+        wanted := acd_wanted(agent);
+        SELECT c.state INTO last FROM acd_commands c WHERE c.agent_id = agent
+        ORDER BY c.id DESC LIMIT 1;
+        IF coalesce(last, 'available') = wanted THEN
+            RETURN;
+        END IF;
+    END LOOP;
     PERFORM acd_enqueue(agent, wanted, why_kind, why, by);
 END
 $$;
@@ -173,8 +183,9 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER tasks_acd_follow
+CREATE CONSTRAINT TRIGGER tasks_acd_follow
     AFTER UPDATE OF status, holder ON tasks
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.holder IS DISTINCT FROM NEW.holder)
     EXECUTE FUNCTION acd_follow_task();
@@ -192,8 +203,9 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER blending_recalls_acd_follow
+CREATE CONSTRAINT TRIGGER blending_recalls_acd_follow
     AFTER INSERT OR UPDATE OR DELETE ON blending_recalls
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION acd_follow_recall();
 
 CREATE FUNCTION acd_follow_lend() RETURNS trigger
@@ -209,9 +221,11 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER blending_windows_acd_lend
+CREATE CONSTRAINT TRIGGER blending_windows_acd_lend
     AFTER INSERT OR UPDATE ON blending_windows
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.lent_by IS NOT NULL) EXECUTE FUNCTION acd_follow_lend();
-CREATE TRIGGER blending_windows_acd_lend_ended
+CREATE CONSTRAINT TRIGGER blending_windows_acd_lend_ended
     AFTER DELETE ON blending_windows
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (OLD.lent_by IS NOT NULL) EXECUTE FUNCTION acd_follow_lend();

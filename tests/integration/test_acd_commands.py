@@ -4,6 +4,8 @@ a cancellation; only for agents whose staffing group is in control mode."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,3 +159,34 @@ async def test_no_commands_outside_control_mode(pool: asyncpg.Pool, mode: str) -
     await life.claim(task_id, "dana")
     await life.complete(task_id, "dana", "Resolved", None)
     assert await pool.fetchval("SELECT count(*) FROM acd_commands") == 0
+
+
+async def test_changes_at_once_leave_one_open_command_that_matches_the_agent(
+    pool: asyncpg.Pool,
+) -> None:
+    """Lends, recalls and their ends of one agent racing each other: at every moment at most
+    one command of hers is open, and the last one says where she should be."""
+    await _setup(pool, tasks=0)
+    await acd_store.save_modes(pool, AcdModes("control"))
+    start = datetime.now(UTC)
+
+    async def lend() -> None:
+        await acd_store.lend(pool, "dana", "retail", start, start + timedelta(hours=1), "sam", "x")
+
+    async def recall() -> None:
+        await acd_store.recall(pool, "dana", "retail", "sam", "calls", start + timedelta(hours=1))
+
+    async def clear() -> None:
+        await acd_store.end_recalls(pool, start + timedelta(hours=2))
+
+    await asyncio.gather(*[f() for _ in range(15) for f in (lend, recall, clear)])
+    open_ = await pool.fetchval(
+        "SELECT count(*) FROM acd_commands WHERE status IN ('pending', 'sent')"
+    )
+    assert open_ <= 1
+    last = await pool.fetchval(
+        "SELECT state FROM acd_commands WHERE agent_id = 'dana' ORDER BY id DESC LIMIT 1"
+    )
+    assert last == await pool.fetchval("SELECT acd_wanted('dana')")
+    states = [c[0] for c in await _commands(pool, "dana")]
+    assert all(a != b for a, b in itertools.pairwise(states))  # each one a change

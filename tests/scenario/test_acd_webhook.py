@@ -4,9 +4,9 @@ platform stand-in checks the signature), confirmation by the generic feed, and t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-import asyncio
 import json
 import time
 from datetime import timedelta
