@@ -4,7 +4,7 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, next, forecast, feeds, slack, blending, startup, faults), just those
+(api, import, queues, next, forecast, feeds, slack, blending, startup, faults, eta), just those
 sections are run again and replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import (
     bench_api,
     bench_blending,
+    bench_eta,
     bench_forecast,
     bench_import,
     bench_next,
@@ -45,6 +46,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "faults": lambda quick, runs: asyncio.run(
         importlib.import_module("bench.bench_faults").main_async(runs)
     ),
+    "eta": lambda quick, runs: asyncio.run(bench_eta.main_async(100_000, runs)),
 }
 
 

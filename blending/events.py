@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from queues.bounds import Instant, check_storable
 
 Source = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
 SOURCES: tuple[Source, ...] = ("amazon_connect", "twilio", "genesys", "asterisk", "generic")
@@ -41,7 +43,14 @@ class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_id: Id = Field(description="Unique within its source; a repeat is a retried delivery.")
-    at: AwareDatetime = Field(description="When it happened, by the source's clock.")
+    at: Instant = Field(description="When it happened, by the source's clock.")
+
+    @model_validator(mode="after")
+    def _only_storable_text(self) -> Self:
+        for value in self.__dict__.values():
+            if isinstance(value, str):
+                check_storable(value)
+        return self
 
 
 class CallArrived(_Event):
@@ -116,13 +125,26 @@ EVENT_LIST: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A record that cannot be used: set aside as it was received, with the reason."""
+
+    where: str
+    """Its place in the delivery, e.g. ``record 3``."""
+    reason: str
+    record: bytes
+
+
 @dataclass
 class Parsed:
-    """What an adapter made of a payload: the events, and the event types it does not use."""
+    """What an adapter made of a payload: the events, the event types it does not use, and
+    the records it could not read (each alone: the others are used)."""
 
     events: list[Event] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejected] = field(default_factory=list)
 
     def extend(self, other: Parsed) -> None:
         self.events.extend(other.events)
         self.ignored.update(other.ignored)
+        self.rejected.extend(other.rejected)

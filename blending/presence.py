@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from blending.events import AgentState, AgentStateChanged
+from queues.bounds import Instant
 
 DEFAULT_HEARTBEAT_SECONDS: dict[str, float] = {
     # Amazon Connect sends HEART_BEAT for every agent every 120 s when nothing else happens.
@@ -39,8 +40,8 @@ class ScheduleEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["shift", "break"]
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant = Field(description="After `start`, at most 24 hours later.")
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> ScheduleEntry:
@@ -56,9 +57,13 @@ class Schedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime | None = Field(default=None, description="Default: the first entry.")
-    end: AwareDatetime | None = Field(default=None, description="Default: the last entry's end.")
-    items: list[ScheduleEntry] = Field(max_length=1000)
+    start: Instant | None = Field(default=None, description="Default: the first entry.")
+    end: Instant | None = Field(
+        default=None, description="After `start`. Default: the last entry's end."
+    )
+    items: list[ScheduleEntry] = Field(
+        max_length=1000, description="Each between `start` and `end` when they are given."
+    )
 
     def span(self) -> tuple[datetime, datetime] | None:
         if self.start is not None and self.end is not None:

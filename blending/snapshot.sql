@@ -11,13 +11,16 @@ SELECT a.agent_id, a.queue,
        w.work_end, w.pausable
 FROM agents a
 LEFT JOIN LATERAL (
-    SELECT t.claimed_at
-               + make_interval(secs => 60 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+    -- The rest of the step's expected time, from when this stretch of work began: the
+    -- holder's active time on it so far (pauses excluded) is already spent.
+    SELECT t.active_since
+               + make_interval(secs => 60 * step_minutes(tt.steps, t.step, tt.handle_minutes)
+                                       - t.active_seconds)
                AS work_end,
            tt.pausable
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.holder = a.agent_id AND t.status = 'in_progress'
-    ORDER BY t.claimed_at LIMIT 1
+    ORDER BY t.active_since LIMIT 1
 ) w ON true
 ORDER BY a.agent_id;
 

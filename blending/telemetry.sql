@@ -140,7 +140,7 @@ SELECT a.agent_id,
                  FROM agent_schedules s
                  WHERE s.agent_id = a.agent_id AND s.starts_at <= $1 AND s.ends_at > $1),
                 '[]') AS schedule,
-       (SELECT min(coalesce(t.claimed_at, t.updated_at)) FROM tasks t
+       (SELECT min(coalesce(t.active_since, t.claimed_at, t.updated_at)) FROM tasks t
         WHERE t.holder = a.agent_id AND t.status = 'in_progress') AS on_task_since
 FROM agents a
 WHERE ($2::text[] IS NULL OR a.agent_id = ANY ($2))
@@ -223,3 +223,21 @@ SELECT EXISTS (SELECT 1 FROM agents WHERE agent_id = $1);
 
 -- name: lock_agent
 SELECT agent_id FROM agents WHERE agent_id = $1 FOR UPDATE;
+
+-- name: set_aside
+-- Records that could not be used, once each: a redelivery counts another sighting.
+INSERT INTO telephony_rejected AS r (source, digest, reason, record, delivery, first_at, last_at)
+SELECT $1, x.digest, x.reason, x.record, $3, $2, $2
+FROM unnest($4::bytea[], $5::text[], $6::bytea[]) AS x (digest, reason, record)
+ORDER BY x.digest
+ON CONFLICT (source, digest) DO UPDATE
+SET times = r.times + 1, last_at = greatest(r.last_at, excluded.last_at),
+    reason = excluded.reason, delivery = coalesce(excluded.delivery, r.delivery);
+
+-- name: rejected
+-- The records set aside, the latest first.
+SELECT source, reason, record, delivery, first_at, last_at, times
+FROM telephony_rejected
+WHERE $1::text IS NULL OR source = $1
+ORDER BY last_at DESC, source, digest
+LIMIT $2;

@@ -3,11 +3,16 @@ queue reports brought up to date in the same transaction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import asyncpg
 
 from blending.errors import UnknownAgent
 from blending.events import (
@@ -20,6 +25,7 @@ from blending.events import (
     Event,
     Parsed,
     QueueSnapshot,
+    Rejected,
 )
 from blending.interval_stats import Call, IntervalOut, QueueOut, deltas, fold_all
 from blending.presence import (
@@ -33,8 +39,10 @@ from blending.presence import (
     reduce_states,
     resolve,
 )
+from queues.bounds import printable
 from queues.db import Connection, Executor, load_queries, transaction
 
+log = logging.getLogger(__name__)
 _SQL = load_queries("blending", "telemetry.sql")
 _CALL_TYPES = (CallArrived, CallAnswered, CallAbandoned, CallEnded)
 WAITING_HORIZON = timedelta(hours=4)
@@ -48,6 +56,21 @@ class Recorded:
     new: int
     duplicates: int
     ignored: dict[str, int] = field(default_factory=dict)
+    rejected: tuple[Rejected, ...] = ()
+    """The records set aside: unreadable, or refused by the database."""
+
+
+@dataclass(frozen=True)
+class RejectedOut:
+    """A record set aside."""
+
+    source: str
+    reason: str
+    record: bytes
+    delivery: str | None
+    first_at: datetime
+    last_at: datetime
+    times: int
 
 
 @dataclass(frozen=True)
@@ -103,42 +126,104 @@ class TelemetryStore:
         self.service_level_seconds = service_level_seconds
         self.heartbeats = dict(heartbeats)
 
-    async def record(self, source: str, parsed: Parsed, received_at: datetime) -> Recorded:
-        """Record a delivery: all of it, once, in one transaction."""
+    async def record(
+        self,
+        source: str,
+        parsed: Parsed,
+        received_at: datetime,
+        *,
+        delivery: str | None = None,
+    ) -> Recorded:
+        """Record a delivery once: its events in one transaction, and the records that could
+        not be read set aside with their reasons (``delivery`` names the delivery, when the
+        sender does). Should the database refuse a value among the events, each event is
+        tried alone and those refused are set aside too: one never sinks the others."""
         unique: dict[str, Event] = {}
         for event in parsed.events:
             unique.setdefault(event.event_id, event)
         events = list(unique.values())
+        ignored: Counter[str] = Counter()
+        for kind, count in parsed.ignored.items():
+            ignored[printable(kind, 200)] += count
+        rejected = list(parsed.rejected)
+        try:
+            async with transaction(self._db) as conn:
+                fresh = await self._store(conn, source, events, received_at)
+                duplicates = len(parsed.events) - fresh
+                await self._account(
+                    conn, source, received_at, ignored, rejected, delivery, fresh, duplicates
+                )
+            return Recorded(fresh, duplicates, dict(ignored), tuple(rejected))
+        except asyncpg.DataError as exc:
+            log.warning("%s: a delivery holds a value that cannot be stored (%s)", source, exc)
+        fresh = 0
+        for event in events:
+            try:
+                async with transaction(self._db) as conn:
+                    fresh += await self._store(conn, source, [event], received_at)
+            except asyncpg.DataError as exc:
+                reason = f"cannot be stored: {type(exc).__name__}"
+                rejected.append(Rejected(f"event {printable(event.event_id)}", reason, _raw(event)))
+        duplicates = len(parsed.events) - fresh - (len(rejected) - len(parsed.rejected))
         async with transaction(self._db) as conn:
-            new_ids: set[str] = set()
-            if events:
-                rows = await conn.fetch(
-                    _SQL["insert_events"],
-                    source,
-                    received_at,
-                    [e.event_id for e in events],
-                    [e.type for e in events],
-                    [e.at for e in events],
-                    [_agent_of(e) for e in events],
-                    [getattr(e, "queue", None) for e in events],
-                    [getattr(e, "call_id", None) for e in events],
-                    [e.model_dump_json() for e in events],
-                )
-                new_ids = {r["event_id"] for r in rows}
-            fresh = [e for e in events if e.event_id in new_ids]
-            await self._apply(conn, source, fresh)
-            if parsed.ignored:
-                types = sorted(parsed.ignored)
-                await conn.execute(
-                    _SQL["count_ignored"],
-                    source,
-                    received_at,
-                    types,
-                    [parsed.ignored[t] for t in types],
-                )
-            duplicates = len(parsed.events) - len(fresh)
-            await conn.execute(_SQL["touch_source"], source, received_at, len(fresh), duplicates)
-        return Recorded(len(fresh), duplicates, dict(parsed.ignored))
+            await self._account(
+                conn, source, received_at, ignored, rejected, delivery, fresh, duplicates
+            )
+        return Recorded(fresh, duplicates, dict(ignored), tuple(rejected))
+
+    async def _store(
+        self, conn: Connection, source: str, events: list[Event], received_at: datetime
+    ) -> int:
+        """Insert the events not seen before and apply them; return how many were new."""
+        if not events:
+            return 0
+        rows = await conn.fetch(
+            _SQL["insert_events"],
+            source,
+            received_at,
+            [e.event_id for e in events],
+            [e.type for e in events],
+            [e.at for e in events],
+            [_agent_of(e) for e in events],
+            [getattr(e, "queue", None) for e in events],
+            [getattr(e, "call_id", None) for e in events],
+            [e.model_dump_json() for e in events],
+        )
+        new_ids = {r["event_id"] for r in rows}
+        fresh = [e for e in events if e.event_id in new_ids]
+        await self._apply(conn, source, fresh)
+        return len(fresh)
+
+    async def _account(
+        self,
+        conn: Connection,
+        source: str,
+        received_at: datetime,
+        ignored: Counter[str],
+        rejected: list[Rejected],
+        delivery: str | None,
+        fresh: int,
+        duplicates: int,
+    ) -> None:
+        """The ignored types counted, the rejected records set aside, the source touched."""
+        if ignored:
+            types = sorted(ignored)
+            await conn.execute(
+                _SQL["count_ignored"], source, received_at, types, [ignored[t] for t in types]
+            )
+        if rejected:
+            aside = {hashlib.sha256(r.record).digest(): r for r in rejected}
+            digests = sorted(aside)
+            await conn.execute(
+                _SQL["set_aside"],
+                source,
+                received_at,
+                printable(delivery, 200) if delivery else None,
+                digests,
+                [printable(f"{aside[d].where}: {aside[d].reason}") for d in digests],
+                [aside[d].record for d in digests],
+            )
+        await conn.execute(_SQL["touch_source"], source, received_at, fresh, duplicates)
 
     async def touch(self, source: str, at: datetime) -> None:
         """A keep-alive from a source: it is alive, though it has nothing to say."""
@@ -361,6 +446,16 @@ class TelemetryStore:
 
     async def ignored(self) -> list[dict[str, Any]]:
         return [dict(r) for r in await self._db.fetch(_SQL["ignored"])]
+
+    async def rejected(self, source: str | None = None, limit: int = 100) -> list[RejectedOut]:
+        """The records set aside, the latest first."""
+        rows = await self._db.fetch(_SQL["rejected"], source, limit)
+        return [RejectedOut(**dict(r)) for r in rows]
+
+
+def _raw(event: Event) -> bytes:
+    """An event as text, whatever it holds."""
+    return repr(event).encode("utf-8", "backslashreplace")
 
 
 def _json(value: Any) -> list[dict[str, Any]]:

@@ -33,6 +33,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.feed_rejected = Counter(
+            "blendbot_feed_records_rejected_total",
+            "Telephony feed records set aside because they cannot be used, by source.",
+            ["source"],
+            registry=self.registry,
+        )
         self.blending_rounds = Histogram(
             "blendbot_blending_round_seconds",
             "Time of one blending round of the tick (read, decide, carry out).",

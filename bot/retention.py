@@ -1,10 +1,11 @@
 """Retention: what is kept only for a while is deleted by the elected instance, in batches.
 
-Raw feed events, Slack's delivery ids and Slack messages sent long ago grow with every call
-and every click, and nothing reads them after a few days. Each table is pruned oldest first,
-``batch`` rows per statement and at most ``batches`` statements per table per run, so that a
-large backlog (the first run on an old database) is worked off over several runs without
-long locks. Interval statistics, task timelines, audits and the quarantine are kept.
+Raw feed events and records set aside, Slack's delivery ids and Slack messages sent long ago
+grow with every call and every click, and nothing reads them after a few days. Each table is
+pruned oldest first, ``batch`` rows per statement and at most ``batches`` statements per table
+per run, so that a large backlog (the first run on an old database) is worked off over several
+runs without long locks. Interval statistics, task timelines, audits and the quarantine are
+kept.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from queues.db import Executor, load_queries
 
 _SQL = load_queries("bot", "retention.sql")
 
-TABLES = ("telephony_events", "slack_events_seen", "slack_outbox")
+TABLES = ("telephony_events", "telephony_rejected", "slack_events_seen", "slack_outbox")
 """What is pruned, each by its own query in ``retention.sql``."""
 
 

@@ -31,3 +31,15 @@ USING (
     FOR UPDATE SKIP LOCKED
 ) old
 WHERE o.id = old.id;
+
+-- name: telephony_rejected
+-- Feed records set aside as unusable, last seen before $1: raw feed bytes, like the events.
+DELETE FROM telephony_rejected r
+USING (
+    SELECT source, digest FROM telephony_rejected
+    WHERE last_at < $1
+    ORDER BY last_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) old
+WHERE r.source = old.source AND r.digest = old.digest;

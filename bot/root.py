@@ -30,10 +30,12 @@ from blending import acd_store
 from blending.acd import AcdModes
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
+from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
 from bot.acd import STEERING, AcdSettings, Hooks, Steering, Watch
 from bot.blending_round import Blender
 from bot.database import Database, database
+from bot.eta_watch import EtaWatch
 from bot.http.app import create_app
 from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
@@ -47,6 +49,8 @@ from bot.tick import Tick
 from clock import SYSTEM, Clock
 from queues.catalog import Catalog
 from queues.dispatch import DispatchSettings
+from queues.eta import EtaSettings
+from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
@@ -67,6 +71,9 @@ class Parts:
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)
     blending: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
     feeds: FeedConfig = field(default_factory=FeedConfig)
+    eta: EtaSettings = field(default_factory=EtaSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    """The SLA watch: tasks whose ETA passes their due time, warned of once."""
     target: tuple[float, float] = (0.8, 20.0)
     """The inbound service target: share answered, within seconds."""
     tick_seconds: float = 5.0
@@ -105,7 +112,12 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             skip_cooldown_seconds=s.skip_cooldown_minutes * 60,
             max_tasks_per_agent=s.max_tasks_per_agent,
         ),
-        timers=TimerSettings(nudge_factor=s.nudge_factor, escalate_factor=s.escalate_factor),
+        timers=TimerSettings(
+            nudge_factor=s.nudge_factor,
+            escalate_factor=s.escalate_factor,
+            paused_return_minutes=s.paused_return_minutes,
+            fit_margin=s.fit_margin,
+        ),
         forecasts=ForecastSettings(
             model=s.forecast_model,
             every_seconds=s.forecast_minutes * 60,
@@ -121,6 +133,10 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             twilio_auth_token=s.twilio_auth_token,
             interval_minutes=s.interval_minutes,
             service_level_seconds=s.service_level_seconds,
+        ),
+        eta=EtaSettings(escalation_answer_minutes=s.escalation_answer_minutes),
+        watch=WatchSettings(
+            every_ticks=s.eta_watch_ticks, hours=s.eta_watch_hours, batch=s.eta_watch_batch
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
@@ -240,6 +256,8 @@ def http_app(
         interval_minutes=wired.feeds.interval_minutes,
         service_level_seconds=wired.feeds.service_level_seconds,
         heartbeats=wired.feeds.heartbeats,
+        outlook=ForecastOutlook(pool, wired.blending, target=wired.target),
+        eta=wired.eta,
     )
     app = create_app(
         on_pool,
@@ -311,7 +329,7 @@ def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
     )
 
 
-def watch(pool: asyncpg.Pool, wired: Parts, app: App) -> Watch:
+def acd_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> Watch:
     """The tick's watch of the agents' states in the phone system."""
     return Watch(
         pool,
@@ -320,6 +338,20 @@ def watch(pool: asyncpg.Pool, wired: Parts, app: App) -> Watch:
         metrics=app.web[METRICS],
         notifier=app.slack.notifier if app.slack else None,
         outbox=app.control,
+    )
+
+
+def eta_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> EtaWatch | None:
+    """The SLA watch, when there is a supervisors' channel in Slack to warn."""
+    if app.slack is None or app.slack.context.config.supervisor_channel is None:
+        return None
+    return EtaWatch(
+        pool,
+        ForecastOutlook(pool, wired.blending, target=wired.target),
+        app.slack.notifier,
+        wired.watch,
+        eta=wired.eta,
+        sla_top_share=wired.dispatch.sla_top_share,
     )
 
 
@@ -336,7 +368,9 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         blender=blender(pool, wired, app),
         metrics=app.web[METRICS],
         retention=wired.retention,
-        watch=watch(pool, wired, app),
+        watch=eta_watch(pool, wired, app),
+        watch_every=wired.watch.every_ticks,
+        acd=acd_watch(pool, wired, app),
     )
     app.web[JOB_HEALTH] = ticking.failing
     return ticking

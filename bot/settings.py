@@ -92,6 +92,33 @@ class Settings(BaseSettings):
     escalate_factor: float = Field(
         default=3, ge=1, le=100, description="... and past this, escalated automatically."
     )
+    escalation_answer_minutes: float = Field(
+        default=60,
+        ge=1,
+        le=10_080,
+        description="How soon supervisors are assumed to answer an escalation, for its ETA.",
+    )
+    eta_watch_ticks: int = Field(
+        default=12,
+        ge=1,
+        le=10_000,
+        description="Every this many ticks, tasks whose ETA passes their due time are sought.",
+    )
+    eta_watch_hours: float = Field(
+        default=24, gt=0, le=168, description="Only tasks due within this many hours are examined."
+    )
+    eta_watch_batch: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Queued tasks of each type and step (least slack first) examined a run.",
+    )
+    paused_return_minutes: float = Field(
+        default=60,
+        ge=1,
+        le=10_080,
+        description="Paused work not resumed for this long goes back to the queue.",
+    )
     max_tasks_per_agent: int = Field(
         default=1,
         ge=1,

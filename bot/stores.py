@@ -19,6 +19,8 @@ from blending.telemetry_store import TelemetryStore
 from bot.quarantine import Quarantine
 from bot.slack.store import SlackStore
 from queues.catalog import Catalog
+from queues.eta import EtaSettings, Outlook
+from queues.lookups import Lookups
 from queues.priority_store import RuleStore
 from queues.roster import Roster
 from queues.tasks import Tasks
@@ -33,6 +35,8 @@ class Stores:
     roster: Roster
     rules: RuleStore
     views: Views
+    lookups: Lookups
+    """The audit log of task lookups."""
     telemetry: TelemetryStore
     switch: BlendingState
     """Blending on or off."""
@@ -46,14 +50,18 @@ def stores(
     interval_minutes: int = 15,
     service_level_seconds: float = 20,
     heartbeats: Mapping[str, float] = DEFAULT_HEARTBEAT_SECONDS,
+    outlook: Outlook | None = None,
+    eta: EtaSettings | None = None,
 ) -> Stores:
+    """``outlook``: the lending the forecast expects, for the tasks' ETAs."""
     return Stores(
         pool=pool,
-        tasks=Tasks(pool),
+        tasks=Tasks(pool, outlook=outlook, eta=eta),
         catalog=Catalog(pool),
         roster=Roster(pool),
         rules=RuleStore(pool),
         views=Views(pool),
+        lookups=Lookups(pool),
         telemetry=TelemetryStore(
             pool,
             interval_minutes=interval_minutes,

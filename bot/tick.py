@@ -5,10 +5,10 @@ leader dies, its connection closes, the lock is released, and another instance t
 its next attempt (every ``interval`` seconds).
 
 Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
-retention) runs in a guard of its own: an unexpected error is logged with its traceback,
-counted (``blendbot_tick_errors_total{job}``),
-and that job alone waits a few rounds before it is tried again (1, 2, 4, ... up to
-``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a job raises ends the tick.
+retention, and every few rounds the SLA watch) runs in a guard of its own: an unexpected error
+is logged with its traceback, counted (``blendbot_tick_errors_total{job}``), and that job alone
+waits a few rounds before it is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while
+the others go on. Nothing a job raises ends the tick.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from blending.forecast_store import ForecastSettings, refresh
 from bot.acd import Watch
 from bot.blending_round import Blender
 from bot.database import connect
+from bot.eta_watch import EtaWatch
 from bot.metrics import Metrics
 from bot.retention import RetentionSettings, prune
 from bot.slack.notify import Notifier
@@ -69,8 +70,11 @@ class Tick:
         blender: Blender | None = None,
         metrics: Metrics | None = None,
         retention: RetentionSettings | None = None,
-        watch: Watch | None = None,
+        watch: EtaWatch | None = None,
+        watch_every: int = 12,
+        acd: Watch | None = None,
     ) -> None:
+        """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
         self._url = url
         self._pool = pool
         self._clock = clock
@@ -83,6 +87,8 @@ class Tick:
         self._metrics = metrics
         self._retention = retention
         self.watch = watch
+        self._watch_every = max(1, watch_every)
+        self.acd = acd
         """The agents' states in the phone system: lends and recalls that end, drift, calls
         that interrupt back-office work."""
         self._pruned_at: datetime | None = None
@@ -181,12 +187,15 @@ class Tick:
         if self.blender is not None:
             blender = self.blender
             await self._guarded("blending", lambda: self._blend(blender, now), now)
-        if self.watch is not None:
-            watch = self.watch
-            await self._guarded("acd", lambda: watch.step(now), now)
+        if self.acd is not None:
+            acd = self.acd
+            await self._guarded("acd", lambda: acd.step(now), now)
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)
+        if self.watch is not None and self.rounds % self._watch_every == 0:
+            watch = self.watch
+            await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
         self.rounds += 1
 
     async def _prune(self, settings: RetentionSettings, now: datetime) -> None:
@@ -207,12 +216,21 @@ class Tick:
 
     async def _timers(self) -> None:
         report = await run_timers(self._pool, self._policy)
-        if report.expired or report.nudged or report.escalated:
+        if (
+            report.expired
+            or report.nudged
+            or report.escalated
+            or report.returned
+            or report.paused_escalated
+        ):
             log.info(
-                "tick: %d offers lapsed, %d nudges, %d escalations",
+                "tick: %d offers lapsed, %d nudges, %d escalations, %d paused tasks returned"
+                " to the queue, %d escalated",
                 len(report.expired),
                 len(report.nudged),
                 len(report.escalated),
+                len(report.returned),
+                len(report.paused_escalated),
             )
         if self._notifier is not None:
             await self._notifier.timers(report)
@@ -220,6 +238,10 @@ class Tick:
     @staticmethod
     async def _blend(blender: Blender, now: datetime) -> None:
         await blender.step(now)
+
+    @staticmethod
+    async def _watch(watch: EtaWatch, now: datetime) -> None:
+        await watch.run(now)
 
     async def run(self) -> None:
         """Run until cancelled; a round that fails (the election itself: each job has its own

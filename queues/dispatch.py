@@ -82,16 +82,20 @@ class Dispatcher:
         *,
         pausable_only: bool = False,
     ) -> Offer | NoOffer:
-        """What the agent holds when at the limit, else an offer of the best task that fits
-        in ``time`` (a bare number: minutes the agent named); with ``pausable_only``, of a
-        pausable type (a call may interrupt the agent)."""
+        """What the agent holds when at the limit (or their open offer, or their paused work
+        when none is in progress), else an offer of the best task that fits in ``time`` (a
+        bare number: minutes the agent named); with ``pausable_only``, of a pausable type (a
+        call may interrupt the agent)."""
         p = self._policy
         budget = time if isinstance(time, Budget) else Budget(float(time))
         async with transaction(self._db) as conn:
             if not await conn.fetch(_SQL["lock_agents"], [agent_id]):
                 raise NotFound("agent", agent_id)
             held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
-            if held and (held[0].status == "offered" or len(held) >= p.max_tasks_per_agent):
+            # An open offer, or paused work with nothing in progress (the agent is free
+            # again after a recall: their paused task comes back before any new work), or as
+            # much work as one agent may hold.
+            if held and (held[0].status != "in_progress" or len(held) >= p.max_tasks_per_agent):
                 task = held[0]
                 return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
             groups = await conn.fetch(_SQL["groups_for_agent"], agent_id, pausable_only)

@@ -2,7 +2,9 @@
 
 Each operation is one conditional ``UPDATE ... RETURNING`` with its event row in the same
 statement, so two agents can never hold the same task, and a transition that lost a race is
-reported as such (:class:`HeldByOther`) rather than silently applied. What gives an agent
+reported as such (:class:`HeldByOther`) rather than silently applied. The same statement
+keeps the time worked: it ends or starts the task's segment of active work
+(``task_segments``), so pauses and offers are never counted as work. What gives an agent
 work (claim, reassign, the matching round's offers) first locks the agent's row, so that no
 agent ever works on more than ``max_tasks_per_agent`` tasks (:class:`AgentBusy`).
 """
@@ -213,12 +215,15 @@ class Lifecycle:
         task_id: int,
         agent_id: str,
         reason: str | None = None,
+        note: str | None = None,
         *,
         actor: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> TaskOut:
-        """The holder pauses the task; ``actor`` and ``data`` name another who did it for
-        them, and why (the interruptible mode pauses it when a call comes in)."""
+        """Stop the clock of the holder's work; ``note`` (how far they got) goes on the event
+        and, should the task go back to the queue unresumed, to the next holder. ``actor`` and
+        ``data`` name another who paused it for them, and why (the interruptible mode pauses
+        it when a call comes in)."""
         return await self._move(
             task_id,
             "pause",
@@ -229,7 +234,7 @@ class Lifecycle:
             actor=actor or agent_id,
             must_hold=agent_id,
             reason=reason,
-            data=data,
+            data={**(data or {}), **({"note": note} if note else {})} or None,
         )
 
     async def resume(
@@ -292,7 +297,8 @@ class Lifecycle:
         (:class:`AgentBusy`) when the agent already works on as much as one agent may.
         ``reason`` and ``data`` go on the event (an override, and what it overrode)."""
         async with transaction(self._db) as conn:
-            await conn.fetch(_SQL["lock_agents"], [to_agent_id])
+            if not await conn.fetch(_SQL["lock_agents"], [to_agent_id]):
+                raise NotFound("agent", to_agent_id)
             await self._check_room(conn, task_id, "reassign", to_agent_id, offered_only=False)
             return await self._on(conn)._move(
                 task_id,

@@ -5,10 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from queues.bounds import Instant, check_storable
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["mortgage"])]
 """Skill and task-type names: lower case, digits, ``_ . -``; at most 64 characters."""
@@ -24,28 +34,10 @@ Proficiency = Annotated[int, Field(ge=1, le=5, description="1 (learning) to 5 (e
 TelephonySource = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
 TaskStatus = Literal["queued", "offered", "in_progress", "paused", "escalated", "done", "cancelled"]
 OPEN_STATUSES: tuple[TaskStatus, ...] = ("queued", "offered", "in_progress", "paused", "escalated")
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def _storable(value: Any) -> None:
-    """PostgreSQL text and jsonb hold no NUL character and no lone surrogate: refuse them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain the NUL character (\\u0000)")
-        if value.isascii():
-            return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable(item)
+NOT_BLANK = r"\S"
+"""Text is stripped of surrounding whitespace, so it must hold something else."""
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
 class Strict(BaseModel):
@@ -57,7 +49,7 @@ class Strict(BaseModel):
     def _only_storable_text(self) -> Self:
         for value in self.__dict__.values():
             if isinstance(value, (str, dict, list)):
-                _storable(value)
+                check_storable(value)
         return self
 
 
@@ -170,8 +162,10 @@ class TaskIn(Strict):
     customer_ref: ShortText | None = None
     customer_tier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     value: float | None = None
-    due_at: AwareDatetime | None = Field(
-        default=None, description="Defaults to now plus the task type's SLA."
+    due_at: Instant | None = Field(
+        default=None,
+        description="Defaults to now plus the task type's SLA. Between 1970-01-01 and "
+        "2100-01-01 (UTC).",
     )
     payload: dict[str, Any] = Field(default_factory=dict)
 
@@ -217,6 +211,14 @@ class ReasonIn(AgentActionIn):
     reason: Text | None = None
 
 
+class PauseIn(ReasonIn):
+    note: Annotated[str, Field(max_length=4000)] | None = Field(
+        default=None,
+        description="How far the work got: shown to the next holder if the task goes back to "
+        "the queue before it is resumed.",
+    )
+
+
 class EscalateIn(AgentActionIn):
     reason: Text
 
@@ -247,6 +249,19 @@ class TaskEventOut(BaseModel):
     data: dict[str, Any]
 
 
+class Handover(BaseModel):
+    """What the last holder of paused work left for the next one when the task went back by
+    itself (``BLENDBOT_PAUSED_RETURN_MINUTES``); kept until the step is completed."""
+
+    by: str = Field(description="The agent who paused it.")
+    step: int = Field(description="The step they were on.")
+    worked_seconds: float = Field(description="Their active time on the step, pauses excluded.")
+    reason: str | None = Field(description="Why it was paused, e.g. 'recalled to the phones'.")
+    note: str | None = Field(description="Their note on the pause: how far they got.")
+    paused_at: datetime
+    returned_at: datetime = Field(description="When it went back to the queue or was escalated.")
+
+
 class TaskOut(BaseModel):
     id: int
     source: str
@@ -264,6 +279,19 @@ class TaskOut(BaseModel):
     due_at: datetime
     created_at: datetime
     updated_at: datetime
+    active_seconds: float = Field(
+        default=0.0,
+        description="The holder's active seconds on the current step before the current "
+        "stretch of work: pauses are not counted. 0 once the task changes hands.",
+    )
+    active_since: datetime | None = Field(
+        default=None,
+        description="When the current stretch of work began; null unless in progress.",
+    )
+    handover: Handover | None = Field(
+        default=None,
+        description="Left by the previous holder when paused work went back by itself.",
+    )
 
 
 class TaskDetail(TaskOut):
@@ -276,6 +304,10 @@ class TaskDetail(TaskOut):
     progress: str = Field(description="Where it is, e.g. 'step 2 of 3: underwriting'.")
     eta: datetime | None = Field(description="When it will likely be done; null if unknown.")
     eta_basis: str = Field(description="How the ETA was worked out, or why there is none.")
+    worked_seconds: float = Field(
+        default=0.0,
+        description="The holder's active time on the current step so far, pauses excluded.",
+    )
     timeline: list[TaskEventOut]
 
 
@@ -298,9 +330,64 @@ class TaskBatchOut(BaseModel):
     results: list[TaskBatchItem]
 
 
+_SPACED_OFFSET = re.compile(r"T[0-9:.]+ [0-9]{2}(:?[0-9]{2})?$")
+
+
+def _aware(value: Any) -> Any:
+    """An ISO 8601 time with its zone, said clearly when it is not one. A ``+`` in a query
+    string arrives as a space (``...T17:00:00 02:00``): it is read as the ``+`` it was."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _SPACED_OFFSET.search(text):
+        head, _, offset = text.rpartition(" ")
+        text = f"{head}+{offset}"
+    example = "e.g. 2026-12-01T17:00:00Z or 2026-12-01T19:00:00%2B02:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 date and time with a time zone, {example}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"needs a time zone, {example}")
+    return parsed.astimezone(UTC)
+
+
 class TaskFilter(Strict):
+    q: ShortText | None = Field(
+        default=None,
+        description="What a customer quotes: a task id (`1042` or `#1042`), a `customer_ref`, "
+        "or a source's `external_id` (`APP-1042`); tasks matching any of them.",
+        examples=["APP-1042"],
+    )
     customer_ref: ShortText | None = None
+    external_id: ShortText | None = Field(
+        default=None, description="A source's id of the task, e.g. `APP-1042`."
+    )
+    source: ShortText | None = Field(default=None, description="The source system's name.")
+    holder: AgentId | None = Field(
+        default=None, description="Tasks held by this agent (or offered to them)."
+    )
     status: list[TaskStatus] | None = None
     type: Name | None = None
+    due_before: datetime | None = Field(
+        default=None,
+        description="Due before this time: ISO 8601 with a time zone, e.g. `2026-12-01T17:00:00Z`.",
+    )
+    due_after: datetime | None = Field(
+        default=None, description="Due at or after this time (ISO 8601 with a time zone)."
+    )
     limit: int = Field(default=50, ge=1, le=500)
     cursor: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+    @field_validator("due_before", "due_after", mode="before")
+    @classmethod
+    def _zoned(cls, value: Any) -> Any:
+        return _aware(value)
+
+    @field_validator("due_after")
+    @classmethod
+    def _due_range(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        before = info.data.get("due_before")
+        if value is not None and before is not None and value >= before:
+            raise ValueError("must be earlier than due_before")
+        return value

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from queues.bounds import Instant
 from queues.db import Executor, load_queries, transaction
 from queues.errors import NotFound
 from queues.models import ShortText, Strict, Text
@@ -28,7 +29,7 @@ class RuleIn(Strict):
         examples=['customer_tier == "platinum"'], description="A CEL expression over the task."
     )
     boost: int = Field(ge=-1000, le=1000)
-    until: AwareDatetime | None = Field(default=None, description="The rule ends by itself then.")
+    until: Instant | None = Field(default=None, description="The rule ends by itself then.")
     reason: Text | None = None
     author: ShortText | None = Field(default=None, description="Who made the change.")
 

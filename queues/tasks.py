@@ -11,8 +11,16 @@ import asyncpg
 
 from queues.db import Executor, load_queries
 from queues.errors import IdempotencyConflict, NotFound, UnknownTaskType
-from queues.eta import estimate_eta
-from queues.models import TaskDetail, TaskEventOut, TaskFilter, TaskIn, TaskOut
+from queues.eta import EtaSettings, EventFact, NoLending, NoOutlook, Outlook, estimate
+from queues.eta_store import EtaStore
+from queues.models import (
+    OPEN_STATUSES,
+    TaskDetail,
+    TaskEventOut,
+    TaskFilter,
+    TaskIn,
+    TaskOut,
+)
 from queues.priority import explain
 
 _SQL = load_queries("queues", "tasks.sql")
@@ -61,9 +69,26 @@ def _progress(status: str, step: int, count: int, name: str | None, holder: str 
     return f"step {step} of {count}: {name}, {state}"
 
 
+def quoted_id(text: str) -> int | None:
+    """The task id in what someone quoted (``1042``, ``#1042``), if it can be one."""
+    digits = text.strip().removeprefix("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits) or None
+    return None
+
+
 class Tasks:
-    def __init__(self, db: Executor) -> None:
+    def __init__(
+        self,
+        db: Executor,
+        *,
+        outlook: Outlook | None = None,
+        eta: EtaSettings | None = None,
+    ) -> None:
+        """``outlook`` tells the ETA what lending the forecast expects (none: no forecast)."""
         self._db = db
+        self._outlook = outlook or NoOutlook()
+        self._eta = eta or EtaSettings()
 
     async def create(self, item: TaskIn, actor: str) -> tuple[TaskOut, bool]:
         """Create one task, or return the one already made by the same request."""
@@ -149,7 +174,16 @@ class Tasks:
         steps = row["type_steps"]
         name = steps[task.step - 1]["name"] if steps else None
         count = max(1, len(steps))
-        eta = await estimate_eta(self._db, row, ranked.priority, sla_top_share, now)
+        facts = await EtaStore(self._db, self._eta).facts(
+            row,
+            [EventFact(e["at"], e["event"], e["from_status"], e["to_status"]) for e in events],
+            sla_top_share,
+        )
+        lending = await self._outlook.lending(now) if task.status in OPEN_STATUSES else NoLending()
+        eta = estimate(facts, now, lending)
+        worked = task.active_seconds
+        if task.active_since is not None:
+            worked += max(0.0, (now - task.active_since).total_seconds())
         return TaskDetail(
             **task.model_dump(),
             priority=round(ranked.priority, 1),
@@ -159,6 +193,7 @@ class Tasks:
             progress=_progress(task.status, task.step, count, name, task.holder),
             eta=eta.at,
             eta_basis=eta.basis,
+            worked_seconds=worked,
             timeline=[TaskEventOut.model_validate(dict(e)) for e in events],
         )
 
@@ -168,10 +203,23 @@ class Tasks:
         # filters gets a plan that uses its index; every value is a bind parameter.
         clauses: list[str] = []
         args: list[object] = []
+        if query.q is not None:
+            args.append(query.q)
+            quoted = f"customer_ref = ${len(args)} OR external_id = ${len(args)}"
+            task_id = quoted_id(query.q)
+            if task_id is not None:
+                args.append(task_id)
+                quoted = f"id = ${len(args)} OR {quoted}"
+            clauses.append(f"({quoted})")
         for column, value in (
             ("customer_ref = ${}", query.customer_ref),
+            ("external_id = ${}", query.external_id),
+            ("source = ${}", query.source),
+            ("holder = ${}", query.holder),
             ("status = ANY(${}::text[])", query.status),
             ("type = ${}", query.type),
+            ("due_at < ${}", query.due_before),
+            ("due_at >= ${}", query.due_after),
             ("id < ${}", query.cursor),
         ):
             if value is not None:

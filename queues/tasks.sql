@@ -38,7 +38,8 @@ JOIN unnest($1::text[], $2::text[]) AS k (source, external_id)
 SELECT * FROM tasks WHERE id = $1;
 
 -- name: get_task_detail
-SELECT t.*, tt.base_priority, tt.steps AS type_steps, tt.handle_minutes AS type_handle_minutes
+SELECT t.*, tt.base_priority, tt.steps AS type_steps, tt.handle_minutes AS type_handle_minutes,
+       tt.skills AS type_skills
 FROM tasks t
 JOIN task_types tt ON tt.name = t.type
 WHERE t.id = $1;
@@ -53,12 +54,25 @@ ORDER BY id;
 -- Move a task from one of the allowed states to a new one, with its event row, atomically.
 -- $9: the holder the task must have (NULL: any); $10: the new offer expiry; $11: require a
 -- live offer. No row comes back when the task is missing or not in an allowed state.
+-- Work is timed in segments (migrations/0010_active_time.sql): a task that stops being in
+-- progress for its holder (paused, released, escalated, reassigned away, cancelled) ends the
+-- open segment and adds it to the holder's active seconds; one that goes in progress for an
+-- agent (claimed, resumed, reassigned) opens one. A new holder, or the queue, starts from 0.
 WITH old AS (
-    SELECT id, status, holder FROM tasks
+    SELECT id, status, holder, active_seconds, active_since FROM tasks
     WHERE id = $1 AND status = ANY ($2::text[])
       AND ($9::text IS NULL OR holder = $9)
       AND (NOT $11::boolean OR offer_expires_at > now())
     FOR UPDATE
+),
+span AS (
+    SELECT old.*,
+           old.status = 'in_progress' AND ($3 <> 'in_progress' OR $4 IS DISTINCT FROM old.holder)
+               AS ends,
+           $3 = 'in_progress' AND (old.status <> 'in_progress' OR $4 IS DISTINCT FROM old.holder)
+               AS starts,
+           $4 IS DISTINCT FROM old.holder OR $3 IN ('queued', 'done', 'cancelled') AS fresh
+    FROM old
 ),
 upd AS (
     UPDATE tasks t
@@ -66,29 +80,57 @@ upd AS (
         holder = $4,
         offer_expires_at = $10,
         claimed_at = CASE
-            WHEN $3 = 'in_progress' AND old.status IN ('offered', 'queued', 'escalated')
+            WHEN $3 = 'in_progress' AND span.status IN ('offered', 'queued', 'escalated')
                 THEN now()
             WHEN $3 IN ('queued', 'done', 'cancelled') THEN NULL
             ELSE t.claimed_at END,
-        nudged_at = CASE WHEN $3 = 'in_progress' AND old.status <> 'paused' THEN NULL
+        nudged_at = CASE WHEN $3 = 'in_progress' AND span.status <> 'paused' THEN NULL
                          ELSE t.nudged_at END,
+        active_seconds = CASE
+            WHEN span.fresh THEN 0
+            WHEN span.ends THEN t.active_seconds
+                                + coalesce(extract(epoch FROM now() - t.active_since)::float8, 0)
+            ELSE t.active_seconds END,
+        active_since = CASE WHEN span.starts THEN now()
+                            WHEN $3 = 'in_progress' THEN t.active_since END,
+        paused_at = CASE WHEN $3 = 'paused' THEN now() END,
         updated_at = now()
-    FROM old
-    WHERE t.id = old.id
+    FROM span
+    WHERE t.id = span.id
     RETURNING t.*
+),
+ended AS (
+    -- When a segment starts too, any segment left open is closed first: there is none unless
+    -- the task's row was changed by hand, and then the new one must still be able to open.
+    UPDATE task_segments s
+    SET ended_at = now(), ended_by = $5
+    FROM span
+    WHERE (span.ends OR span.starts) AND s.task_id = span.id AND s.ended_at IS NULL
+    RETURNING s.id
+),
+started AS (
+    -- Reads `ended` first, so that a reassignment of work in progress has closed the old
+    -- holder's segment before it opens the new holder's (one open segment per task).
+    INSERT INTO task_segments (task_id, agent_id, step, started_at, started_by)
+    SELECT upd.id, upd.holder, upd.step, now(), $5
+    FROM upd
+    JOIN span ON span.id = upd.id
+    CROSS JOIN (SELECT count(*) FROM ended) closed
+    WHERE span.starts
 ),
 ev AS (
     INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
-    SELECT upd.id, $5, old.status, upd.status, $6, $7, $8
-    FROM upd JOIN old ON old.id = upd.id
+    SELECT upd.id, $5, span.status, upd.status, $6, $7, $8
+    FROM upd JOIN span ON span.id = upd.id
 )
 SELECT * FROM upd;
 
 -- name: complete
 -- Finish the holder's current step: the next step goes back to the queue (for whoever has its
--- skills), the last one makes the task done.
+-- skills), the last one makes the task done. The time worked is the holder's active time on
+-- the step: the segments ended before, and the open one, which this ends.
 WITH old AS (
-    SELECT t.id, t.status, t.step, t.claimed_at,
+    SELECT t.id, t.status, t.step, t.active_seconds, t.active_since,
            step_count(tt.steps) AS steps
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.id = $1 AND t.status = 'in_progress' AND t.holder = $2
@@ -102,11 +144,23 @@ upd AS (
         offer_expires_at = NULL,
         claimed_at = NULL,
         nudged_at = NULL,
+        active_seconds = 0,
+        active_since = NULL,
+        paused_at = NULL,
+        handover = NULL,
         updated_at = now()
     FROM old
     WHERE t.id = old.id
     RETURNING t.*, old.step AS done_step, old.steps AS step_count,
-              extract(epoch FROM now() - old.claimed_at)::float8 AS worked_seconds
+              old.active_seconds + extract(epoch FROM now() - old.active_since)::float8
+                  AS worked_seconds
+),
+ended AS (
+    UPDATE task_segments s
+    SET ended_at = now(),
+        ended_by = CASE WHEN upd.status = 'done' THEN 'completed' ELSE 'step_completed' END
+    FROM upd
+    WHERE s.task_id = upd.id AND s.ended_at IS NULL
 ),
 learnt AS (
     INSERT INTO handle_times AS h (agent_id, type, step, completed, total_seconds, last_at,
@@ -247,13 +301,16 @@ ev AS (
 SELECT id, holder FROM upd;
 
 -- name: nudge_overdue
--- Claimed work running past its expected handle time times $1 gets one 'nudged' event.
+-- Claimed work whose holder's active time on it (pauses excluded) runs past its expected
+-- handle time times $1 gets one 'nudged' event.
 WITH overdue AS (
     SELECT t.id, t.holder
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.status = 'in_progress' AND t.nudged_at IS NULL
-      AND t.claimed_at
-          + make_interval(secs => 60 * $1 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+      AND t.active_since
+          + make_interval(secs => 60 * $1::float8
+                                     * step_minutes(tt.steps, t.step, tt.handle_minutes)
+                                  - t.active_seconds)
           < now()
     LIMIT $2
     FOR UPDATE OF t SKIP LOCKED
@@ -271,21 +328,32 @@ ev AS (
 SELECT id, holder FROM upd;
 
 -- name: escalate_overdue
--- Claimed work running past its expected handle time times $1 is escalated automatically.
+-- Claimed work whose holder's active time on it runs past its expected handle time times $1
+-- is escalated automatically; its open segment ends.
 WITH overdue AS (
     SELECT t.id, t.holder
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.status = 'in_progress'
-      AND t.claimed_at
-          + make_interval(secs => 60 * $1 * step_minutes(tt.steps, t.step, tt.handle_minutes))
+      AND t.active_since
+          + make_interval(secs => 60 * $1::float8
+                                     * step_minutes(tt.steps, t.step, tt.handle_minutes)
+                                  - t.active_seconds)
           < now()
     LIMIT $2
     FOR UPDATE OF t SKIP LOCKED
 ),
 upd AS (
-    UPDATE tasks t SET status = 'escalated', updated_at = now()
+    UPDATE tasks t
+    SET status = 'escalated',
+        active_seconds = t.active_seconds + extract(epoch FROM now() - t.active_since)::float8,
+        active_since = NULL,
+        updated_at = now()
     FROM overdue WHERE t.id = overdue.id
     RETURNING t.id, t.holder
+),
+ended AS (
+    UPDATE task_segments s SET ended_at = now(), ended_by = 'escalated'
+    FROM upd WHERE s.task_id = upd.id AND s.ended_at IS NULL
 ),
 ev AS (
     INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason)
@@ -294,6 +362,59 @@ ev AS (
     FROM upd
 )
 SELECT id, holder FROM upd;
+
+-- name: return_paused
+-- Paused work not resumed for $1 minutes goes back to the queue, or, when its due time is
+-- nearer than its step's expected minutes times the fit margin $2 (no one picking it up from
+-- the queue could be expected to finish it in time), is escalated to the supervisors with its
+-- holder. Either way the task keeps a handover: who had it, the pause's reason and note, and
+-- the holder's active time on the step, shown to whoever takes it next.
+WITH stale AS (
+    SELECT t.id, t.holder, t.step, t.active_seconds, t.paused_at,
+           t.due_at - now()
+               < make_interval(secs => 60 * $2::float8
+                                       * step_minutes(tt.steps, t.step, tt.handle_minutes))
+               AS near,
+           p.reason, p.data ->> 'note' AS note
+    FROM tasks t
+    JOIN task_types tt ON tt.name = t.type
+    LEFT JOIN LATERAL (
+        SELECT e.reason, e.data FROM task_events e
+        WHERE e.task_id = t.id AND e.event = 'paused'
+        ORDER BY e.id DESC LIMIT 1
+    ) p ON true
+    WHERE t.status = 'paused' AND t.paused_at <= now() - make_interval(secs => 60 * $1::float8)
+    ORDER BY t.paused_at
+    LIMIT $3
+    FOR UPDATE OF t SKIP LOCKED
+),
+upd AS (
+    UPDATE tasks t
+    SET status = CASE WHEN stale.near THEN 'escalated' ELSE 'queued' END,
+        holder = CASE WHEN stale.near THEN t.holder END,
+        claimed_at = CASE WHEN stale.near THEN t.claimed_at END,
+        active_seconds = CASE WHEN stale.near THEN t.active_seconds ELSE 0 END,
+        paused_at = NULL,
+        handover = jsonb_build_object(
+            'by', stale.holder, 'step', stale.step, 'worked_seconds', stale.active_seconds,
+            'reason', stale.reason, 'note', stale.note, 'paused_at', stale.paused_at,
+            'returned_at', now()),
+        updated_at = now()
+    FROM stale
+    WHERE t.id = stale.id
+    RETURNING t.id, stale.holder, t.status, t.handover
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
+    SELECT upd.id, CASE WHEN upd.status = 'queued' THEN 'returned' ELSE 'escalated' END,
+           'paused', upd.status, 'system',
+           format('paused for %s min without resuming', trim_scale(round($1::numeric, 1)))
+               || CASE WHEN upd.status = 'queued' THEN ''
+                       ELSE ', and due too soon to wait in the queue' END,
+           jsonb_build_object('agent_id', upd.holder) || (upd.handover - 'by')
+    FROM upd
+)
+SELECT id, holder, status FROM upd;
 
 -- name: match_candidates
 -- For each (type, step), its best $2 queued tasks: no round can use more of them. The types
@@ -348,19 +469,6 @@ WHERE holder = ANY ($1::text[])
   AND (status IN ('in_progress', 'paused') OR (status = 'offered' AND offer_expires_at > now()))
 GROUP BY holder
 HAVING bool_or(status = 'offered') OR count(*) >= $2;
-
--- name: queue_position
--- How many queued tasks of the same type and step rank above this one.
-SELECT count(*) FROM tasks o JOIN task_types tt ON tt.name = o.type
-WHERE o.status = 'queued' AND o.type = $2 AND o.step = $3 AND o.id <> $1
-  AND tt.base_priority + o.rule_boost + sla_urgency(o.created_epoch, o.sla_seconds,
-                                               date_part('epoch', now()), $4) > $5;
-
--- name: recent_throughput
--- Completions of this type and step per hour over the last $3 hours.
-SELECT count(*)::float8 / $3 FROM task_events e JOIN tasks t ON t.id = e.task_id
-WHERE e.event IN ('completed', 'step_completed') AND t.type = $1
-  AND (e.data ->> 'step')::int = $2 AND e.at > now() - make_interval(hours => $3::int);
 
 -- name: offer_many
 -- Offer each task to its agent, if the task is still queued and the agent holds no open offer

@@ -81,6 +81,7 @@ class TopAgent:
     name: str
     completed: int
     minutes: float
+    """Their active minutes in the period, pauses excluded."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class Activity:
     escalated: int
     cancelled: int
     minutes: float
-    """Back-office minutes worked (every completed step counts)."""
+    """Back-office minutes worked in the period: active time only (pauses are not work),
+    whether the work was completed, released, escalated or is still going on."""
     top: list[TopAgent]
     """The agents who completed the most tasks, most first."""
 
@@ -155,6 +157,11 @@ class Views:
         out."""
         rows = await self._db.fetch(_SQL["offer_reasons"], list(task_ids))
         return {r["task_id"]: [str(w) for w in (r["data"] or {}).get("why", [])] for r in rows}
+
+    async def last_reason(self, task_id: int) -> str | None:
+        """The reason the task's latest event gives, if any."""
+        reason = await self._db.fetchval(_SQL["last_reason"], task_id)
+        return str(reason) if reason is not None else None
 
     async def activity(self, since: datetime, *, top: int = 5) -> Activity:
         """The task list's events since ``since``, and the ``top`` agents by completions."""

@@ -58,6 +58,10 @@ FROM task_events
 WHERE task_id = ANY ($1::bigint[]) AND event = 'offered'
 ORDER BY task_id, id DESC;
 
+-- name: last_reason
+-- Why the task's latest event happened, when it says.
+SELECT reason FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT 1;
+
 -- name: report_counts
 -- Tasks' events since $1; a completion is within SLA when it came before the task's due time.
 SELECT count(*) FILTER (WHERE e.event = 'created') AS created,
@@ -69,20 +73,35 @@ FROM task_events e JOIN tasks t ON t.id = e.task_id
 WHERE e.at >= $1;
 
 -- name: report_minutes
--- Back-office minutes worked since $1: the seconds each completed step recorded (the same
--- seconds handle_times adds up per agent, type and step).
-SELECT coalesce(sum((data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
-FROM task_events
-WHERE event IN ('completed', 'step_completed') AND at >= $1;
+-- Back-office minutes worked since $1: the active time of every segment of work in that
+-- period (pauses excluded; work released, escalated or still in progress included).
+SELECT coalesce(sum(greatest(0, extract(epoch FROM least(coalesce(ended_at, now()), now())
+                                                   - greatest(started_at, $1)))), 0) / 60
+           AS minutes
+FROM task_segments
+WHERE (ended_at >= $1 OR ended_at IS NULL) AND started_at < now();
 
 -- name: report_top
--- The $2 agents who completed the most tasks since $1, with the minutes they worked.
-SELECT e.actor AS agent_id, coalesce(a.name, e.actor) AS name,
-       count(*) FILTER (WHERE e.event = 'completed') AS completed,
-       coalesce(sum((e.data ->> 'worked_seconds')::float8), 0) / 60 AS minutes
-FROM task_events e LEFT JOIN agents a ON a.agent_id = e.actor
-WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1
-GROUP BY e.actor, a.name
-HAVING count(*) FILTER (WHERE e.event = 'completed') > 0
-ORDER BY completed DESC, minutes DESC, name
+-- The $2 agents who completed the most tasks since $1, with their active minutes since then.
+WITH done AS (
+    SELECT e.actor AS agent_id, count(*) AS completed
+    FROM task_events e
+    WHERE e.event = 'completed' AND e.at >= $1
+    GROUP BY e.actor
+),
+worked AS (
+    SELECT s.agent_id,
+           sum(greatest(0, extract(epoch FROM least(coalesce(s.ended_at, now()), now())
+                                               - greatest(s.started_at, $1)))) / 60 AS minutes
+    FROM task_segments s
+    WHERE (s.ended_at >= $1 OR s.ended_at IS NULL) AND s.started_at < now()
+      AND s.agent_id IN (SELECT agent_id FROM done)
+    GROUP BY s.agent_id
+)
+SELECT d.agent_id, coalesce(a.name, d.agent_id) AS name, d.completed,
+       coalesce(w.minutes, 0) AS minutes
+FROM done d
+LEFT JOIN worked w ON w.agent_id = d.agent_id
+LEFT JOIN agents a ON a.agent_id = d.agent_id
+ORDER BY d.completed DESC, minutes DESC, name
 LIMIT $2;

@@ -490,6 +490,12 @@ class EngineBackoffice:
             agent = self.center.agents.get(holder or "")
             if agent is not None and agent.offered == task_id:
                 agent.offered = None
+        # Paused too long: the task went back to the queue (or to the supervisors), so its
+        # holder no longer has it to resume.
+        for task_id, holder in report.returned + report.paused_escalated:
+            agent = self.center.agents.get(holder or "")
+            if agent is not None:
+                agent.paused = [w for w in agent.paused if w.task_id != task_id]
 
 
 async def prepare(

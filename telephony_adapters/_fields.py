@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from queues.bounds import in_window
 from telephony_adapters.errors import MalformedPayload
 
 
@@ -31,7 +34,20 @@ def timestamp(source: str, value: Any, what: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise MalformedPayload(source, f"{what} is not an ISO 8601 timestamp: {value!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    try:
+        return in_window(parsed)
+    except ValueError as exc:
+        raise MalformedPayload(source, f"{what} {exc}: {value!r}") from None
+
+
+def validation_reason(exc: ValidationError, prefix: str = "") -> str:
+    """A validation error of the normalized events, in a line: the first three problems."""
+    parts = []
+    for error in exc.errors(include_url=False)[:3]:
+        where = ".".join(str(p) for p in error["loc"])
+        parts.append(f"{prefix}{where}: {error['msg']}" if where else str(error["msg"]))
+    return "; ".join(parts)
 
 
 def optional_timestamp(source: str, value: Any, what: str) -> datetime | None:

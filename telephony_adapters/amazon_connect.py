@@ -26,8 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,17 +42,21 @@ from blending.events import (
     CallEnded,
     Event,
     Parsed,
+    Rejected,
     TelephonyState,
 )
+from queues.bounds import MalformedJson, loads, loads_many
 from telephony_adapters._fields import (
     get,
     optional_timestamp,
     seconds_between,
     text,
     timestamp,
+    validation_reason,
 )
 from telephony_adapters.errors import MalformedPayload
 
+log = logging.getLogger(__name__)
 SOURCE = "amazon_connect"
 AGENT_EVENTS = frozenset({"LOGIN", "LOGOUT", "STATE_CHANGE", "HEART_BEAT"})
 _ON_CALL = frozenset({"INCOMING", "PENDING", "CONNECTING", "CONNECTED", "CONNECTED_ONHOLD"})
@@ -290,6 +295,13 @@ def parse_contact_record(record: Mapping[str, Any]) -> Parsed:
 def parse(record: Any) -> Parsed:
     """One decoded record: an agent event, a contact event with or without its envelope, or a
     contact record."""
+    try:
+        return _parse(record)
+    except ValidationError as exc:
+        raise MalformedPayload(SOURCE, validation_reason(exc)) from None
+
+
+def _parse(record: Any) -> Parsed:
     if not isinstance(record, Mapping):
         raise MalformedPayload(SOURCE, "a record is not a JSON object")
     if "AgentARN" in record or "EventType" in record:
@@ -320,19 +332,21 @@ def _ignored(kind: str) -> Parsed:
 
 @dataclass(frozen=True)
 class FirehoseRequest:
-    """A Firehose HTTP endpoint delivery: its id, its time, and each record's data."""
+    """A Firehose HTTP endpoint delivery: its id, its time, and each record's data (``None``
+    for a record whose data is missing or not base64, with the reason beside it)."""
 
     request_id: str
     timestamp: int
-    records: list[bytes]
+    records: list[bytes | None]
+    unreadable: dict[int, tuple[str, bytes]] = field(default_factory=dict)
 
 
 def read_firehose(body: bytes) -> FirehoseRequest:
     """The Firehose request envelope: ``{"requestId", "timestamp", "records": [{"data"}]}``."""
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedPayload(SOURCE, f"Firehose body is not JSON: {exc}") from None
+        envelope = loads(body)
+    except MalformedJson as exc:
+        raise MalformedPayload(SOURCE, f"Firehose body is not JSON: {exc.detail}") from None
     if not isinstance(envelope, Mapping):
         raise MalformedPayload(SOURCE, "Firehose body is not a JSON object")
     request_id = envelope.get("requestId")
@@ -344,16 +358,20 @@ def read_firehose(body: bytes) -> FirehoseRequest:
         raise MalformedPayload(SOURCE, "Firehose timestamp is not milliseconds since the epoch")
     if not isinstance(records, list):
         raise MalformedPayload(SOURCE, "Firehose body has no records list")
-    data = []
+    data: list[bytes | None] = []
+    unreadable: dict[int, tuple[str, bytes]] = {}
     for index, record in enumerate(records):
         blob = record.get("data") if isinstance(record, Mapping) else None
         if not isinstance(blob, str):
-            raise MalformedPayload(SOURCE, f"record {index} has no data")
+            data.append(None)
+            unreadable[index] = ("has no data", json.dumps(record).encode())
+            continue
         try:
             data.append(base64.b64decode(blob, validate=True))
         except (binascii.Error, ValueError):
-            raise MalformedPayload(SOURCE, f"record {index} data is not base64") from None
-    return FirehoseRequest(request_id, stamp, data)
+            data.append(None)
+            unreadable[index] = ("data is not base64", blob.encode("utf-8", "backslashreplace"))
+    return FirehoseRequest(request_id, stamp, data, unreadable)
 
 
 def decode_record(data: bytes) -> list[Any]:
@@ -362,32 +380,39 @@ def decode_record(data: bytes) -> list[Any]:
         text_ = data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedPayload(SOURCE, "record data is not UTF-8") from None
-    decoder = json.JSONDecoder()
-    out: list[Any] = []
-    position = 0
-    while True:
-        while position < len(text_) and text_[position].isspace():
-            position += 1
-        if position >= len(text_):
-            break
-        try:
-            value, position = decoder.raw_decode(text_, position)
-        except ValueError as exc:
-            raise MalformedPayload(SOURCE, f"record data is not JSON: {exc}") from None
-        out.append(value)
-    if not out:
+    if not text_.strip():
         raise MalformedPayload(SOURCE, "record data is empty")
-    return out
+    try:
+        return loads_many(text_)
+    except MalformedJson as exc:
+        raise MalformedPayload(SOURCE, f"record data is not JSON: {exc.detail}") from None
 
 
 def parse_firehose(body: bytes) -> tuple[FirehoseRequest, Parsed]:
-    """A whole Firehose delivery: every record of it, or an error naming the bad one."""
+    """A whole Firehose delivery: the events of every record that can be read, and each
+    record that cannot, rejected with the reason. An envelope that cannot be read is refused
+    whole (:class:`MalformedPayload`)."""
     request = read_firehose(body)
     parsed = Parsed()
     for index, data in enumerate(request.records):
+        if data is None:
+            reason, raw = request.unreadable[index]
+            parsed.rejected.append(Rejected(f"record {index}", reason, raw))
+            continue
         try:
+            one = Parsed()
             for value in decode_record(data):
-                parsed.extend(parse(value))
+                one.extend(parse(value))
         except MalformedPayload as exc:
-            raise MalformedPayload(SOURCE, f"record {index}: {exc.reason}") from None
+            parsed.rejected.append(Rejected(f"record {index}", exc.reason, data))
+        except ValidationError as exc:
+            parsed.rejected.append(Rejected(f"record {index}", validation_reason(exc), data))
+        except Exception:
+            # A record no rule foresaw must not sink the others: it is set aside, and logged.
+            log.exception(
+                "Firehose request %s: record %d could not be read", request.request_id, index
+            )
+            parsed.rejected.append(Rejected(f"record {index}", "could not be read", data))
+        else:
+            parsed.extend(one)
     return request, parsed

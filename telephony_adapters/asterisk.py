@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from blending.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -22,6 +24,7 @@ from blending.events import (
     Parsed,
     TelephonyState,
 )
+from telephony_adapters._fields import validation_reason
 from telephony_adapters.errors import MalformedPayload
 
 SOURCE = "asterisk"
@@ -73,8 +76,7 @@ def member_state(message: Mapping[str, str]) -> tuple[TelephonyState, str | None
     return _DEVICE.get(status, "offline"), None
 
 
-def parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
-    """One AMI event."""
+def _parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
     event = message.get("Event")
     if not event:
         raise MalformedPayload(SOURCE, "message has no Event")
@@ -143,6 +145,14 @@ def parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
             )
         )
     return parsed
+
+
+def parse(message: Mapping[str, str], received_at: datetime) -> Parsed:
+    """One AMI event."""
+    try:
+        return _parse(message, received_at)
+    except ValidationError as exc:
+        raise MalformedPayload(SOURCE, validation_reason(exc)) from None
 
 
 def read_message(text: str) -> dict[str, str]:

@@ -18,41 +18,38 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from blending.events import EVENT_LIST, Parsed
+from blending.events import EVENT, Parsed, Rejected
 from blending.interval_stats import interval_start
 from blending.presence import Schedule, ScheduleEntry
 from blending.telemetry_store import IntervalRow
-from telephony_adapters._fields import timestamp
+from queues.bounds import MalformedJson, loads
+from telephony_adapters._fields import timestamp, validation_reason
 from telephony_adapters.errors import MalformedPayload
 
 SOURCE = "generic"
 MAX_EVENTS = 10_000
 
 
-def _reason(exc: ValidationError, prefix: str = "") -> str:
-    parts = []
-    for error in exc.errors(include_url=False)[:3]:
-        where = ".".join(str(p) for p in error["loc"])
-        parts.append(f"{prefix}{where}: {error['msg']}" if where else error["msg"])
-    return "; ".join(parts)
-
-
 def parse(payload: Any) -> Parsed:
-    """A JSON list of events (already decoded, or as bytes)."""
+    """A JSON list of events (already decoded, or as bytes). A body that is not such a list
+    is refused whole; an event that cannot be read is rejected alone, with the reason."""
     if isinstance(payload, bytes | str):
         try:
-            payload = json.loads(payload)
-        except ValueError as exc:
-            raise MalformedPayload(SOURCE, f"body is not JSON: {exc}") from None
+            payload = loads(payload)
+        except MalformedJson as exc:
+            raise MalformedPayload(SOURCE, f"body is not JSON: {exc.detail}") from None
     if not isinstance(payload, list):
         raise MalformedPayload(SOURCE, "body must be a JSON list of events")
     if len(payload) > MAX_EVENTS:
         raise MalformedPayload(SOURCE, f"at most {MAX_EVENTS} events per request")
-    try:
-        events = EVENT_LIST.validate_python(payload)
-    except ValidationError as exc:
-        raise MalformedPayload(SOURCE, _reason(exc, "events.")) from None
-    return Parsed(events=list(events))
+    parsed = Parsed()
+    for index, item in enumerate(payload):
+        try:
+            parsed.events.append(EVENT.validate_python(item))
+        except ValidationError as exc:
+            record = json.dumps(item).encode()
+            parsed.rejected.append(Rejected(f"event {index}", validation_reason(exc), record))
+    return parsed
 
 
 _INTERVAL_COLUMNS = {
@@ -159,11 +156,11 @@ def parse_schedule_csv(text: str) -> dict[str, Schedule]:
                 end=timestamp(SOURCE, (record.get(columns["end"]) or "").strip(), "end"),
             )
         except ValidationError as exc:
-            raise MalformedPayload(SOURCE, f"line {line}: {_reason(exc)}") from None
+            raise MalformedPayload(SOURCE, f"line {line}: {validation_reason(exc)}") from None
         except MalformedPayload as exc:
             raise MalformedPayload(SOURCE, f"line {line}: {exc.reason}") from None
         entries.setdefault(agent, []).append(entry)
     try:
         return {agent: Schedule(items=items) for agent, items in entries.items()}
     except ValidationError as exc:
-        raise MalformedPayload(SOURCE, _reason(exc)) from None
+        raise MalformedPayload(SOURCE, validation_reason(exc)) from None

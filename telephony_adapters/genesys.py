@@ -20,7 +20,6 @@ Heartbeats (``channel.metadata``) and ``v2.system.socket_closing`` are the trans
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -39,7 +38,13 @@ from blending.events import (
     QueueSnapshot,
     TelephonyState,
 )
-from telephony_adapters._fields import get, optional_timestamp, seconds_between
+from queues.bounds import MalformedJson, loads
+from telephony_adapters._fields import (
+    get,
+    optional_timestamp,
+    seconds_between,
+    validation_reason,
+)
 from telephony_adapters.errors import MalformedPayload
 
 SOURCE = "genesys"
@@ -381,6 +386,13 @@ def parse_conversation_details(body: Any, at: datetime) -> Parsed:
 
 def parse(message: Any, received_at: datetime) -> Parsed:
     """One notification message."""
+    try:
+        return _parse(message, received_at)
+    except ValidationError as exc:
+        raise MalformedPayload(SOURCE, validation_reason(exc)) from None
+
+
+def _parse(message: Any, received_at: datetime) -> Parsed:
     if not isinstance(message, Mapping):
         raise MalformedPayload(SOURCE, "message is not a JSON object")
     topic = message.get("topicName")
@@ -430,6 +442,6 @@ def parse(message: Any, received_at: datetime) -> Parsed:
 def decode(text: str | bytes) -> Any:
     """A websocket text frame as JSON."""
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise MalformedPayload(SOURCE, f"message is not JSON: {exc}") from None
+        return loads(text)
+    except MalformedJson as exc:
+        raise MalformedPayload(SOURCE, f"message is not JSON: {exc.detail}") from None

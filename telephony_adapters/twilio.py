@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from twilio.request_validator import RequestValidator
 
 from blending.events import (
@@ -24,6 +25,7 @@ from blending.events import (
     Parsed,
     TelephonyState,
 )
+from telephony_adapters._fields import validation_reason
 from telephony_adapters.errors import MalformedPayload
 
 SOURCE = "twilio"
@@ -70,6 +72,13 @@ def _required(form: Mapping[str, str], name: str, kind: str) -> str:
 
 def parse(form: Mapping[str, str]) -> Parsed:
     """One callback's parameters."""
+    try:
+        return _parse(form)
+    except ValidationError as exc:
+        raise MalformedPayload(SOURCE, validation_reason(exc)) from None
+
+
+def _parse(form: Mapping[str, str]) -> Parsed:
     kind = form.get("EventType")
     if not kind:
         raise MalformedPayload(SOURCE, "EventType is missing")

@@ -22,7 +22,7 @@ from queues.models import ShortText, Text
 
 class LendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: float = Field(gt=0, le=24 * 60, description="How long the agent is lent for.")
+    minutes: float = Field(ge=1, le=24 * 60, description="How long the agent is lent for.")
     by: ShortText = Field(description="The supervisor who lends the agent (for the audit).")
     override: bool = Field(
         default=False,

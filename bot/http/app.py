@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from importlib.metadata import version
 from typing import Any
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from bot.database import UNREACHABLE
 from bot.http.acd import ACD_OPERATIONS
+from bot.http.auth import bearer_ok
 from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
@@ -47,11 +47,7 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     """Require one of the configured bearer tokens on ``/api/v1``."""
     if request.path.startswith("/api/") and request.path not in PUBLIC:
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        valid = scheme.lower() == "bearer" and any(
-            hmac.compare_digest(token.strip().encode(), t.encode()) for t in request.app[TOKENS]
-        )
-        if not valid:
+        if not bearer_ok(request):
             message = "missing bearer token" if not header else "wrong bearer token"
             return error_response(
                 ApiError(401, "unauthorized", message), {"WWW-Authenticate": "Bearer"}

@@ -151,8 +151,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         }
         return error_response(ApiError(exc.status, code, message), headers)
     except asyncpg.DataError as exc:
-        # Input validation should catch these first; this is the net under it.
-        return error_response(ApiError(422, "invalid", f"a value cannot be stored: {exc}"))
+        # Input validation should catch these first; this is the net under it. The database's
+        # own words stay in the log: they name tables and constraints, not the client's input.
+        log.warning("a value could not be stored on %s %s: %s", request.method, request.path, exc)
+        return error_response(ApiError(422, "invalid", "a value in the request cannot be stored"))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(ApiError(500, "internal", "internal error: it has been logged"))

@@ -2,14 +2,16 @@
 and queue statistics API under ``/api/v1``.
 
 Each push endpoint answers in its vendor's own terms: Firehose gets its JSON response with
-the request id, Twilio a 204, the generic feed our JSON error body. A payload that cannot be
-read is refused whole (400, with the reason) and writes nothing.
+the request id, Twilio a 204, the generic feed our JSON error body. A body that cannot be read
+at all (not JSON within the bounds, not a list, an unreadable Firehose envelope) is refused
+whole (400, with the reason) and writes nothing. A record in it that cannot be used is set
+aside alone, with the reason (``telephony_rejected``, ``GET /api/v1/feeds/rejected``), and
+counted; the records beside it are stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -17,11 +19,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     Field,
     TypeAdapter,
@@ -29,12 +31,13 @@ from pydantic import (
 )
 
 from blending.errors import UnknownAgent
-from blending.events import Parsed
+from blending.events import Parsed, Rejected, Source
 from blending.interval_stats import IntervalOut, QueueOut
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule, ScheduleEntry
 from blending.telemetry_store import Recorded, TelemetryStore
+from bot.http.auth import bearer_ok, same_secret
 from bot.http.errors import ApiError, ErrorOut
-from bot.http.keys import CLOCK, STORES, TOKENS
+from bot.http.keys import CLOCK, METRICS, STORES
 from bot.http.operations import (
     Handler,
     Operation,
@@ -44,6 +47,7 @@ from bot.http.operations import (
     read_body,
     read_query,
 )
+from queues.bounds import Instant, MalformedJson, loads, printable
 from telephony_adapters import amazon_connect, asterisk, generic, genesys, twilio
 from telephony_adapters.ami_client import AmiClient
 from telephony_adapters.errors import MalformedPayload
@@ -80,68 +84,92 @@ def telemetry(app: web.Application) -> TelemetryStore:
     return app[STORES].telemetry
 
 
+class RejectedItem(BaseModel):
+    where: str = Field(description="Its place in the request, e.g. `event 3`.")
+    reason: str
+
+
 class FeedResult(BaseModel):
     accepted: int = Field(description="Events new to the service.")
     duplicates: int = Field(description="Events already received: a retry changes nothing.")
     ignored: dict[str, int] = Field(description="Event types this service does not use.")
+    rejected: list[RejectedItem] = Field(
+        description="Events that cannot be used, each with the reason: set aside, while the "
+        "others are stored."
+    )
+
+
+async def _record(
+    request: web.Request, source: str, parsed: Parsed, delivery: str | None = None
+) -> Recorded:
+    """Store a delivery and count the records set aside."""
+    recorded = await telemetry(request.app).record(
+        source, parsed, request.app[CLOCK].now(), delivery=delivery
+    )
+    if recorded.rejected:
+        request.app[METRICS].feed_rejected.labels(source).inc(len(recorded.rejected))
+        log.info(
+            "%s: %d record(s) set aside, e.g. %s: %s",
+            source,
+            len(recorded.rejected),
+            recorded.rejected[0].where,
+            printable(recorded.rejected[0].reason, 200),
+        )
+    return recorded
 
 
 def _result(recorded: Recorded) -> FeedResult:
     return FeedResult(
-        accepted=recorded.new, duplicates=recorded.duplicates, ignored=recorded.ignored
+        accepted=recorded.new,
+        duplicates=recorded.duplicates,
+        ignored=recorded.ignored,
+        rejected=[RejectedItem(where=r.where, reason=r.reason) for r in recorded.rejected],
     )
 
 
-def _bearer_ok(request: web.Request) -> bool:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and any(
-        hmac.compare_digest(token.strip().encode(), t.encode()) for t in request.app[TOKENS]
-    )
+def _require_bearer(request: web.Request) -> None:
+    if not bearer_ok(request):
+        raise ApiError(401, "unauthorized", "missing or wrong bearer token")
 
 
 async def generic_events(request: web.Request) -> web.Response:
-    if not _bearer_ok(request):
-        raise ApiError(401, "unauthorized", "missing or wrong bearer token")
+    _require_bearer(request)
     body = await request.read()
     try:
         parsed = generic.parse(body)
     except MalformedPayload as exc:
         raise ApiError(400, "malformed", str(exc)) from None
-    recorded = await telemetry(request.app).record("generic", parsed, request.app[CLOCK].now())
-    return json_response(_result(recorded))
+    return json_response(_result(await _record(request, "generic", parsed)))
 
 
 async def relayed_events(request: web.Request) -> web.Response:
     """Genesys notifications or AMI events relayed as a JSON list (replay, or a relay that
-    forwards a site's websocket or AMI stream), read by the same adapters as the clients."""
-    if not _bearer_ok(request):
-        raise ApiError(401, "unauthorized", "missing or wrong bearer token")
+    forwards a site's websocket or AMI stream), read by the same adapters as the clients.
+    A message that cannot be read is set aside alone; the others are stored."""
+    _require_bearer(request)
     source = request.match_info["source"]
     now = request.app[CLOCK].now()
     try:
-        messages = json.loads(await request.read())
-    except ValueError as exc:
-        raise ApiError(400, "malformed", f"body is not JSON: {exc}") from None
+        messages = loads(await request.read())
+    except MalformedJson as exc:
+        raise ApiError(400, "malformed", f"body is not JSON: {exc.detail}") from None
     if not isinstance(messages, list):
         raise ApiError(400, "malformed", "body must be a JSON list of messages")
+    if len(messages) > generic.MAX_EVENTS:
+        raise ApiError(400, "malformed", f"at most {generic.MAX_EVENTS} messages per request")
     parsed = Parsed()
-    try:
-        for index, message in enumerate(messages):
-            try:
-                if source == "genesys":
-                    parsed.extend(genesys.parse(message, now))
-                elif isinstance(message, dict) and all(
-                    isinstance(v, str) for v in message.values()
-                ):
-                    parsed.extend(asterisk.parse(message, now))
-                else:
-                    raise MalformedPayload("asterisk", "an AMI event is an object of strings")
-            except MalformedPayload as exc:
-                raise MalformedPayload(exc.source, f"message {index}: {exc.reason}") from None
-    except MalformedPayload as exc:
-        raise ApiError(400, "malformed", str(exc)) from None
-    recorded = await telemetry(request.app).record(source, parsed, now)
-    return json_response(_result(recorded))
+    for index, message in enumerate(messages):
+        try:
+            if source == "genesys":
+                parsed.extend(genesys.parse(message, now))
+            elif isinstance(message, dict) and all(isinstance(v, str) for v in message.values()):
+                parsed.extend(asterisk.parse(message, now))
+            else:
+                raise MalformedPayload("asterisk", "an AMI event is an object of strings")
+        except MalformedPayload as exc:
+            record = json.dumps(message).encode()
+            parsed.rejected.append(Rejected(f"message {index}", exc.reason, record))
+    return json_response(_result(await _record(request, source, parsed)))
 
 
 def _firehose_reply(
@@ -156,15 +184,17 @@ def _firehose_reply(
 
 async def amazon_connect_firehose(request: web.Request) -> web.Response:
     """Firehose's HTTP endpoint delivery: a 200 with the request id means delivered; anything
-    else makes Firehose retry, then back the records up."""
+    else makes Firehose retry the whole request, then back its records up. So a request is
+    refused (400) only when its envelope cannot be read; a record that cannot be used is set
+    aside with the reason and counted, and the others are stored (200)."""
     config = request.app[FEEDS]
-    request_id = request.headers.get(FIREHOSE_REQUEST_HEADER, "")
+    request_id = printable(request.headers.get(FIREHOSE_REQUEST_HEADER, ""), 200)
     given = request.headers.get(FIREHOSE_KEY_HEADER, "")
     if config.firehose_access_key is None:
         return _firehose_reply(
             request, 401, request_id, "no access key is configured for this endpoint"
         )
-    if not hmac.compare_digest(given.encode(), config.firehose_access_key.encode()):
+    if not same_secret(given, config.firehose_access_key):
         return _firehose_reply(
             request, 401, request_id, "wrong or missing X-Amz-Firehose-Access-Key"
         )
@@ -174,9 +204,9 @@ async def amazon_connect_firehose(request: web.Request) -> web.Response:
         return _firehose_reply(request, 400, request_id, str(exc))
     request_id = envelope.request_id
     try:
-        await telemetry(request.app).record("amazon_connect", parsed, request.app[CLOCK].now())
+        await _record(request, "amazon_connect", parsed, request_id)
     except Exception:
-        log.exception("Firehose request %s could not be stored", request_id)
+        log.exception("Firehose request %s could not be stored", printable(request_id, 200))
         return _firehose_reply(request, 500, request_id, "could not store the records; retry")
     return _firehose_reply(request, 200, request_id)
 
@@ -203,13 +233,18 @@ async def twilio_taskrouter(request: web.Request) -> web.Response:
     try:
         parsed = twilio.parse(form)
     except MalformedPayload as exc:
+        # One callback is one record: it is set aside, and Twilio told why.
+        record = urlencode(form).encode()
+        await _record(
+            request, "twilio", Parsed(rejected=[Rejected("callback", exc.reason, record)])
+        )
         raise ApiError(400, "malformed", str(exc)) from None
-    await telemetry(request.app).record("twilio", parsed, request.app[CLOCK].now())
+    await _record(request, "twilio", parsed)
     return web.Response(status=204, content_type="application/json")
 
 
 class PresenceQuery(BaseModel):
-    agent_id: list[str] | None = Field(
+    agent_id: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
         default=None, description="Comma-separated agent ids; all agents when absent."
     )
 
@@ -224,11 +259,14 @@ class QueueList(BaseModel):
 
 
 class IntervalQuery(BaseModel):
-    start: AwareDatetime | None = Field(
+    start: Instant | None = Field(
         default=None, alias="from", description="First interval (default: today, UTC)."
     )
-    end: AwareDatetime | None = Field(
-        default=None, alias="to", description="End, exclusive (default: a day after `from`)."
+    end: Instant | None = Field(
+        default=None,
+        alias="to",
+        description="End, exclusive (default: a day after `from`): after `from`, at most 92 "
+        "days later.",
     )
 
     @model_validator(mode="after")
@@ -291,6 +329,44 @@ async def queue_intervals(request: web.Request) -> web.Response:
     return json_response(IntervalList(queue=queue, items=items))
 
 
+class RejectedQuery(BaseModel):
+    model_config = {"extra": "forbid"}
+    source: Source | None = Field(default=None, description="One source; all when absent.")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class RejectedRecord(BaseModel):
+    source: str
+    reason: str = Field(description="Where in its delivery, and why it cannot be used.")
+    record: str = Field(description="The record as received (bytes not UTF-8: escaped).")
+    delivery: str | None = Field(description="The delivery it came in (Firehose's request id).")
+    first_at: datetime
+    last_at: datetime
+    times: int = Field(description="How many times it was delivered.")
+
+
+class RejectedList(BaseModel):
+    items: list[RejectedRecord]
+
+
+async def list_rejected(request: web.Request) -> web.Response:
+    query = read_query(request, RejectedQuery)
+    found = await telemetry(request.app).rejected(query.source, query.limit)
+    items = [
+        RejectedRecord(
+            source=r.source,
+            reason=r.reason,
+            record=r.record.decode("utf-8", "backslashreplace"),
+            delivery=r.delivery,
+            first_at=r.first_at,
+            last_at=r.last_at,
+            times=r.times,
+        )
+        for r in found
+    ]
+    return json_response(RejectedList(items=items))
+
+
 _ERRORS: dict[int, type[BaseModel] | None] = {401: ErrorOut, 422: ErrorOut}
 
 FEED_OPERATIONS: tuple[Operation, ...] = (
@@ -338,6 +414,19 @@ FEED_OPERATIONS: tuple[Operation, ...] = (
         responses={200: IntervalList, **_ERRORS},
         description="Offered, answered, abandoned, average handle time, average speed of "
         "answer and service level per interval, current to the last event received.",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/feeds/rejected",
+        list_rejected,
+        "Telephony records set aside, the latest first",
+        "feeds",
+        query=RejectedQuery,
+        responses={200: RejectedList, **_ERRORS},
+        description="A record a feed delivered that cannot be used (not JSON, a time outside "
+        "1970 to 2100, text the database cannot hold, a shape the adapter does not know) is set "
+        "aside with the reason, once however often it is delivered, while the records beside "
+        "it are stored; `blendbot_feed_records_rejected_total` counts them.",
     ),
 )
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from blending.forecast_store import NoForecast, QueueForecastOut, read
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, POOL
 from bot.http.operations import Operation, PathParam, json_response, path_param, read_query
+from queues.bounds import Instant
 from queues.models import Strict
 
 QueueName = Annotated[str, Field(min_length=1, max_length=200)]
@@ -21,7 +22,7 @@ QUEUE = PathParam(
 
 
 class ForecastQuery(Strict):
-    since: AwareDatetime | None = Field(
+    since: Instant | None = Field(
         default=None, alias="from", description="First interval (default: the current one)."
     )
 

@@ -20,6 +20,7 @@ from queues.models import (
     AgentActionIn,
     CompleteIn,
     EscalateIn,
+    PauseIn,
     ReasonIn,
     ReassignIn,
     SkipIn,
@@ -62,8 +63,8 @@ def _complete(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskO
 
 
 def _pause(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
-    assert isinstance(body, ReasonIn)
-    return life.pause(task_id, body.agent_id, body.reason)
+    assert isinstance(body, PauseIn)
+    return life.pause(task_id, body.agent_id, body.reason, body.note)
 
 
 def _resume(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
@@ -107,7 +108,14 @@ _ACTIONS: tuple[tuple[str, type[BaseModel], Action, str], ...] = (
         "Completes the current step: the next step is queued (possibly for other skills), the "
         "last one makes the task done.",
     ),
-    ("pause", ReasonIn, _pause, "The holder pauses the task, e.g. when recalled to the phones."),
+    (
+        "pause",
+        PauseIn,
+        _pause,
+        "The holder pauses the task, e.g. when recalled to the phones: the clock of their work "
+        "stops. `note` says how far they got; unresumed for `BLENDBOT_PAUSED_RETURN_MINUTES`, "
+        "the task goes back to the queue with it as its `handover`.",
+    ),
     ("resume", AgentActionIn, _resume, "The holder resumes a paused task."),
     ("release", ReasonIn, _release, "The holder gives the task back to the queue."),
     ("escalate", EscalateIn, _escalate, "The holder hands the task to the supervisors."),

@@ -83,7 +83,7 @@ def build(operations: tuple[Operation, ...], *, title: str, version: str) -> dic
         paths.setdefault(op.openapi_path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
+        "info": {"title": title, "version": version, "description": _LIMITS},
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
@@ -91,6 +91,18 @@ def build(operations: tuple[Operation, ...], *, title: str, version: str) -> dic
         },
     }
 
+
+_LIMITS = (
+    "Limits every operation enforces. Bodies are JSON nested at most 200 levels deep, with "
+    "integers of at most 4,300 digits and no NaN or Infinity; beyond that, 400. Values are "
+    "strictly typed: `true` is not a number, a number is not a date-time, a number is not "
+    "text. A date-time is ISO 8601 text with its offset, between 1970-01-01T00:00:00Z and "
+    "2100-01-01T00:00:00Z, excluding the end (`formatMinimum`, `formatExclusiveMaximum`); "
+    "outside, 422. Text is stripped of surrounding whitespace and must not be blank "
+    "(`pattern: \\S`), nor hold the NUL character or a lone surrogate. A span's end (`to`, "
+    "`end`) comes after its start; a schedule entry lasts at most 24 hours; an interval "
+    "query spans at most 92 days."
+)
 
 _DESCRIPTIONS = {
     200: "OK",

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.http.errors import ApiError, from_validation
+from queues.bounds import MalformedJson, loads
 
 _PATTERN = re.compile(r"\{(\w+):(?:[^{}]|\{[^{}]*\})+\}")
 """A path parameter with a regular expression, which may itself hold braces: ``{id:\\d{1,9}}``."""
@@ -51,11 +52,23 @@ class Operation:
         return _PATTERN.sub(r"{\1}", self.path)
 
 
-async def read_body(request: web.Request, model: type[M]) -> M:
-    """Parse the JSON body into ``model``: 400 if it is not JSON, 422 naming bad fields."""
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON within :mod:`queues.bounds`' limits, or 400 saying why not."""
     raw = await request.read()
     try:
-        return model.model_validate_json(raw)
+        return loads(raw)
+    except MalformedJson as exc:
+        raise ApiError(400, "malformed_json", f"body is not valid JSON: {exc.detail}") from None
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """Parse the JSON body into ``model``: 400 if it is not JSON within the bounds of
+    :mod:`queues.bounds`, 422 naming bad fields. Types are strict: no number is taken for a
+    time, no ``true`` for a number, no number for text."""
+    await read_json(request)
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         malformed = [e for e in exc.errors(include_url=False) if e["type"] == "json_invalid"]
         if malformed:

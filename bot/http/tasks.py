@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from bot.http.operations import (
     read_query,
 )
 from queues.db import transaction
+from queues.errors import NotFound
 from queues.lifecycle import Lifecycle
 from queues.models import (
     AgentId,
@@ -127,16 +129,32 @@ async def create_tasks(request: web.Request) -> web.Response:
     return json_response(TaskBatchOut(results=items))
 
 
+def caller(request: web.Request) -> str:
+    """Who is asking, for the audit log: the bearer token's fingerprint (never the token)."""
+    _, _, token = request.headers.get("Authorization", "").partition(" ")
+    return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:12]
+
+
 async def get_task(request: web.Request) -> web.Response:
     task_id = path_param(request, TASK_ID)
     top_share = request.app[POLICY].sla_top_share
     now = request.app[CLOCK].now()
-    return json_response(await request.app[STORES].tasks.get(task_id, now, sla_top_share=top_share))
+    stores = request.app[STORES]
+    try:
+        detail = await stores.tasks.get(task_id, now, sla_top_share=top_share)
+    except NotFound:
+        await stores.lookups.record("api", caller(request), {"id": task_id}, [])
+        raise
+    await stores.lookups.record("api", caller(request), {"id": task_id}, [task_id])
+    return json_response(detail)
 
 
 async def list_tasks(request: web.Request) -> web.Response:
     query = read_query(request, TaskFilter, lists=("status",))
-    items = await request.app[STORES].tasks.find(query)
+    stores = request.app[STORES]
+    items = await stores.tasks.find(query)
+    asked = query.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    await stores.lookups.record("api", caller(request), asked, [t.id for t in items])
     more = len(items) == query.limit
     return json_response(TaskPage(items=items, next_cursor=str(items[-1].id) if more else None))
 
@@ -231,6 +249,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "tasks",
         params=(TASK_ID,),
         responses={200: TaskDetail, 404: ErrorOut, **_ERRORS},
+        description="Where the task is, why it ranks there, and when it will likely be done: "
+        "`eta` with `eta_basis`, the estimate's basis in words (the holder's usual time; the "
+        "queue ahead and the spare agent time the forecast expects for the step's skills; "
+        "for a paused task, when its holder is expected free; for an escalated one, the "
+        "supervisors' answer time). Written to the audit log of lookups.",
     ),
     Operation(
         "GET",
@@ -240,7 +263,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "tasks",
         query=TaskFilter,
         responses={200: TaskPage, **_ERRORS},
-        description="`status` takes one status or several separated by commas.",
+        description="Find what a customer quotes with `q`: a task id, a `customer_ref` or a "
+        "source's `external_id` (`?q=APP-1042`). Filters combine: `customer_ref`, "
+        "`external_id` (with `source`), `holder` (an agent id), `status` (one status or "
+        "several separated by commas), `type`, and the due time: `due_after` (inclusive) and "
+        "`due_before` (exclusive), ISO 8601 with a time zone (`Z`, or an offset with its `+` "
+        "written `%2B`). Each call is written to the audit log of lookups with the bearer "
+        "token's fingerprint and the tasks found. A bad parameter is 422 naming it.",
     ),
     Operation(
         "POST",

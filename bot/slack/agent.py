@@ -50,10 +50,13 @@ def register(app: AsyncApp, ctx: Context) -> None:
         c = click(body)
         await remember(ctx, c)
         action = body["actions"][0]["action_id"]
+        # The reason stays with the task: the next holder sees it if the pause lasts too long.
+        recalled = body["actions"][0].get("block_id") == "recall"
+        why = "recalled to the phones" if recalled else "paused from Slack"
 
         async def op(lc: Lifecycle, p: Person) -> TaskOut:
             if action == "pause":
-                return await lc.pause(c.task_id, p.agent_id, "paused from Slack")
+                return await lc.pause(c.task_id, p.agent_id, why)
             if action == "resume":
                 return await lc.resume(c.task_id, p.agent_id)
             return await lc.release(c.task_id, p.agent_id, "released from Slack")

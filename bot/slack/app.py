@@ -1,7 +1,8 @@
 """The Bolt app, and ``register_slack``, which mounts it at ``/slack/events``.
 
-Events API, interactivity and the slash command share one path. Bolt checks each request's
-signature and timestamp (a forged or stale one gets 401 and reaches no listener), and runs
+Events API, interactivity and the slash command share one path. Each request's signature and
+timestamp are checked on its bytes before anything reads it (``bot/slack/signing.py``: a
+forged or stale one gets 401 and reaches no listener), then Bolt checks them again and runs
 the listener before answering (``process_before_response``), so that the change a click
 asks for is committed when Slack sees the ack.
 """
@@ -17,9 +18,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from bot.acd import STEERING
 from bot.http.keys import STORES
@@ -28,6 +31,7 @@ from bot.slack.auth import Supervisors
 from bot.slack.context import Context, SlackConfig
 from bot.slack.notify import Notifier
 from bot.slack.outbox import Outbox, web_client
+from bot.slack.signing import signed_by_slack, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +89,21 @@ def register_slack(app: web.Application, config: SlackConfig) -> Slack:
         steering.notifier = slack.notifier
     app[SLACK] = slack
 
+    verifier = SignatureVerifier(config.signing_secret)
+
     async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        raw = await request.read()
+        if not signed_by_slack(verifier, request.headers, raw):
+            return web.json_response({"error": "invalid request"}, status=401)
+        body = raw.decode("utf-8")
+        problem = unreadable(body, request.content_type)
+        if problem is not None:
+            return web.json_response({"error": f"malformed body: {problem}"}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=body,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
         bolt_response = await slack.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

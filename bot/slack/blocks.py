@@ -91,6 +91,26 @@ def _task_fields(task: TaskOut, now: datetime, minutes: float | None) -> Section
     )
 
 
+def handover_text(task: TaskOut) -> str | None:
+    """What the previous holder left when their paused work went back by itself."""
+    h = task.handover
+    if h is None:
+        return None
+    why = f" ({_esc(_clip(h.reason, 200))})" if h.reason else ""
+    text = (
+        f":memo: *Handed over:* {_esc(h.by)} worked {minutes_words(h.worked_seconds)} on it, "
+        f"then paused{why} and did not resume."
+    )
+    if h.note:
+        text += f"\n> {_esc(_clip(h.note, 1500))}"
+    return text
+
+
+def _handover(task: TaskOut) -> list[Block]:
+    text = handover_text(task)
+    return [] if text is None else [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
 def offer(task: TaskOut, why: Sequence[str], now: datetime, minutes: float | None) -> Message:
     """The offer DM: the task, why it was chosen, how long it stands; Claim and Skip."""
     reasons = "; ".join(_esc(r) for r in why[:8]) or "next in line for your skills"
@@ -98,6 +118,7 @@ def offer(task: TaskOut, why: Sequence[str], now: datetime, minutes: float | Non
     blocks: list[Block] = [
         HeaderBlock(text="A task for you while it is quiet"),
         _task_fields(task, now, minutes),
+        *_handover(task),
         ContextBlock(
             elements=[
                 MarkdownTextObject(text=_clip(f"Why you: {reasons}", 2000)),
@@ -127,6 +148,7 @@ def working(task: TaskOut, now: datetime, pausable: bool = True) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text="You are working on this"),
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(block_id=f"work:{task.id}", elements=buttons),
     ]
     return _message(f"Working on task #{task.id}: {task.title}", blocks)
@@ -139,6 +161,7 @@ def paused(task: TaskOut, now: datetime, note: str | None = None) -> Message:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(note, 3000))))
     blocks += [
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(
             block_id=f"paused:{task.id}",
             elements=[
@@ -171,6 +194,7 @@ def escalation(task: TaskOut, by: str, reason: str | None, now: datetime) -> Mes
         HeaderBlock(text=f"Escalated: task #{task.id}"),
         SectionBlock(text=MarkdownTextObject(text=f"Escalated by {_esc(by)}{why}")),
         _task_fields(task, now, None),
+        *_handover(task),
         ActionsBlock(
             block_id=f"escalation:{task.id}",
             elements=[
@@ -287,7 +311,8 @@ def lookup(
 ) -> Message:
     """What an agent tells a customer: where it is, who has it, when it will likely be done,
     and the payload fields its type marks shareable (``shared``: nothing else is shown)."""
-    eta = when(detail.eta, now) if detail.eta else f"unknown ({_esc(detail.eta_basis)})"
+    likely = when(detail.eta, now) if detail.eta else "unknown"
+    eta = f"{likely}\n_{_esc(_clip(detail.eta_basis, 600))}_"
     progress = detail.progress
     if detail.holder and holder:
         progress = progress.replace(detail.holder, holder)
@@ -455,7 +480,10 @@ def blending_line(on: bool, by: str | None, at: datetime, now: datetime) -> str:
 
 AGENT_HELP = (
     ("/blend next", "ask for a task that fits the time you have now"),
-    ("/blend task <id or customer ref>", "where a task is, who has it, when it will be done"),
+    (
+        "/blend task <id, customer ref or source id>",
+        "where a task is, who has it, when it will be done",
+    ),
     ("/blend help", "this list"),
 )
 SUPERVISOR_HELP = (
@@ -533,6 +561,49 @@ def home(facts: HomeFacts, now: datetime) -> dict[str, Any]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000))))
     result: dict[str, Any] = View(type="home", blocks=blocks[:100]).to_dict()
     return result
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A task whose ETA passes its due time, as the supervisors are warned of it."""
+
+    task_id: int
+    title: str
+    type: str
+    customer_ref: str | None
+    state: str
+    due_at: datetime
+    eta: datetime
+    basis: str
+
+
+def sla_risk(risks: Sequence[Risk], now: datetime) -> Message:
+    """The supervisors' warning: tasks that will likely miss their SLA, before they do."""
+    count = len(risks)
+    head = f":warning: {count} task{'s' if count != 1 else ''} will likely miss the SLA"
+    lines = []
+    for r in risks:
+        who = f", {_esc(_clip(r.customer_ref, 40))}" if r.customer_ref else ""
+        lines.append(
+            f"• *#{r.task_id}* {_esc(_clip(r.title, 80))} ({_esc(r.type)}{who}), "
+            f"{_esc(r.state)}: due {when(r.due_at, now)}, likely done {when(r.eta, now)}\n"
+            f"    _{_esc(_clip(r.basis, 250))}_"
+        )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{head}*"))]
+    for start in range(0, len(lines), 4):  # a section's text holds 3,000 characters
+        text = "\n".join(lines[start : start + 4])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Each task is warned of once. Boost, reassign or tell the customer: "
+                    "`/blend task <id>` shows where it is."
+                )
+            ]
+        )
+    )
+    return _message(f"{head}: " + ", ".join(f"#{r.task_id}" for r in risks), blocks)
 
 
 INTERRUPTED = (

@@ -85,7 +85,7 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
     if sub == "next":
         return await next_task(ctx, user)
     if sub == "task":
-        return await lookup(ctx, " ".join(args), now)
+        return await lookup(ctx, user, " ".join(args), now)
     if sub == "status":
         states = await ctx.stores.views.status_counts()
         lines = [f"{s.status.replace('_', ' ')}: *{s.n}*" for s in states]

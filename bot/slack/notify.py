@@ -1,6 +1,7 @@
-"""What the tick tells people: new offers, lapsed offers, nudges, escalations, recalls and the
-offers a recall took back; a supervisor's lend; tasks a call paused and resumed; state
-commands the phone system did not carry out.
+"""What the tick tells people: new offers, lapsed offers, nudges, escalations, paused work gone
+back by itself, recalls, the offers a recall took back, and tasks that will likely miss their
+SLA; a supervisor's lend; tasks a call paused and resumed; state commands the phone system did
+not carry out.
 
 Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
 """
@@ -15,6 +16,7 @@ from bot.slack.agent import post_escalation
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SlackStore
 from queues.db import Connection, transaction
+from queues.eta_store import AtRisk, EtaStore
 from queues.models import TaskOut
 from queues.timers import TimerReport
 from queues.views import Views
@@ -53,10 +55,17 @@ class Notifier:
         return sent
 
     async def timers(self, report: TimerReport) -> None:
-        """Lapsed offers update their card; overdue work is nudged; escalations are posted."""
+        """Lapsed offers update their card; overdue work is nudged; escalations are posted;
+        paused work that went back by itself closes its card and its holder is told."""
         ctx = self._ctx
         now = ctx.now()
-        pairs = report.expired + report.nudged + report.escalated
+        pairs = (
+            report.expired
+            + report.nudged
+            + report.escalated
+            + report.returned
+            + report.paused_escalated
+        )
         if not pairs:
             return
         async with transaction(ctx.pool) as conn:
@@ -87,6 +96,29 @@ class Notifier:
                 if task is not None:
                     by = people[holder].name if holder in people else "the timers"
                     await post_escalation(ctx, conn, task, by, "overdue: no progress in time")
+            for task_id, holder in report.returned + report.paused_escalated:
+                task = await cards.task(conn, task_id)
+                if task is None:
+                    continue
+                escalated = task.status == "escalated"
+                reason = await Views(conn).last_reason(task_id)
+                if escalated:
+                    await post_escalation(ctx, conn, task, "the timers", reason)
+                person = people.get(holder or "")
+                if person is None or person.slack_user_id is None:
+                    continue
+                user = person.slack_user_id
+                where = (
+                    "it is with the supervisors now"
+                    if escalated
+                    else "it is back in the queue for someone else"
+                )
+                text = (
+                    f":hourglass: Task #{task_id} was {reason or 'paused too long'}: {where}, "
+                    "with your pause note and the time you put in."
+                )
+                await store.card(card_ref(task_id, user), user, blocks.closed(task, text, now))
+                await store.ephemeral(user, user, blocks.notice(text))
         ctx.outbox.kick()
 
     async def recall(self, agent_ids: Sequence[str]) -> int:
@@ -215,6 +247,41 @@ class Notifier:
             user = person.slack_user_id
             await store.card(f"acd:{ref}:{user}", user, blocks.state_failure_for_agent(state))
         ctx.outbox.kick()
+
+    async def sla_risks(self, risks: Sequence[AtRisk]) -> int:
+        """Warn the supervisors' channel of tasks whose ETA passes their due time, each task
+        once: the warning is remembered in the same transaction as the message is queued, and
+        a task warned of before (by another instance too) is left out. Returns how many tasks
+        were warned of; none without a supervisors' channel."""
+        ctx = self._ctx
+        channel = ctx.config.supervisor_channel
+        if not risks or channel is None:
+            return 0
+        now = ctx.now()
+        people: dict[str, str] = {}
+        async with transaction(ctx.pool) as conn:
+            fresh = await EtaStore(conn).remember(risks)
+            warned = [r for r in risks if r.task_id in fresh]
+            holders = await SlackStore(conn).agents([r.holder for r in warned if r.holder])
+            people = {agent_id: p.first_name for agent_id, p in holders.items()}
+            for start in range(0, len(warned), RISKS_A_MESSAGE):
+                chunk = warned[start : start + RISKS_A_MESSAGE]
+                message = blocks.sla_risk([_risk(r, people) for r in chunk], now)
+                await SlackStore(conn).channel_card(
+                    f"sla-risk:{chunk[0].task_id}", channel, message
+                )
+        ctx.outbox.kick()
+        return len(warned)
+
+
+RISKS_A_MESSAGE = 20
+
+
+def _risk(r: AtRisk, people: dict[str, str]) -> blocks.Risk:
+    state = r.status.replace("_", " ")
+    if r.holder:
+        state += f" ({people.get(r.holder, r.holder)})"
+    return blocks.Risk(r.task_id, r.title, r.type, r.customer_ref, state, r.due_at, r.eta, r.basis)
 
 
 def now_ts(ctx: Context) -> float:

@@ -279,10 +279,10 @@ async def test_overdue_work_is_nudged_once_then_escalated(world: asyncpg.Pool) -
     await offer_to(world, "ana")
     await Lifecycle(world).claim(task_id, "ana")
     assert (await run_timers(world)).nudged == []
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '20 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '20 minutes'")
     assert (await run_timers(world)).nudged == [(task_id, "ana")]
     assert (await run_timers(world)).nudged == []
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '40 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '40 minutes'")
     report = await run_timers(world)
     assert report.escalated == [(task_id, "ana")]
     assert await world.fetchval("SELECT status FROM tasks") == "escalated"
@@ -316,7 +316,7 @@ async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
         task_id = (await offer_to(world, "ana")).task.id
         await life.claim(task_id, "ana")
         await world.execute(
-            "UPDATE tasks SET claimed_at = now() - interval '4 minutes' WHERE id = $1", task_id
+            "UPDATE tasks SET active_since = now() - interval '4 minutes' WHERE id = $1", task_id
         )
         await life.complete(task_id, "ana", "done", None)
     estimates = await load_estimates(world)
@@ -329,18 +329,22 @@ async def test_estimates_learn_from_completed_work(world: asyncpg.Pool) -> None:
 async def test_eta_from_the_holder_or_the_queue(world: asyncpg.Pool) -> None:
     first, second = await add_tasks(world, 2)
     tasks = Tasks(world)
-    unknown = await tasks.get(first, datetime.now(UTC))
-    assert unknown.eta is None
-    assert "no completions" in unknown.eta_basis
+    # No completions lately and no forecast: the type's handle time, one agent assumed.
+    unknown = await tasks.get(min(first, second), datetime.now(UTC))
+    assert unknown.eta is not None
+    assert unknown.eta_basis == (
+        "first in the queue, 10 min of work; no forecast of spare agent time yet, "
+        "so one agent on it is assumed"
+    )
     life = Lifecycle(world)
     offered = (await offer_to(world, "ana")).task.id
     await life.claim(offered, "ana")
-    await world.execute("UPDATE tasks SET claimed_at = now() - interval '6 minutes'")
+    await world.execute("UPDATE tasks SET active_since = now() - interval '6 minutes'")
     await life.complete(offered, "ana", "done", None)
     waiting = second if offered == first else first
     queued = await tasks.get(waiting, datetime.now(UTC))
     assert queued.eta is not None
-    assert queued.eta_basis.startswith("0 ahead in the queue")
+    assert queued.eta_basis.startswith("first in the queue")
     await offer_to(world, "ben")
     await life.claim(waiting, "ben")
     working = await tasks.get(waiting, datetime.now(UTC))

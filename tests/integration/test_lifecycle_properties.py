@@ -11,11 +11,18 @@ as the blending round records it, recalling whoever of the group holds work). Wh
 guard holds or recalls, none of its agents is given new work (no offer, no reassignment
 without an override), and while it recalls, none of them claims an offer: a recall withdrew
 them all.
+
+Time worked is kept in segments: a task in progress has exactly one open segment, its
+holder's, begun when its active time began, and no other task has one; segments of a task
+follow one another without overlapping, one begins at each claim and resume, and no step's
+recorded time is more than the segments' time. The timers run among the operations, with
+paused work returned at once (``paused_return_minutes=0``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 from datetime import UTC, datetime
@@ -36,6 +43,7 @@ from queues.lifecycle import Lifecycle
 from queues.models import AgentIn, StepIn, TaskIn, TaskTypeIn
 from queues.roster import Roster
 from queues.tasks import Tasks
+from queues.timers import TimerSettings, run_timers
 from tests.conftest import create_database, drop_database, with_database
 
 AGENTS = ("ana", "ben", "cara")
@@ -53,6 +61,7 @@ ACTIONS = (
     "reassign",
     "override",
     "cancel",
+    "timers",
 )
 Op = tuple[str, str, int]
 AGENT_OPS = st.tuples(st.sampled_from(ACTIONS), st.sampled_from(AGENTS), st.integers(0, 2))
@@ -69,6 +78,18 @@ async def _apply(life: Lifecycle, ids: list[int], op: Op) -> int:
     """Run one operation; return how many transitions it made (0 when refused)."""
     action, agent, n = op
     task_id = ids[n]
+    if action == "timers":
+        report = await run_timers(life.db, TimerSettings(paused_return_minutes=0))
+        return sum(
+            len(pairs)
+            for pairs in (
+                report.expired,
+                report.nudged,
+                report.escalated,
+                report.returned,
+                report.paused_escalated,
+            )
+        )
     try:
         if action == "next":
             now = datetime.now(UTC)
@@ -142,6 +163,51 @@ async def _scenario(url: str, ops: list[Op]) -> None:
         total = await pool.fetchval("SELECT count(*) FROM task_events")
         claims = await pool.fetchval("SELECT count(*) FROM task_events WHERE event = 'claimed'")
         assert total == len(ids) + made + claims
+        await _check_time(pool)
+
+
+async def _check_time(pool: asyncpg.Pool) -> None:
+    for task in await pool.fetch("SELECT * FROM tasks ORDER BY id"):
+        spans = await pool.fetch(
+            "SELECT * FROM task_segments WHERE task_id = $1 ORDER BY id", task["id"]
+        )
+        open_ = [s for s in spans if s["ended_at"] is None]
+        working = task["status"] == "in_progress"
+        assert (task["active_since"] is not None) == working, dict(task)
+        assert len(open_) == (1 if working else 0), [dict(s) for s in spans]
+        if working:
+            (s,) = open_
+            assert (s["agent_id"], s["step"], s["started_at"]) == (
+                task["holder"],
+                task["step"],
+                task["active_since"],
+            )
+        assert task["active_seconds"] >= 0
+        if task["status"] in ("queued", "offered", "done", "cancelled"):
+            assert task["active_seconds"] == 0, dict(task)
+        for before, after in itertools.pairwise(spans):
+            assert before["ended_at"] is not None
+            assert before["ended_at"] <= after["started_at"]
+        assert all(s["ended_at"] is None or s["started_at"] <= s["ended_at"] for s in spans)
+        starts = await pool.fetch(
+            "SELECT event, count(*) AS n FROM task_events"
+            " WHERE task_id = $1 AND event IN ('claimed', 'resumed') GROUP BY event",
+            task["id"],
+        )
+        by = {s["started_by"] for s in spans}
+        assert by <= {"claimed", "resumed", "reassigned"}
+        for row in starts:
+            assert sum(1 for s in spans if s["started_by"] == row["event"]) == row["n"]
+        total = sum(
+            ((s["ended_at"] or s["started_at"]) - s["started_at"]).total_seconds() for s in spans
+        )
+        assert task["active_seconds"] <= total + 1e-6
+        recorded = await pool.fetchval(
+            "SELECT coalesce(sum((data ->> 'worked_seconds')::float8), 0) FROM task_events"
+            " WHERE task_id = $1 AND event IN ('completed', 'step_completed')",
+            task["id"],
+        )
+        assert recorded <= total + 1e-6
 
 
 def _chunks(ops: list[Op]) -> list[list[Op]]:

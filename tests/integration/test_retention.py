@@ -27,6 +27,12 @@ async def _fill(pool: asyncpg.Pool, old: int = 3) -> None:
             "INSERT INTO slack_events_seen (event_id, at) VALUES ($1, $2)", f"Ev-old-{n}", OLD
         )
         await pool.execute(
+            "INSERT INTO telephony_rejected (source, digest, reason, record, first_at, last_at)"
+            " VALUES ('amazon_connect', $1, 'bad', 'x', $2, $2)",
+            bytes([n]),
+            OLD,
+        )
+        await pool.execute(
             "INSERT INTO slack_outbox (kind, target, body, created_at, sent_at, outcome)"
             " VALUES ('ephemeral', 'C1', '{}', $1, $1, 'sent')",
             OLD,
@@ -60,7 +66,12 @@ async def _left(pool: asyncpg.Pool) -> dict[str, int]:
 async def test_old_rows_go_and_current_ones_stay(pool: asyncpg.Pool) -> None:
     await _fill(pool)
     gone = await prune(pool, NOW, RetentionSettings(days=90, batch=2))
-    assert gone == {"telephony_events": 3, "slack_events_seen": 3, "slack_outbox": 3}
+    assert gone == {
+        "telephony_events": 3,
+        "telephony_rejected": 3,
+        "slack_events_seen": 3,
+        "slack_outbox": 3,
+    }
     assert await _left(pool) == {
         "telephony_events": 1,
         "slack_events_seen": 1,
@@ -75,10 +86,20 @@ async def test_old_rows_go_and_current_ones_stay(pool: asyncpg.Pool) -> None:
 async def test_a_backlog_is_worked_off_in_bounded_runs(pool: asyncpg.Pool) -> None:
     await _fill(pool, old=5)
     first = await prune(pool, NOW, RetentionSettings(days=90, batch=2, batches=1))
-    assert first == {"telephony_events": 2, "slack_events_seen": 2, "slack_outbox": 2}
+    assert first == {
+        "telephony_events": 2,
+        "telephony_rejected": 2,
+        "slack_events_seen": 2,
+        "slack_outbox": 2,
+    }
     await prune(pool, NOW, RetentionSettings(days=90, batch=2, batches=1))
     third = await prune(pool, NOW, RetentionSettings(days=90, batch=2, batches=1))
-    assert third == {"telephony_events": 1, "slack_events_seen": 1, "slack_outbox": 1}
+    assert third == {
+        "telephony_events": 1,
+        "telephony_rejected": 1,
+        "slack_events_seen": 1,
+        "slack_outbox": 1,
+    }
     assert (await _left(pool))["telephony_events"] == 1
 
 

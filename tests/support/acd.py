@@ -182,7 +182,7 @@ async def rig(
             platform.feed_url = str(client.make_url("/feeds/generic/events"))
             platform.feed_token = TOKEN
             harness = Harness(client, standin, app.slack, pool)
-            yield Rig(client, app, platform, clock, pool, harness, root.watch(pool, wired, app))
+            yield Rig(client, app, platform, clock, pool, harness, root.acd_watch(pool, wired, app))
     finally:
         await platform_server.close()
         await slack_server.close()

@@ -98,7 +98,7 @@ async def test_tick_hooks_offer_lapse_escalate_and_recall(slack: Harness) -> Non
     await slack.pool.execute("UPDATE tasks SET offer_expires_at = now() WHERE id = $1", first)
     await slack.click(BEN, "claim", str(second), block_id=f"offer:{second}")
     await slack.pool.execute(
-        "UPDATE tasks SET claimed_at = now() - interval '2 hours' WHERE id = $1", second
+        "UPDATE tasks SET active_since = now() - interval '2 hours' WHERE id = $1", second
     )
     report = await run_timers(slack.pool)
     assert report.expired == [(first, "dana")]

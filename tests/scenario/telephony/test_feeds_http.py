@@ -58,9 +58,9 @@ async def test_generic_feed_is_idempotent(feeds: Client, pool: asyncpg.Pool) -> 
     body = [generic_event(n) for n in range(5)]
     first = await feeds.post("/feeds/generic/events", json=body, headers=AUTH)
     assert first.status == 200
-    assert await first.json() == {"accepted": 5, "duplicates": 0, "ignored": {}}
+    assert await first.json() == {"accepted": 5, "duplicates": 0, "ignored": {}, "rejected": []}
     again = await feeds.post("/feeds/generic/events", json=body, headers=AUTH)
-    assert await again.json() == {"accepted": 0, "duplicates": 5, "ignored": {}}
+    assert await again.json() == {"accepted": 0, "duplicates": 5, "ignored": {}, "rejected": []}
     queues = await (await feeds.get("/api/v1/queues", headers=AUTH)).json()
     assert queues["items"][0]["queue"] == "sales"
     assert queues["items"][0]["calls_waiting"] == 5
@@ -73,21 +73,22 @@ async def test_generic_feed_is_idempotent(feeds: Client, pool: asyncpg.Pool) -> 
     assert [i["offered"] for i in intervals["items"]] == [5]
 
 
-async def test_generic_feed_refuses_bad_input_and_writes_nothing(
+async def test_generic_feed_sets_a_bad_event_aside_and_refuses_a_bad_body(
     feeds: Client, pool: asyncpg.Pool
 ) -> None:
     good = generic_event(1)
     bad = generic_event(2, type="call_exploded")
     response = await feeds.post("/feeds/generic/events", json=[good, bad], headers=AUTH)
-    assert response.status == 400
-    error = (await response.json())["error"]
-    assert error["code"] == "malformed"
-    assert "events.1" in error["message"]
-    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
+    assert response.status == 200
+    result = await response.json()
+    assert result["accepted"] == 1
+    assert [r["where"] for r in result["rejected"]] == ["event 1"]
+    assert "call_exploded" in result["rejected"][0]["reason"]
+    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 1
     broken = await feeds.post("/feeds/generic/events", data=b"[{", headers=AUTH)
     assert broken.status == 400
     assert (await feeds.post("/feeds/generic/events", json=[good])).status == 401
-    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
+    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 1
 
 
 def firehose_body(*records: Any) -> dict[str, Any]:
@@ -139,12 +140,19 @@ async def test_firehose_wrong_key_and_bad_records(feeds: Client, pool: asyncpg.P
     assert reply["requestId"] == "ed4acda5-034f-9f42-bba1-f29aea6d7d8f"
     assert "Access-Key" in reply["errorMessage"]
     bad = firehose_body(load("amazon_connect_agent_event_state_change_acw_exit.json"), {"x": 1})
-    refused = await feeds.post(
+    stored = await feeds.post(
         "/feeds/amazon-connect/firehose", json=bad, headers=firehose_headers()
     )
-    assert refused.status == 400
-    assert "record 1" in (await refused.json())["errorMessage"]
-    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
+    assert stored.status == 200
+    assert "errorMessage" not in await stored.json()
+    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 1
+    reason = await pool.fetchval("SELECT reason FROM telephony_rejected")
+    assert reason.startswith("record 1: a record is neither")
+    envelope = await feeds.post(
+        "/feeds/amazon-connect/firehose", json={"records": []}, headers=firehose_headers()
+    )
+    assert envelope.status == 400
+    assert "requestId" in (await envelope.json())["errorMessage"]
 
 
 def signed(form: dict[str, str], path: str = "/feeds/twilio/taskrouter") -> dict[str, str]:
@@ -192,13 +200,20 @@ async def test_twilio_bad_signature_is_403_and_writes_nothing(
     assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
 
 
-async def test_twilio_malformed_but_signed_is_400(feeds: Client) -> None:
+async def test_twilio_malformed_but_signed_is_400_and_set_aside(
+    feeds: Client, pool: asyncpg.Pool
+) -> None:
     form = {"EventType": "task-queue.entered", "Timestamp": "1700000000"}
     response = await feeds.post(
         "/feeds/twilio/taskrouter", data=urlencode(form), headers=signed(form)
     )
     assert response.status == 400
     assert "TaskSid" in (await response.json())["error"]["message"]
+    row = await pool.fetchrow("SELECT source, reason, record FROM telephony_rejected")
+    assert row is not None
+    assert row["source"] == "twilio"
+    assert row["reason"] == "callback: task-queue.entered event without TaskSid"
+    assert b"EventType=task-queue.entered" in row["record"]
 
 
 async def test_schedule_api(feeds: Client, pool: asyncpg.Pool) -> None:
@@ -289,19 +304,20 @@ async def test_a_contact_seen_by_contact_events_and_its_record_counts_once(
     assert items[0]["aht_seconds"] == 280.0
 
 
-async def test_firehose_refuses_a_malformed_contact_record(
+async def test_firehose_sets_a_malformed_contact_record_aside(
     feeds: Client, pool: asyncpg.Pool
 ) -> None:
     broken = contact_record()
     broken["Queue"] = {**broken["Queue"], "EnqueueTimestamp": "not a time"}
     body = firehose_body(load("amazon_connect_agent_event_state_change_acw_exit.json"), broken)
-    refused = await feeds.post(
+    delivered = await feeds.post(
         "/feeds/amazon-connect/firehose", json=body, headers=firehose_headers()
     )
-    assert refused.status == 400
-    reply = await refused.json()
+    assert delivered.status == 200
+    reply = await delivered.json()
     assert reply["requestId"] == "ed4acda5-034f-9f42-bba1-f29aea6d7d8f"
-    assert "record 1" in reply["errorMessage"]
-    assert "Queue.EnqueueTimestamp" in reply["errorMessage"]
-    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 0
+    assert "errorMessage" not in reply
+    reason = await pool.fetchval("SELECT reason FROM telephony_rejected")
+    assert reason.startswith("record 1: Queue.EnqueueTimestamp")
+    assert await pool.fetchval("SELECT count(*) FROM telephony_events") == 1
     assert await pool.fetchval("SELECT count(*) FROM telephony_calls") == 0

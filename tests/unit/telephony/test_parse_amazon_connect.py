@@ -187,13 +187,57 @@ def test_firehose_request_with_records_of_both_streams() -> None:
         (b"{", "not JSON"),
         (b'{"timestamp": 1, "records": []}', "requestId"),
         (b'{"requestId": "r", "timestamp": "x", "records": []}', "milliseconds"),
-        (b'{"requestId": "r", "timestamp": 1, "records": [{"data": "%%%"}]}', "base64"),
-        (b'{"requestId": "r", "timestamp": 1, "records": [{"data": "e30="}]}', "record 0"),
+        (b'{"requestId": "r", "timestamp": 1, "records": ' + b"[" * 300 + b"]" * 300, "nested"),
+        (b'{"requestId": "r", "timestamp": ' + b"9" * 5000 + b', "records": []}', "digits"),
     ],
 )
 def test_malformed_firehose_requests(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedPayload, match=reason):
         amazon_connect.parse_firehose(body)
+
+
+def _raw_firehose(*data: str) -> bytes:
+    records = [{"data": d} for d in data]
+    return json.dumps({"requestId": "r", "timestamp": 1, "records": records}).encode()
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+GOOD = load("amazon_connect_agent_event_state_change_acw_exit.json")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ("%%%", "not base64"),
+        (_b64("{}"), "neither an agent event"),
+        (_b64("{"), "not JSON"),
+        (_b64("[" * 5000 + "]" * 5000), "nested deeper than 200"),
+        (_b64('{"a": ' + "9" * 5000 + "}"), "more than 4300 digits"),
+        (_b64('{"a": NaN}'), "not JSON"),
+        (_b64(json.dumps({**GOOD, "EventTimestamp": "0001-01-01T00:00:00Z"})), "1970-01-01"),
+        (_b64(json.dumps({**GOOD, "EventId": "a\u0000b"})), "NUL"),
+        (base64.b64encode(b"\xff\xfe").decode(), "UTF-8"),
+        ("", "empty"),
+    ],
+)
+def test_a_record_that_cannot_be_read_is_rejected_alone(data: str, reason: str) -> None:
+    """One bad record is set aside with the reason; the records beside it are read."""
+    body = _raw_firehose(_b64(json.dumps(GOOD)), data, _b64(json.dumps(GOOD)))
+    _, parsed = amazon_connect.parse_firehose(body)
+    assert [e.type for e in parsed.events] == ["agent_state", "agent_state"]
+    (rejected,) = parsed.rejected
+    assert rejected.where == "record 1"
+    assert reason in rejected.reason
+
+
+def test_records_written_one_after_another_are_each_read() -> None:
+    two = json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "EventId": "other"})
+    _, parsed = amazon_connect.parse_firehose(_raw_firehose(_b64(two)))
+    assert [e.event_id for e in parsed.events] == [GOOD["EventId"], "other"]
+    assert parsed.rejected == []
 
 
 def test_contact_record_of_an_answered_call() -> None:
@@ -300,5 +344,6 @@ def test_firehose_request_with_a_contact_record() -> None:
         "call_ended",
         "call_ended",
     ]
-    with pytest.raises(MalformedPayload, match=r"record 1: .*Queue without ARN"):
-        amazon_connect.parse_firehose(_firehose(contact_record(), _with("Queue", ARN="")))
+    _, parsed = amazon_connect.parse_firehose(_firehose(contact_record(), _with("Queue", ARN="")))
+    (rejected,) = parsed.rejected
+    assert (rejected.where, rejected.reason) == ("record 1", "contact record Queue without ARN")

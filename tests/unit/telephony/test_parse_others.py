@@ -457,22 +457,59 @@ def test_generic_events() -> None:
     [
         (b"[", "not JSON"),
         (b"{}", "JSON list"),
-        (b'[{"type": "nope", "event_id": "e", "at": "2026-03-02T09:00:00Z"}]', "events.0"),
-        (
-            b'[{"type": "call_arrived", "event_id": "e", "at": "2026-03-02T09:00:00",'
-            b' "queue": "q", "call_id": "c"}]',
-            "timezone",
-        ),
-        (
-            b'[{"type": "agent_state", "event_id": "e", "at": "2026-03-02T09:00:00Z",'
-            b' "agent_id": "a", "state": "dancing"}]',
-            "state",
-        ),
+        (b"[" * 5000 + b"]" * 5000, "nested deeper"),
+        (b'[{"event_id": ' + b"9" * 5000 + b"}]", "digits"),
+        (b'[{"event_id": NaN}]', "not JSON"),
     ],
 )
 def test_generic_malformed(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedPayload, match=reason):
         generic.parse(body)
+
+
+GOOD_EVENT = (
+    b'{"type": "call_arrived", "event_id": "e", "at": "2026-03-02T09:00:00Z", "queue": "q",'
+    b' "call_id": "c"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (b'{"type": "nope", "event_id": "e", "at": "2026-03-02T09:00:00Z"}', "does not match"),
+        (
+            b'{"type": "call_arrived", "event_id": "e-y1", "at": "0001-01-01T00:00:00Z",'
+            b' "queue": "q", "call_id": "c-y1"}',
+            "1970-01-01",
+        ),
+        (
+            b'{"type": "call_arrived", "event_id": "e", "at": "2026-03-02T09:00:00",'
+            b' "queue": "q", "call_id": "c"}',
+            "timezone",
+        ),
+        (
+            b'{"type": "call_arrived", "event_id": "e", "at": 1772442000, "queue": "q",'
+            b' "call_id": "c"}',
+            "ISO 8601",
+        ),
+        (
+            b'{"type": "agent_state", "event_id": "e", "at": "2026-03-02T09:00:00Z",'
+            b' "agent_id": "a", "state": "dancing"}',
+            "state",
+        ),
+        (
+            b'{"type": "call_arrived", "event_id": "e", "at": "2026-03-02T09:00:00Z",'
+            b' "queue": "q\\u0000", "call_id": "c"}',
+            "NUL",
+        ),
+    ],
+)
+def test_a_generic_event_that_cannot_be_read_is_rejected_alone(event: bytes, reason: str) -> None:
+    parsed = generic.parse(b"[" + GOOD_EVENT + b"," + event + b"]")
+    assert [e.event_id for e in parsed.events] == ["e"]
+    (rejected,) = parsed.rejected
+    assert rejected.where == "event 1"
+    assert reason in rejected.reason
 
 
 def test_intervals_csv() -> None:
