@@ -180,7 +180,18 @@ async def act(
         acted.resume = list(paused.values())
         free = [Window(w.agent_id, w.minutes) for w in windows if w.agent_id not in paused]
         if free:
-            acted.round = await matching_round(db, free, policy=dispatch, weights=weights, now=now)
+            interruptible = [
+                r["agent_id"]
+                for r in await db.fetch(_SQL["interruptible"], [w.agent_id for w in free])
+            ]
+            acted.round = await matching_round(
+                db,
+                free,
+                policy=dispatch,
+                weights=weights,
+                now=now,
+                pausable_only=interruptible,
+            )
             acted.offers = acted.round.offers
     for group in decision.groups.values():
         if group.recall:

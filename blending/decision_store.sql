@@ -8,6 +8,12 @@ FROM task_types tt,
 WHERE EXISTS (SELECT 1 FROM tasks t
               WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step);
 
+-- name: interruptible
+-- Of the agents $1, those whose staffing group is in interruptible mode: a call may interrupt
+-- their work, so they are lent only pausable work.
+SELECT agent_id FROM agents
+WHERE agent_id = ANY ($1::text[]) AND acd_mode(queue) = 'interruptible';
+
 -- name: paused_of
 SELECT * FROM tasks WHERE status = 'paused' AND holder = ANY ($1::text[]) ORDER BY updated_at;
 
@@ -93,7 +99,8 @@ SELECT mode, reason FROM blending_guard WHERE grp = $1;
 -- name: save_windows
 -- The round's windows ($1 agents, $2 groups, $3 starts, $4 ends, $5 confidences) at $6: each
 -- is kept, in place of the agent's last one. A window the round did not grant again is kept
--- while its agent holds work (lent in it) and until it ends; an idle agent's ends now.
+-- while its agent holds work (lent in it) and until it ends; an idle agent's ends now. A
+-- supervisor's lend (lent_by) is left as it is: it ends by itself (acd_store.end_lends).
 WITH granted AS (
     SELECT g.agent_id, g.grp, g.starts_at, g.ends_at, g.confidence
     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[])
@@ -104,6 +111,7 @@ WITH granted AS (
 gone AS (
     DELETE FROM blending_windows w
     WHERE NOT (w.agent_id = ANY ($1::text[]))
+      AND w.lent_by IS NULL
       AND (w.ends_at <= $6
            OR NOT EXISTS (SELECT 1 FROM tasks t
                           WHERE t.holder = w.agent_id
@@ -114,7 +122,8 @@ INSERT INTO blending_windows (agent_id, grp, starts_at, ends_at, confidence, dec
 SELECT agent_id, grp, starts_at, ends_at, confidence, $6 FROM granted
 ON CONFLICT (agent_id) DO UPDATE
 SET grp = excluded.grp, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-    confidence = excluded.confidence, decided_at = excluded.decided_at;
+    confidence = excluded.confidence, decided_at = excluded.decided_at
+WHERE blending_windows.lent_by IS NULL;
 
 -- name: save_groups
 -- Each group's verdict of the round ($1 groups, $2 lent, $3 surplus, $4 why nobody (more) is

@@ -132,3 +132,16 @@ class UnknownAgent(BlendingError, LookupError):
     def __init__(self, agent_id: str) -> None:
         self.agent_id = agent_id
         super().__init__(f"agent {agent_id} not found")
+
+
+class LendRefused(BlendingError):
+    """A supervisor's lend that the phones come before: blending is paused, the agent is
+    recalled or their group's guard holds (all of which ``override`` sets aside), or the agent
+    is on a call (which nothing does)."""
+
+    def __init__(self, agent_id: str, reason: str, *, overridable: bool = True) -> None:
+        self.agent_id = agent_id
+        self.reason = reason
+        self.overridable = overridable
+        hint = " (or override)" if overridable else ""
+        super().__init__(f"cannot lend {agent_id} now: {reason}{hint}")

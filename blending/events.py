@@ -24,13 +24,15 @@ AgentState = Literal[
     "offline", "available", "on_call", "after_call_work", "break", "back_office", "unknown"
 ]
 """An agent's state. ``break`` covers every away state (lunch, training, meeting...);
-``back_office`` is work handed out by this service; ``unknown`` is a silent source."""
+``back_office`` is work handed out by this service (or the platform's back-office status);
+``unknown`` is a silent source."""
 
 TelephonyState = Literal[
     "offline", "available", "on_call", "after_call_work", "break", "back_office"
 ]
-"""The states a telephony platform reports; ``back_office`` is the not-routable status blendbot
-sets when it lends an agent, read back from the feed (``telephony_adapters.marks``)."""
+"""The states a telephony platform reports. ``back_office`` is the platform's not-routable
+back-office status (activity, pause) that blendbot sets when it lends an agent in ``control``
+mode: each adapter maps the status it is configured with to it (``telephony_adapters.marks``)."""
 
 Id = Annotated[str, Field(min_length=1, max_length=512)]
 Seconds = Annotated[float, Field(ge=0, le=86_400 * 7)]

@@ -79,6 +79,38 @@ class Metrics:
             "Agents recalled to the phones by the guard.",
             registry=self.registry,
         )
+        self.acd_sent = Counter(
+            "blendbot_acd_commands_sent_total",
+            "State commands the platform accepted (each send), by target and state.",
+            ["target", "state"],
+            registry=self.registry,
+        )
+        self.acd_confirmed = Counter(
+            "blendbot_acd_commands_confirmed_total",
+            "State commands the feed showed done, by target and state.",
+            ["target", "state"],
+            registry=self.registry,
+        )
+        self.acd_failed = Counter(
+            "blendbot_acd_commands_failed_total",
+            "State commands given up (the supervisors are told), by target and why: refused, "
+            "unreachable, unconfirmed, no_target.",
+            ["target", "reason"],
+            registry=self.registry,
+        )
+        self.acd_drift = Counter(
+            "blendbot_acd_drift_corrections_total",
+            "Corrections of a state the platform drifted to: ghost (back office with no "
+            "work), drift (routable while lent).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.interruptions = Counter(
+            "blendbot_interruptions_total",
+            "Back-office tasks paused by a call and resumed after it (interruptible mode).",
+            ["action"],
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,7 +1,8 @@
 """The composition root: the one place where blendbot's parts are built and wired.
 
-settings → server and migrated pool → each part's settings (:class:`Parts`) → HTTP app (API,
-feeds, Slack) → blending round → tick. ``serve`` runs :func:`service`; ``demo``, the
+settings → server and migrated pool → each part's settings (:class:`Parts`) → the control
+clients (:func:`control_targets`) → HTTP app (API, feeds, Slack, the state commands' outbox) →
+blending round → tick. ``serve`` runs :func:`service`; ``demo``, the
 benchmarks and the tests' fixtures build their apps with :func:`http_app`, so there is one
 wiring to read and to change. Only this module turns :class:`~bot.settings.Settings` into the
 values the parts take. (Simulated days drive the engine's decisions from the simulator, on
@@ -15,19 +16,23 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
 
+from blending import acd_store
+from blending.acd import AcdModes
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
+from bot.acd import STEERING, AcdSettings, Hooks, Steering, Watch
 from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.eta_watch import EtaWatch
@@ -36,7 +41,7 @@ from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
 from bot.http.keys import JOB_HEALTH, METRICS, STORES
 from bot.retention import RetentionSettings
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
 from bot.stores import stores
@@ -52,10 +57,12 @@ from queues.timers import TimerSettings
 from telephony_adapters.asterisk_control import AsteriskControl
 from telephony_adapters.connect_control import ConnectControl
 from telephony_adapters.control import ControlClient
+from telephony_adapters.control_outbox import ControlOutbox, OutboxSettings, Targets
 from telephony_adapters.genesys_control import WINDOW_SECONDS, GenesysControl
 from telephony_adapters.marks import StateMarks
 from telephony_adapters.ratelimit import TokenBucket, Window
 from telephony_adapters.twilio_control import TwilioControl
+from telephony_adapters.webhook_control import WebhookClient
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +86,8 @@ class Parts:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     timezone: str = "UTC"
+    acd: AcdSettings = field(default_factory=AcdSettings)
+    """The modes per staffing group, and how state commands are confirmed and watched."""
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
 
@@ -146,8 +155,44 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             keepalive_seconds=s.keepalive_seconds,
         ),
         timezone=s.timezone,
+        acd=AcdSettings(
+            modes=AcdModes(s.acd_mode, dict(s.acd_modes)),
+            confirm_seconds=s.acd_confirm_seconds,
+            confirm_tries=s.acd_confirm_tries,
+            ghost_seconds=s.acd_ghost_seconds,
+            recall_hold_seconds=s.guard_calm_seconds,
+        ),
         clock=clock,
     )
+
+
+def control_targets(
+    settings: Settings,
+    *,
+    marks: Mapping[str, StateMarks] | None = None,
+    clock: Clock = SYSTEM,
+) -> Targets:
+    """The control clients the settings configure, one per platform (:func:`control_clients`)
+    and the signed webhook for any other; the agent's telephony source with a client controls
+    them (see :class:`~telephony_adapters.control_outbox.Targets`). A group in ``control``
+    mode needs at least one."""
+    s = settings
+    clients: list[ControlClient] = list(control_clients(s, marks=marks, clock=clock).values())
+    if s.acd_webhook_url:
+        if not s.acd_webhook_secret:
+            raise SettingsError(
+                "BLENDBOT_ACD_WEBHOOK_SECRET: required with BLENDBOT_ACD_WEBHOOK_URL "
+                "(the webhook's bodies are signed)"
+            )
+        clients.append(WebhookClient(s.acd_webhook_url, s.acd_webhook_secret))
+    targets = Targets(clients)
+    modes = AcdModes(s.acd_mode, dict(s.acd_modes))
+    if modes.uses("control") and not targets:
+        raise SettingsError(
+            "BLENDBOT_ACD_MODE: control needs a control client: set BLENDBOT_ACD_WEBHOOK_URL "
+            "(and its secret) or a platform's control settings"
+        )
+    return targets
 
 
 def slack_config(settings: Settings, wired: Parts) -> SlackConfig | None:
@@ -313,10 +358,14 @@ def feed_clients_of(settings: Settings) -> tuple[AmiConfig | None, GenesysConfig
 
 @dataclass(frozen=True)
 class App:
-    """The HTTP app, with the Slack app mounted on it when Slack is configured."""
+    """The HTTP app, with the Slack app mounted on it when Slack is configured, and the state
+    commands' outbox when control clients are."""
 
     web: web.Application
     slack: Slack | None
+    steering: Steering
+    control: ControlOutbox | None = None
+    targets: Targets = field(default_factory=Targets)
 
 
 def http_app(
@@ -328,8 +377,12 @@ def http_app(
     slack: SlackConfig | None = None,
     ami: AmiConfig | None = None,
     genesys: GenesysConfig | None = None,
+    targets: Targets | None = None,
+    run_control: bool = True,
 ) -> App:
-    """The HTTP app around an open pool (the caller owns the pool's lifetime)."""
+    """The HTTP app around an open pool (the caller owns the pool's lifetime). With control
+    clients (``targets``), the state commands' outbox is sent from a task of the app (tests
+    turn ``run_control`` off and drive it by hand)."""
     wired = wired or Parts()
     on_pool = stores(
         pool,
@@ -351,7 +404,49 @@ def http_app(
     )
     if ami or genesys:
         app.cleanup_ctx.append(feed_clients(ami=ami, genesys_cloud=genesys))
-    return App(app, register_slack(app, slack) if slack else None)
+    targets = targets or Targets()
+    hooks = Hooks(app[METRICS])
+    control = None
+    if targets:
+        a = wired.acd
+        outbox_settings = OutboxSettings(
+            confirm_seconds=a.confirm_seconds, confirm_tries=a.confirm_tries
+        )
+        control = ControlOutbox(
+            pool, targets, clock=wired.clock, settings=outbox_settings, hooks=hooks
+        )
+        app.cleanup_ctx.append(_control_outbox(control, targets, run_control))
+    steering = Steering(
+        pool,
+        wired.acd,
+        wired.dispatch,
+        clock=wired.clock,
+        zone=ZoneInfo(wired.timezone),
+        outbox=control,
+    )
+    app[STEERING] = steering
+    mounted = register_slack(app, slack) if slack else None
+    if mounted is not None:
+        hooks.notifier = mounted.notifier
+    return App(app, mounted, steering, control, targets)
+
+
+def _control_outbox(
+    outbox: ControlOutbox, targets: Targets, run: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: send the state commands while the app runs; close the clients."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(outbox.run(), name="control-outbox") if run else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            await targets.close()
+
+    return context
 
 
 def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
@@ -364,6 +459,18 @@ def blender(pool: asyncpg.Pool, wired: Parts, app: App) -> Blender:
         target=wired.target,
         notifier=app.slack.notifier if app.slack else None,
         metrics=app.web[METRICS],
+    )
+
+
+def acd_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> Watch:
+    """The tick's watch of the agents' states in the phone system."""
+    return Watch(
+        pool,
+        app.targets,
+        settings=wired.acd,
+        metrics=app.web[METRICS],
+        notifier=app.slack.notifier if app.slack else None,
+        outbox=app.control,
     )
 
 
@@ -396,6 +503,7 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         retention=wired.retention,
         watch=eta_watch(pool, wired, app),
         watch_every=wired.watch.every_ticks,
+        acd=acd_watch(pool, wired, app),
     )
     app.web[JOB_HEALTH] = ticking.failing
     return ticking
@@ -424,8 +532,10 @@ async def service(
     from blending.forecast_store import warm_up
 
     wired = parts(settings, clock)
+    targets = control_targets(settings, marks=wired.feeds.marks, clock=clock)
     tokens, token_file = api_tokens(settings)
     async with database(settings) as db:
+        await acd_store.save_modes(db.pool, wired.acd.modes)
         loaded = await load_sample(db.pool) if sample else None
         await asyncio.to_thread(warm_up)  # compile the forecasting code before any request
         ami, genesys = feed_clients_of(settings)
@@ -437,6 +547,7 @@ async def service(
             slack=slack_config(settings, wired),
             ami=ami,
             genesys=genesys,
+            targets=targets,
         )
         yield Service(
             settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded, wired

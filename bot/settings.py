@@ -14,6 +14,7 @@ import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from blending.acd import Mode, parse_modes
 from blending.policy_names import Bound, PolicyName
 from bot.errors import ServiceError
 
@@ -284,6 +285,37 @@ class Settings(BaseSettings):
         le=100_000,
         description="Genesys API requests allowed per token a minute.",
     )
+    acd_mode: Mode = Field(
+        default="advisory",
+        description="What blendbot does in the phone system: advisory (Slack only), control "
+        "(sets lent agents not routable, and back), interruptible (a call pauses their task).",
+    )
+    acd_modes: Annotated[dict[str, Mode], NoDecode] = Field(
+        default_factory=dict,
+        description="Per staffing group, in place of BLENDBOT_ACD_MODE: group:mode,group:mode "
+        "(e.g. retail:control,loans:advisory; agents with no queue: `all queues`).",
+    )
+    acd_confirm_seconds: float = Field(
+        default=30, ge=1, le=3600, description="A state command must show in the feed within this."
+    )
+    acd_confirm_tries: int = Field(
+        default=3, ge=1, le=20, description="Sends of an unconfirmed command before it fails."
+    )
+    acd_ghost_seconds: float = Field(
+        default=120,
+        ge=10,
+        le=86_400,
+        description="An agent in the back-office status with no back-office work this long is "
+        "put back to available.",
+    )
+    acd_webhook_url: str | None = Field(
+        default=None,
+        description="Control any other platform: state commands are POSTed here, signed.",
+    )
+    acd_webhook_secret: str | None = Field(
+        default=None,
+        description="Signs the webhook's bodies: HMAC-SHA256 in X-Blendbot-Signature.",
+    )
     timezone: str = Field(
         default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
     )
@@ -328,6 +360,27 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an absolute http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("acd_modes", mode="before")
+    @classmethod
+    def _modes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_modes(value)
+        return value
+
+    @field_validator("acd_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("acd_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None, info: object) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
 
     @field_validator("public_url", "connect_api_url", "twilio_api_url")
     @classmethod

@@ -4,11 +4,11 @@ Leadership is a PostgreSQL session advisory lock held on a connection of its own
 leader dies, its connection closes, the lock is released, and another instance takes over at
 its next attempt (every ``interval`` seconds).
 
-Each job of a round (ranking, forecasts, timers, blending, retention, and every few rounds the
-SLA watch) runs in a guard of its own: an unexpected error is logged with its traceback,
-counted (``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it
-is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on. Nothing a
-job raises ends the tick.
+Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
+retention, and every few rounds the SLA watch) runs in a guard of its own: an unexpected error
+is logged with its traceback, counted (``blendbot_tick_errors_total{job}``), and that job alone
+waits a few rounds before it is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while
+the others go on. Nothing a job raises ends the tick.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import datetime
 import asyncpg
 
 from blending.forecast_store import ForecastSettings, refresh
+from bot.acd import Watch
 from bot.blending_round import Blender
 from bot.database import connect
 from bot.eta_watch import EtaWatch
@@ -71,6 +72,7 @@ class Tick:
         retention: RetentionSettings | None = None,
         watch: EtaWatch | None = None,
         watch_every: int = 12,
+        acd: Watch | None = None,
     ) -> None:
         """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
         self._url = url
@@ -86,6 +88,9 @@ class Tick:
         self._retention = retention
         self.watch = watch
         self._watch_every = max(1, watch_every)
+        self.acd = acd
+        """The agents' states in the phone system: lends and recalls that end, drift, calls
+        that interrupt back-office work."""
         self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
@@ -182,6 +187,9 @@ class Tick:
         if self.blender is not None:
             blender = self.blender
             await self._guarded("blending", lambda: self._blend(blender, now), now)
+        if self.acd is not None:
+            acd = self.acd
+            await self._guarded("acd", lambda: acd.step(now), now)
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)

@@ -1,5 +1,5 @@
-"""An agent asking for work, or given work by a supervisor: the one way in, for the API and
-for Slack.
+"""An agent asking for work, given work, lent or recalled by a supervisor: the one way in, for
+the API and for Slack.
 
 The request is honoured unless a supervisor has paused blending, the real-time guard has
 recalled the agent or holds their staffing group's offers, or the telephony feeds know the
@@ -11,22 +11,41 @@ window the engine granted them, never past their next break or the end of their 
 named in the request are honoured within those bounds, also when the engine granted no window
 (a pull a supervisor arranged; the guard and recalls hold all the same); a request without
 minutes and without a window is refused, with the engine's reason.
+
+A supervisor's lend (:func:`lend`) goes the engine's way: the same checks (blending paused, a
+recall, the guard; ``override`` sets them aside, a call in progress refuses it), a window the
+agent's pulls are fitted to, an offer at once, and in ``control`` mode the state command,
+queued by the database with the window. A supervisor's recall (:func:`recall`) is the guard's:
+open offers withdrawn, the window ended, nothing new offered for a while, and the command.
+In ``interruptible`` mode only pausable task types are offered.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from blending import acd_store
+from blending.acd import CommandOut
 from blending.budget import budget
-from blending.decision_store import guard_for, recalled, shift_of, why_no_window, window_of
+from blending.decision_store import (
+    Withdrawn,
+    guard_for,
+    recalled,
+    shift_of,
+    why_no_window,
+    window_of,
+)
+from blending.errors import LendRefused
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
-from queues.db import Executor
+from queues.db import Executor, transaction
 from queues.dispatch import Dispatcher, DispatchSettings, NoOffer, Offer
-from queues.errors import AgentNeeded
+from queues.errors import AgentNeeded, NotFound
 from queues.lifecycle import Lifecycle
 from queues.matching import Budget
 from queues.models import TaskOut
+from queues.views import Views
 
 ON_THE_PHONES = {"on_call": "on a call", "after_call_work": "wrapping up a call"}
 UNSEEN = {
@@ -66,7 +85,8 @@ async def ask_for_work(
         if item.agent_id == agent_id:
             state = item.state
     time = await time_for(db, agent_id, minutes, now, zone, state)
-    return await Dispatcher(db, policy).next_for(agent_id, time, now)
+    interruptible = await acd_store.mode_of(db, agent_id) == "interruptible"
+    return await Dispatcher(db, policy).next_for(agent_id, time, now, pausable_only=interruptible)
 
 
 async def time_for(
@@ -108,3 +128,119 @@ async def reassign(
     guard = {"group": holds.group, "mode": holds.mode, "reason": holds.reason}
     why = f"override of the guard ({holds.mode} in {holds.group}: {holds.reason or 'no reason'})"
     return await lifecycle.reassign(task_id, to_agent_id, by, why, {"override": guard})
+
+
+@dataclass(frozen=True)
+class Lent:
+    agent_id: str
+    group: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    offer: Offer | NoOffer
+    """The task offered at once (or the work the agent holds), or why none."""
+    command: CommandOut | None
+    """The agent's last state command (in ``control`` mode, the one the lend queued)."""
+
+
+@dataclass(frozen=True)
+class Recalled:
+    agent_id: str
+    group: str
+    mode: str
+    until: datetime
+    """No new work is offered to the agent before this (unless a supervisor lends them)."""
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+    working: list[TaskOut] = field(default_factory=list)
+    """The agent's work in progress, which they are asked to pause."""
+    command: CommandOut | None = None
+
+
+async def _held_back(db: Executor, agent_id: str, now: datetime) -> tuple[str | None, bool]:
+    """Why the phones come first for the agent now (None: they do not), and whether that is a
+    call in progress (which no override sets aside)."""
+    presence = await TelemetryStore(db).presence(now, [agent_id])
+    for item in presence.items:
+        if item.state in ON_THE_PHONES:
+            return f"they are {ON_THE_PHONES[item.state]} ({item.source})", True
+    blending = await BlendingState(db).get()
+    if not blending.on:
+        return f"blending is paused by {blending.by or 'a supervisor'}", False
+    asked_back = await recalled(db, [agent_id])
+    if agent_id in asked_back:
+        return f"they are recalled to the phones ({asked_back[agent_id]})", False
+    holds = await guard_for(db, agent_id)
+    if holds is not None:
+        verb = "recalls agents" if holds.mode == "recall" else "holds offers"
+        return f"the guard of {holds.group} {verb} ({holds.reason or 'calls are queueing'})", False
+    return None, False
+
+
+async def lend(
+    db: Executor,
+    agent_id: str,
+    minutes: float,
+    by: str,
+    policy: DispatchSettings,
+    now: datetime,
+    *,
+    override: bool = False,
+    zone: tzinfo = UTC,
+) -> Lent:
+    """A supervisor lends the agent to back-office work for ``minutes``: a window (their pulls
+    are fitted to it, within their schedule), and the best task that fits offered at once.
+    Refused (:class:`LendRefused`) while the phones come first, unless ``override``; always
+    while the agent is on a call."""
+    agent = await acd_store.agent_acd(db, agent_id)
+    if agent is None:
+        raise NotFound("agent", agent_id)
+    why, on_call = await _held_back(db, agent_id, now)
+    if why is not None and (on_call or not override):
+        raise LendRefused(agent_id, why, overridable=not on_call)
+    ends = now + timedelta(minutes=minutes)
+    said = f"lent for {minutes:g} min until {ends.astimezone(zone):%H:%M}"
+    if why is not None:
+        said += f" (override: {why})"
+    async with transaction(db) as conn:
+        await acd_store.lend(conn, agent_id, agent.group, now, ends, by, said, override=override)
+    time = await time_for(db, agent_id, None, now, zone)
+    offer = await Dispatcher(db, policy).next_for(
+        agent_id, time, now, pausable_only=agent.mode == "interruptible"
+    )
+    return Lent(
+        agent_id,
+        agent.group,
+        agent.mode,
+        now,
+        ends,
+        offer,
+        await acd_store.last_command(db, agent_id),
+    )
+
+
+async def recall(
+    db: Executor,
+    agent_id: str,
+    by: str,
+    reason: str,
+    now: datetime,
+    *,
+    hold_seconds: float,
+) -> Recalled:
+    """A supervisor calls the agent back to the phones, as the guard would: their open offers
+    are withdrawn, their window ends, and nothing new is offered for ``hold_seconds``."""
+    agent = await acd_store.agent_acd(db, agent_id)
+    if agent is None:
+        raise NotFound("agent", agent_id)
+    until = now + timedelta(seconds=hold_seconds)
+    withdrawn = await acd_store.recall(db, agent_id, agent.group, by, reason, until)
+    working = [t for t in await Views(db).work_of(agent_id) if t.status == "in_progress"]
+    return Recalled(
+        agent_id,
+        agent.group,
+        agent.mode,
+        until,
+        withdrawn,
+        working,
+        await acd_store.last_command(db, agent_id),
+    )

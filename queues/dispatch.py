@@ -74,10 +74,18 @@ class Dispatcher:
         self._db = db
         self._policy = policy or DispatchSettings()
 
-    async def next_for(self, agent_id: str, time: Budget | float, now: datetime) -> Offer | NoOffer:
+    async def next_for(
+        self,
+        agent_id: str,
+        time: Budget | float,
+        now: datetime,
+        *,
+        pausable_only: bool = False,
+    ) -> Offer | NoOffer:
         """What the agent holds when at the limit (or their open offer, or their paused work
         when none is in progress), else an offer of the best task that fits in ``time`` (a
-        bare number: minutes the agent named)."""
+        bare number: minutes the agent named); with ``pausable_only``, of a pausable type (a
+        call may interrupt the agent)."""
         p = self._policy
         budget = time if isinstance(time, Budget) else Budget(float(time))
         async with transaction(self._db) as conn:
@@ -90,7 +98,7 @@ class Dispatcher:
             if held and (held[0].status != "in_progress" or len(held) >= p.max_tasks_per_agent):
                 task = held[0]
                 return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
-            groups = await conn.fetch(_SQL["groups_for_agent"], agent_id)
+            groups = await conn.fetch(_SQL["groups_for_agent"], agent_id, pausable_only)
             if not groups:
                 return NoOffer(NO_MATCH)
             minutes = budget.minutes

@@ -211,10 +211,19 @@ class Lifecycle:
         raise AssertionError("unreachable")
 
     async def pause(
-        self, task_id: int, agent_id: str, reason: str | None = None, note: str | None = None
+        self,
+        task_id: int,
+        agent_id: str,
+        reason: str | None = None,
+        note: str | None = None,
+        *,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> TaskOut:
         """Stop the clock of the holder's work; ``note`` (how far they got) goes on the event
-        and, should the task go back to the queue unresumed, to the next holder."""
+        and, should the task go back to the queue unresumed, to the next holder. ``actor`` and
+        ``data`` name another who paused it for them, and why (the interruptible mode pauses
+        it when a call comes in)."""
         return await self._move(
             task_id,
             "pause",
@@ -222,13 +231,21 @@ class Lifecycle:
             to="paused",
             holder=agent_id,
             event="paused",
-            actor=agent_id,
+            actor=actor or agent_id,
             must_hold=agent_id,
             reason=reason,
-            data={"note": note} if note else None,
+            data={**(data or {}), **({"note": note} if note else {})} or None,
         )
 
-    async def resume(self, task_id: int, agent_id: str) -> TaskOut:
+    async def resume(
+        self,
+        task_id: int,
+        agent_id: str,
+        reason: str | None = None,
+        *,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TaskOut:
         return await self._move(
             task_id,
             "resume",
@@ -236,8 +253,10 @@ class Lifecycle:
             to="in_progress",
             holder=agent_id,
             event="resumed",
-            actor=agent_id,
+            actor=actor or agent_id,
             must_hold=agent_id,
+            reason=reason,
+            data=data,
         )
 
     async def release(self, task_id: int, agent_id: str, reason: str | None = None) -> TaskOut:

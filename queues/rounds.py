@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,8 +77,11 @@ async def matching_round(
     policy: DispatchSettings | None = None,
     weights: Weights | None = None,
     now: datetime,
+    pausable_only: Collection[str] = (),
 ) -> RoundReport:
-    """Offer each free window, at ``now``, the task the whole-round assignment gives it."""
+    """Offer each free window, at ``now``, the task the whole-round assignment gives it; the
+    agents in ``pausable_only`` (a call may interrupt their work) only tasks of pausable
+    types."""
     p = policy or DispatchSettings()
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]
@@ -105,6 +108,10 @@ async def matching_round(
     for r in skip_rows:
         excluded.setdefault(r["agent_id"], set()).add(r["task_id"])
     rows = {r["id"]: r for r in found}
+    unpausable = {r["id"] for r in found if not r["pausable"]}
+    for agent_id in pausable_only:
+        if unpausable:
+            excluded.setdefault(agent_id, set()).update(unpausable)
     result = match(
         free,
         [_candidate(r) for r in rows.values()],

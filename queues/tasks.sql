@@ -222,7 +222,8 @@ ORDER BY id;
 
 -- name: groups_for_agent
 -- The (type, step) groups whose skills the agent has and that have a queued task the agent did
--- not skip lately, with their configured minutes; the caller checks the fit.
+-- not skip lately, with their configured minutes; the caller checks the fit. With $2, only
+-- pausable types (an agent whose work a call may interrupt).
 WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
 )
@@ -239,6 +240,7 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) waiting
 WHERE step_skills(tt.steps, g.step, tt.skills) <@ me.skills
+  AND (NOT $2::bool OR tt.pausable)
 ORDER BY tt.name, g.step;
 
 -- name: pick_for_agent
@@ -422,7 +424,8 @@ WITH parts AS (
     WHERE n % $4 = $3
 ),
 groups AS (
-    SELECT tt.name AS type, g.step, tt.base_priority, date_part('epoch', now()) AS now_epoch,
+    SELECT tt.name AS type, g.step, tt.base_priority, tt.pausable,
+           date_part('epoch', now()) AS now_epoch,
            step_skills(tt.steps, g.step, tt.skills) AS skills,
            step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
     FROM task_types tt
@@ -430,7 +433,7 @@ groups AS (
          generate_series(1, step_count(tt.steps)) AS g (step)
 )
 SELECT c.id, g.type, g.step, g.skills, g.handle_minutes, c.priority, g.base_priority,
-       x.rule_boost, x.rule_reasons, x.created_at, x.due_at
+       g.pausable, x.rule_boost, x.rule_reasons, x.created_at, x.due_at
 FROM groups g
 CROSS JOIN LATERAL (
     -- Only columns of the index, so that the queue is read from the index alone.

@@ -10,7 +10,7 @@ is worth retrying and :class:`Refused` for what is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 AgentState = Literal["backoffice", "available"]
@@ -26,6 +26,8 @@ class Command:
     """The agent's id in this platform (their ``telephony_ids`` entry for the source)."""
     state: AgentState
     reason: str
+    telephony_ids: dict[str, str] = field(default_factory=dict)
+    """All the agent's telephony ids, by source (the webhook target sends them along)."""
 
 
 class ControlError(Exception):

@@ -49,6 +49,10 @@ async def serve(settings: Settings, host: str, port: int, sample: bool, console:
         blender = service.tick.blender
         if blender is not None:
             console.print(f"blending policy: {blender.policy.name}")
+        modes = service.wired.acd.modes
+        named = "".join(f", {group}: {mode}" for group, mode in sorted(modes.groups.items()))
+        targets = ", ".join(service.app.targets.sources) or "no control client"
+        console.print(f"phone system: {modes.default}{named} ({targets})")
         background.append(asyncio.create_task(service.tick.run()))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ import asyncpg
 from aiohttp import web
 
 from bot.database import UNREACHABLE
+from bot.http.acd import ACD_OPERATIONS
 from bot.http.auth import bearer_ok
 from bot.http.connections import BODY_SECONDS, body_middleware
 from bot.http.errors import ApiError, error_middleware, error_response
@@ -37,6 +38,7 @@ OPERATIONS = (
     + FEED_OPERATIONS
     + FORECAST_OPERATIONS
     + QUARANTINE_OPERATIONS
+    + ACD_OPERATIONS
 )
 
 

@@ -24,6 +24,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.acd import STEERING
 from bot.http.keys import STORES
 from bot.slack import agent, commands, home, supervisor
 from bot.slack.auth import Supervisors
@@ -81,8 +82,11 @@ def register_slack(app: web.Application, config: SlackConfig) -> Slack:
     client = web_client(config.bot_token, config.api_url)
     outbox = Outbox(stores.pool, client)
     supervisors = Supervisors(stores.slack, client, config.supervisors, config.supervisor_group)
-    context = Context(stores.pool, stores, client, outbox, supervisors, config)
+    steering = app.get(STEERING)
+    context = Context(stores.pool, stores, client, outbox, supervisors, config, steering=steering)
     slack = Slack(build(context), context, Notifier(context))
+    if steering is not None:
+        steering.notifier = slack.notifier
     app[SLACK] = slack
 
     verifier = SignatureVerifier(config.signing_secret)

@@ -154,9 +154,12 @@ def working(task: TaskOut, now: datetime, pausable: bool = True) -> Message:
     return _message(f"Working on task #{task.id}: {task.title}", blocks)
 
 
-def paused(task: TaskOut, now: datetime) -> Message:
-    blocks: list[Block] = [
-        HeaderBlock(text="Paused"),
+def paused(task: TaskOut, now: datetime, note: str | None = None) -> Message:
+    """The paused card; ``note`` says why, when someone else paused it (a call came in)."""
+    blocks: list[Block] = [HeaderBlock(text="Paused")]
+    if note:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(note, 3000))))
+    blocks += [
         _task_fields(task, now, None),
         *_handover(task),
         ActionsBlock(
@@ -497,6 +500,11 @@ SUPERVISOR_HELP = (
     ("/blend forecast [queue]", "a queue's calls and agents needed today, with a chart"),
     ("/blend report [today|week]", "tasks done, SLA kept, back-office time, top agents"),
     ("/blend pause [reason] | resume", "turn blending off (calls first) or back on"),
+    (
+        "/blend lend @agent <minutes> [override]",
+        "lend an agent to back-office work (`override`: even while the phones need them)",
+    ),
+    ("/blend recall @agent [reason]", "call an agent back to the phones now"),
 )
 
 
@@ -596,3 +604,33 @@ def sla_risk(risks: Sequence[Risk], now: datetime) -> Message:
         )
     )
     return _message(f"{head}: " + ", ".join(f"#{r.task_id}" for r in risks), blocks)
+
+
+INTERRUPTED = (
+    ":telephone_receiver: *A call came in: this task is paused.* It resumes by itself when "
+    "your wrap-up ends."
+)
+RESUMED = ":arrows_counterclockwise: Your call is over: the task is running again."
+
+
+def state_failure(name: str, state: str, target: str | None, detail: str) -> Message:
+    """For the supervisors: blendbot could not set an agent's state in the phone system."""
+    where = f" ({_esc(target)})" if target else ""
+    wanted = "not routable (back office)" if state == "backoffice" else "available for calls"
+    text = (
+        f":warning: Could not make *{_esc(name)}* {wanted} in the phone system{where}: "
+        f"{_esc(_clip(detail, 2500))}. Please set their status by hand."
+    )
+    return _message(
+        f"Could not set {name}'s state in the phone system",
+        [SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+
+
+def state_failure_for_agent(state: str) -> Message:
+    """For the agent: their status could not be set for them."""
+    what = "Back office" if state == "backoffice" else "Available"
+    return notice(
+        f":warning: I could not switch your phone status for you: please set it to *{what}* "
+        "yourself. Your supervisors know."
+    )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from blending.errors import LendRefused
 from blending.forecast_store import NoForecast, read, summaries
 from bot.slack import backlog, blocks, cards, forecasts
 from bot.slack.blocks import Message
@@ -22,9 +23,22 @@ from queues.errors import NotFound, QueuesError
 from queues.lifecycle import Lifecycle
 from queues.priority import InvalidRule
 from queues.priority_store import RuleIn
+from queues.views import Person
 
 SUPERVISOR_ONLY = frozenset(
-    {"status", "backlog", "agents", "priority", "assign", "forecast", "report", "pause", "resume"}
+    {
+        "status",
+        "backlog",
+        "agents",
+        "priority",
+        "assign",
+        "forecast",
+        "report",
+        "pause",
+        "resume",
+        "lend",
+        "recall",
+    }
 )
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _BOOST = re.compile(
@@ -100,6 +114,10 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
         return await report(ctx, args, now)
     if sub in ("pause", "resume"):
         return await blending(ctx, sub == "resume", " ".join(args), user)
+    if sub == "lend":
+        return await lend(ctx, args, user)
+    if sub == "recall":
+        return await recall(ctx, args, user)
     if sub != "help":
         prefix = f"I don't know `/blend {sub}`.\n"
         message = blocks.help_message(await ctx.supervisors.allows(user))
@@ -166,6 +184,72 @@ async def priority(ctx: Context, args: list[str], user: str, now: datetime) -> M
             return blocks.notice(f"No boost on `{args[1][:64]}` to clear.")
         return blocks.notice(f"Boost on `{args[1][:64]}` cleared.")
     return blocks.notice("Usage: `/blend priority list|boost ...|clear <task type>`")
+
+
+async def _agent_named(ctx: Context, word: str) -> Person | None:
+    """The agent a command names: ``<@U123>`` as Slack sends a mention, or a roster id."""
+    store = ctx.stores.slack
+    mention = _MENTION.match(word)
+    if mention:
+        return await store.agent(mention[1])
+    agent_id = word.lstrip("@")
+    return (await store.agents([agent_id])).get(agent_id)
+
+
+async def lend(ctx: Context, args: list[str], user: str) -> Message:
+    """``/blend lend @agent <minutes> [override]``: the API's lend, from Slack."""
+    usage = blocks.notice("Usage: `/blend lend @agent <minutes> [override]`")
+    override = len(args) == 3 and args[2].lower() == "override"
+    if override:
+        args = args[:2]
+    if len(args) != 2 or not args[1].isdigit() or not 1 <= int(args[1]) <= 24 * 60:
+        return usage
+    if ctx.steering is None:
+        return blocks.notice("Lending is not available on this instance.")
+    person = await _agent_named(ctx, args[0])
+    if person is None:
+        return blocks.notice(f"{blocks.escape(args[0][:100])} is not on the roster.")
+    me = await ctx.stores.slack.agent(user)
+    by = me.agent_id if me else user
+    try:
+        lent = await ctx.steering.lend(person.agent_id, int(args[1]), by, override=override)
+    except LendRefused as exc:
+        return blocks.notice(f"Not lent: {blocks.escape(str(exc))}.")
+    if override:
+        await ctx.stores.slack.audit(user, "lend override", True, agent=person.agent_id)
+    zone = ZoneInfo(ctx.config.timezone)
+    text = (
+        f":clipboard: {blocks.escape(person.name)} is lent to back-office work until "
+        f"{lent.ends_at.astimezone(zone):%H:%M}"
+    )
+    if lent.mode == "control":
+        text += "; the phone system is being set to back office"
+    if isinstance(lent.offer, NoOffer):
+        text += f". No task offered yet: {blocks.escape(lent.offer.reason)}."
+    else:
+        text += f". Offered task #{lent.offer.task.id}."
+    return blocks.notice(text)
+
+
+async def recall(ctx: Context, args: list[str], user: str) -> Message:
+    """``/blend recall @agent [reason]``: the API's recall, from Slack."""
+    if not args:
+        return blocks.notice("Usage: `/blend recall @agent [reason]`")
+    if ctx.steering is None:
+        return blocks.notice("Recalling is not available on this instance.")
+    person = await _agent_named(ctx, args[0])
+    if person is None:
+        return blocks.notice(f"{blocks.escape(args[0][:100])} is not on the roster.")
+    me = await ctx.stores.slack.agent(user)
+    by = me.agent_id if me else user
+    reason = " ".join(args[1:])[:500] or f"recalled by {me.name if me else 'a supervisor'}"
+    done = await ctx.steering.recall(person.agent_id, by, reason)
+    text = f":telephone_receiver: {blocks.escape(person.name)} is recalled to the phones"
+    if done.mode == "control":
+        text += "; the phone system is being set to available"
+    if done.withdrawn:
+        text += f"; {len(done.withdrawn)} open offer(s) went back to the queue"
+    return blocks.notice(text + ".")
 
 
 async def assign(ctx: Context, args: list[str], user: str) -> Message:

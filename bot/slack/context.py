@@ -7,6 +7,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,9 @@ from bot.slack.outbox import Outbox
 from bot.stores import Stores
 from clock import SYSTEM, Clock
 from queues.dispatch import DispatchSettings
+
+if TYPE_CHECKING:
+    from bot.acd import Steering
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class Context:
     config: SlackConfig
     background: set[asyncio.Task[None]] = field(default_factory=set)
     """Work started after an ack (a chart upload), kept until it ends."""
+    steering: Steering | None = None
+    """Supervisors' lends and recalls (the API's too), when the app has them."""
 
     def now(self) -> datetime:
         return self.config.clock.now()

@@ -1,6 +1,7 @@
 """What the tick tells people: new offers, lapsed offers, nudges, escalations, paused work gone
 back by itself, recalls, the offers a recall took back, and tasks that will likely miss their
-SLA.
+SLA; a supervisor's lend; tasks a call paused and resumed; state commands the phone system did
+not carry out.
 
 Each call writes outbox rows in one transaction and wakes the sender; none calls Slack.
 """
@@ -14,7 +15,7 @@ from bot.slack import blocks, cards
 from bot.slack.agent import post_escalation
 from bot.slack.context import Context, card_ref
 from bot.slack.store import SlackStore
-from queues.db import transaction
+from queues.db import Connection, transaction
 from queues.eta_store import AtRisk, EtaStore
 from queues.models import TaskOut
 from queues.timers import TimerReport
@@ -185,6 +186,67 @@ class Notifier:
                 sent += 1
         ctx.outbox.kick()
         return sent
+
+    async def lent(self, agent_id: str, until: str, by: str) -> int:
+        """A supervisor lent the agent to back-office work: they are told until when."""
+        ctx = self._ctx
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            person = (await store.agents([agent_id])).get(agent_id)
+            if person is None or person.slack_user_id is None:
+                return 0
+            user = person.slack_user_id
+            text = (
+                f":clipboard: {blocks.escape(by)} lent you to back-office work until {until}. "
+                "Your task is in this DM, or ask `/blend next`."
+            )
+            await store.ephemeral(user, user, blocks.notice(text))
+        ctx.outbox.kick()
+        return 1
+
+    async def interrupted(self, paused: Sequence[TaskOut], resumed: Sequence[TaskOut]) -> int:
+        """Interruptible mode: a task a call paused says so on its card; one whose call is over
+        is back in progress."""
+        if not paused and not resumed:
+            return 0
+        ctx = self._ctx
+        now = ctx.now()
+        sent = 0
+        async with transaction(ctx.pool) as conn:
+            store = SlackStore(conn)
+            people = await store.agents([t.holder for t in [*paused, *resumed] if t.holder])
+            for task in [*paused, *resumed]:
+                person = people.get(task.holder or "")
+                if person is None or person.slack_user_id is None:
+                    continue
+                user = person.slack_user_id
+                if task.status == "paused":
+                    card = blocks.paused(task, now, note=blocks.INTERRUPTED)
+                else:
+                    card = await cards.for_agent(conn, task, person.agent_id, now)
+                    await store.ephemeral(user, user, blocks.notice(blocks.RESUMED))
+                await store.card(card_ref(task.id, user), user, card)
+                sent += 1
+        ctx.outbox.kick()
+        return sent
+
+    async def state_failed(
+        self, conn: Connection, agent_id: str, state: str, target: str | None, detail: str, ref: str
+    ) -> None:
+        """A state command the phone system did not carry out: the supervisors' channel and
+        the agent are told, in the caller's transaction (the one that marks it failed)."""
+        ctx = self._ctx
+        store = SlackStore(conn)
+        person = (await store.agents([agent_id])).get(agent_id)
+        name = person.name if person is not None else agent_id
+        channel = ctx.config.supervisor_channel
+        if channel:
+            message = blocks.state_failure(name, state, target, detail)
+            await store.channel_card(f"acd:{ref}", channel, message)
+        if person is not None and person.slack_user_id:
+            user = person.slack_user_id
+            await store.card(f"acd:{ref}:{user}", user, blocks.state_failure_for_agent(state))
+        ctx.outbox.kick()
 
     async def sla_risks(self, risks: Sequence[AtRisk]) -> int:
         """Warn the supervisors' channel of tasks whose ETA passes their due time, each task
