@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 from blending.decision_store import load_guards
 from blending.lending import ForecastLending, GroupNeed, Span, Staffer, working_spans
 from blending.policy import BlendPolicy
-from blending.snapshot import POOLED, ForecastRow, required_agents, staffing_group
+from blending.snapshot import (
+    POOLED,
+    ForecastRow,
+    read_forecasts,
+    required_agents,
+    staffing_group,
+)
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, load_queries
 from queues.eta import OUTLOOK_HOURS
@@ -58,18 +64,7 @@ async def read_lending(
         )
         for r in rows
     ]
-    forecasts = [
-        ForecastRow(
-            r["queue"],
-            r["interval_start"],
-            r["minutes"],
-            r["mean"],
-            r["aht_seconds"],
-            r["agents"],
-            r["agents_high"],
-        )
-        for r in await db.fetch(_SNAPSHOT["forecasts"], now, horizon)
-    ]
+    forecasts = await read_forecasts(db, now, horizon)
     guards = await load_guards(db)
     held = frozenset(g for g, state in guards.items() if state.mode != "open")
     return ForecastLending(

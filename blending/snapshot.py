@@ -251,6 +251,22 @@ def _live(
     )
 
 
+async def read_forecasts(db: Executor, now: datetime, horizon: datetime) -> list[ForecastRow]:
+    """The forecast intervals from ``now`` to ``horizon``, for every queue."""
+    return [
+        ForecastRow(
+            r["queue"],
+            r["interval_start"],
+            r["minutes"],
+            r["mean"],
+            r["aht_seconds"],
+            r["agents"],
+            r["agents_high"],
+        )
+        for r in await db.fetch(_SQL["forecasts"], now, horizon)
+    ]
+
+
 async def snapshot(
     db: Executor, now: datetime, policy: BlendPolicy, *, target: tuple[float, float] = (0.8, 20)
 ) -> Snapshot:
@@ -263,18 +279,7 @@ async def snapshot(
         ScheduleRow(r["agent_id"], r["kind"], r["starts_at"], r["ends_at"])
         for r in await db.fetch(_SQL["schedules"], now, horizon)
     ]
-    forecasts = [
-        ForecastRow(
-            r["queue"],
-            r["interval_start"],
-            r["minutes"],
-            r["mean"],
-            r["aht_seconds"],
-            r["agents"],
-            r["agents_high"],
-        )
-        for r in await db.fetch(_SQL["forecasts"], now, horizon)
-    ]
+    forecasts = await read_forecasts(db, now, horizon)
     queues = await store.queues(now)
     recent = {r["queue"]: r for r in await db.fetch(_SQL["recent_service"], now, RECENT_SECONDS)}
     live = [_live_row(q, recent.get(q.queue), now) for q in queues]
