@@ -159,6 +159,17 @@ SELECT t.* FROM tasks t JOIN task_types tt ON tt.name = t.type
 WHERE t.status = 'in_progress' AND tt.pausable AND t.holder = ANY ($1::text[])
 ORDER BY t.id;
 
+-- name: to_pause_recalled
+-- Pausable work in progress of recalled agents in `control` groups: the platform has put them
+-- back on the phones, so their back-office clock stops.
+SELECT t.* FROM tasks t
+JOIN task_types tt ON tt.name = t.type
+JOIN agents a ON a.agent_id = t.holder
+WHERE t.status = 'in_progress' AND tt.pausable
+  AND EXISTS (SELECT 1 FROM blending_recalls r WHERE r.agent_id = t.holder)
+  AND acd_mode(a.queue) = 'control'
+ORDER BY t.id;
+
 -- name: to_resume
 -- Work of the agents $1 (back from a call) that a call paused, unless they are recalled.
 SELECT t.* FROM tasks t

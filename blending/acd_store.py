@@ -182,6 +182,11 @@ async def interruptions(db: Executor) -> tuple[list[TaskOut], list[TaskOut]]:
     return pause, resume
 
 
+async def recalled_work(db: Executor) -> list[TaskOut]:
+    """In control groups: pausable work in progress of agents who are recalled."""
+    return [task_out(r) for r in await db.fetch(_SQL["to_pause_recalled"])]
+
+
 async def interrupted(db: Executor, agent_id: str, text: str) -> None:
     await db.execute(_SQL["interrupted_event"], agent_id, text)
 

@@ -7,8 +7,8 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,8 @@ class Recorded:
     ignored: dict[str, int] = field(default_factory=dict)
     rejected: tuple[Rejected, ...] = ()
     """The records set aside: unreadable, or refused by the database."""
+    agents: frozenset[str] = frozenset()
+    """The feed's ids of the agents whose state the new events changed (presence, calls)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class TelemetryStore:
         self.interval_minutes = interval_minutes
         self.service_level_seconds = service_level_seconds
         self.heartbeats = dict(heartbeats)
+        self.listeners: list[Callable[[Recorded], None]] = []
+        """Told of each delivery that changed agents' states, once it is committed (the
+        interruptible mode pauses work as soon as the feed shows an agent on a call)."""
 
     async def record(
         self,
@@ -148,35 +153,51 @@ class TelemetryStore:
         rejected = list(parsed.rejected)
         try:
             async with transaction(self._db) as conn:
-                fresh = await self._store(conn, source, events, received_at)
-                duplicates = len(parsed.events) - fresh
+                stored = await self._store(conn, source, events, received_at)
+                duplicates = len(parsed.events) - len(stored)
                 await self._account(
-                    conn, source, received_at, ignored, rejected, delivery, fresh, duplicates
+                    conn, source, received_at, ignored, rejected, delivery, len(stored), duplicates
                 )
-            return Recorded(fresh, duplicates, dict(ignored), tuple(rejected))
+            return self._told(
+                Recorded(len(stored), duplicates, dict(ignored), tuple(rejected)), stored
+            )
         except asyncpg.DataError as exc:
             log.warning("%s: a delivery holds a value that cannot be stored (%s)", source, exc)
-        fresh = 0
+        stored = []
         for event in events:
             try:
                 async with transaction(self._db) as conn:
-                    fresh += await self._store(conn, source, [event], received_at)
+                    stored += await self._store(conn, source, [event], received_at)
             except asyncpg.DataError as exc:
                 reason = f"cannot be stored: {type(exc).__name__}"
                 rejected.append(Rejected(f"event {printable(event.event_id)}", reason, _raw(event)))
+        fresh = len(stored)
         duplicates = len(parsed.events) - fresh - (len(rejected) - len(parsed.rejected))
         async with transaction(self._db) as conn:
             await self._account(
                 conn, source, received_at, ignored, rejected, delivery, fresh, duplicates
             )
-        return Recorded(fresh, duplicates, dict(ignored), tuple(rejected))
+        return self._told(Recorded(fresh, duplicates, dict(ignored), tuple(rejected)), stored)
+
+    def _told(self, recorded: Recorded, stored: list[Event]) -> Recorded:
+        """``recorded`` with the agents the stored events are about, the listeners told."""
+        agents = frozenset(a for e in stored if (a := _agent_of(e)) is not None)
+        if not agents:
+            return recorded
+        recorded = replace(recorded, agents=agents)
+        for listener in self.listeners:
+            try:
+                listener(recorded)
+            except Exception:  # a listener's fault never loses the delivery
+                log.exception("a telephony listener failed")
+        return recorded
 
     async def _store(
         self, conn: Connection, source: str, events: list[Event], received_at: datetime
-    ) -> int:
-        """Insert the events not seen before and apply them; return how many were new."""
+    ) -> list[Event]:
+        """Insert the events not seen before and apply them; return the new ones."""
         if not events:
-            return 0
+            return []
         rows = await conn.fetch(
             _SQL["insert_events"],
             source,
@@ -192,7 +213,7 @@ class TelemetryStore:
         new_ids = {r["event_id"] for r in rows}
         fresh = [e for e in events if e.event_id in new_ids]
         await self._apply(conn, source, fresh)
-        return len(fresh)
+        return fresh
 
     async def _account(
         self,

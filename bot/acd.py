@@ -6,11 +6,13 @@ The watch (:class:`Watch`, a job of the elected tick) ends the supervisors' lend
 that are over, corrects drift (:func:`blending.acd.drift`: ghost agents, agents routable while
 lent, a state the platform changed by itself) by queueing commands, and in ``interruptible``
 mode pauses the task of an agent a call was routed to, and resumes it when their wrap-up ends,
-saying so on the task's card.
+saying so on the task's card (:class:`Interruptions`, which every instance also runs as soon as
+a feed shows an agent's state change).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -22,6 +24,7 @@ from blending import acd_store
 from blending.acd import AcdModes, Watched, drift
 from bot import work
 from bot.metrics import Metrics
+from bot.slack import blocks
 from bot.slack.notify import Notifier
 from clock import Clock
 from queues.db import Connection
@@ -34,6 +37,8 @@ from telephony_adapters.control_outbox import ControlOutbox, Failure, Targets
 log = logging.getLogger(__name__)
 
 INTERRUPT_REASON = "a call came in: paused automatically (interruptible mode)"
+RECALL_REASON = "recalled to the phones: paused automatically (control mode)"
+RETRY_SECONDS = 1.0
 RESUME_REASON = "the call and its wrap-up ended: resumed automatically"
 
 
@@ -75,6 +80,99 @@ class Hooks:
             )
 
 
+class Interruptions:
+    """Work paused and resumed for the phones' sake, as soon as it is due.
+
+    - ``interruptible`` groups: the task of an agent the feed shows on a call (or wrapping one
+      up) is paused; it resumes when the feed shows their wrap-up over, unless they are recalled.
+    - ``control`` groups: a recalled agent is routable again, so their task is paused (they
+      resume it themselves once the calls are quiet; work of a type that cannot be paused stays
+      in progress, and the recall card asks them to finish it).
+
+    Every instance runs it, woken by each feed delivery that changes an agent's state
+    (:meth:`kick`) and by a supervisor's recall; the tick's watch runs it too, after the
+    blending round's recalls. Each pause and resume is a conditional change of the task, so two
+    instances acting on one delivery change it once.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        modes: AcdModes,
+        *,
+        metrics: Metrics | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self._pool = pool
+        self.modes = modes
+        self._metrics = metrics
+        self.notifier = notifier
+        self._wake = asyncio.Event()
+
+    @property
+    def needed(self) -> bool:
+        return self.modes.uses("interruptible") or self.modes.uses("control")
+
+    def kick(self, _: object = None) -> None:
+        """Run soon (a feed listener: the delivery itself is not needed)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Step each time it is woken, for ever: a failure is logged, never the end of it."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.step()
+            except Exception:
+                log.exception("pausing or resuming work for the phones failed; tried again soon")
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+
+    async def step(self) -> None:
+        if self.modes.uses("interruptible"):
+            pause, resume = await acd_store.interruptions(self._pool)
+            paused, resumed = await self._change(pause, resume, INTERRUPT_REASON, "call")
+            await self._tell(paused, resumed, blocks.INTERRUPTED)
+        if self.modes.uses("control"):
+            recalled = await acd_store.recalled_work(self._pool)
+            paused, _ = await self._change(recalled, [], RECALL_REASON, "recall")
+            await self._tell(paused, [], blocks.RECALLED)
+
+    async def _change(
+        self, pause: list[TaskOut], resume: list[TaskOut], reason: str, by: str
+    ) -> tuple[list[TaskOut], list[TaskOut]]:
+        life = Lifecycle(self._pool)
+        paused: list[TaskOut] = []
+        resumed: list[TaskOut] = []
+        for task in pause:
+            holder = task.holder or ""
+            try:
+                paused.append(
+                    await life.pause(
+                        task.id, holder, reason, actor="blendbot", data={"interrupted_by": by}
+                    )
+                )
+            except QueuesError:  # the agent (or another instance) changed it meanwhile
+                continue
+            await acd_store.interrupted(self._pool, holder, f"task #{task.id} paused: a {by}")
+        for task in resume:
+            holder = task.holder or ""
+            try:
+                resumed.append(await life.resume(task.id, holder, RESUME_REASON, actor="blendbot"))
+            except QueuesError:
+                continue
+            await acd_store.interrupted(self._pool, holder, f"task #{task.id} resumed")
+        if self._metrics is not None:
+            self._metrics.interruptions.labels("pause").inc(len(paused))
+            self._metrics.interruptions.labels("resume").inc(len(resumed))
+        return paused, resumed
+
+    async def _tell(self, paused: list[TaskOut], resumed: list[TaskOut], note: str) -> None:
+        if self.notifier is not None and (paused or resumed):
+            await self.notifier.interrupted(paused, resumed, note=note)
+
+
 class Watch:
     """The tick's ``acd`` job."""
 
@@ -87,6 +185,7 @@ class Watch:
         metrics: Metrics | None = None,
         notifier: Notifier | None = None,
         outbox: ControlOutbox | None = None,
+        interruptions: Interruptions | None = None,
     ) -> None:
         self._pool = pool
         self._targets = targets
@@ -94,6 +193,7 @@ class Watch:
         self._metrics = metrics
         self.notifier = notifier
         self._outbox = outbox
+        self._interruptions = interruptions
 
     async def step(self, now: datetime) -> None:
         ended = await acd_store.end_lends(self._pool, now)
@@ -103,8 +203,8 @@ class Watch:
             log.info("acd: %d lends or recalls ended, %d drift corrections", len(ended), fixed)
             if self._outbox is not None:
                 self._outbox.kick()
-        if self.settings.modes.uses("interruptible"):
-            await self.interrupt()
+        if self._interruptions is not None:
+            await self._interruptions.step()
 
     async def correct(self, now: datetime) -> int:
         """Queue the commands that drift calls for; return how many."""
@@ -139,40 +239,6 @@ class Watch:
                 self._metrics.acd_drift.labels(fix.cause).inc()
         return fixed
 
-    async def interrupt(self) -> None:
-        """Pause the work of agents a call was routed to; resume it when the call is over."""
-        to_pause, to_resume = await acd_store.interruptions(self._pool)
-        life = Lifecycle(self._pool)
-        paused: list[TaskOut] = []
-        resumed: list[TaskOut] = []
-        for task in to_pause:
-            holder = task.holder or ""
-            try:
-                paused.append(
-                    await life.pause(
-                        task.id,
-                        holder,
-                        INTERRUPT_REASON,
-                        actor="blendbot",
-                        data={"interrupted_by": "call"},
-                    )
-                )
-            except QueuesError:  # the agent changed it meanwhile
-                continue
-            await acd_store.interrupted(self._pool, holder, f"task #{task.id} paused: a call")
-        for task in to_resume:
-            holder = task.holder or ""
-            try:
-                resumed.append(await life.resume(task.id, holder, RESUME_REASON, actor="blendbot"))
-            except QueuesError:
-                continue
-            await acd_store.interrupted(self._pool, holder, f"task #{task.id} resumed")
-        if self._metrics is not None:
-            self._metrics.interruptions.labels("pause").inc(len(paused))
-            self._metrics.interruptions.labels("resume").inc(len(resumed))
-        if self.notifier is not None and (paused or resumed):
-            await self.notifier.interrupted(paused, resumed)
-
 
 class Steering:
     """A supervisor's lend or recall, from the API or Slack: :mod:`bot.work` decides and
@@ -188,6 +254,7 @@ class Steering:
         clock: Clock,
         zone: tzinfo,
         outbox: ControlOutbox | None = None,
+        interruptions: Interruptions | None = None,
     ) -> None:
         self._pool = pool
         self.settings = settings
@@ -195,6 +262,7 @@ class Steering:
         self._clock = clock
         self._zone = zone
         self._outbox = outbox
+        self._interruptions = interruptions
         self.notifier: Notifier | None = None
 
     def _kick(self) -> None:
@@ -221,6 +289,8 @@ class Steering:
         hold = self.settings.recall_hold_seconds
         done = await work.recall(self._pool, agent_id, by, reason, now, hold_seconds=hold)
         self._kick()
+        if self._interruptions is not None:
+            self._interruptions.kick()  # in control mode, their work is paused
         if self.notifier is not None:
             await self.notifier.withdrawn(done.withdrawn)
             await self.notifier.recall([agent_id])

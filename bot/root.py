@@ -32,7 +32,7 @@ from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
-from bot.acd import STEERING, AcdSettings, Hooks, Steering, Watch
+from bot.acd import STEERING, AcdSettings, Hooks, Interruptions, Steering, Watch
 from bot.blending_round import Blender
 from bot.database import Database, database
 from bot.eta_watch import EtaWatch
@@ -366,6 +366,9 @@ class App:
     steering: Steering
     control: ControlOutbox | None = None
     targets: Targets = field(default_factory=Targets)
+    interruptions: Interruptions | None = None
+    """Work paused for the phones as soon as a feed shows it due (interruptible or control
+    groups only)."""
 
 
 def http_app(
@@ -381,8 +384,9 @@ def http_app(
     run_control: bool = True,
 ) -> App:
     """The HTTP app around an open pool (the caller owns the pool's lifetime). With control
-    clients (``targets``), the state commands' outbox is sent from a task of the app (tests
-    turn ``run_control`` off and drive it by hand)."""
+    clients (``targets``), the state commands' outbox is sent from a task of the app, and with
+    interruptible or control groups, work is paused for the phones from another (tests turn
+    ``run_control`` off and drive both by hand)."""
     wired = wired or Parts()
     on_pool = stores(
         pool,
@@ -416,6 +420,11 @@ def http_app(
             pool, targets, clock=wired.clock, settings=outbox_settings, hooks=hooks
         )
         app.cleanup_ctx.append(_control_outbox(control, targets, run_control))
+    interruptions = Interruptions(pool, wired.acd.modes, metrics=app[METRICS])
+    if interruptions.needed:
+        app[STORES].telemetry.listeners.append(interruptions.kick)
+        if run_control:
+            app.cleanup_ctx.append(_interruptions(interruptions))
     steering = Steering(
         pool,
         wired.acd,
@@ -423,12 +432,38 @@ def http_app(
         clock=wired.clock,
         zone=ZoneInfo(wired.timezone),
         outbox=control,
+        interruptions=interruptions if interruptions.needed else None,
     )
     app[STEERING] = steering
     mounted = register_slack(app, slack) if slack else None
     if mounted is not None:
         hooks.notifier = mounted.notifier
-    return App(app, mounted, steering, control, targets)
+        interruptions.notifier = mounted.notifier
+    return App(
+        app,
+        mounted,
+        steering,
+        control,
+        targets,
+        interruptions if interruptions.needed else None,
+    )
+
+
+def _interruptions(
+    interruptions: Interruptions,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: pause and resume work for the phones while the app runs."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(interruptions.run(), name="interruptions")
+        interruptions.kick()  # whatever came due while no instance ran
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return context
 
 
 def _control_outbox(
@@ -471,6 +506,7 @@ def acd_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> Watch:
         metrics=app.web[METRICS],
         notifier=app.slack.notifier if app.slack else None,
         outbox=app.control,
+        interruptions=app.interruptions,
     )
 
 

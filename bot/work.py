@@ -156,6 +156,22 @@ class Recalled:
     command: CommandOut | None = None
 
 
+async def resume(life: Lifecycle, task_id: int, agent_id: str) -> TaskOut:
+    """The holder takes up their paused work again, unless they are recalled to the phones: in
+    ``control`` mode the platform routes calls to them then, and their work would be paused
+    again at once (:class:`AgentNeeded`, which says why)."""
+    asked_back = await recalled(life.db, [agent_id])
+    if agent_id in asked_back:
+        raise AgentNeeded(
+            task_id,
+            agent_id,
+            f"they are recalled to the phones ({asked_back[agent_id]}); "
+            "resume it when the calls are quiet again",
+            action="resume",
+        )
+    return await life.resume(task_id, agent_id)
+
+
 async def _held_back(db: Executor, agent_id: str, now: datetime) -> tuple[str | None, bool]:
     """Why the phones come first for the agent now (None: they do not), and whether that is a
     call in progress (which no override sets aside)."""

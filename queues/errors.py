@@ -74,13 +74,19 @@ class AgentNeeded(QueuesError):
     """The agent is needed elsewhere (on the phones): no task is given to them unless a
     supervisor overrides."""
 
-    def __init__(self, task_id: int, agent_id: str, reason: str) -> None:
+    def __init__(
+        self, task_id: int, agent_id: str, reason: str, *, action: str | None = None
+    ) -> None:
         self.task_id = task_id
         self.agent_id = agent_id
         self.reason = reason
-        super().__init__(
-            f"cannot give task {task_id} to agent {agent_id} now: {reason} (or override)"
-        )
+        self.overridable = action is None
+        """Whether a supervisor may give it anyway (a reassignment, not the holder's own act)."""
+        if action is None:
+            text = f"cannot give task {task_id} to agent {agent_id} now: {reason} (or override)"
+        else:
+            text = f"agent {agent_id} cannot {action} task {task_id} now: {reason}"
+        super().__init__(text)
 
 
 class AgentConflict(QueuesError):

@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from bot import work
 from bot.http.errors import ErrorOut
 from bot.http.keys import CLOCK, POLICY, POOL, ZONE
 from bot.http.operations import Handler, Operation, json_response, path_param, read_body
@@ -69,7 +70,7 @@ def _pause(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]
 
 def _resume(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
     assert isinstance(body, AgentActionIn)
-    return life.resume(task_id, body.agent_id)
+    return work.resume(life, task_id, body.agent_id)
 
 
 def _release(life: Lifecycle, task_id: int, body: BaseModel) -> Awaitable[TaskOut]:
@@ -116,7 +117,13 @@ _ACTIONS: tuple[tuple[str, type[BaseModel], Action, str], ...] = (
         "stops. `note` says how far they got; unresumed for `BLENDBOT_PAUSED_RETURN_MINUTES`, "
         "the task goes back to the queue with it as its `handover`.",
     ),
-    ("resume", AgentActionIn, _resume, "The holder resumes a paused task."),
+    (
+        "resume",
+        AgentActionIn,
+        _resume,
+        "The holder resumes a paused task; refused (409 `agent_needed`) while they are recalled "
+        "to the phones.",
+    ),
     ("release", ReasonIn, _release, "The holder gives the task back to the queue."),
     ("escalate", EscalateIn, _escalate, "The holder hands the task to the supervisors."),
     (

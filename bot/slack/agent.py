@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot import work
 from bot.slack import blocks, cards
 from bot.slack.context import Context, escalation_ref
 from bot.slack.flows import Click, act, click, not_on_roster, refused, remember
@@ -58,7 +59,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
             if action == "pause":
                 return await lc.pause(c.task_id, p.agent_id, why)
             if action == "resume":
-                return await lc.resume(c.task_id, p.agent_id)
+                return await work.resume(lc, c.task_id, p.agent_id)
             return await lc.release(c.task_id, p.agent_id, "released from Slack")
 
         def headline(t: TaskOut) -> str:

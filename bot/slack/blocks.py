@@ -611,6 +611,10 @@ INTERRUPTED = (
     "your wrap-up ends."
 )
 RESUMED = ":arrows_counterclockwise: Your call is over: the task is running again."
+RECALLED = (
+    ":telephone_receiver: *You are back on the phones: this task is paused.* Resume it when "
+    "the calls are quiet again (`/blend next` tells you when)."
+)
 
 
 def state_failure(name: str, state: str, target: str | None, detail: str) -> Message:

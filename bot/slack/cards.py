@@ -70,6 +70,8 @@ async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
         return f":no_entry: {who} has this task now."
     if isinstance(exc, OfferWithdrawn):
         return f":telephone_receiver: This offer was {exc.reason}: the task is back in the queue."
+    if isinstance(exc, AgentNeeded) and not exc.overridable:
+        return f":telephone_receiver: Not now: {exc.reason}."
     if isinstance(exc, AgentNeeded):
         return (
             f":telephone_receiver: Not now: {exc.reason}. To give it anyway: "

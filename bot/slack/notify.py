@@ -204,9 +204,16 @@ class Notifier:
         ctx.outbox.kick()
         return 1
 
-    async def interrupted(self, paused: Sequence[TaskOut], resumed: Sequence[TaskOut]) -> int:
-        """Interruptible mode: a task a call paused says so on its card; one whose call is over
-        is back in progress."""
+    async def interrupted(
+        self,
+        paused: Sequence[TaskOut],
+        resumed: Sequence[TaskOut] = (),
+        *,
+        note: str = blocks.INTERRUPTED,
+    ) -> int:
+        """A task paused for the phones says so on its card (``note``: a call came in, in
+        interruptible mode; a recall, in control mode); one whose call is over is back in
+        progress."""
         if not paused and not resumed:
             return 0
         ctx = self._ctx
@@ -221,7 +228,7 @@ class Notifier:
                     continue
                 user = person.slack_user_id
                 if task.status == "paused":
-                    card = blocks.paused(task, now, note=blocks.INTERRUPTED)
+                    card = blocks.paused(task, now, note=note)
                 else:
                     card = await cards.for_agent(conn, task, person.agent_id, now)
                     await store.ephemeral(user, user, blocks.notice(blocks.RESUMED))

@@ -4,7 +4,9 @@ wrap-up ends. Only pausable task types are lent in this mode; no state command i
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import asyncpg
 
@@ -107,3 +109,56 @@ async def test_only_pausable_task_types_are_lent_in_interruptible_mode(
         await pool.execute("UPDATE agents SET queue = 'loans' WHERE agent_id = 'ben'")
         pulled = await r.client.post("/api/v1/agents/ben/next", json={"minutes": 30}, headers=AUTH)
         assert (await pulled.json())["offer"]["task_id"] == dispute.id
+
+
+async def _until(pool: asyncpg.Pool, task_id: int, status: str, within: float = 3.0) -> float:
+    """Seconds until the task has ``status``, no tick running (fails after ``within``)."""
+    started = time.perf_counter()
+    while await _status(pool, task_id) != status:
+        assert time.perf_counter() - started < within, f"task still {await _status(pool, task_id)}"
+        await asyncio.sleep(0.02)
+    return time.perf_counter() - started
+
+
+async def test_the_feed_event_itself_pauses_and_resumes_the_task_without_waiting_for_a_tick(
+    pool: asyncpg.Pool,
+) -> None:
+    """As in the service: no tick runs here; the delivery that shows her on a call pauses her
+    work within a second, and the one that shows her wrap-up over resumes it."""
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool, "interruptible", running=True) as r:
+        await r.feed("ext-dana", "available", ago=30)
+        await r.lend("dana")
+        claim = await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        assert claim.status == 200
+
+        await r.feed("ext-dana", "on_call")
+        assert await _until(pool, task_id, "paused") < 1.0
+        await r.feed("ext-dana", "after_call_work")
+        await asyncio.sleep(0.2)
+        assert await _status(pool, task_id) == "paused"
+        await r.feed("ext-dana", "available")
+        assert await _until(pool, task_id, "in_progress") < 1.0
+        for _ in range(50):  # counted just after the change is committed
+            if await r.metric("blendbot_interruptions_total") == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert await r.metric("blendbot_interruptions_total") == 2
+
+
+async def test_the_same_delivery_twice_pauses_once(pool: asyncpg.Pool) -> None:
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool, "interruptible", running=True) as r:
+        await r.lend("dana")
+        await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        await r.feed("ext-dana", "on_call")
+        await _until(pool, task_id, "paused")
+        await r.tick()  # the tick's watch finds nothing more to do
+        paused = await pool.fetchval(
+            "SELECT count(*) FROM task_events WHERE task_id = $1 AND event = 'paused'", task_id
+        )
+        assert paused == 1

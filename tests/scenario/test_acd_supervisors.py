@@ -4,11 +4,16 @@ commands, the same audit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
 import asyncpg
 
+from blending.decision_store import act
+from blending.guard import GuardState
+from blending.policy import Decision, GroupDecision
+from queues.dispatch import DispatchSettings
 from tests.conftest import AUTH
 from tests.support.acd import rig, seed_agents
 from tests.support.slack import BEN, DANA, SUPERVISOR
@@ -181,3 +186,88 @@ async def test_advisory_mode_sends_no_commands(pool: asyncpg.Pool) -> None:
         await r.send()
         assert r.platform.received == []
         assert await r.commands("dana") == []
+
+
+async def _task(pool: asyncpg.Pool, task_id: int) -> asyncpg.Record:
+    row = await pool.fetchrow(
+        "SELECT t.status, e.actor, e.reason, e.data FROM tasks t JOIN LATERAL ("
+        " SELECT * FROM task_events WHERE task_id = t.id ORDER BY id DESC LIMIT 1) e ON true"
+        " WHERE t.id = $1",
+        task_id,
+    )
+    assert row is not None
+    return row
+
+
+async def test_in_control_mode_a_recall_pauses_the_work_in_progress_at_once(
+    pool: asyncpg.Pool,
+) -> None:
+    """The platform makes her routable again within seconds, so her back-office clock stops
+    then, not when she reads Slack; no tick runs here."""
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool, running=True) as r:
+        await r.lend("dana")
+        claim = await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        assert claim.status == 200
+        await r.recall("dana", "the queue is on fire")
+        for _ in range(100):
+            if (await _task(pool, task_id))["status"] == "paused":
+                break
+            await asyncio.sleep(0.02)
+        row = await _task(pool, task_id)
+        assert row["status"] == "paused"
+        assert row["actor"] == "blendbot"
+        assert "recalled to the phones" in row["reason"]
+        assert row["data"] == {"interrupted_by": "recall"}
+        await r.slack.drain()
+        (card,) = [c for c in r.slack.card(DANA) if f"#{task_id}" in c["text"]]
+        assert "You are back on the phones" in json.dumps(card["blocks"])
+        # Paused work does not lend her again: the platform keeps her available.
+        for _ in range(100):
+            if [c["state"] for c in r.platform.received][-1:] == ["available"]:
+                break
+            await asyncio.sleep(0.02)
+        assert [c["state"] for c in r.platform.received] == ["backoffice", "available"]
+        resumed = await r.client.post(
+            f"/api/v1/tasks/{task_id}/resume", json={"agent_id": "dana"}, headers=AUTH
+        )
+        assert resumed.status == 409  # recalled: the calls need her
+
+
+async def test_work_that_cannot_be_paused_stays_in_progress_on_a_recall(
+    pool: asyncpg.Pool,
+) -> None:
+    (task_id,) = await seed_agents(pool, pausable=False)
+    async with rig(pool) as r:
+        await r.lend("dana")
+        await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        await r.recall("dana")
+        await r.tick()
+        assert (await _task(pool, task_id))["status"] == "in_progress"
+
+
+async def test_the_engines_recall_pauses_the_work_at_the_same_tick(pool: asyncpg.Pool) -> None:
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool) as r:
+        await r.lend("dana")
+        await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        group = GroupDecision(
+            "all queues",
+            recall=["dana"],
+            guard=GuardState("recall", r.clock.now()),
+            reason="5 calls waiting",
+        )
+        await act(pool, Decision({"all queues": group}), r.clock.now(), DispatchSettings(), {})
+        await r.tick()
+        assert (await _task(pool, task_id))["status"] == "paused"
+        await r.tick()
+        paused = await pool.fetchval(
+            "SELECT count(*) FROM task_events WHERE task_id = $1 AND event = 'paused'", task_id
+        )
+        assert paused == 1
