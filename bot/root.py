@@ -421,10 +421,10 @@ def http_app(
         )
         app.cleanup_ctx.append(_control_outbox(control, targets, run_control))
     interruptions = Interruptions(pool, wired.acd.modes, metrics=app[METRICS])
-    if interruptions.needed:
+    if interruptions.modes.uses("interruptible"):  # a call seen in the feed pauses work
         app[STORES].telemetry.listeners.append(interruptions.kick)
-        if run_control:
-            app.cleanup_ctx.append(_interruptions(interruptions))
+    if interruptions.needed and run_control:
+        app.cleanup_ctx.append(_interruptions(interruptions))
     steering = Steering(
         pool,
         wired.acd,
