@@ -194,9 +194,10 @@ class CommandOut(BaseModel):
 
 class TimelineItem(BaseModel):
     at: datetime
-    kind: Literal["blending", "command", "task", "feed"] = Field(
+    kind: Literal["blending", "command", "task", "roster", "feed"] = Field(
         description="`blending`: a lend, recall or drift; `command`: a state command's step; "
-        "`task`: the agent's own action on a task; `feed`: a state the platform reported."
+        "`task`: the agent's own action on a task; `roster`: an id filled by the roster sync, "
+        "a deactivation or reactivation; `feed`: a state the platform reported."
     )
     event: str
     detail: str

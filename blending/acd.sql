@@ -188,7 +188,8 @@ FROM agents a WHERE a.agent_id = $1;
 
 -- name: timeline
 -- The agent's timeline since $2, newest first, at most $3 items of each kind: lends, recalls
--- and drift; each step of each state command; the agent's own actions on tasks; and the states
+-- and drift; each step of each state command; the agent's own actions on tasks; ids filled by
+-- the roster sync, deactivation and reactivation (agent_events); and the states
 -- the feeds reported (changes only, not heartbeats).
 SELECT at, kind, event, detail, command_id, task_id FROM (
     (SELECT e.at, e.id AS seq, 'blending' AS kind, e.event,
@@ -208,6 +209,14 @@ SELECT at, kind, event, detail, command_id, task_id FROM (
      FROM task_events te
      WHERE te.actor = $1 AND te.at >= $2
      ORDER BY te.actor, te.id DESC LIMIT $3)
+    UNION ALL
+    (SELECT ae.at, ae.id, 'roster', ae.event,
+            concat_ws(' ', ae.detail ->> 'source', ae.detail ->> 'id', ae.detail ->> 'reason',
+                      '(by ' || ae.actor || ')'),
+            NULL, NULL
+     FROM agent_events ae
+     WHERE ae.agent_id = $1 AND ae.at >= $2
+     ORDER BY ae.id DESC LIMIT $3)
     UNION ALL
     (SELECT f.at, 0, 'feed', f.state, f.source || coalesce(': ' || f.reason, ''), NULL, NULL
      FROM (

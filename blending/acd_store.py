@@ -218,3 +218,9 @@ async def timeline(
         last_command=await last_command(db, agent_id),
         items=items,
     )
+
+
+async def end_windows(db: Executor, agent_ids: list[str]) -> None:
+    """End the agents' windows, the engine's and supervisors' lends alike (deactivated
+    agents: their lend's trigger follows in control mode)."""
+    await db.execute(_DECISIONS["end_windows"], agent_ids)

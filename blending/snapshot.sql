@@ -1,5 +1,5 @@
 -- name: agents
--- Every agent with a queue, skills, back-office minutes today and the work they hold: an open
+-- Every active agent (not deactivated) with a queue, skills, back-office minutes today and the work they hold: an open
 -- offer, or a task in progress with when it should end and whether it may be paused.
 SELECT a.agent_id, a.queue,
        coalesce((SELECT jsonb_object_agg(s.skill, s.proficiency)
@@ -22,6 +22,7 @@ LEFT JOIN LATERAL (
     WHERE t.holder = a.agent_id AND t.status = 'in_progress'
     ORDER BY t.active_since LIMIT 1
 ) w ON true
+WHERE a.deactivated_at IS NULL
 ORDER BY a.agent_id;
 
 -- name: schedules

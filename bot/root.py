@@ -41,13 +41,16 @@ from bot.http.connections import ConnectionLimits
 from bot.http.feeds import AmiConfig, FeedConfig, GenesysConfig, feed_clients
 from bot.http.keys import JOB_HEALTH, METRICS, STORES
 from bot.retention import RetentionSettings
+from bot.roster_sync import DailyRosterSync, RosterSync
 from bot.settings import Settings, SettingsError
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
+from bot.slack.directory import SlackDirectory, lookup_client
 from bot.stores import stores
 from bot.tick import Tick
 from clock import SYSTEM, Clock
 from queues.catalog import Catalog
+from queues.db import Executor
 from queues.dispatch import DispatchSettings
 from queues.eta import EtaSettings
 from queues.eta_store import WatchSettings
@@ -56,12 +59,16 @@ from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
 from telephony_adapters.asterisk_control import AsteriskControl
 from telephony_adapters.connect_control import ConnectControl
+from telephony_adapters.connect_directory import ConnectDirectory
 from telephony_adapters.control import ControlClient
 from telephony_adapters.control_outbox import ControlOutbox, OutboxSettings, Targets
+from telephony_adapters.directory import Directory
 from telephony_adapters.genesys_control import WINDOW_SECONDS, GenesysControl
+from telephony_adapters.genesys_directory import GenesysDirectory
 from telephony_adapters.marks import StateMarks
 from telephony_adapters.ratelimit import TokenBucket, Window
 from telephony_adapters.twilio_control import TwilioControl
+from telephony_adapters.twilio_directory import TwilioDirectory
 from telephony_adapters.webhook_control import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -88,6 +95,8 @@ class Parts:
     timezone: str = "UTC"
     acd: AcdSettings = field(default_factory=AcdSettings)
     """The modes per staffing group, and how state commands are confirmed and watched."""
+    roster_sync_hour: int = 3
+    """The daily roster sync runs at the first round after this hour (in ``timezone``)."""
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
 
@@ -155,6 +164,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             keepalive_seconds=s.keepalive_seconds,
         ),
         timezone=s.timezone,
+        roster_sync_hour=s.roster_sync_hour,
         acd=AcdSettings(
             modes=AcdModes(s.acd_mode, dict(s.acd_modes)),
             confirm_seconds=s.acd_confirm_seconds,
@@ -333,6 +343,47 @@ async def close_control_clients(clients: Mapping[str, ControlClient]) -> None:
         close = getattr(client, "close", None)
         if close is not None:
             await close()
+
+
+def roster_sync(pool: Executor, settings: Settings, clock: Clock = SYSTEM) -> RosterSync:
+    """The roster sync over every directory the settings let blendbot read: Amazon Connect
+    (region and instance), Genesys Cloud (the OAuth client), Twilio TaskRouter (account,
+    token, workspace) and Slack (the bot token). Close it with ``RosterSync.close``."""
+    s = settings
+    directories: list[Directory] = []
+    if s.connect_region and s.connect_instance_id:
+        directories.append(
+            ConnectDirectory(
+                region=s.connect_region,
+                instance_id=s.connect_instance_id,
+                api_url=s.connect_api_url,
+                bucket=TokenBucket(s.connect_requests_per_second, s.connect_burst),
+            )
+        )
+    if _genesys_on(s):
+        directories.append(
+            GenesysDirectory(
+                api_url=s.genesys_api_url or "",
+                login_url=s.genesys_login_url or "",
+                client_id=s.genesys_client_id or "",
+                client_secret=s.genesys_client_secret or "",
+                clock=clock,
+            )
+        )
+    if s.twilio_account_sid and s.twilio_auth_token and s.twilio_workspace_sid:
+        directories.append(
+            TwilioDirectory(
+                account_sid=s.twilio_account_sid,
+                auth_token=s.twilio_auth_token,
+                workspace_sid=s.twilio_workspace_sid,
+                api_url=s.twilio_api_url,
+                clock=clock,
+            )
+        )
+    slack = None
+    if s.slack_bot_token:
+        slack = SlackDirectory(lookup_client(s.slack_bot_token, s.slack_api_url))
+    return RosterSync(pool, directories, slack)
 
 
 def feed_clients_of(settings: Settings) -> tuple[AmiConfig | None, GenesysConfig | None]:
@@ -524,8 +575,11 @@ def eta_watch(pool: asyncpg.Pool, wired: Parts, app: App) -> EtaWatch | None:
     )
 
 
-def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
-    """The tick, whose failing jobs the app's ``/healthz`` reports."""
+def tick(
+    url: str, pool: asyncpg.Pool, wired: Parts, app: App, roster: RosterSync | None = None
+) -> Tick:
+    """The tick, whose failing jobs the app's ``/healthz`` reports; with a roster sync that
+    has something to read, its daily run."""
     ticking = Tick(
         url,
         pool,
@@ -540,6 +594,11 @@ def tick(url: str, pool: asyncpg.Pool, wired: Parts, app: App) -> Tick:
         watch=eta_watch(pool, wired, app),
         watch_every=wired.watch.every_ticks,
         acd=acd_watch(pool, wired, app),
+        roster=(
+            DailyRosterSync(roster, wired.roster_sync_hour, ZoneInfo(wired.timezone))
+            if roster
+            else None
+        ),
     )
     app.web[JOB_HEALTH] = ticking.failing
     return ticking
@@ -585,9 +644,20 @@ async def service(
             genesys=genesys,
             targets=targets,
         )
-        yield Service(
-            settings, db, app, tick(db.url, db.pool, wired, app), tokens, token_file, loaded, wired
-        )
+        roster = roster_sync(db.pool, settings, clock)
+        try:
+            yield Service(
+                settings,
+                db,
+                app,
+                tick(db.url, db.pool, wired, app, roster),
+                tokens,
+                token_file,
+                loaded,
+                wired,
+            )
+        finally:
+            await roster.close()
 
 
 def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:

@@ -316,6 +316,13 @@ class Settings(BaseSettings):
         default=None,
         description="Signs the webhook's bodies: HMAC-SHA256 in X-Blendbot-Signature.",
     )
+    roster_sync_hour: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Hour of the day (BLENDBOT_TIMEZONE) after which the elected instance runs "
+        "the daily roster sync (when a platform's users or Slack can be read).",
+    )
     timezone: str = Field(
         default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
     )

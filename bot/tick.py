@@ -5,10 +5,11 @@ leader dies, its connection closes, the lock is released, and another instance t
 its next attempt (every ``interval`` seconds).
 
 Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
-retention, and every few rounds the SLA watch) runs in a guard of its own: an unexpected error
-is logged with its traceback, counted (``blendbot_tick_errors_total{job}``), and that job alone
-waits a few rounds before it is tried again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while
-the others go on. Nothing a job raises ends the tick.
+retention, the daily ``roster`` sync, and every few rounds the SLA watch) runs in a guard of
+its own: an unexpected error is logged with its traceback, counted
+(``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it is tried
+again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on.
+Nothing a job raises ends the tick.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.database import connect
 from bot.eta_watch import EtaWatch
 from bot.metrics import Metrics
 from bot.retention import RetentionSettings, prune
+from bot.roster_sync import DailyRosterSync
 from bot.slack.notify import Notifier
 from clock import Clock
 from queues.priority_store import Ranker
@@ -73,6 +75,7 @@ class Tick:
         watch: EtaWatch | None = None,
         watch_every: int = 12,
         acd: Watch | None = None,
+        roster: DailyRosterSync | None = None,
     ) -> None:
         """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
         self._url = url
@@ -91,6 +94,8 @@ class Tick:
         self.acd = acd
         """The agents' states in the phone system: lends and recalls that end, drift, calls
         that interrupt back-office work."""
+        self.roster = roster
+        """The daily roster sync (who is who in the platforms and Slack)."""
         self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
@@ -193,6 +198,9 @@ class Tick:
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)
+        if self.roster is not None:
+            roster = self.roster
+            await self._guarded("roster", lambda: self._sync_roster(roster, now), now)
         if self.watch is not None and self.rounds % self._watch_every == 0:
             watch = self.watch
             await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
@@ -234,6 +242,9 @@ class Tick:
             )
         if self._notifier is not None:
             await self._notifier.timers(report)
+
+    async def _sync_roster(self, roster: DailyRosterSync, now: datetime) -> None:
+        await roster.step(self._pool, now)
 
     @staticmethod
     async def _blend(blender: Blender, now: datetime) -> None:

@@ -41,10 +41,11 @@ from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, transaction
 from queues.dispatch import Dispatcher, DispatchSettings, NoOffer, Offer
-from queues.errors import AgentNeeded, NotFound
+from queues.errors import AgentInactive, AgentNeeded, NotFound
 from queues.lifecycle import Lifecycle
 from queues.matching import Budget
 from queues.models import TaskOut
+from queues.roster import Roster
 from queues.views import Views
 
 ON_THE_PHONES = {"on_call": "on a call", "after_call_work": "wrapping up a call"}
@@ -67,7 +68,12 @@ async def ask_for_work(
 ) -> Offer | NoOffer:
     """The agent's work back, or an offer that fits their time, or why not. ``minutes``: the
     time named in the request (None: the engine's window); ``zone`` is the center's, for the
-    clock times the agent is told."""
+    clock times the agent is told. A deactivated agent is refused (:class:`AgentInactive`)."""
+    active = await Roster(db).active(agent_id)
+    if active is None:
+        raise NotFound("agent", agent_id)
+    if not active:
+        raise AgentInactive(agent_id, "ask for work")
     blending = await BlendingState(db).get()
     if not blending.on:
         return NoOffer(f"blending is paused by {blending.by or 'a supervisor'}: calls come first")
@@ -210,6 +216,8 @@ async def lend(
     agent = await acd_store.agent_acd(db, agent_id)
     if agent is None:
         raise NotFound("agent", agent_id)
+    if not await Roster(db).active(agent_id):
+        raise AgentInactive(agent_id, "be lent")
     why, on_call = await _held_back(db, agent_id, now)
     if why is not None and (on_call or not override):
         raise LendRefused(agent_id, why, overridable=not on_call)

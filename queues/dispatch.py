@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from queues.db import Executor, load_queries, transaction
-from queues.errors import NotFound
+from queues.errors import AgentInactive, NotFound
 from queues.estimates import load_estimates
 from queues.lifecycle import Lifecycle
 from queues.matching import Budget
@@ -89,8 +89,11 @@ class Dispatcher:
         p = self._policy
         budget = time if isinstance(time, Budget) else Budget(float(time))
         async with transaction(self._db) as conn:
-            if not await conn.fetch(_SQL["lock_agents"], [agent_id]):
+            locked = await conn.fetch(_SQL["lock_agents"], [agent_id])
+            if not locked:
                 raise NotFound("agent", agent_id)
+            if locked[0]["inactive"]:
+                raise AgentInactive(agent_id, "ask for work")
             held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
             # An open offer, or paused work with nothing in progress (the agent is free
             # again after a recall: their paused task comes back before any new work), or as

@@ -115,3 +115,14 @@ class AgentBusy(QueuesError):
             f"cannot {action} task {task_id}: agent {agent_id} already holds {held}"
             f" (at most {limit} at a time)"
         )
+
+
+class AgentInactive(QueuesError):
+    """The agent was deactivated: nothing is offered or given to them, and their own actions
+    are refused until a ``PUT`` of the agent reactivates them."""
+
+    def __init__(self, agent_id: str, action: str | None = None) -> None:
+        self.agent_id = agent_id
+        self.action = action
+        what = f" cannot {action}:" if action else ""
+        super().__init__(f"agent {agent_id}{what} the agent is deactivated")

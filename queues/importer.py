@@ -41,6 +41,7 @@ ROSTER_COLUMNS = (
     "team",
     "cost_per_hour",
     "queue",
+    "email",
     "skills",
     "telephony_ids",
 )
@@ -274,7 +275,7 @@ async def import_roster(
                             f"agent_id {agent_id!r} appears again (first on line {seen[agent_id]})"
                         )
                     seen[agent_id] = line
-                    if await Roster(db).put(agent_id, body):
+                    if await Roster(db).put(agent_id, body, by="import"):
                         report.created += 1
                     else:
                         report.updated += 1

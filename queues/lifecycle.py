@@ -19,6 +19,7 @@ from typing import Any
 from queues.db import Executor, load_queries, transaction
 from queues.errors import (
     AgentBusy,
+    AgentInactive,
     HeldByOther,
     InvalidTransition,
     NotFound,
@@ -107,6 +108,8 @@ class Lifecycle:
         )
         if row is not None:
             return task_out(row)
+        if must_hold is not None:
+            await self._refuse_inactive(must_hold, action)
         current = await self._db.fetchrow(_SQL["holder_state"], task_id)
         if current is None:
             raise NotFound("task", task_id)
@@ -154,7 +157,9 @@ class Lifecycle:
         """Claim an offer. Claiming a task one already holds in progress is harmless; claiming
         one more than ``max_tasks_per_agent`` is refused (:class:`AgentBusy`)."""
         async with transaction(self._db) as conn:
-            await conn.fetch(_SQL["lock_agents"], [agent_id])
+            locked = await conn.fetch(_SQL["lock_agents"], [agent_id])
+            if locked and locked[0]["inactive"]:
+                raise AgentInactive(agent_id, "claim a task")
             await self._check_room(conn, task_id, "claim", agent_id, offered_only=True)
             return await self._on(conn)._claim(task_id, agent_id)
 
@@ -297,8 +302,11 @@ class Lifecycle:
         (:class:`AgentBusy`) when the agent already works on as much as one agent may.
         ``reason`` and ``data`` go on the event (an override, and what it overrode)."""
         async with transaction(self._db) as conn:
-            if not await conn.fetch(_SQL["lock_agents"], [to_agent_id]):
+            locked = await conn.fetch(_SQL["lock_agents"], [to_agent_id])
+            if not locked:
                 raise NotFound("agent", to_agent_id)
+            if locked[0]["inactive"]:
+                raise AgentInactive(to_agent_id, "be given a task")
             await self._check_room(conn, task_id, "reassign", to_agent_id, offered_only=False)
             return await self._on(conn)._move(
                 task_id,
@@ -337,9 +345,45 @@ class Lifecycle:
             reason=reason,
         )
 
+    async def _refuse_inactive(self, agent_id: str, action: str) -> None:
+        """A deactivated agent's own action is refused as such (they hold nothing by then, so
+        this is asked only once the transition failed)."""
+        if await self._db.fetchval(_SQL["inactive"], agent_id):
+            raise AgentInactive(agent_id, f"{action} a task")
+
+    async def withdraw(self, task_id: int, agent_id: str, by: str, reason: str) -> TaskOut:
+        """Take back an open offer made to the agent (they were deactivated)."""
+        return await self._move(
+            task_id,
+            "withdraw",
+            allowed=("offered",),
+            to="queued",
+            holder=None,
+            event="withdrawn",
+            actor=by,
+            reason=f"withdrawn: {reason}",
+            data={"agent_id": agent_id},
+        )
+
+    async def give_back(self, task_id: int, agent_id: str, by: str, reason: str) -> TaskOut:
+        """Put the agent's work in progress or paused back in the queue for them (they were
+        deactivated); the event is a release by ``by``."""
+        return await self._move(
+            task_id,
+            "release",
+            allowed=("in_progress", "paused"),
+            to="queued",
+            holder=None,
+            event="released",
+            actor=by,
+            reason=reason,
+            data={"agent_id": agent_id},
+        )
+
     async def _raise_for(
         self, task_id: int, action: str, allowed: Sequence[str], agent_id: str
     ) -> None:
+        await self._refuse_inactive(agent_id, action)
         current = await self._db.fetchrow(_SQL["holder_state"], task_id)
         if current is None:
             raise NotFound("task", task_id)

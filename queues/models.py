@@ -31,6 +31,15 @@ AgentId = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$", examples=["a.cohen"])
 ]
 Proficiency = Annotated[int, Field(ge=1, le=5, description="1 (learning) to 5 (expert)")]
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=254,
+        pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+        examples=["ana.silva@example.com"],
+    ),
+]
 TelephonySource = Literal["amazon_connect", "twilio", "genesys", "asterisk", "generic"]
 TaskStatus = Literal["queued", "offered", "in_progress", "paused", "escalated", "done", "cancelled"]
 OPEN_STATUSES: tuple[TaskStatus, ...] = ("queued", "offered", "in_progress", "paused", "escalated")
@@ -139,6 +148,11 @@ class AgentIn(Strict):
         default=None,
         description="The inbound queue this agent answers; unset: one pool with the others.",
     )
+    email: Email | None = Field(
+        default=None,
+        description="What the roster sync matches the agent by in the telephony platform and "
+        "Slack (compared without case and surrounding spaces).",
+    )
 
 
 class AgentOut(BaseModel):
@@ -150,6 +164,12 @@ class AgentOut(BaseModel):
     team: str | None
     cost_per_hour: float | None
     queue: str | None = None
+    email: str | None = None
+    active: bool = Field(
+        default=True, description="False once deactivated (`DELETE`); a `PUT` reactivates."
+    )
+    deactivated_at: datetime | None = None
+    deactivated_by: str | None = None
     created_at: datetime
     updated_at: datetime
 

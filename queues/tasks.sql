@@ -199,9 +199,14 @@ SELECT status, holder, offer_expires_at FROM tasks WHERE id = $1;
 -- work (an offer, a claim, a reassignment) takes this lock first, so the agent's work is
 -- counted and changed by one transaction at a time. NO KEY UPDATE does not block the foreign
 -- key checks of tasks naming the agent.
-SELECT agent_id FROM agents WHERE agent_id = ANY ($1::text[])
+-- Whether each is deactivated comes along: nothing is given to a deactivated agent.
+SELECT agent_id, deactivated_at IS NOT NULL AS inactive FROM agents
+WHERE agent_id = ANY ($1::text[])
 ORDER BY agent_id
 FOR NO KEY UPDATE;
+
+-- name: inactive
+SELECT deactivated_at IS NOT NULL FROM agents WHERE agent_id = $1;
 
 -- name: held_by
 -- The work an agent holds: tasks in progress or paused, and offers still standing; open
@@ -472,14 +477,15 @@ HAVING bool_or(status = 'offered') OR count(*) >= $2;
 
 -- name: offer_many
 -- Offer each task to its agent, if the task is still queued and the agent holds no open offer
--- and less work than one agent may ($6); one event row each. The caller has locked the
--- agents' rows (lock_agents) in the same transaction.
+-- and less work than one agent may ($6), and is not deactivated; one event row each. The
+-- caller has locked the agents' rows (lock_agents) in the same transaction.
 WITH pairs AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p (task_id, agent_id, why)
 ),
 free AS (
     SELECT p.agent_id
     FROM (SELECT DISTINCT agent_id FROM pairs) p
+    JOIN agents a ON a.agent_id = p.agent_id AND a.deactivated_at IS NULL
     LEFT JOIN tasks h
       ON h.holder = p.agent_id
      AND (h.status IN ('in_progress', 'paused')

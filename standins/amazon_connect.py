@@ -11,6 +11,12 @@ minutes off is refused), the key's permission (``connect:PutUserStatus``, else 4
 ``x-amzn-ErrorType`` and ``{"message"}``. It keeps the account's API quota as a token bucket
 (429 ``ThrottlingException`` past it) and records every call.
 
+``ListUsers`` (``GET /users-summary/{InstanceId}``, ``maxResults`` 1 to 1000, default 100,
+``nextToken`` as it handed out, else 400 ``InvalidParameterException``) lists the users of
+``profiles`` in pages; ``DescribeUser`` (``GET /users/{InstanceId}/{UserId}``) answers a user
+with ``IdentityInfo``. Both are signed and counted against the quota like ``PutUserStatus``;
+keys in ``list_denied`` lack ``connect:ListUsers``/``connect:DescribeUser``.
+
 Tests shape the answers: :meth:`ConnectStandIn.fail_next` (a status and an error type for the
 next calls), ``no_change`` (answer 200 and change nothing), and read each user's status back,
 or as the agent event stream would report it (:meth:`ConnectStandIn.agent_event`).
@@ -76,6 +82,13 @@ class ConnectStandIn:
     statuses: dict[str, AgentStatus] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     """User id → their current agent status id."""
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    """User id → ``Username``, ``Email``, ``FirstName``, ``LastName`` (``ListUsers`` and
+    ``DescribeUser``)."""
+    list_denied: set[str] = field(default_factory=set)
+    """Access keys without ``connect:ListUsers`` and ``connect:DescribeUser``."""
+    broken: set[str] = field(default_factory=set)
+    """User ids whose ``DescribeUser`` answers 500 ``InternalServiceException``."""
     rate: float = 2.0
     burst: int = 5
     no_change: bool = False
@@ -83,6 +96,7 @@ class ConnectStandIn:
     """AWS's clock, which the signing time must be near."""
     calls: list[Call] = field(default_factory=list)
     _failures: deque[tuple[int, str, str]] = field(default_factory=deque)
+    _pages: dict[str, int] = field(default_factory=dict)
     _tokens: float = -1.0
     _refilled: float = 0.0
 
@@ -93,7 +107,110 @@ class ConnectStandIn:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_put("/users/{instance}/{user}/status", self._put_user_status)
+        app.router.add_get("/users-summary/{instance}", self._list_users)
+        app.router.add_get("/users/{instance}/{user}", self._describe_user)
         return app
+
+    def user_arn(self, user: str) -> str:
+        return (
+            f"arn:aws:connect:{self.region}:{self.account}:instance/{self.instance_id}/agent/{user}"
+        )
+
+    def _read_problem(self, request: web.Request, action: str) -> tuple[int, str, str] | None:
+        problem = self._verify(request, b"", action)
+        if problem is None and request.match_info["instance"] != self.instance_id:
+            problem = 404, "ResourceNotFoundException", "Instance not found"
+        if problem is None and self._failures:
+            problem = self._failures.popleft()
+        if problem is None and self._throttled():
+            problem = 429, "ThrottlingException", "Rate exceeded"
+        return problem
+
+    def _answer(
+        self, request: web.Request, action: str, problem: tuple[int, str, str] | None
+    ) -> web.Response | None:
+        self.calls.append(
+            Call(
+                action,
+                request.path_qs,
+                None,
+                problem[0] if problem else 200,
+                problem[1] if problem else None,
+                time.monotonic(),
+            )
+        )
+        if problem is None:
+            return None
+        status, error, message = problem
+        return web.json_response(
+            {"message": message}, status=status, headers={"x-amzn-ErrorType": error}
+        )
+
+    async def _list_users(self, request: web.Request) -> web.Response:
+        problem = self._read_problem(request, "ListUsers")
+        size, start = 100, 0
+        if problem is None:
+            try:
+                size = int(request.query.get("maxResults", "100"))
+            except ValueError:
+                size = 0
+            token = request.query.get("nextToken")
+            if not 1 <= size <= 1000:
+                problem = 400, "InvalidParameterException", "maxResults must be 1 to 1000"
+            elif token is not None:
+                if token not in self._pages:
+                    problem = 400, "InvalidParameterException", "nextToken is not valid"
+                else:
+                    start = self._pages[token]
+        refused = self._answer(request, "ListUsers", problem)
+        if refused is not None:
+            return refused
+        ids = sorted(self.profiles)
+        page = ids[start : start + size]
+        body: dict[str, Any] = {
+            "UserSummaryList": [
+                {
+                    "Id": user,
+                    "Arn": self.user_arn(user),
+                    "Username": self.profiles[user].get("Username", user),
+                    "LastModifiedRegion": self.region,
+                    "LastModifiedTime": 1_700_000_000.0,
+                }
+                for user in page
+            ]
+        }
+        if start + size < len(ids):
+            token = uuid.uuid4().hex
+            self._pages[token] = start + size
+            body["NextToken"] = token
+        return web.json_response(body)
+
+    async def _describe_user(self, request: web.Request) -> web.Response:
+        problem = self._read_problem(request, "DescribeUser")
+        user = request.match_info["user"]
+        if problem is None and user not in self.profiles:
+            problem = 404, "ResourceNotFoundException", "User not found"
+        if problem is None and user in self.broken:
+            problem = 500, "InternalServiceException", "Request processing failed"
+        refused = self._answer(request, "DescribeUser", problem)
+        if refused is not None:
+            return refused
+        profile = self.profiles[user]
+        info = {k: profile[k] for k in ("Email", "FirstName", "LastName") if k in profile}
+        return web.json_response(
+            {
+                "User": {
+                    "Id": user,
+                    "Arn": self.user_arn(user),
+                    "Username": profile.get("Username", user),
+                    "IdentityInfo": info,
+                    "PhoneConfig": {"PhoneType": "SOFT_PHONE", "AutoAccept": False},
+                    "SecurityProfileIds": [],
+                    "RoutingProfileId": str(uuid.uuid5(uuid.NAMESPACE_URL, "routing")),
+                    "Tags": {},
+                }
+            }
+        )
 
     def status_arn(self, status_id: str) -> str:
         return (
@@ -143,7 +260,9 @@ class ConnectStandIn:
         self._tokens -= 1
         return False
 
-    def _verify(self, request: web.Request, body: bytes) -> tuple[int, str, str] | None:
+    def _verify(
+        self, request: web.Request, body: bytes, action: str = "PutUserStatus"
+    ) -> tuple[int, str, str] | None:
         """The signature check: ``None`` when it holds, else the error to answer."""
         header = request.headers.get("Authorization")
         amz_date = request.headers.get("X-Amz-Date", "")
@@ -186,8 +305,9 @@ class ConnectStandIn:
                 "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided",
             )
-        if found["key"] in self.denied:
-            return 403, "AccessDeniedException", "not authorized to perform connect:PutUserStatus"
+        denied = self.denied if action == "PutUserStatus" else self.list_denied
+        if found["key"] in denied:
+            return 403, "AccessDeniedException", f"not authorized to perform connect:{action}"
         return None
 
     async def _put_user_status(self, request: web.Request) -> web.Response:

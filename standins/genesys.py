@@ -11,6 +11,12 @@
   presence); changing another user's presence needs ``presence:userPresence:edit`` (403
   ``missing.permissions``). It answers the user's presence, as ``UserPresence``.
 
+* ``GET /api/v2/users``: the organization's users a page at a time (``pageSize`` 1 to 500,
+  default 25; ``pageNumber`` from 1; ``state`` ``active`` by default, or ``inactive``,
+  ``deleted``, ``any``; 400 ``bad.request`` otherwise), as ``{"entities", "pageSize",
+  "pageNumber", "total", "pageCount", "selfUri", "firstUri", "lastUri", "nextUri"}``; each
+  user with ``id``, ``name``, ``email``, ``state``; needs ``directory:user:view``.
+
 Every API call needs a valid bearer token (401 ``bad.credentials``) and counts against its
 token's quota: 300 requests in any 60 seconds, then 429 ``too.many.requests`` with
 ``Retry-After``. Errors have Genesys' body: ``{"message", "code", "status", "contextId"}``.
@@ -34,6 +40,7 @@ from typing import Any
 from aiohttp import web
 
 DEFINITION_VIEW = "presence:presenceDefinition:view"
+USER_VIEW = "directory:user:view"
 PRESENCE_EDIT = "presence:userPresence:edit"
 
 
@@ -99,6 +106,8 @@ class GenesysStandIn:
     definitions: list[Definition] = field(default_factory=system_definitions)
     users: dict[str, str] = field(default_factory=dict)
     """User id → their current presence definition id."""
+    people: dict[str, dict[str, str]] = field(default_factory=dict)
+    """User id → ``name``, ``email``, ``state`` (``active`` unless said), for the user list."""
     limit: int = 300
     period: float = 60.0
     token_seconds: int = 86_400
@@ -132,7 +141,70 @@ class GenesysStandIn:
         app.router.add_post("/oauth/token", self._token)
         app.router.add_get("/api/v2/presence/definitions", self._definitions)
         app.router.add_patch("/api/v2/users/{user}/presences/purecloud", self._patch)
+        app.router.add_get("/api/v2/users", self._users)
         return app
+
+    async def _users(self, request: web.Request) -> web.Response:
+        refused = self._guard(request, USER_VIEW)
+        if refused is not None:
+            self._record(request, dict(request.query), refused.status)
+            return refused
+        query = request.query
+        try:
+            size = int(query.get("pageSize", "25"))
+            number = int(query.get("pageNumber", "1"))
+        except ValueError:
+            size = number = 0
+        state = query.get("state", "active")
+        if (
+            not 1 <= size <= 500
+            or number < 1
+            or state
+            not in (
+                "active",
+                "inactive",
+                "deleted",
+                "any",
+            )
+        ):
+            self._record(request, dict(query), 400)
+            return self._error(400, "bad.request", "pageSize, pageNumber or state is not valid")
+        chosen = [
+            (user, p)
+            for user, p in sorted(self.people.items())
+            if state == "any" or p.get("state", "active") == state
+        ]
+        count = max(1, -(-len(chosen) // size))
+        page = chosen[(number - 1) * size : number * size]
+
+        def uri(n: int) -> str:
+            return f"/api/v2/users?pageSize={size}&pageNumber={n}&state={state}"
+
+        body: dict[str, Any] = {
+            "entities": [
+                {
+                    "id": user,
+                    "name": p.get("name", ""),
+                    "email": p.get("email"),
+                    "state": p.get("state", "active"),
+                    "username": p.get("email"),
+                    "version": 1,
+                    "selfUri": f"/api/v2/users/{user}",
+                }
+                for user, p in page
+            ],
+            "pageSize": size,
+            "pageNumber": number,
+            "total": len(chosen),
+            "pageCount": count,
+            "selfUri": uri(number),
+            "firstUri": uri(1),
+            "lastUri": uri(count),
+        }
+        if number < count:
+            body["nextUri"] = uri(number + 1)
+        self._record(request, dict(query), 200)
+        return web.json_response(body)
 
     def presence_of(self, user: str) -> Definition:
         return next(d for d in self.definitions if d.id == self.users[user])

@@ -104,6 +104,10 @@ class StandIn:
     app_token: str = "xapp-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
     socket: SocketStandIn = field(default_factory=SocketStandIn)
     users: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    """User id → their email (``users.lookupByEmail``)."""
+    missing_scopes: set[str] = field(default_factory=set)
+    """Scopes the bot token lacks (``users:read.email``: lookups are ``missing_scope``)."""
     groups: dict[str, list[str]] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
@@ -221,6 +225,7 @@ class StandIn:
             "views.publish": self._views_publish,
             "views.update": self._views_update,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._lookup_by_email,
             "usergroups.users.list": self._group_users,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
@@ -344,6 +349,26 @@ class StandIn:
                 "profile": {"real_name": name, "first_name": name.split()[0]},
             }
         }
+
+    async def _lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email") or "").strip().lower()
+        if not email:
+            raise SlackError("invalid_arguments")
+        if "users:read.email" in self.missing_scopes:
+            raise SlackError("missing_scope")
+        for user, address in sorted(self.emails.items()):
+            if address.lower() == email:
+                name = self.users.get(user, user)
+                return {
+                    "user": {
+                        "id": user,
+                        "name": name.lower(),
+                        "real_name": name,
+                        "deleted": False,
+                        "profile": {"real_name": name, "email": address},
+                    }
+                }
+        raise SlackError("users_not_found")
 
     async def _group_users(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup") or "")

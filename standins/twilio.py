@@ -8,6 +8,12 @@ checks: the SIDs' shapes (``WS``, ``WK``, ``WA`` and 32 hex digits), the workspa
 answers the Worker as Twilio does (``sid``, ``activity_sid``, ``activity_name``,
 ``available``, ...). Errors have Twilio's body: ``{"code", "message", "more_info", "status"}``.
 
+``GET /v1/Workspaces/{WorkspaceSid}/Workers`` lists the workers a page at a time
+(``PageSize`` 1 to 1000, default 50; ``Page`` and the ``PageToken`` the last page handed out,
+else 400 code 20001), as ``{"workers": [...], "meta": {"page", "page_size", "first_page_url",
+"previous_page_url", "url", "next_page_url", "key"}}``, ``next_page_url`` null on the last
+page; each worker with its ``attributes`` as a JSON string.
+
 Tests shape the answers with :meth:`TwilioStandIn.fail_next` (a status, a code and an optional
 ``Retry-After``) and ``no_change`` (200, and nothing changes), and read the calls, each
 worker's activity, or the ``worker.activity.update`` event callback TaskRouter would send
@@ -17,6 +23,7 @@ worker's activity, or the ``worker.activity.update`` event callback TaskRouter w
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 import time
@@ -57,9 +64,14 @@ class TwilioStandIn:
     activities: dict[str, Activity] = field(default_factory=dict)
     workers: dict[str, str] = field(default_factory=dict)
     """WorkerSid → their current ActivitySid."""
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """WorkerSid → their attributes (e.g. ``email``, ``contact_uri``)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """WorkerSid → their FriendlyName."""
     no_change: bool = False
     calls: list[Call] = field(default_factory=list)
     _failures: deque[tuple[int, int, float | None]] = field(default_factory=deque)
+    _page_tokens: dict[str, int] = field(default_factory=dict)
 
     def activity(self, name: str, available: bool) -> Activity:
         found = Activity(sid("WA"), name, available)
@@ -74,7 +86,59 @@ class TwilioStandIn:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/Workspaces/{workspace}/Workers/{worker}", self._update)
+        app.router.add_get("/v1/Workspaces/{workspace}/Workers", self._list)
         return app
+
+    async def _list(self, request: web.Request) -> web.Response:
+        auth = basic_auth(request.headers.get("Authorization", ""))
+        refused: web.Response | None = None
+        if auth is None or auth != (self.account_sid, self.auth_token):
+            refused = self._error(401, 20003, "Authenticate")
+        elif request.match_info["workspace"] != self.workspace_sid:
+            refused = self._error(404, 20404, "The requested resource was not found")
+        query = request.query
+        size = page = 0
+        if refused is None:
+            try:
+                size = int(query.get("PageSize", "50"))
+                page = int(query.get("Page", "0"))
+            except ValueError:
+                size = 0
+            token = query.get("PageToken")
+            if not 1 <= size <= 1000 or page < 0:
+                refused = self._error(400, 20001, "Invalid PageSize or Page")
+            elif page > 0 and self._page_tokens.get(token or "") != page:
+                refused = self._error(400, 20001, "Invalid PageToken")
+        if refused is None and self._failures:
+            status, code, retry_after = self._failures.popleft()
+            extra = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+            refused = self._error(status, code, f"scripted error {code}", **extra)
+        status = refused.status if refused is not None else 200
+        self.calls.append(Call(request.path_qs, dict(query), status, time.monotonic()))
+        if refused is not None:
+            return refused
+        ids = sorted(self.workers)
+        chosen = ids[page * size : (page + 1) * size]
+        base = f"https://taskrouter.twilio.com/v1/Workspaces/{self.workspace_sid}/Workers"
+        next_url = None
+        if (page + 1) * size < len(ids):
+            token = "PA" + secrets.token_hex(8)
+            self._page_tokens[token] = page + 1
+            next_url = f"{base}?PageSize={size}&Page={page + 1}&PageToken={token}"
+        return web.json_response(
+            {
+                "workers": [self._worker(w) for w in chosen],
+                "meta": {
+                    "page": page,
+                    "page_size": size,
+                    "first_page_url": f"{base}?PageSize={size}&Page=0",
+                    "previous_page_url": None,
+                    "url": f"{base}?PageSize={size}&Page={page}",
+                    "next_page_url": next_url,
+                    "key": "workers",
+                },
+            }
+        )
 
     def activity_event(self, worker: str, at: float | None = None) -> dict[str, str]:
         """The ``worker.activity.update`` event callback for the worker's activity now."""
@@ -159,8 +223,8 @@ class TwilioStandIn:
             "activity_sid": activity.sid,
             "activity_name": activity.name,
             "available": activity.available,
-            "friendly_name": worker,
-            "attributes": "{}",
+            "friendly_name": self.names.get(worker, worker),
+            "attributes": json.dumps(self.attributes.get(worker, {})),
             "url": f"https://taskrouter.twilio.com/v1/Workspaces/{self.workspace_sid}"
             f"/Workers/{worker}",
         }

@@ -53,6 +53,27 @@ def _credentials_from_chain() -> Credentials | None:
     return found
 
 
+async def frozen_credentials(credentials: Credentials | None) -> ReadOnlyCredentials | None:
+    """The credentials as of now (from the standard AWS chain when none are given), read off
+    the event loop: botocore may refresh them over the network."""
+    if credentials is None:
+        credentials = await asyncio.to_thread(_credentials_from_chain)
+    if credentials is None:
+        return None
+    frozen: ReadOnlyCredentials = await asyncio.to_thread(credentials.get_frozen_credentials)
+    return frozen
+
+
+def signed_headers(
+    credentials: ReadOnlyCredentials, region: str, method: str, url: str, body: bytes = b""
+) -> dict[str, str]:
+    """The headers of a request signed with SigV4 by botocore's signer for Amazon Connect."""
+    headers = {"Content-Type": "application/json"} if body else {}
+    request = AWSRequest(method=method, url=url, data=body, headers=headers)
+    SigV4Auth(credentials, SERVICE, region).add_auth(request)
+    return {name: str(value) for name, value in request.headers.items()}
+
+
 class ConnectControl:
     source = "amazon_connect"
 
@@ -91,11 +112,7 @@ class ConnectControl:
         return frozen
 
     def _signed(self, credentials: ReadOnlyCredentials, url: str, body: bytes) -> dict[str, str]:
-        request = AWSRequest(
-            method="PUT", url=url, data=body, headers={"Content-Type": "application/json"}
-        )
-        SigV4Auth(credentials, SERVICE, self.region).add_auth(request)
-        return {name: str(value) for name, value in request.headers.items()}
+        return signed_headers(credentials, self.region, "PUT", url, body)
 
     async def send(self, command: Command) -> None:
         status = self.status_ids[command.state]

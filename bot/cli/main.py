@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     schedule = kinds.add_parser("schedule", help="shifts and breaks: agent_id,kind,start,end")
     schedule.add_argument("file", type=Path)
 
+    syncing = commands.add_parser("sync", help="match people across systems")
+    what = syncing.add_subparsers(dest="what", required=True, metavar="WHAT")
+    roster = what.add_parser(
+        "roster",
+        help="fill agents' telephony and Slack ids from the platforms' users, by email",
+    )
+    roster.add_argument("--dry-run", action="store_true", help="report only: write nothing")
+    roster.add_argument("--json", type=Path, dest="json_out", help="write the report as JSON")
+
     play = commands.add_parser("replay", help="send a recorded feed into a running service")
     play.add_argument("file", type=Path, help="JSON lines: payloads, or {at, payload} objects")
     play.add_argument("--source", required=True, choices=SOURCES)
@@ -199,6 +208,14 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.feeds import run_replay
 
         return _run(lambda: run_replay(settings, args, console))
+    if args.command == "sync":
+        from bot.cli.roster import sync_roster
+
+        return _run(
+            lambda: sync_roster(
+                settings, dry_run=args.dry_run, json_out=args.json_out, console=console
+            )
+        )
     if args.command == "import" and args.kind in ("intervals", "schedule"):
         if not args.file.is_file():
             err.print(f"error: cannot read {args.file}: no such file", markup=False)

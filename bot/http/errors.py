@@ -14,6 +14,7 @@ from bot.http.keys import MAX_BODY
 from queues.errors import (
     AgentBusy,
     AgentConflict,
+    AgentInactive,
     AgentNeeded,
     HeldByOther,
     IdempotencyConflict,
@@ -108,6 +109,8 @@ def from_domain(exc: QueuesError) -> ApiError:
         return ApiError(409, "offer_withdrawn", str(exc), current_status="queued")
     if isinstance(exc, AgentNeeded):
         return ApiError(409, "agent_needed", str(exc))
+    if isinstance(exc, AgentInactive):
+        return ApiError(409, "agent_inactive", str(exc))
     if isinstance(exc, AgentConflict):
         return ApiError(409, "conflict", str(exc))
     return ApiError(400, "rejected", str(exc))

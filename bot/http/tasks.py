@@ -18,6 +18,7 @@ from bot.http.operations import (
     read_body,
     read_query,
 )
+from bot.roster import deactivate
 from queues.db import transaction
 from queues.errors import NotFound
 from queues.lifecycle import Lifecycle
@@ -28,6 +29,7 @@ from queues.models import (
     AgentPage,
     CancelIn,
     Name,
+    ShortText,
     TaskBatchIn,
     TaskBatchItem,
     TaskBatchOut,
@@ -38,6 +40,7 @@ from queues.models import (
     TaskPage,
     TaskTypeIn,
     TaskTypeOut,
+    Text,
 )
 from queues.tasks import Tasks
 
@@ -84,6 +87,35 @@ async def get_agent(request: web.Request) -> web.Response:
     if agent is None:
         raise ApiError(404, "not_found", f"agent {agent_id} not found")
     return json_response(agent)
+
+
+class DeactivateIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    by: ShortText | None = Field(default=None, description="Who deactivates; default `api`.")
+    reason: Text | None = Field(default=None, description="Why, for the agent's history.")
+
+
+class DeactivatedOut(BaseModel):
+    agent: AgentOut
+    withdrawn: list[int] = Field(description="Open offers taken back to the queue.")
+    released: list[int] = Field(description="Work in progress or paused, back to the queue.")
+    already: bool = Field(description="The agent was deactivated before: nothing changed.")
+
+
+async def delete_agent(request: web.Request) -> web.Response:
+    agent_id = path_param(request, AGENT_ID)
+    body = await read_body(request, DeactivateIn) if request.body_exists else DeactivateIn()
+    done = await deactivate(request.app[POOL], agent_id, body.by or API_ACTOR, body.reason)
+    agent = await request.app[STORES].roster.get(agent_id)
+    assert agent is not None
+    return json_response(
+        DeactivatedOut(
+            agent=agent,
+            withdrawn=[t.id for t in done.withdrawn],
+            released=[t.id for t in done.released],
+            already=done.already,
+        )
+    )
 
 
 async def list_agents(request: web.Request) -> web.Response:
@@ -198,7 +230,26 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(AGENT_ID,),
         responses={200: AgentOut, 201: AgentOut, 409: ErrorOut, **_ERRORS, **_BODY_ERRORS},
         description="Skills and telephony ids are replaced as a whole. A Slack user id or a "
-        "telephony id that belongs to another agent is refused with 409.",
+        "telephony id that belongs to another agent is refused with 409. A deactivated agent "
+        "is active again. `email` is what the roster sync matches the agent by.",
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/agents/{agent_id}",
+        delete_agent,
+        "Deactivate an agent",
+        "agents",
+        body=DeactivateIn,
+        body_required=False,
+        params=(AGENT_ID,),
+        responses={200: DeactivatedOut, 404: ErrorOut, **_ERRORS, **_BODY_ERRORS},
+        description="The agent and their history are kept; nothing is offered to them any "
+        "more: their open offers are withdrawn and the work they hold in progress or paused "
+        "goes back to the queue (each with its event), their window or lend ends, and in "
+        "`control` mode the command that puts them back to available in the phone system is "
+        "queued. Their own actions are refused with 409 `agent_inactive`; the roster sync "
+        "leaves them alone. `PUT` the agent to reactivate them. Deactivating again changes "
+        "nothing (`already`).",
     ),
     Operation(
         "GET",

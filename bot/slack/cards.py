@@ -9,6 +9,7 @@ from bot.slack.blocks import Message
 from queues.db import Executor
 from queues.errors import (
     AgentBusy,
+    AgentInactive,
     AgentNeeded,
     HeldByOther,
     InvalidTransition,
@@ -77,6 +78,8 @@ async def refusal(db: Executor, exc: QueuesError, holder: Person | None) -> str:
             f":telephone_receiver: Not now: {exc.reason}. To give it anyway: "
             f"`/blend assign {exc.task_id} @agent override`."
         )
+    if isinstance(exc, AgentInactive):
+        return ":no_entry: You are no longer on the blending roster: ask a supervisor."
     if isinstance(exc, OfferExpired):
         return ":hourglass: This offer lapsed and the task went back to the queue."
     if isinstance(exc, AgentBusy):
