@@ -31,6 +31,14 @@ from queues.timers import run_timers
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's "now" is when it starts: offers are timed against the server's clock, and a
+    module-wide instant would be minutes old by the end of a long run."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 async def _setup(pool: asyncpg.Pool, tasks: int = 2, pausable: bool = True) -> list[int]:
     await Catalog(pool).put(
         "billing",
