@@ -44,6 +44,7 @@ from bot.retention import RetentionSettings
 from bot.settings import Settings, SettingsError
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
+from bot.sources import SourceEvents
 from bot.stores import stores
 from bot.tick import Tick
 from clock import SYSTEM, Clock
@@ -435,10 +436,13 @@ def http_app(
         interruptions=interruptions if interruptions.needed else None,
     )
     app[STEERING] = steering
+    sources = SourceEvents(app[METRICS])
+    app[STORES].sources.hooks = sources
     mounted = register_slack(app, slack) if slack else None
     if mounted is not None:
         hooks.notifier = mounted.notifier
         interruptions.notifier = mounted.notifier
+        sources.notifier = mounted.notifier
     return App(
         app,
         mounted,
