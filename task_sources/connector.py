@@ -11,6 +11,7 @@ dedupe, rejects and retries are the framework's (:mod:`task_sources.intake`,
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -207,6 +208,11 @@ def hmac_sha256(secret: str, *parts: bytes) -> bytes:
     for part in parts:
         mac.update(part)
     return mac.digest()
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An ``Authorization`` header value for HTTP basic authentication."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def retry_after(value: str | None, date: str | None = None) -> float | None:
