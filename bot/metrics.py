@@ -112,6 +112,21 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.source_deliveries = Counter(
+            "blendbot_source_deliveries_total",
+            "Deliveries of task sources, by source and outcome (created, updated, unchanged, "
+            "closed, holder_told, unknown_record, duplicate, rejected, unauthenticated).",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.writebacks = Counter(
+            "blendbot_source_writebacks_total",
+            "Write-backs to task sources, by source, event and result: sent, retried "
+            "(unreachable or 5xx), throttled (429), failed (given up; supervisors told).",
+            ["source", "event", "result"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 

@@ -46,6 +46,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack.app import Slack, register_slack
 from bot.slack.context import SlackConfig
 from bot.slack.directory import SlackDirectory, lookup_client
+from bot.sources import SourceEvents
 from bot.stores import stores
 from bot.tick import Tick
 from clock import SYSTEM, Clock
@@ -57,6 +58,7 @@ from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
+from task_sources.outbox import WriteBackOutbox
 from telephony_adapters.asterisk_control import AsteriskControl
 from telephony_adapters.connect_control import ConnectControl
 from telephony_adapters.connect_directory import ConnectDirectory
@@ -420,6 +422,8 @@ class App:
     interruptions: Interruptions | None = None
     """Work paused for the phones as soon as a feed shows it due (interruptible or control
     groups only)."""
+    writebacks: WriteBackOutbox | None = None
+    """The task sources' write-back outbox, sent from a task of the app."""
 
 
 def http_app(
@@ -436,8 +440,9 @@ def http_app(
 ) -> App:
     """The HTTP app around an open pool (the caller owns the pool's lifetime). With control
     clients (``targets``), the state commands' outbox is sent from a task of the app, and with
-    interruptible or control groups, work is paused for the phones from another (tests turn
-    ``run_control`` off and drive both by hand)."""
+    interruptible or control groups, work is paused for the phones from another; the task
+    sources' write-backs are sent from a third (tests turn ``run_control`` off and drive them
+    by hand)."""
     wired = wired or Parts()
     on_pool = stores(
         pool,
@@ -486,10 +491,17 @@ def http_app(
         interruptions=interruptions if interruptions.needed else None,
     )
     app[STEERING] = steering
+    sources = SourceEvents(app[METRICS])
+    app[STORES].sources.hooks = sources
+    writebacks = WriteBackOutbox(
+        pool, app[STORES].sources.catalog, clock=wired.clock, hooks=sources
+    )
+    app.cleanup_ctx.append(_writebacks(writebacks, run_control))
     mounted = register_slack(app, slack) if slack else None
     if mounted is not None:
         hooks.notifier = mounted.notifier
         interruptions.notifier = mounted.notifier
+        sources.notifier = mounted.notifier
     return App(
         app,
         mounted,
@@ -497,7 +509,26 @@ def http_app(
         control,
         targets,
         interruptions if interruptions.needed else None,
+        writebacks,
     )
+
+
+def _writebacks(
+    outbox: WriteBackOutbox, run: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: send the task sources' write-backs while the app runs."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(outbox.run(), name="write-backs") if run else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            await outbox.close()
+
+    return context
 
 
 def _interruptions(

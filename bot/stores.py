@@ -25,6 +25,8 @@ from queues.priority_store import RuleStore
 from queues.roster import Roster
 from queues.tasks import Tasks
 from queues.views import Views
+from task_sources.config import SourceCatalog
+from task_sources.intake import Intake
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Stores:
     """Blending on or off."""
     slack: SlackStore
     quarantine: Quarantine
+    sources: Intake
+    """The task sources: their configuration, deliveries and rejects."""
 
 
 def stores(
@@ -71,4 +75,5 @@ def stores(
         switch=BlendingState(pool),
         slack=SlackStore(pool),
         quarantine=Quarantine(pool),
+        sources=Intake(pool, SourceCatalog(pool)),
     )

@@ -333,11 +333,20 @@ class Lifecycle:
             reason=reason,
         )
 
-    async def cancel(self, task_id: int, by: str, reason: str | None = None) -> TaskOut:
+    async def cancel(
+        self,
+        task_id: int,
+        by: str,
+        reason: str | None = None,
+        *,
+        only: Sequence[str] = OPEN_STATUSES,
+    ) -> TaskOut:
+        """Cancel an open task; ``only`` narrows the states it may be cancelled from (a source
+        closing its record cancels only work nobody holds)."""
         return await self._move(
             task_id,
             "cancel",
-            allowed=OPEN_STATUSES,
+            allowed=only,
             to="cancelled",
             holder=None,
             event="cancelled",

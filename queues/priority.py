@@ -12,6 +12,7 @@ reasons shown to people match the order the database uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,7 @@ class InvalidRule(QueuesError):
     """A rule expression that does not compile; ``line`` and ``column`` locate the error."""
 
     def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.detail = message
         self.line = line
         self.column = column
         where = f" at line {line}, column {column}" if line is not None else ""
@@ -83,10 +85,11 @@ _SAMPLE: dict[str, Any] = {
 }
 
 
-def compile_rule(rule: Rule) -> CompiledRule:
-    """Compile and check a rule: syntax, known fields, and a true/false result."""
+def compile_cel(expression: str, variables: Iterable[str], what: str = "field") -> Any:
+    """Compile a CEL expression that may use only ``variables``; :class:`InvalidRule` locates
+    a syntax error or an unknown name by line and column (from 1)."""
     try:
-        program = cel.compile(rule.expression)
+        program = cel.compile(expression)
     except ValueError as exc:
         text = str(exc)
         found = _POSITION.search(text)
@@ -95,18 +98,25 @@ def compile_rule(rule: Rule) -> CompiledRule:
         if found:
             raise InvalidRule(detail, int(found.group(1)), int(found.group(2))) from None
         raise InvalidRule(detail) from None
-    unknown = sorted(set(program.variables()) - set(FIELDS))
+    known = list(variables)
+    unknown = sorted(set(program.variables()) - set(known))
     if unknown:
         name = unknown[0]
-        found_at = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", rule.expression)
+        found_at = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", expression)
         line = column = None
         if found_at is not None:
-            before = rule.expression[: found_at.start()]
+            before = expression[: found_at.start()]
             line = before.count("\n") + 1
             column = found_at.start() - (before.rfind("\n") + 1) + 1
         raise InvalidRule(
-            f"unknown field {name!r}; the fields are {', '.join(FIELDS)}", line, column
+            f"unknown {what} {name!r}; the {what}s are {', '.join(known)}", line, column
         )
+    return program
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    """Compile and check a rule: syntax, known fields, and a true/false result."""
+    program = compile_cel(rule.expression, FIELDS)
     try:
         result = program.execute(_SAMPLE)
     except KeyError:

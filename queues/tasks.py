@@ -150,6 +150,42 @@ class Tasks:
                 results.append(Intake("existing", kept))
         return results
 
+    async def by_key(self, source: str, external_id: str) -> TaskOut | None:
+        """The task a source made for its record, or ``None``."""
+        rows = await self._db.fetch(_SQL["find_by_keys"], [source], [external_id])
+        return task_out(rows[0]) if rows else None
+
+    async def update_queued(self, task_id: int, item: TaskIn, actor: str) -> TaskOut | None:
+        """Apply a source's update of its record to a task waiting in the queue: its title,
+        priority inputs, payload and (when given) due time, with an ``updated`` event. ``None``
+        when the task is not queued (held work is not changed under its holder)."""
+        row = await self._db.fetchrow(
+            _SQL["update_queued"],
+            task_id,
+            item.title,
+            item.customer_ref,
+            item.customer_tier,
+            item.value,
+            item.payload,
+            item.due_at,
+            item.request_hash(),
+            actor,
+        )
+        return task_out(row) if row is not None else None
+
+    async def note(
+        self,
+        task_id: int,
+        event: str,
+        actor: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> bool:
+        """Append an event to the task's timeline without changing the task; ``False`` when
+        there is no such task."""
+        found = await self._db.fetchval(_SQL["note"], task_id, event, actor, reason, data or {})
+        return found is not None
+
     async def one(self, task_id: int) -> TaskOut | None:
         """The task as stored, or ``None``; :meth:`get` tells its whole story."""
         row = await self._db.fetchrow(_SQL["get_task"], task_id)

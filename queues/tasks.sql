@@ -515,3 +515,44 @@ ev AS (
     FROM upd
 )
 SELECT * FROM upd;
+
+-- name: update_queued
+-- A source's update of its record, applied to the task while it waits in the queue: the
+-- priority inputs and the due time ($7: NULL keeps it), with an 'updated' event saying what
+-- changed. The task is ranked again at the next tick. No row when it is not queued.
+WITH old AS (
+    SELECT id, title, customer_ref, customer_tier, value, payload, due_at FROM tasks
+    WHERE id = $1 AND status = 'queued'
+    FOR UPDATE
+),
+upd AS (
+    UPDATE tasks t
+    SET title = $2, customer_ref = $3, customer_tier = $4, value = $5, payload = $6,
+        due_at = coalesce($7, t.due_at),
+        sla_seconds = date_part('epoch', coalesce($7, t.due_at)) - t.created_epoch,
+        request_hash = $8, ranked_at = NULL, updated_at = now()
+    FROM old
+    WHERE t.id = old.id
+    RETURNING t.*
+),
+ev AS (
+    INSERT INTO task_events (task_id, event, from_status, to_status, actor, data)
+    SELECT upd.id, 'updated', 'queued', 'queued', $9,
+           jsonb_strip_nulls(jsonb_build_object(
+               'title', CASE WHEN old.title IS DISTINCT FROM upd.title THEN upd.title END,
+               'customer_ref', CASE WHEN old.customer_ref IS DISTINCT FROM upd.customer_ref
+                                    THEN upd.customer_ref END,
+               'customer_tier', CASE WHEN old.customer_tier IS DISTINCT FROM upd.customer_tier
+                                     THEN upd.customer_tier END,
+               'value', CASE WHEN old.value IS DISTINCT FROM upd.value THEN upd.value END,
+               'due_at', CASE WHEN old.due_at IS DISTINCT FROM upd.due_at THEN upd.due_at END))
+    FROM upd JOIN old ON old.id = upd.id
+)
+SELECT * FROM upd;
+
+-- name: note
+-- An event on the task's timeline that changes nothing of the task (a source closed the record
+-- while someone holds the task; a write-back failed).
+INSERT INTO task_events (task_id, event, from_status, to_status, actor, reason, data)
+SELECT id, $2, status, status, $3, $4, $5 FROM tasks WHERE id = $1
+RETURNING id;

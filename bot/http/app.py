@@ -24,6 +24,7 @@ from bot.http.openapi import build
 from bot.http.outage import OUTAGE, Outage, outage_middleware
 from bot.http.quarantine import QUARANTINE_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
+from bot.http.sources import SOURCE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.stores import Stores
@@ -39,6 +40,7 @@ OPERATIONS = (
     + FORECAST_OPERATIONS
     + QUARANTINE_OPERATIONS
     + ACD_OPERATIONS
+    + SOURCE_OPERATIONS
 )
 
 

@@ -26,6 +26,14 @@ from queues.errors import (
     UnknownTaskType,
 )
 from queues.priority import InvalidRule
+from task_sources.errors import (
+    InvalidSource,
+    MappingFailed,
+    RejectNotFound,
+    SourceAuthFailed,
+    SourceNotFound,
+    SourcesError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +124,20 @@ def from_domain(exc: QueuesError) -> ApiError:
     return ApiError(400, "rejected", str(exc))
 
 
+def from_sources(exc: SourcesError) -> ApiError:
+    if isinstance(exc, (SourceNotFound, RejectNotFound)):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, InvalidSource):
+        field = FieldError(field=exc.field, message=exc.message, line=exc.line, column=exc.column)
+        return ApiError(422, "invalid_source", str(exc), [field])
+    if isinstance(exc, MappingFailed):
+        fields = [FieldError(field=exc.field, message=exc.reason)] if exc.field else []
+        return ApiError(422, "unmappable", f"still cannot be made into a task: {exc}", fields)
+    if isinstance(exc, SourceAuthFailed):
+        return ApiError(401, "unauthorized", f"delivery refused: {exc}")
+    return ApiError(400, "rejected", str(exc))
+
+
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> web.Response:
     body = ErrorOut(error=error.body).model_dump_json(exclude_none=True)
     return web.Response(
@@ -142,6 +164,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return error_response(exc)
     except QueuesError as exc:
         return error_response(from_domain(exc))
+    except SourcesError as exc:
+        return error_response(from_sources(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

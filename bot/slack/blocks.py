@@ -638,3 +638,29 @@ def state_failure_for_agent(state: str) -> Message:
         f":warning: I could not switch your phone status for you: please set it to *{what}* "
         "yourself. Your supervisors know."
     )
+
+
+def closed_at_source(task: TaskOut, source: str) -> Message:
+    """For the holder: the record behind their task was closed where it lives."""
+    text = (
+        f":information_source: The record behind task #{task.id} "
+        f"(*{_esc(_clip(task.title, 200))}*, {_esc(task.external_id)}) was closed or deleted "
+        f"in {_esc(source)}. Check there whether the work is still needed, then complete or "
+        "release the task."
+    )
+    return notice(text)
+
+
+def write_back_failure(
+    task_id: int, title: str, source: str, event: str, external_id: str, detail: str
+) -> Message:
+    """For the supervisors: a task's outcome could not be written back to its source."""
+    text = (
+        f":warning: Could not tell *{_esc(source)}* that task #{task_id} "
+        f"(*{_esc(_clip(title, 200))}*) was {_esc(event.replace('_', ' '))}: "
+        f"{_esc(_clip(detail, 2000))}. Please update {_esc(external_id)} there by hand."
+    )
+    return _message(
+        f"Could not write task #{task_id} back to {source}",
+        [SectionBlock(text=MarkdownTextObject(text=text))],
+    )

@@ -255,6 +255,38 @@ class Notifier:
             await store.card(f"acd:{ref}:{user}", user, blocks.state_failure_for_agent(state))
         ctx.outbox.kick()
 
+    async def closed_at_source(self, conn: Connection, source: str, task: TaskOut) -> None:
+        """The record behind a held task was closed at its source: its holder is told, in the
+        caller's transaction (the delivery's)."""
+        ctx = self._ctx
+        store = SlackStore(conn)
+        person = (await store.agents([task.holder])).get(task.holder) if task.holder else None
+        if person is not None and person.slack_user_id:
+            user = person.slack_user_id
+            message = blocks.closed_at_source(task, source)
+            await store.card(f"source-closed:{task.id}:{user}", user, message)
+            ctx.outbox.kick()
+
+    async def write_back_failed(
+        self,
+        conn: Connection,
+        task_id: int,
+        title: str,
+        source: str,
+        event: str,
+        external_id: str,
+        detail: str,
+        ref: str,
+    ) -> None:
+        """A write-back given up: the supervisors' channel is told, in the caller's
+        transaction (the one that marks it failed)."""
+        ctx = self._ctx
+        channel = ctx.config.supervisor_channel
+        if channel:
+            message = blocks.write_back_failure(task_id, title, source, event, external_id, detail)
+            await SlackStore(conn).channel_card(f"write-back:{ref}", channel, message)
+            ctx.outbox.kick()
+
     async def sla_risks(self, risks: Sequence[AtRisk]) -> int:
         """Warn the supervisors' channel of tasks whose ETA passes their due time, each task
         once: the warning is remembered in the same transaction as the message is queued, and

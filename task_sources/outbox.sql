@@ -1,0 +1,50 @@
+-- The sender's side of the write-back outbox (source_writebacks, queued by the trigger of
+-- migrations/0018_task_sources.sql). Deadlines (next_at, leases) are the service clock's.
+
+-- name: lease_due
+-- Up to $2 pending write-backs due at $1, leased for $3 seconds: per task, in order (none while
+-- an earlier one of the task is pending), oldest first.
+WITH due AS (
+    SELECT w.id FROM source_writebacks w
+    WHERE w.status = 'pending'
+      AND (w.next_at IS NULL OR w.next_at <= $1)
+      AND (w.leased_until IS NULL OR w.leased_until < $1)
+      AND NOT EXISTS (SELECT 1 FROM source_writebacks o
+                      WHERE o.task_id = w.task_id AND o.id < w.id AND o.status = 'pending')
+    ORDER BY w.id
+    LIMIT $2
+    FOR UPDATE OF w SKIP LOCKED
+)
+UPDATE source_writebacks w SET leased_until = $1 + make_interval(secs => $3)
+FROM due
+WHERE w.id = due.id
+RETURNING w.*;
+
+-- name: done
+UPDATE source_writebacks
+SET status = 'done', done_at = $2, leased_until = NULL, attempts = attempts + 1, last_error = NULL
+WHERE id = $1 AND status = 'pending'
+RETURNING id;
+
+-- name: retry
+-- Write-back $1 is tried again at $2 ($3: failed attempts so far, $4: why).
+UPDATE source_writebacks
+SET leased_until = NULL, next_at = $2, attempts = $3, last_error = $4
+WHERE id = $1 AND status = 'pending';
+
+-- name: defer_source
+-- The vendor throttled source $1: none of its write-backs is sent before $2.
+UPDATE source_writebacks
+SET next_at = $2
+WHERE source = $1 AND status = 'pending' AND (next_at IS NULL OR next_at < $2)
+  AND (leased_until IS NULL OR id = $3);
+
+-- name: fail
+UPDATE source_writebacks
+SET status = 'failed', done_at = $2, leased_until = NULL, last_error = $3,
+    attempts = attempts + $4
+WHERE id = $1 AND status = 'pending'
+RETURNING id;
+
+-- name: release
+UPDATE source_writebacks SET leased_until = NULL WHERE id = $1 AND status = 'pending';

@@ -1,0 +1,19 @@
+"""The kinds of task source this service knows: one connector each.
+
+To add a kind, write its module (a :class:`~task_sources.connector.Connector` subclass) and
+add an instance to :data:`CONNECTORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from task_sources.connector import Connector
+from task_sources.jira import Jira
+from task_sources.servicenow import ServiceNow
+from task_sources.webhook import Webhook
+from task_sources.zendesk import Zendesk
+
+CONNECTORS: tuple[Connector, ...] = (Webhook(), Zendesk(), Jira(), ServiceNow())
+
+KINDS: Mapping[str, Connector] = {c.kind: c for c in CONNECTORS}
