@@ -103,12 +103,21 @@ async def test_a_round_records_lends_guard_changes_and_recalls_with_their_figure
         assert f.idle == 3
         assert f"task #{lend.task_id} offered" in (lend.reason or "")
 
+    soon = now + timedelta(seconds=15)
+    await _feed(pool, _calls(1, 2, soon - timedelta(seconds=5), "call_arrived"), soon)
+    await blender.step(soon)
+    (hold,) = (await decision_log.recent(pool, events=["guard"])).items
+    assert hold.reason == "hold: 2 calls waiting: offers on hold"
+    assert hold.figures is not None
+    assert (hold.figures.guard, hold.figures.tripped) == ("hold", ("hold_waiting",))
+    assert (hold.figures.calls_waiting, hold.figures.lent) == (2, len(first.acted.offers))
+
     later = now + timedelta(seconds=30)
-    await _feed(pool, _calls(1, 5, later - timedelta(seconds=40), "call_arrived"), later)
+    await _feed(pool, _calls(3, 3, later - timedelta(seconds=40), "call_arrived"), later)
     rising = await blender.step(later)
     assert rising is not None
     assert rising.acted.recalled
-    (guard,) = (await decision_log.recent(pool, events=["guard"])).items
+    guard = (await decision_log.recent(pool, events=["guard"], limit=1)).items[0]
     assert guard.reason is not None
     assert guard.reason.startswith("recall: calls are rising")
     assert guard.figures is not None
