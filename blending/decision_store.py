@@ -5,7 +5,9 @@ tick and for the simulator alike. An agent given a window who holds paused work 
 resume it rather than offered more; the other windows go to one matching round
 (:func:`queues.rounds.matching_round`). Recalls are recorded (an agent recalled is offered
 nothing until the guard clears) with an event each, and so is every change of the guard's mode.
-A recalled agent's open offers are withdrawn in the same transaction as the recall.
+A recalled agent's open offers are withdrawn in the same transaction as the recall. Each lend
+(an offer made in a window: ``lend_offered``), recall and change of the guard is recorded with
+the figures behind it (:mod:`blending.figures`), in the transaction of the change.
 
 The windows and each group's verdict are kept (``blending_windows``, ``blending_groups``), so
 that an agent asking for work between rounds, on any instance, is given the time the engine
@@ -20,20 +22,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from pydantic import TypeAdapter
+
+from blending.figures import Figures
 from blending.guard import GuardState
-from blending.policy import Decision
+from blending.policy import Decision, GroupDecision
 from blending.schedule import ScheduleRow, ShiftNow, shift_now
 from blending.snapshot import staffing_group
 from blending.windows import UsableWindow, WorkNeed
-from queues.db import Executor, load_queries, transaction
+from queues.db import Connection, Executor, load_queries, transaction
 from queues.dispatch import DispatchSettings
+from queues.lifecycle import OffersMade
 from queues.matching import Weights, Window
 from queues.models import TaskOut
 from queues.rounds import RoundReport, matching_round
 from queues.tasks import task_out
 
 _SQL = load_queries("blending", "decision_store.sql")
+_FIGURES = TypeAdapter(Figures)
 
 WITHDRAWN = "withdrawn: recalled to the phones"
 """The reason on the event of an offer withdrawn by a recall."""
@@ -191,13 +199,19 @@ async def act(
                 weights=weights,
                 now=now,
                 pausable_only=interruptible,
+                then=_lends_recorder(decision, now),
             )
             acted.offers = acted.round.offers
     for group in decision.groups.values():
         if group.recall:
             async with transaction(db) as conn:
                 rows = await conn.fetch(
-                    _SQL["recall"], group.recall, group.group, group.reason or ""
+                    _SQL["recall"],
+                    group.recall,
+                    group.group,
+                    group.reason or "",
+                    _json(group.figures),
+                    now,
                 )
                 taken = await conn.fetch(
                     _SQL["withdraw_offers"], group.recall, WITHDRAWN, group.group
@@ -210,10 +224,45 @@ async def act(
             continue
         g = group.guard
         await db.execute(
-            _SQL["save_guard"], group.group, g.mode, g.since, g.calm_since, group.reason
+            _SQL["save_guard"],
+            group.group,
+            g.mode,
+            g.since,
+            g.calm_since,
+            group.reason,
+            _json(group.figures),
+            now,
         )
         if g.mode == "open":
             acted.cleared += [
                 r["agent_id"] for r in await db.fetch(_SQL["clear_recalls"], group.group)
             ]
     return acted
+
+
+def _json(figures: Figures | None) -> dict[str, Any] | None:
+    return None if figures is None else _FIGURES.dump_python(figures, mode="json")
+
+
+def _lends_recorder(decision: Decision, now: datetime) -> OffersMade:
+    """Record each offer the round makes as the engine's lend, with its window and the
+    figures of the agent's group, in the offers' transaction."""
+    granted: dict[str, tuple[GroupDecision, UsableWindow]] = {
+        w.agent_id: (g, w) for g in decision.groups.values() for w in g.windows
+    }
+
+    async def record(conn: Connection, offers: list[TaskOut]) -> None:
+        lent = [(t, *granted[t.holder]) for t in offers if t.holder in granted]
+        if not lent:
+            return
+        await conn.execute(
+            _SQL["lend_offered"],
+            now,
+            [w.agent_id for _, _, w in lent],
+            [g.group for _, g, _ in lent],
+            [t.id for t, _, _ in lent],
+            [f"task #{t.id} offered in a window of {w.minutes:.0f} min" for t, _, w in lent],
+            [_json(g.figures.with_window(w) if g.figures else None) for _, g, w in lent],
+        )
+
+    return record

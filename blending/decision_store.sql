@@ -18,7 +18,8 @@ WHERE agent_id = ANY ($1::text[]) AND acd_mode(queue) = 'interruptible';
 SELECT * FROM tasks WHERE status = 'paused' AND holder = ANY ($1::text[]) ORDER BY updated_at;
 
 -- name: recall
--- Record the recalls that are new, each with its event; give the agents newly recalled.
+-- Record the recalls that are new, each with its event and the figures ($4) at $5; give the
+-- agents newly recalled.
 WITH new AS (
     INSERT INTO blending_recalls (agent_id, grp, reason)
     SELECT a, $2, $3 FROM unnest($1::text[]) AS a
@@ -26,8 +27,8 @@ WITH new AS (
     RETURNING agent_id
 ),
 ev AS (
-    INSERT INTO blending_events (event, grp, agent_id, reason)
-    SELECT 'recalled', $2, agent_id, $3 FROM new
+    INSERT INTO blending_events (at, event, grp, agent_id, reason, actor, figures)
+    SELECT $5, 'recalled', $2, agent_id, $3, 'blendbot', $4::jsonb FROM new
 )
 SELECT agent_id FROM new;
 
@@ -50,7 +51,7 @@ WHERE $1::text[] IS NULL OR agent_id = ANY ($1::text[]);
 SELECT grp, mode, since, calm_since FROM blending_guard;
 
 -- name: save_guard
--- The guard's state of a group; a change of mode is logged.
+-- The guard's state of a group; a change of mode is logged with the figures ($6) at $7.
 WITH old AS (SELECT mode FROM blending_guard WHERE grp = $1),
 saved AS (
     INSERT INTO blending_guard (grp, mode, since, calm_since, reason)
@@ -60,11 +61,19 @@ saved AS (
         reason = excluded.reason, updated_at = now()
     RETURNING mode
 )
-INSERT INTO blending_events (event, grp, reason)
-SELECT 'guard', $1, $2 || coalesce(': ' || $5, '')
+INSERT INTO blending_events (at, event, grp, reason, actor, figures)
+SELECT $7, 'guard', $1, $2 || coalesce(': ' || $5, ''), 'blendbot', $6::jsonb
 FROM saved
 WHERE CASE WHEN EXISTS (SELECT 1 FROM old) THEN saved.mode <> (SELECT mode FROM old)
            ELSE saved.mode <> 'open' END;
+
+-- name: lend_offered
+-- The engine's lends at $1: each offer made in a window ($2 agents, $3 groups, $4 tasks,
+-- $5 reasons, $6 figures), in the offers' transaction.
+INSERT INTO blending_events (at, event, grp, agent_id, task_id, reason, actor, figures)
+SELECT $1, 'lend_offered', g.grp, g.agent_id, g.task_id, g.reason, 'blendbot', g.figures
+FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])
+     AS g (agent_id, grp, task_id, reason, figures);
 
 -- name: withdraw_offers
 -- The agents $1 are recalled: their open offers go back to the queue, each with its

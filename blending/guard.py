@@ -71,6 +71,23 @@ def _trouble(live: LiveQueue, p: GuardSettings) -> str | None:
     return None
 
 
+def tripped(live: LiveQueue, p: GuardSettings) -> tuple[str, ...]:
+    """The thresholds (by setting name) that the live queue crosses, for the record."""
+    crossed = [
+        ("hold_waiting", live.calls_waiting >= p.hold_waiting),
+        ("recall_waiting", live.calls_waiting >= p.recall_waiting),
+        (
+            "recall_wait_seconds",
+            live.calls_waiting > 0 and live.longest_wait_seconds >= p.recall_wait_seconds,
+        ),
+        (
+            "recall_service_level",
+            live.service_level is not None and live.service_level < p.recall_service_level,
+        ),
+    ]
+    return tuple(name for name, over in crossed if over)
+
+
 def _calm(live: LiveQueue, p: GuardSettings) -> bool:
     recovered = live.service_level is None or live.service_level >= p.recall_service_level
     return live.calls_waiting == 0 and recovered

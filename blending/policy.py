@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from blending.figures import Figures, figures_of
 from blending.guard import GuardSettings, GuardState, LiveQueue, guard_step
 from blending.policy_names import Bound, PolicyName
 from blending.windows import (
@@ -107,6 +108,8 @@ class GroupDecision:
     guard: GuardState = field(default_factory=GuardState)
     reason: str | None = None
     """Why nobody (more) is lent, when nobody is."""
+    figures: Figures | None = None
+    """The figures the decision rests on (:mod:`blending.figures`)."""
 
 
 @dataclass
@@ -139,7 +142,9 @@ def decide(
     for name, people in members.items():
         group = known.get(name, GroupNow(name, (), problem="no inbound queue is known for it"))
         state = (guards or {}).get(name, GuardState())
-        decision.groups[name] = _decide_group(policy, now, group, people, work, state)
+        decided = _decide_group(policy, now, group, people, work, state)
+        decided.figures = figures_of(policy, now, group, people, decided)
+        decision.groups[name] = decided
     return decision
 
 

@@ -194,6 +194,7 @@ def _group(
         )
     need: dict[datetime, int | None] = {}
     high: dict[datetime, int | None] = {}
+    calls: dict[datetime, float] = {}
     minutes: dict[datetime, int] = {}
     for q in queues:
         for p in points[q]:
@@ -203,10 +204,11 @@ def _group(
             h, hb = p.agents_high, high.get(p.start, 0)
             high[p.start] = None if h is None or hb is None else hb + h
             minutes[p.start] = p.minutes
+            calls[p.start] = calls.get(p.start, 0.0) + p.mean
     starts = sorted(need)
     staffed = _staffed(schedules, taking_part, starts)
     ahead = [
-        IntervalNeed(start, minutes[start], need[start], high[start], count)
+        IntervalNeed(start, minutes[start], need[start], high[start], count, calls[start])
         for start, count in zip(starts, staffed, strict=True)
     ]
     problem = None

@@ -30,6 +30,8 @@ class IntervalNeed:
     staffed: int | None = None
     """Agents on shift and not on a break in this interval (lent agents included); None: as
     many as now."""
+    calls: float | None = None
+    """The calls forecast for the interval (expected), for the record of a decision."""
 
 
 @dataclass(frozen=True)

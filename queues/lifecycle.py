@@ -12,11 +12,11 @@ agent ever works on more than ``max_tasks_per_agent`` tasks (:class:`AgentBusy`)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from queues.db import Executor, load_queries, transaction
+from queues.db import Connection, Executor, load_queries, transaction
 from queues.errors import (
     AgentBusy,
     AgentInactive,
@@ -28,6 +28,9 @@ from queues.errors import (
 )
 from queues.models import OPEN_STATUSES, TaskOut
 from queues.tasks import task_out
+
+OffersMade = Callable[[Connection, list[TaskOut]], Awaitable[None]]
+"""A caller's record of offers just made, written on their transaction's connection."""
 
 _SQL = load_queries("queues", "tasks.sql")
 _OWN = load_queries("queues", "lifecycle.sql")
@@ -136,10 +139,16 @@ class Lifecycle:
         )
 
     async def offer_many(
-        self, offers: list[tuple[int, str, list[str]]], expires_at: datetime, actor: str
+        self,
+        offers: list[tuple[int, str, list[str]]],
+        expires_at: datetime,
+        actor: str,
+        *,
+        then: OffersMade | None = None,
     ) -> list[TaskOut]:
         """Offer many (task, agent, why) at once; a task no longer queued, or an agent with an
-        open offer or as much work as allowed, is passed over."""
+        open offer or as much work as allowed, is passed over. ``then`` records what the
+        offers mean to its caller, in the same transaction."""
         async with transaction(self._db) as conn:
             await conn.fetch(_SQL["lock_agents"], sorted({o[1] for o in offers}))
             rows = await conn.fetch(
@@ -151,7 +160,10 @@ class Lifecycle:
                 actor,
                 self._limit,
             )
-        return [task_out(r) for r in rows]
+            made = [task_out(r) for r in rows]
+            if then is not None and made:
+                await then(conn, made)
+        return made
 
     async def claim(self, task_id: int, agent_id: str) -> TaskOut:
         """Claim an offer. Claiming a task one already holds in progress is harmless; claiming

@@ -13,7 +13,7 @@ import asyncpg
 from queues.db import Executor, load_queries
 from queues.dispatch import DispatchSettings
 from queues.estimates import load_estimates
-from queues.lifecycle import Lifecycle
+from queues.lifecycle import Lifecycle, OffersMade
 from queues.matching import AgentProfile, Candidate, Weights, Window, match
 from queues.models import TaskOut
 from queues.priority import explain
@@ -78,10 +78,11 @@ async def matching_round(
     weights: Weights | None = None,
     now: datetime,
     pausable_only: Collection[str] = (),
+    then: OffersMade | None = None,
 ) -> RoundReport:
     """Offer each free window, at ``now``, the task the whole-round assignment gives it; the
     agents in ``pausable_only`` (a call may interrupt their work) only tasks of pausable
-    types."""
+    types. ``then`` records the offers made, in their transaction."""
     p = policy or DispatchSettings()
     report = RoundReport()
     agent_ids = [w.agent_id for w in windows]
@@ -131,6 +132,6 @@ async def matching_round(
         ]
         offers.append((a.task_id, a.agent_id, why))
     life = Lifecycle(db, max_tasks_per_agent=p.max_tasks_per_agent)
-    report.offers = await life.offer_many(offers, expires, "matcher")
+    report.offers = await life.offer_many(offers, expires, "matcher", then=then)
     report.lost = len(offers) - len(report.offers)
     return report

@@ -15,6 +15,7 @@ from bot.database import UNREACHABLE
 from bot.http.acd import ACD_OPERATIONS
 from bot.http.auth import bearer_ok
 from bot.http.connections import BODY_SECONDS, body_middleware
+from bot.http.decisions import DECISION_OPERATIONS
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
 from bot.http.forecasts import FORECAST_OPERATIONS
@@ -41,6 +42,7 @@ OPERATIONS = (
     + QUARANTINE_OPERATIONS
     + ACD_OPERATIONS
     + SOURCE_OPERATIONS
+    + DECISION_OPERATIONS
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,6 +30,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from blending.decision_log import DecisionOut
+from blending.figures import Figures
 from queues.models import TaskDetail, TaskOut
 
 Message = dict[str, Any]
@@ -478,6 +480,47 @@ def blending_line(on: bool, by: str | None, at: datetime, now: datetime) -> str:
     return f"Blending: *paused* by {_esc(by or 'a supervisor')} since {when(at, now)}"
 
 
+def _figures_words(f: Figures) -> str:
+    """``need 7, staffed 9, surplus 2, reserve 0, 1 waiting``: what a decision rested on."""
+    need = "unknown" if f.need is None else str(f.need)
+    words = [f"need {need}", f"staffed {f.staffed}", f"surplus {f.surplus}"]
+    words.append(f"reserve {f.reserve}")
+    if f.lent:
+        words.append(f"{f.lent} lent")
+    if f.calls_waiting is not None:
+        words.append(f"{f.calls_waiting} waiting")
+        if f.calls_waiting and f.longest_wait_seconds:
+            words.append(f"longest {f.longest_wait_seconds:.0f} s")
+    if f.service_level is not None:
+        words.append(f"service level {f.service_level:.0%}")
+    if f.tripped:
+        words.append("tripped " + " and ".join(t.replace("_", " ") for t in f.tripped))
+    return ", ".join(words)
+
+
+def decision_line(d: DecisionOut, zone: tzinfo) -> str:
+    """One decision in one line, with its figures: ``10:42 lent Dana 25 min (confidence 90%):
+    need 7, staffed 9, surplus 2, reserve 0, 1 waiting``."""
+    at = f"{d.at.astimezone(zone):%H:%M}"
+    who = _esc(d.agent_name or d.agent_id or "")
+    group = _esc(d.group)
+    f = d.figures
+    if d.event == "lend_offered" and f is not None and f.window is not None:
+        what = f"lent {who} {f.window.minutes:.0f} min (confidence {f.window.confidence:.0%})"
+    elif d.event == "lend_offered":
+        what = f"lent {who}"
+    elif d.event == "guard":
+        mode = f.guard if f is not None and f.guard else (d.reason or "").partition(":")[0]
+        what = f"guard *{_esc(mode)}* in {group}"
+    elif d.event == "recalled":
+        what = f"recalled {who} from {group}"
+    else:
+        what = f"{d.event.replace('_', ' ')} {who}".strip()
+    if f is None:
+        return f"{at} {what}" + (f": {_esc(d.reason)}" if d.reason else "")
+    return f"{at} {what}: {_figures_words(f)}"
+
+
 AGENT_HELP = (
     ("/blend next", "ask for a task that fits the time you have now"),
     (
@@ -528,6 +571,8 @@ class HomeFacts:
     done_today: int = 0
     on_roster: bool = True
     supervisor_lines: list[str] | None = None
+    decisions: list[str] | None = None
+    """The engine's last decisions, one line each (supervisors only)."""
 
 
 def home(facts: HomeFacts, now: datetime) -> dict[str, Any]:
@@ -558,6 +603,10 @@ def home(facts: HomeFacts, now: datetime) -> dict[str, Any]:
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Supervisor view*")))
         text = "\n".join(facts.supervisor_lines) or "Nothing open."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000))))
+    if facts.decisions is not None:
+        lines = "\n".join(facts.decisions) or "No blending decision yet."
+        text = f"*Last blending decisions*\n{lines}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000))))
     result: dict[str, Any] = View(type="home", blocks=blocks[:100]).to_dict()
     return result

@@ -1,4 +1,5 @@
-"""App Home: my current task, my paused tasks, today's numbers; supervisors see the floor."""
+"""App Home: my current task, my paused tasks, today's numbers; supervisors see the floor and
+the blending engine's last decisions with the figures behind them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from blending import decision_store
+from blending import decision_log, decision_store
 from blending.guard import GuardState
 from blending.snapshot import snapshot
 from blending.windows import lulls
@@ -18,6 +19,7 @@ from bot.slack.commands import midnight, next_task
 from bot.slack.context import Context
 
 LULL_HOURS = 8
+DECISIONS_SHOWN = 5
 
 
 async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
@@ -43,7 +45,15 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
         lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
         lines += await floor(ctx)
         result.supervisor_lines = lines
+        result.decisions = await decisions(ctx)
     return result
+
+
+async def decisions(ctx: Context) -> list[str]:
+    """The engine's last lends, guard changes and recalls, with the figures behind them."""
+    page = await decision_log.recent(ctx.pool, events=decision_log.DECISIONS, limit=DECISIONS_SHOWN)
+    zone = ZoneInfo(ctx.config.timezone)
+    return [blocks.decision_line(d, zone) for d in page.items]
 
 
 async def floor(ctx: Context) -> list[str]:

@@ -45,6 +45,7 @@ def test_agents_with_a_queue_form_its_group_the_rest_pool_the_other_queues() -> 
     assert groups["sales"].ahead[0].required == 1
     assert groups[POOLED].ahead[0].required == 5  # care and claims together
     assert groups[POOLED].ahead[0].required_high == 7
+    assert groups[POOLED].ahead[0].calls == 40.0  # the forecast calls, for the record
     assert {a.agent_id: a.activity for a in snap.agents} == {
         "a": "idle",
         "b": "idle",
