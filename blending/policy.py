@@ -15,7 +15,7 @@ with what each is doing; ``now`` is passed in. Four policies:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -46,6 +46,8 @@ class BlendPolicy:
     """The longest chunk lent at once."""
     bound: Bound = "hi_80"
     """The forecast figure the calls are staffed for when working out the surplus."""
+    slack_level: float | None = None
+    """EXPERIMENT: recent service level at or above which one more agent is lent."""
 
 
 def policy_for(
@@ -182,8 +184,18 @@ def _decide_group(
     if group.problem is not None:
         out.reason = group.problem
         return out
+    windows = p.windows
+    live = group.live
+    if (
+        p.slack_level is not None
+        and live is not None
+        and live.service_level is not None
+        and live.service_level >= p.slack_level
+        and live.calls_waiting == 0
+    ):
+        windows = replace(windows, safety_margin=windows.safety_margin - 1)
     plan = plan_windows(
-        now, group.ahead, idle, work, p.windows, lent=len(lent), staffed_now=len(people)
+        now, group.ahead, idle, work, windows, lent=len(lent), staffed_now=len(people)
     )
     cap = now + timedelta(minutes=p.max_minutes)
     out.windows = [_capped(w, cap) for w in plan.windows]
