@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from task_sources.connector import Connector
+from task_sources.imap import Imap
 from task_sources.mailgun import Mailgun
 from task_sources.salesforce import Salesforce
 from task_sources.webhook import Webhook
 
-CONNECTORS: tuple[Connector, ...] = (Webhook(), Salesforce(), Mailgun())
+CONNECTORS: tuple[Connector, ...] = (Webhook(), Salesforce(), Mailgun(), Imap())
 
 KINDS: Mapping[str, Connector] = {c.kind: c for c in CONNECTORS}
