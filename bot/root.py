@@ -58,6 +58,7 @@ from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
+from task_sources.mailbox import Mailboxes, MailboxSettings
 from task_sources.outbox import WriteBackOutbox
 from telephony_adapters.asterisk_control import AsteriskControl
 from telephony_adapters.connect_control import ConnectControl
@@ -101,6 +102,8 @@ class Parts:
     """The daily roster sync runs at the first round after this hour (in ``timezone``)."""
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
+    mailboxes: MailboxSettings | None = field(default_factory=MailboxSettings)
+    """How the shared mailboxes are read; ``None``: not from this instance."""
 
 
 def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
@@ -175,6 +178,15 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             recall_hold_seconds=s.guard_calm_seconds,
         ),
         clock=clock,
+        mailboxes=(
+            MailboxSettings(
+                poll_seconds=s.imap_poll_seconds,
+                idle_seconds=s.imap_idle_seconds,
+                longest_backoff=s.imap_backoff_seconds,
+            )
+            if s.imap_poll
+            else None
+        ),
     )
 
 
@@ -424,6 +436,8 @@ class App:
     groups only)."""
     writebacks: WriteBackOutbox | None = None
     """The task sources' write-back outbox, sent from a task of the app."""
+    mailboxes: Mailboxes | None = None
+    """The readers of the shared mailboxes (imap sources), run from a task of the app."""
 
 
 def http_app(
@@ -441,8 +455,8 @@ def http_app(
     """The HTTP app around an open pool (the caller owns the pool's lifetime). With control
     clients (``targets``), the state commands' outbox is sent from a task of the app, and with
     interruptible or control groups, work is paused for the phones from another; the task
-    sources' write-backs are sent from a third (tests turn ``run_control`` off and drive them
-    by hand)."""
+    sources' write-backs are sent from a third, and the shared mailboxes read from a fourth
+    (tests turn ``run_control`` off and drive them by hand)."""
     wired = wired or Parts()
     on_pool = stores(
         pool,
@@ -497,6 +511,20 @@ def http_app(
         pool, app[STORES].sources.catalog, clock=wired.clock, hooks=sources
     )
     app.cleanup_ctx.append(_writebacks(writebacks, run_control))
+    mailboxes = None
+    if wired.mailboxes is not None:
+        metrics = app[METRICS]
+
+        def counted(source: str, outcome: str) -> None:
+            metrics.source_deliveries.labels(source, outcome).inc()
+            if outcome == "created":
+                metrics.tasks_created.labels(source).inc()
+
+        mailboxes = Mailboxes(
+            app[STORES].sources, clock=wired.clock, settings=wired.mailboxes, counted=counted
+        )
+        if run_control:
+            app.cleanup_ctx.append(_mailboxes(mailboxes))
     mounted = register_slack(app, slack) if slack else None
     if mounted is not None:
         hooks.notifier = mounted.notifier
@@ -510,7 +538,22 @@ def http_app(
         targets,
         interruptions if interruptions.needed else None,
         writebacks,
+        mailboxes,
     )
+
+
+def _mailboxes(mailboxes: Mailboxes) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: read the shared mailboxes while the app runs."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(mailboxes.run(), name="mailboxes")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return context
 
 
 def _writebacks(

@@ -323,6 +323,22 @@ class Settings(BaseSettings):
         description="Hour of the day (BLENDBOT_TIMEZONE) after which the elected instance runs "
         "the daily roster sync (when a platform's users or Slack can be read).",
     )
+    imap_poll: bool = Field(
+        default=True,
+        description="Read the shared mailboxes (task sources of kind imap) from this instance.",
+    )
+    imap_poll_seconds: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Between looks at a mailbox whose server has no IDLE.",
+    )
+    imap_idle_seconds: float = Field(
+        default=1500, ge=10, le=1740, description="IDLE is re-issued this often (at most 29 min)."
+    )
+    imap_backoff_seconds: float = Field(
+        default=300, ge=1, le=3600, description="The longest pause before reconnecting a mailbox."
+    )
     timezone: str = Field(
         default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
     )

@@ -70,6 +70,9 @@ class Delivery:
     event: dict[str, Any]
     """What the mapping's expressions see as ``event``."""
     action: Action = "upsert"
+    version: datetime | None = None
+    """When the record was last changed at the source, for vendors that deliver out of order:
+    a delivery older than one already applied to the record changes nothing."""
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,10 @@ class Intake:
         if not await store.first_delivery(config.name, did, delivery.action):
             return DeliveryOutcome(delivery_id=did, outcome="duplicate")
         try:
-            if delivery.action == "close":
+            outdated = await self._outdated(conn, config.name, mapping, delivery, now)
+            if outdated is not None:
+                outcome, task_id = outdated
+            elif delivery.action == "close":
                 external_id = mapping.external_id(delivery.event, config.name, now)
                 outcome, task_id = await self._close(conn, config.name, external_id)
             else:
@@ -162,6 +165,24 @@ class Intake:
             raise _Rejected(exc.field, exc.reason) from None
         await store.delivery_outcome(config.name, did, outcome, task_id)
         return DeliveryOutcome(delivery_id=did, outcome=outcome, task_id=task_id)
+
+    async def _outdated(
+        self,
+        conn: Connection,
+        name: str,
+        mapping: CompiledMapping,
+        delivery: Delivery,
+        now: datetime,
+    ) -> tuple[Outcome, int | None] | None:
+        """``unchanged`` for a delivery older than (or as old as) the record's version already
+        applied; else ``None``, and the delivery's version is now the record's latest."""
+        if delivery.version is None:
+            return None
+        external_id = mapping.external_id(delivery.event, name, now)
+        if await SourceStore(conn).newer_version(name, external_id, delivery.version):
+            return None
+        task = await Tasks(conn).by_key(name, external_id)
+        return "unchanged", task.id if task is not None else None
 
     async def _upsert(self, conn: Connection, name: str, item: Any) -> tuple[Outcome, int | None]:
         tasks = Tasks(conn)

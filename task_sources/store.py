@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -68,6 +69,12 @@ class SourceStore:
     async def first_delivery(self, source: str, delivery_id: str, action: Action) -> bool:
         """Record the delivery as applied; ``False`` when it was applied before."""
         found = await self._db.fetchval(_SQL["first_delivery"], source, delivery_id, action)
+        return found is not None
+
+    async def newer_version(self, source: str, external_id: str, version: datetime) -> bool:
+        """Record ``version`` as the record's latest; ``False`` when one as new or newer was
+        applied before (the delivery is out of date)."""
+        found = await self._db.fetchval(_SQL["newer_version"], source, external_id, version)
         return found is not None
 
     async def delivery_outcome(

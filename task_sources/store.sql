@@ -32,6 +32,15 @@ VALUES ($1, $2, $3, 'pending')
 ON CONFLICT (source, delivery_id) DO NOTHING
 RETURNING delivery_id;
 
+-- name: newer_version
+-- Record $3 as the latest version of record $2 of source $1 applied; no row when a version as
+-- new or newer was applied before. A concurrent delivery of the record waits for this one.
+INSERT INTO source_versions AS v (source, external_id, version)
+VALUES ($1, $2, $3)
+ON CONFLICT (source, external_id) DO UPDATE SET version = excluded.version
+WHERE v.version < excluded.version
+RETURNING version;
+
 -- name: delivery_outcome
 -- What the delivery did; a reject of it, kept earlier, is resolved by it.
 WITH upd AS (
