@@ -3,7 +3,9 @@ package, or kept as rejects to be retried once the mapping is fixed.
 
 Each delivery is one transaction: its id is recorded first (a repeat, even a concurrent one,
 finds it and changes nothing), then the mapped task is created with the REST intake's own
-code (:meth:`queues.tasks.Tasks.create_many`), or the queued task is updated, or, for a
+code (:meth:`queues.tasks.Tasks.create_many`), or the queued task is updated (the deliveries of
+new and changed records that arrive together share their transaction: :mod:`task_sources.batch`),
+or, for a
 record closed at the source, the task is cancelled if nobody holds it — else its holder is
 told (:meth:`SourceHooks.closed_while_held`, in the same transaction). A delivery that cannot
 be made into a task rolls back and is kept with its reason; one that fails authentication is
@@ -20,10 +22,11 @@ from typing import Any, Protocol
 import asyncpg
 
 from queues.db import Connection, transaction
-from queues.errors import InvalidTransition
+from queues.errors import InvalidTransition, UnknownTaskType
 from queues.lifecycle import Lifecycle
-from queues.models import TaskOut
+from queues.models import TaskIn, TaskOut
 from queues.tasks import Tasks
+from task_sources.batch import GroupCommit, Result
 from task_sources.config import SourceCatalog
 from task_sources.connector import Delivery, Reply, SourceConfig, digest
 from task_sources.errors import MappingFailed, RejectNotFound, Unreadable
@@ -81,6 +84,7 @@ class Intake:
         self._pool = pool
         self.catalog = catalog
         self.hooks = hooks
+        self._groups: dict[str, GroupCommit] = {}
 
     async def receive(
         self, name: str, headers: Mapping[str, str], body: bytes, now: datetime
@@ -118,6 +122,10 @@ class Intake:
         """Apply one delivery, or keep it as a reject (``retry``: of a reject kept before)."""
         try:
             mapping = self.catalog.mapping(config)
+            if delivery.action == "upsert" and not retry:
+                batched = await self._batched(config, mapping, delivery, now)
+                if batched is not None:
+                    return batched
             async with transaction(self._pool) as conn:
                 return await self._apply(conn, config, mapping, delivery, now)
         except _Rejected as exc:
@@ -138,6 +146,31 @@ class Intake:
                 reject_id=reject_id,
                 reason=_reason(exc.field, exc.reason),
             )
+
+    async def _batched(
+        self, config: SourceConfig, mapping: CompiledMapping, delivery: Delivery, now: datetime
+    ) -> DeliveryOutcome | None:
+        """A new or changed record, with the other deliveries of its source arriving meanwhile
+        (:mod:`task_sources.batch`); ``None`` when it is to be applied on its own."""
+        try:
+            item = mapping.task(delivery.event, config.name, now)
+        except MappingFailed:
+            return None  # applied on its own: a repeat is a duplicate, else it is kept
+        group = self._groups.get(config.name)
+        if group is None:
+            group = GroupCommit(self._pool, config.name, actor(config.name), self._update_queued)
+            self._groups[config.name] = group
+        try:
+            outcome, task_id = await group.apply(delivery.delivery_id, item)
+        except asyncpg.DeadlockDetectedError:
+            return None  # the batch met a concurrent change of the same record: one by one
+        if outcome == "unknown_type":
+            raise _Rejected("type", str(UnknownTaskType(item.type)))
+        return DeliveryOutcome(delivery_id=delivery.delivery_id, outcome=outcome, task_id=task_id)
+
+    async def _update_queued(self, conn: Connection, item: TaskIn, task_id: int) -> Result:
+        updated = await Tasks(conn).update_queued(task_id, item, actor(item.source))
+        return ("updated" if updated is not None else "unchanged"), task_id
 
     async def _apply(
         self,

@@ -11,8 +11,11 @@ instance (a row is leased by one sender at a time):
   task's timeline; its idempotency key, one per event, goes to vendors that take one, so an
   answer lost on the way back does not make a second change;
 - **throttling** (429): the whole source waits its ``Retry-After`` (or a backoff), without it
-  counting as a failure; **unreachable or 5xx**: retried with a growing backoff (or the
-  vendor's ``Retry-After``) up to ``max_attempts``; **refused** (other 4xx): failed at once.
+  counting as a failure: the rows are put off in the database (for every instance), and this
+  sender holds back the source's rows it has already leased and wakes when the wait ends, so
+  that a rate-limited vendor is kept busy at its limit rather than polled past it;
+- **unreachable or 5xx**: retried with a growing backoff (or the vendor's ``Retry-After``) up
+  to ``max_attempts``; **refused** (other 4xx): failed at once.
   A failure is put on the task's timeline and handed to :meth:`WriteBackHooks.failed` in the
   transaction that marks it (the service tells the supervisors there).
 """
@@ -23,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -118,6 +121,8 @@ class WriteBackOutbox:
         self._wake = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(self.settings.concurrency)
+        self._paused: dict[str, datetime] = {}
+        """Until when each throttled source is not to be called (this sender's own view)."""
         self.sent = 0
         self.failed = 0
 
@@ -168,15 +173,31 @@ class WriteBackOutbox:
                     log.warning("write-back round failed (%s); backing off", exc)
             else:
                 failures = 0
+            if failures == 0:
+                wait = self._until_resumed(wait)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
             self._wake.clear()
 
+    def _until_resumed(self, wait: float) -> float:
+        """``wait``, or less when a throttled source may be called again sooner."""
+        now = self._clock.now()
+        for source, until in list(self._paused.items()):
+            if until <= now:
+                del self._paused[source]
+            else:
+                wait = min(wait, (until - now).total_seconds())
+        return wait
+
     async def _send(self, row: Any) -> None:
         event = write_back_of(row)
         source = row["source"]
         async with self._limit:
+            paused = self._paused.get(source)
+            if paused is not None and paused > self._clock.now():
+                await self._pool.execute(_SQL["put_off"], row["id"], paused)
+                return
             try:
                 config = await self.catalog.config(source)
                 connector = self.catalog.connector(config.kind)
@@ -218,7 +239,9 @@ class WriteBackOutbox:
         if exc.throttled:
             wait = exc.retry_after if exc.retry_after is not None else self._backoff(1)
             until = now + timedelta(seconds=wait)
-            await self._pool.execute(_SQL["defer_source"], row["source"], until, row["id"])
+            source = row["source"]
+            self._paused[source] = max(until, self._paused.get(source, until))
+            await self._pool.execute(_SQL["defer_source"], source, until, row["id"])
             await self._pool.execute(_SQL["retry"], row["id"], until, row["attempts"], str(exc))
         else:
             attempts = row["attempts"] + 1

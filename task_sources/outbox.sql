@@ -33,11 +33,26 @@ SET leased_until = NULL, next_at = $2, attempts = $3, last_error = $4
 WHERE id = $1 AND status = 'pending';
 
 -- name: defer_source
--- The vendor throttled source $1: none of its write-backs is sent before $2.
-UPDATE source_writebacks
+-- The vendor throttled source $1: none of its write-backs is sent before $2. Rows are locked in
+-- id order and those another sender holds are skipped (it defers or sends them itself), so
+-- that senders throttled at once never wait for each other.
+WITH target AS (
+    SELECT id FROM source_writebacks
+    WHERE source = $1 AND status = 'pending' AND (next_at IS NULL OR next_at < $2)
+      AND (leased_until IS NULL OR id = $3)
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE source_writebacks w
 SET next_at = $2
-WHERE source = $1 AND status = 'pending' AND (next_at IS NULL OR next_at < $2)
-  AND (leased_until IS NULL OR id = $3);
+FROM target
+WHERE w.id = target.id;
+
+-- name: put_off
+-- Write-back $1 was not sent (its source is throttled until $2): not an attempt.
+UPDATE source_writebacks
+SET leased_until = NULL, next_at = greatest(next_at, $2)
+WHERE id = $1 AND status = 'pending';
 
 -- name: fail
 UPDATE source_writebacks

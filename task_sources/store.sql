@@ -74,3 +74,32 @@ SELECT * FROM source_rejects WHERE source = $1 AND id = $2;
 -- A retried reject that still fails: its new reason.
 UPDATE source_rejects SET reason = $3, field = $4, last_at = now()
 WHERE source = $1 AND id = $2;
+
+-- name: first_deliveries
+-- Record deliveries ($2: ids, $3: actions) of source $1 as applied, in the given order; the ids
+-- returned are those not applied before (the others are repeats).
+INSERT INTO source_deliveries (source, delivery_id, action, outcome)
+SELECT $1, d.delivery_id, d.action, 'pending'
+FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS d (delivery_id, action, n)
+ORDER BY d.n
+ON CONFLICT (source, delivery_id) DO NOTHING
+RETURNING delivery_id;
+
+-- name: forget_deliveries
+-- Deliveries of source $1 that could not be made into tasks after all: not applied.
+DELETE FROM source_deliveries WHERE source = $1 AND delivery_id = ANY($2::text[]);
+
+-- name: delivery_outcomes
+-- What each delivery ($2) of source $1 did ($3, task $4); rejects of them kept earlier are
+-- resolved by them.
+WITH d AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[]) AS d (delivery_id, outcome, task_id)
+),
+upd AS (
+    UPDATE source_deliveries s SET outcome = d.outcome, task_id = d.task_id
+    FROM d
+    WHERE s.source = $1 AND s.delivery_id = d.delivery_id
+)
+UPDATE source_rejects r SET retried_at = now(), task_id = d.task_id
+FROM d
+WHERE r.source = $1 AND r.delivery_id = d.delivery_id AND r.retried_at IS NULL;

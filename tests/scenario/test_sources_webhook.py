@@ -3,6 +3,7 @@ signed deliveries into tasks, repeats, forgeries, rejects and their retry, updat
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -44,6 +45,49 @@ async def test_a_source_is_configured_and_its_secret_never_shown(client: Client)
     assert (await again.json())["secret_set"]
     assert (await client.delete("/api/v1/sources/crm", headers=AUTH)).status == 200
     assert (await client.get("/api/v1/sources/crm", headers=AUTH)).status == 404
+
+
+async def test_deliveries_arriving_together_are_applied_as_one_by_one(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    """Many deliveries at once (written together): each new record one task, each repeat a
+    duplicate, a change of a record delivered alongside it an update, an unknown type a reject
+    that does not count as applied."""
+    await billing_type(pool)
+    await put_source(client, "crm", kind="webhook", secret=SECRET)
+    records = [{**RECORD, "id": f"R-{n}", "title": f"Refund {n}"} for n in range(40)]
+    sent = [webhook(client, "crm", r, delivery=f"d-{r['id']}") for r in records]
+    sent += [webhook(client, "crm", r, delivery=f"d-{r['id']}") for r in records[:10]]
+    changed = {**records[0], "customer_tier": "platinum"}
+    sent.append(webhook(client, "crm", changed, delivery="d-R-0-changed"))
+    sent.append(webhook(client, "crm", {**RECORD, "id": "X-1", "type": "nope"}, delivery="d-X"))
+    answers = await asyncio.gather(*sent)
+    outcomes = [(await a.json())["deliveries"][0] for a in answers]
+    assert all(a.status == 200 for a in answers)
+    by_record: dict[str, list[str]] = {}
+    for record_id, outcome in zip(
+        [r["id"] for r in records] + [r["id"] for r in records[:10]] + ["R-0", "X-1"],
+        outcomes,
+        strict=True,
+    ):
+        by_record.setdefault(record_id, []).append(outcome["outcome"])
+    assert await count(pool, "tasks") == 40
+    for n in range(1, 10):
+        assert sorted(by_record[f"R-{n}"]) == ["created", "duplicate"]
+    assert sorted(by_record["R-0"]) in (
+        ["created", "duplicate", "updated"],
+        ["created", "duplicate", "unchanged"],  # the change came first: the record is new
+    )
+    assert by_record["X-1"] == ["rejected"]
+    task = await Tasks(pool).by_key("crm", "R-0")
+    assert task is not None
+    assert task.customer_tier in ("platinum", "gold")
+    applied = await pool.fetchval("SELECT count(*) FROM source_deliveries WHERE source = 'crm'")
+    assert applied == 41  # 40 records and the change; not the repeats nor the reject
+    await billing_type(pool, "nope")
+    reject_id = outcomes[-1]["reject_id"]
+    retried = await client.post(f"/api/v1/sources/crm/rejects/{reject_id}/retry", headers=AUTH)
+    assert (await retried.json())["deliveries"][0]["outcome"] == "created"
 
 
 async def test_a_bad_configuration_is_refused_naming_the_field(client: Client) -> None:

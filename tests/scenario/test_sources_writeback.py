@@ -4,6 +4,7 @@ back is on the task's timeline and told to the supervisors."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -176,3 +177,34 @@ async def test_a_cancellation_the_source_asked_for_is_not_sent_back(rig: Rig) ->
     await rig.outbox().drain()
     assert rig.receiver.received == []
     assert "cancelled" in await rig.timeline(task_id)
+
+
+async def test_a_rate_limited_source_gets_each_event_once_without_being_polled_past_it(
+    rig: Rig, pool: asyncpg.Pool
+) -> None:
+    """Senders throttled at once put the source off together (no deadlock, no failure), hold
+    back the rows they leased, and every event arrives once when the limit allows it."""
+    task_ids = []
+    for n in range(12):
+        at = rig.clock.now().timestamp()
+        record = {**RECORD, "id": f"R-{n}"}
+        made = await (await webhook(rig.client, "crm", record, at=at)).json()
+        task_ids.append(made["deliveries"][0]["task_id"])
+    for n, task_id in enumerate(task_ids):
+        await take(pool, task_id, f"agent-{n}")
+    rig.receiver.per_second = 3
+    outbox = rig.outbox(concurrency=8)
+    await outbox.drain()
+    assert rig.receiver.throttled > 0
+    # The rows this sender had leased but not yet sent when it was throttled were held back.
+    assert len(rig.receiver.received) < len(task_ids)
+    for _ in range(20):
+        if len(rig.receiver.applied) == len(task_ids):
+            break
+        rig.clock.advance(timedelta(seconds=1))
+        await asyncio.sleep(1.05)
+        await outbox.drain()
+    assert sorted(e["task_id"] for e in rig.receiver.applied.values()) == sorted(task_ids)
+    statuses = await pool.fetch("SELECT status, count(*) FROM source_writebacks GROUP BY 1")
+    assert {r["status"]: r["count"] for r in statuses} == {"done": len(task_ids)}
+    assert outbox.failed == 0
