@@ -122,7 +122,7 @@ class Intake:
         """Apply one delivery, or keep it as a reject (``retry``: of a reject kept before)."""
         try:
             mapping = self.catalog.mapping(config)
-            if delivery.action == "upsert" and not retry:
+            if delivery.action == "upsert" and delivery.version is None and not retry:
                 batched = await self._batched(config, mapping, delivery, now)
                 if batched is not None:
                     return batched
@@ -151,7 +151,9 @@ class Intake:
         self, config: SourceConfig, mapping: CompiledMapping, delivery: Delivery, now: datetime
     ) -> DeliveryOutcome | None:
         """A new or changed record, with the other deliveries of its source arriving meanwhile
-        (:mod:`task_sources.batch`); ``None`` when it is to be applied on its own."""
+        (:mod:`task_sources.batch`); ``None`` when it is to be applied on its own. A delivery
+        that carries its record's version is always applied on its own, where an older one
+        is told from a newer (:meth:`_outdated`)."""
         try:
             item = mapping.task(delivery.event, config.name, now)
         except MappingFailed:
