@@ -4,6 +4,7 @@ what an agent may not see, and a form without its CSRF token."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,15 @@ from tests.browser.conftest import DANA, NOW, STRANGER, SUPERVISOR, Console
 from tests.conftest import TOKEN
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
+
+
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """A screenshot of the page; into docs/console when BLENDBOT_SCREENSHOTS=1 (how the
+    README's pictures are made), else only taken, so that a test run leaves no changes."""
+    data = await page.screenshot(full_page=full_page)
+    assert data.startswith(b"\x89PNG")
+    if os.environ.get("BLENDBOT_SCREENSHOTS") == "1":
+        (DOCS / f"{name}.png").write_bytes(data)
 
 
 async def sign_in_with_token(page: Page, console: Console) -> None:
@@ -54,11 +64,11 @@ async def test_the_now_page_shows_the_seeded_center(page: Page, console: Console
     billing = page.locator("#backlog tr[data-type=billing]")
     await expect(billing.locator("td").nth(1)).to_have_text("2")  # open
     await expect(billing.locator("td").nth(2)).to_have_text("1")  # past SLA
-    await page.screenshot(path=str(DOCS / "now.png"), full_page=True)
+    await shot(page, "now")
     await page.click("#large-toggle")
     await expect(page.locator("body")).to_have_class("large")
     await page.set_viewport_size({"width": 1920, "height": 1080})
-    await page.screenshot(path=str(DOCS / "now-wallboard.png"))
+    await shot(page, "now-wallboard", full_page=False)
 
 
 async def test_a_feed_event_appears_within_two_seconds_without_a_reload(
@@ -86,7 +96,7 @@ async def test_todays_decisions_with_their_figures_filtered_by_queue(
     await expect(page.locator("tr[data-event=lend_offered]")).to_contain_text("need7")
     await expect(page.locator("tr[data-event=recalled]")).to_contain_text("Omar Haddad")
     await expect(page.locator("tr[data-event=guard]")).to_contain_text("calls are rising")
-    await page.screenshot(path=str(DOCS / "decisions.png"), full_page=True)
+    await shot(page, "decisions")
     await page.select_option("select[name=queue]", "sales")
     await page.click("#decision-filters button")
     await expect(rows).to_have_count(1)
@@ -102,11 +112,11 @@ async def test_a_task_is_found_by_its_customer_ref_and_its_story_told(
     await page.click("#task-search button")
     found = page.locator("tr[data-task]")
     await expect(found).to_have_count(1)
-    await page.screenshot(path=str(DOCS / "tasks.png"), full_page=True)
+    await shot(page, "tasks")
     await found.locator("a").click()
     await expect(page.locator("h1")).to_contain_text("Refund request 2")
     await expect(page.locator("#timeline")).to_contain_text("created")
-    await page.screenshot(path=str(DOCS / "task.png"), full_page=True)
+    await shot(page, "task")
 
 
 async def test_a_supervisor_signs_in_with_slack(page: Page, console: Console) -> None:
@@ -125,7 +135,7 @@ async def test_an_agent_sees_their_own_day_and_no_supervisor_page(
     await expect(page.locator("h1")).to_contain_text("Dana Levi")
     await expect(page.locator("tr[data-event=lend_offered]")).to_have_count(1)
     await expect(page.locator("nav a")).to_have_count(1)  # My day only
-    await page.screenshot(path=str(DOCS / "my-day.png"), full_page=True)
+    await shot(page, "my-day")
     for path in ("/console/now", "/console/decisions", "/console/tasks", "/console/tasks/1"):
         response = await page.goto(console.url + path)
         assert response is not None, path
