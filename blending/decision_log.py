@@ -80,10 +80,12 @@ async def recent(
     events: Sequence[str] | None = None,
     limit: int = 50,
     before: int | None = None,
+    since: datetime | None = None,
 ) -> DecisionPage:
-    """The last ``limit`` events that match, older than id ``before`` when given."""
+    """The last ``limit`` events that match, older than id ``before`` and at or after
+    ``since`` when given."""
     events_list = list(events) if events is not None else None
-    rows = await db.fetch(_SQL["recent"], group, agent_id, events_list, before, limit + 1)
+    rows = await db.fetch(_SQL["recent"], group, agent_id, events_list, before, limit + 1, since)
     items = [
         DecisionOut(
             id=r["id"],

@@ -1,6 +1,6 @@
 -- name: recent
--- The blending events newest first, at most $5, of group $1, agent $2, events $3, before id $4
--- (each filter NULL: any); with the agent's name.
+-- The blending events newest first, at most $5, of group $1, agent $2, events $3, before id $4,
+-- at or after $6 (each filter NULL: any); with the agent's name.
 SELECT e.id, e.at, e.event, e.grp, e.agent_id, a.name AS agent_name, e.task_id, e.reason,
        e.actor, e.figures
 FROM blending_events e
@@ -9,5 +9,6 @@ WHERE ($1::text IS NULL OR e.grp = $1)
   AND ($2::text IS NULL OR e.agent_id = $2)
   AND ($3::text[] IS NULL OR e.event = ANY ($3::text[]))
   AND ($4::bigint IS NULL OR e.id < $4)
+  AND ($6::timestamptz IS NULL OR e.at >= $6)
 ORDER BY e.id DESC
 LIMIT $5;

@@ -31,6 +31,8 @@ from queues.db import Executor, load_queries
 _SQL = load_queries("blending", "snapshot.sql")
 POOLED = "all queues"
 RECENT_SECONDS = 900.0
+MIN_SETTLED = 5
+"""A service level on fewer settled calls says nothing: it is left unknown."""
 LIVE_HORIZON = timedelta(hours=1)
 """A queue with no report and no call seen for this long has no live figures."""
 _ACTIVITY: dict[str, Activity] = {
@@ -248,7 +250,7 @@ def _live(
     return LiveQueue(
         calls_waiting=sum(r.calls_waiting for r in rows),
         longest_wait_seconds=max(r.longest_wait_seconds for r in rows),
-        service_level=sum(r.in_target for r in rows) / settled if settled >= 5 else None,
+        service_level=sum(r.in_target for r in rows) / settled if settled >= MIN_SETTLED else None,
         idle_agents=sum(1 for a in members if a.activity == "idle"),
     )
 
@@ -282,10 +284,18 @@ async def snapshot(
         for r in await db.fetch(_SQL["schedules"], now, horizon)
     ]
     forecasts = await read_forecasts(db, now, horizon)
-    queues = await store.queues(now)
-    recent = {r["queue"]: r for r in await db.fetch(_SQL["recent_service"], now, RECENT_SECONDS)}
-    live = [_live_row(q, recent.get(q.queue), now) for q in queues]
+    live = await live_queues(db, now, store)
     return assemble(now, policy, agents, schedules, forecasts, live, target=target)
+
+
+async def live_queues(
+    db: Executor, now: datetime, store: TelemetryStore | None = None
+) -> list[QueueLiveRow]:
+    """Each known queue now: calls waiting, the longest wait, and the calls settled (answered
+    or abandoned) in the last :data:`RECENT_SECONDS`, with those answered within target."""
+    queues = await (store or TelemetryStore(db)).queues(now)
+    recent = {r["queue"]: r for r in await db.fetch(_SQL["recent_service"], now, RECENT_SECONDS)}
+    return [_live_row(q, recent.get(q.queue), now) for q in queues]
 
 
 def _agent_row(r: Any, presence: PresenceOut | None) -> AgentRow:

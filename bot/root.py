@@ -34,6 +34,8 @@ from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
 from bot.acd import STEERING, AcdSettings, Hooks, Interruptions, Steering, Watch
 from bot.blending_round import Blender
+from bot.console.app import register_console
+from bot.console.config import ConsoleConfig, SlackSignIn
 from bot.database import Database, database
 from bot.eta_watch import EtaWatch
 from bot.http.app import create_app
@@ -451,12 +453,15 @@ def http_app(
     genesys: GenesysConfig | None = None,
     targets: Targets | None = None,
     run_control: bool = True,
+    console: ConsoleConfig | None = None,
 ) -> App:
     """The HTTP app around an open pool (the caller owns the pool's lifetime). With control
     clients (``targets``), the state commands' outbox is sent from a task of the app, and with
     interruptible or control groups, work is paused for the phones from another; the task
     sources' write-backs are sent from a third, and the shared mailboxes read from a fourth
-    (tests turn ``run_control`` off and drive them by hand)."""
+    (tests turn ``run_control`` off and drive them by hand). The console is mounted at
+    ``/console`` (``console``: its cookie key and sign-in settings; none given: a key of its
+    own, API tokens only)."""
     wired = wired or Parts()
     on_pool = stores(
         pool,
@@ -525,6 +530,7 @@ def http_app(
         )
         if run_control:
             app.cleanup_ctx.append(_mailboxes(mailboxes))
+    register_console(app, console or ConsoleConfig())
     mounted = register_slack(app, slack) if slack else None
     if mounted is not None:
         hooks.notifier = mounted.notifier
@@ -717,6 +723,7 @@ async def service(
             ami=ami,
             genesys=genesys,
             targets=targets,
+            console=console_config(settings),
         )
         roster = roster_sync(db.pool, settings, clock)
         try:
@@ -739,12 +746,42 @@ def api_tokens(settings: Settings) -> tuple[list[str], Path | None]:
     if settings.api_tokens:
         return settings.api_tokens, None
     path = settings.data_dir / "api-token"
+    return [kept_secret(path)], path
+
+
+def kept_secret(path: Path) -> str:
+    """A secret kept in a file readable by its owner only, made on first use."""
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(32) + "\n")
-    return [path.read_text().strip()], path
+    return path.read_text().strip()
+
+
+def console_config(settings: Settings) -> ConsoleConfig:
+    """The console's cookie key (configured, or kept in the data directory), who supervises
+    (the same users and group as in Slack), and Sign in with Slack when its client is set."""
+    s = settings
+    secret = s.console_secret or kept_secret(s.data_dir / "console-secret")
+    slack = None
+    if s.slack_client_id and s.slack_client_secret:
+        slack = SlackSignIn(
+            client_id=s.slack_client_id,
+            client_secret=s.slack_client_secret,
+            authorize_url=s.slack_authorize_url,
+            api_url=s.slack_api_url,
+            team_id=s.slack_team_id,
+        )
+    return ConsoleConfig(
+        key=ConsoleConfig.key_of(secret),
+        secure_cookies=bool(s.public_url and s.public_url.startswith("https://")),
+        session_seconds=int(s.console_session_hours * 3600),
+        supervisors=frozenset(s.supervisors),
+        supervisor_group=s.supervisor_group,
+        public_url=s.public_url,
+        slack=slack,
+    )
 
 
 async def load_sample(pool: asyncpg.Pool) -> tuple[ImportReport, ImportReport]:

@@ -198,6 +198,35 @@ class Settings(BaseSettings):
         default=None,
         description="The URL clients use to reach this service (Twilio signs requests to it).",
     )
+    console_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Encrypts the console's session cookies (at least 32 characters; the same "
+        "on every instance). Unset: one is made and kept in the data directory.",
+    )
+    console_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a console sign-in lasts."
+    )
+    slack_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_ID"),
+        description="The Slack app's client id: turns on Sign in with Slack for the console.",
+    )
+    slack_client_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET"),
+        description="The Slack app's client secret, for Sign in with Slack.",
+    )
+    slack_authorize_url: str = Field(
+        default="https://slack.com/openid/connect/authorize",
+        description="Where Sign in with Slack sends people to approve (its token and user "
+        "info methods are on the Web API's base URL).",
+    )
+    slack_team_id: str | None = Field(
+        default=None,
+        description="The Slack workspace (T...) whose people may sign in to the console; "
+        "unset: any workspace, roles still decide.",
+    )
     firehose_access_key: str | None = Field(
         default=None, description="Access key Amazon Kinesis Data Firehose sends with records."
     )
@@ -405,7 +434,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters long")
         return value
 
-    @field_validator("public_url", "connect_api_url", "twilio_api_url")
+    @field_validator("public_url", "connect_api_url", "twilio_api_url", "slack_authorize_url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("queues", "lookups.sql")
-Surface = Literal["api", "slack"]
+Surface = Literal["api", "slack", "console"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Lookups:
         *,
         allowed: bool = True,
     ) -> None:
-        """``actor``: a Slack user id, or ``token:<fingerprint>`` for an API token."""
+        """``actor``: a Slack user id, ``token:<fingerprint>`` for an API token, or the
+        console's ``slack:<user id>``."""
         plain = json.loads(json.dumps(dict(query), default=str))
         await self._db.execute(_SQL["record"], surface, actor, plain, allowed, list(found))
 

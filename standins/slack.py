@@ -5,6 +5,9 @@ The real ``slack_sdk`` client talks to it through its base URL. It checks what S
 sizes), answers in Slack's shape (HTTP 200 with ``ok: false`` and an error code, or 429 with
 ``Retry-After``), and records every call, so that a test asserts on what was sent.
 
+Sign in with Slack is served too (``standins.slack_openid``): the authorize page, and
+``openid.connect.token`` and ``openid.connect.userInfo`` on the Web API.
+
 Socket Mode is served too (``standins.slack_socket``): ``apps.connections.open``, with the
 app-level token, hands out a websocket URL on this server that speaks Slack's protocol.
 
@@ -29,6 +32,8 @@ from typing import Any
 
 from aiohttp import web
 
+from standins.slack_openid import METHODS as OPENID_METHODS
+from standins.slack_openid import OpenIdError, OpenIdStandIn
 from standins.slack_socket import SocketStandIn
 
 MESSAGE_BLOCKS = 50
@@ -103,6 +108,8 @@ class StandIn:
     token: str = "xoxb-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
     app_token: str = "xapp-standin-token"  # noqa: S105 (the stand-in's own, not a secret)
     socket: SocketStandIn = field(default_factory=SocketStandIn)
+    openid: OpenIdStandIn = field(default_factory=OpenIdStandIn)
+    """Sign in with Slack (:mod:`standins.slack_openid`)."""
     users: dict[str, str] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
     """User id → their email (``users.lookupByEmail``)."""
@@ -156,6 +163,7 @@ class StandIn:
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_get("/link/", self.socket.serve)
+        app.router.add_get("/openid/connect/authorize", self.openid.authorize)
         app.on_shutdown.append(self.socket.close)
         return app
 
@@ -192,6 +200,8 @@ class StandIn:
                 headers={"Retry-After": f"{retry_after:g}"},
             )
         header = request.headers.get("Authorization", "")
+        if method in OPENID_METHODS:
+            return self._openid(method, args, header)
         token = header.removeprefix("Bearer ").strip() or str(args.get("token", ""))
         try:
             expected = self.app_token if method in APP_LEVEL else self.token
@@ -211,6 +221,16 @@ class StandIn:
         if self._drops.get(method) and request.transport is not None:
             self._drops[method] -= 1
             request.transport.abort()
+        return web.json_response({"ok": True, **result})
+
+    def _openid(self, method: str, args: dict[str, Any], header: str) -> web.Response:
+        secretless = {k: v for k, v in args.items() if k != "client_secret"}
+        try:
+            result = self.openid.call(method, args, header)
+        except OpenIdError as exc:
+            self._record(Call(method, secretless, False, exc.error))
+            return web.json_response({"ok": False, "error": exc.error})
+        self._record(Call(method, secretless, True))
         return web.json_response({"ok": True, **result})
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:

@@ -21,7 +21,7 @@ class Supervisors:
     def __init__(
         self,
         store: SlackStore,
-        client: AsyncWebClient,
+        client: AsyncWebClient | None,
         user_ids: frozenset[str],
         group: str | None,
     ) -> None:
@@ -44,8 +44,9 @@ class Supervisors:
         return allowed
 
     async def sync(self) -> int | None:
-        """Copy the user group's members into the database; ``None`` if Slack did not say."""
-        if self._group is None:
+        """Copy the user group's members into the database; ``None`` if Slack did not say
+        (or there is no Slack client: the console signs people in without one)."""
+        if self._group is None or self._client is None:
             return None
         try:
             response = await self._client.usergroups_users_list(usergroup=self._group)

@@ -1,0 +1,172 @@
+"""The pages: Now (the center live), Decisions (today's lends, holds and recalls with their
+figures), Tasks (search, and a task's whole story), and an agent's own day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from blending import decision_log
+from bot.console.board import RECENT_MINUTES, board
+from bot.console.live import Live
+from bot.console.render import page
+from bot.console.session import Viewer, viewer
+from bot.http.keys import CLOCK, POLICY, STORES, ZONE
+from queues.errors import NotFound
+from queues.models import TaskFilter
+
+LIVE = web.AppKey("console_live", Live)
+DECISIONS_SHOWN = 200
+TASKS_SHOWN = 50
+
+
+async def required(request: web.Request, *, supervisor: bool = True) -> Viewer:
+    """The viewer, if they may see this page: nobody signed in goes to the sign-in page
+    (a stream gets 401); an agent is refused every supervisor's page (403)."""
+    found = await viewer(request)
+    if found is None:
+        if request.headers.get("Accept", "").startswith("text/event-stream"):
+            raise web.HTTPUnauthorized(reason="Sign in first.")
+        raise web.HTTPSeeOther("/console/sign-in")
+    if supervisor and not found.supervisor:
+        raise web.HTTPForbidden(reason="This page is for supervisors: you see your own day.")
+    return found
+
+
+def midnight(request: web.Request) -> Any:
+    now = request.config_dict[CLOCK].now()
+    local = now.astimezone(request.config_dict[ZONE])
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def home(request: web.Request) -> web.Response:
+    found = await viewer(request)
+    if found is None:
+        raise web.HTTPSeeOther("/console/sign-in")
+    raise web.HTTPSeeOther("/console/now" if found.supervisor else "/console/me")
+
+
+async def board_html(service: web.Application, console: web.Application) -> str:
+    """The Now board's fragment: what the page shows and what the live stream sends."""
+    shown = await board(service[STORES], service[CLOCK].now())
+    return (
+        aiohttp_jinja2.get_env(console)
+        .get_template("now_board.html")
+        .render(board=shown, recent_minutes=RECENT_MINUTES)
+    )
+
+
+async def now_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    live = request.app[LIVE]
+    version = live.version
+    return await page(
+        request,
+        "now.html",
+        {"board_html": await live.html(version), "version": version},
+        viewer=found,
+    )
+
+
+async def now_live(request: web.Request) -> web.StreamResponse:
+    await required(request)
+    try:
+        since = int(request.query.get("since", "-1"))
+    except ValueError:
+        since = -1
+    return await request.app[LIVE].stream(request, since)
+
+
+async def decisions_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    group = request.query.get("queue", "").strip()[:200] or None
+    agent = request.query.get("agent", "").strip()[:200] or None
+    pool = request.config_dict[STORES].pool
+    shown = await decision_log.recent(
+        pool, group=group, agent_id=agent, limit=DECISIONS_SHOWN, since=midnight(request)
+    )
+    everyone = await decision_log.recent(pool, limit=DECISIONS_SHOWN, since=midnight(request))
+    groups = sorted({d.group for d in everyone.items} | ({group} if group else set()))
+    agents = sorted(
+        {(d.agent_id, d.agent_name or d.agent_id) for d in everyone.items if d.agent_id},
+        key=lambda a: a[1],
+    )
+    return await page(
+        request,
+        "decisions.html",
+        {
+            "items": shown.items,
+            "more": shown.next_before is not None,
+            "groups": groups,
+            "agents": agents,
+            "group": group,
+            "agent": agent,
+        },
+        viewer=found,
+    )
+
+
+async def tasks_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    q = request.query.get("q", "").strip()
+    stores = request.config_dict[STORES]
+    items = []
+    error = None
+    if q:
+        try:
+            query = TaskFilter(q=q, limit=TASKS_SHOWN)
+        except ValidationError:
+            error = "Search by a task id, a customer ref or a source's id (up to 200 characters)."
+        else:
+            items = await stores.tasks.find(query)
+            await stores.lookups.record("console", found.actor, {"q": q}, [t.id for t in items])
+    return await page(request, "tasks.html", {"q": q, "items": items, "error": error}, viewer=found)
+
+
+async def task_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    raw = request.match_info["task_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPNotFound(reason=f"There is no task {raw[:40]}.")
+    task_id = int(raw)
+    stores = request.config_dict[STORES]
+    now = request.config_dict[CLOCK].now()
+    try:
+        detail = await stores.tasks.get(
+            task_id, now, sla_top_share=request.config_dict[POLICY].sla_top_share
+        )
+    except NotFound:
+        await stores.lookups.record("console", found.actor, {"id": task_id}, [])
+        raise web.HTTPNotFound(reason=f"There is no task {task_id}.") from None
+    await stores.lookups.record("console", found.actor, {"id": task_id}, [task_id])
+    return await page(request, "task.html", {"task": detail}, viewer=found)
+
+
+async def my_day(request: web.Request) -> web.Response:
+    """An agent's own day: their work now, what they finished, the lends and recalls that
+    were about them. Only ever the viewer's own."""
+    found = await required(request, supervisor=False)
+    if found.agent_id is None:
+        raise web.HTTPNotFound(reason="You are not on the roster: there is no day to show.")
+    stores = request.config_dict[STORES]
+    now = request.config_dict[CLOCK].now()
+    since = midnight(request)
+    presence = (await stores.telemetry.presence(now, [found.agent_id])).items
+    decisions = await decision_log.recent(
+        stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
+    )
+    return await page(
+        request,
+        "me.html",
+        {
+            "presence": presence[0] if presence else None,
+            "work": await stores.views.work_of(found.agent_id),
+            "done": await stores.views.done_since(found.agent_id, since),
+            "items": decisions.items,
+            "now": now,
+        },
+        viewer=found,
+    )

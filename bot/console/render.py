@@ -1,0 +1,73 @@
+"""Pages rendered from the package's templates, with what every page shows: who is signed
+in, the navigation their role allows, the CSRF token for its forms, the wallboard mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.console.session import Viewer, csrf_token
+from bot.http.keys import ZONE
+
+NONE = "\N{EN DASH}"
+"""What a board shows for a figure nobody knows."""
+NAV = (("now", "Now"), ("decisions", "Decisions"), ("tasks", "Tasks"))
+
+
+def clock_time(at: datetime | None, zone: tzinfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M") if at is not None else ""
+
+
+def when(at: datetime | None, zone: tzinfo) -> str:
+    """A day and a time: ``Mon 02 Mar 14:05``."""
+    return at.astimezone(zone).strftime("%a %d %b %H:%M") if at is not None else ""
+
+
+def duration(seconds: float | None) -> str:
+    """``42s``, ``7m 05s``, ``2h 14m``: how long, as people read it on a board."""
+    if seconds is None:
+        return NONE
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+def percent(share: float | None) -> str:
+    return NONE if share is None else f"{share:.0%}"
+
+
+def filters(zone: tzinfo) -> dict[str, Any]:
+    return {
+        "clock": lambda at: clock_time(at, zone),
+        "when": lambda at: when(at, zone),
+        "duration": duration,
+        "percent": percent,
+    }
+
+
+async def page(
+    request: web.Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    viewer: Viewer | None,
+    status: int = 200,
+) -> web.Response:
+    zone = request.config_dict[ZONE]
+    shown = {
+        "viewer": viewer,
+        "nav": NAV if viewer is not None and viewer.supervisor else (),
+        "csrf": await csrf_token(request),
+        "large": request.query.get("large") == "1",
+        "path": request.path,
+        "zone": zone,
+        **context,
+    }
+    response = aiohttp_jinja2.render_template(template, request, shown, status=status)
+    return response
