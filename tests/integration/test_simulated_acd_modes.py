@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from blending.acd import Mode
 from blending.policy import policy_for
 from bot.cli.simulated_days import PolicyRun, Prepared, prepared_world, run_on_clone
 from bot.cli.what_if import engine_settings
@@ -33,9 +34,12 @@ async def prepared(server_url: str, tmp_path: Path) -> AsyncIterator[Prepared]:
         yield world
 
 
-async def _run(prepared: Prepared, mode: str, **extra: object) -> PolicyRun:
-    settings = Settings(acd_mode=mode)  # type: ignore[arg-type]
-    engine = replace(engine_settings(settings), policy=policy_for("forecast_guard"), **extra)
+async def _run(prepared: Prepared, mode: Mode, latency: CommandLatency | None = None) -> PolicyRun:
+    engine = replace(
+        engine_settings(Settings(acd_mode=mode)),
+        policy=policy_for("forecast_guard"),
+        latency=latency or CommandLatency(),
+    )
     return await run_on_clone(prepared, engine)
 
 
@@ -49,7 +53,7 @@ async def test_control_recalls_after_the_command_latency_not_a_person(
     prepared: Prepared,
 ) -> None:
     advisory = await _run(prepared, "advisory")
-    control = await _run(prepared, "control", latency=CommandLatency(fixed=1.0, mean_tail=0.0))
+    control = await _run(prepared, "control", CommandLatency(fixed=1.0, mean_tail=0.0))
 
     assert advisory.timeline.recall_delays
     assert control.timeline.recall_delays
