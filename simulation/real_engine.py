@@ -56,6 +56,7 @@ from queues.tasks import Tasks
 from queues.timers import TimerSettings, run_timers
 from simulation.center import Center, Shift, SimAgent, Work
 from simulation.database_clock import SimClock
+from simulation.hindsight import Hindsight, hindsight, realized
 from simulation.phone_system import CommandLatency, PhoneSystem
 from simulation.world import TASK_KINDS, RosterAgent, SimTask, World, plan_day
 from telephony_adapters.control import AgentState
@@ -721,6 +722,7 @@ async def results(
     row = await db.fetchrow(_SQL["sla_attainment"], world.clock(0), world.clock(end))
     assert row is not None
     delays = controller.timeline.recall_delays
+    bound = hindsight_of(center, controller)
     return {
         "service_level": t.in_target / offered,
         "asa_seconds": t.wait_total / max(t.answered, 1),
@@ -730,4 +732,25 @@ async def results(
         "backoffice_sla_attainment": row["met"] / row["due"] if row["due"] else None,
         "backlog_end": int(await db.fetchval(_SQL["open_tasks"])),
         "recall_delay_seconds": float(np.mean(delays)) if delays else None,
+        "hindsight_hours": bound.hours,
+        "hindsight_share": bound.share(t.on_tasks / 3600),
     }
+
+
+def hindsight_of(center: Center, controller: EngineBackoffice) -> Hindsight:
+    """The run's hindsight bound (:mod:`simulation.hindsight`): the world's realized calls,
+    the agents its shifts staffed, the run's target and the callers' mean patience."""
+    world, f = controller.world, controller.s.forecast
+    minutes = world.spec.interval_minutes
+    slots = len(center.offered_by_interval)
+    calls, aht = realized(world.calls, slots, minutes, world.profile.handle_mean)
+    staffed = [controller.staffed_by_slot.get(i, 0) for i in range(slots)]
+    return hindsight(
+        calls,
+        aht,
+        staffed,
+        interval_minutes=minutes,
+        target_sl=f.target_sl,
+        target_seconds=f.target_seconds,
+        patience_seconds=world.profile.patience_mean,
+    )

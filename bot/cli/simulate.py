@@ -47,6 +47,7 @@ COLUMNS = (
     ("back-office in SLA", "backoffice_sla_attainment", "{:.1%}"),
     ("backlog at end", "backlog_end", "{}"),
     ("recall delay", "recall_delay_seconds", "{:.1f} s"),
+    ("of hindsight", "hindsight_share", "{:.1%}"),
 )
 MakePolicy = Callable[[PolicyName, int | None], BlendPolicy]
 

@@ -20,6 +20,8 @@ KEYS = {
     "backoffice_sla_attainment",
     "backlog_end",
     "recall_delay_seconds",
+    "hindsight_hours",
+    "hindsight_share",
 }
 
 
