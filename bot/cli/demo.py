@@ -326,10 +326,10 @@ async def demo(
         )
     )
     _compare(console, rows)
-    console.print(policy_table("forecast_guard in each ACD mode", modes))
+    console.print(policy_table("forecast_guard in each ACD mode", modes, "ACD mode"))
     if swept is not None:
         table = {f"{swept['key']}={r['value']}": r["figures"] for r in swept["rows"]}
-        console.print(policy_table(f"forecast_guard, {swept['key']} swept", table))
+        console.print(policy_table(f"forecast_guard, {swept['key']} swept", table, "run"))
     slack_run = slack_runs[0]
     posted = len(slack_run.standin.calls_to("chat.postMessage", ok=True))
     updated = len(slack_run.standin.calls_to("chat.update", ok=True))

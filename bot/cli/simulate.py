@@ -57,9 +57,9 @@ def policies_of(settings: Settings) -> MakePolicy:
     return lambda name, k: root.blend_policy(settings, name, k=k)
 
 
-def policy_table(title: str, rows: Mapping[str, Figures]) -> Table:
+def policy_table(title: str, rows: Mapping[str, Figures], first: str = "policy") -> Table:
     table = Table(title=title)
-    table.add_column("policy")
+    table.add_column(first)
     for heading, _, _ in COLUMNS:
         table.add_column(heading, justify="right")
     for name, figures in rows.items():
@@ -208,7 +208,7 @@ async def _sweep(
     with _bar(console) as bar:
         rows = await sweep_runs(overrides, sweep, spec, seed, names, k, bar)
     table = {f"{sweep.key}={r['value']} {r['policy']}": r["figures"] for r in rows}
-    console.print(policy_table(f"{_label(spec, seed)}, {sweep.key} swept", table))
+    console.print(policy_table(f"{_label(spec, seed)}, {sweep.key} swept", table, "run"))
     return {
         "days": spec.days,
         "seed": seed,
