@@ -9,6 +9,7 @@ the command as a real feed does.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,13 +50,14 @@ class PhoneSystem:
     def __init__(
         self,
         latency: CommandLatency,
-        rng: np.random.Generator,
+        seed: int,
         now: Callable[[], float],
         schedule: Schedule,
         apply: Apply,
     ) -> None:
         self.latency = latency
-        self._rng = rng
+        self._seed = seed
+        self._streams: dict[str, np.random.Generator] = {}
         self._now = now
         self._schedule = schedule
         self._apply = apply
@@ -64,8 +66,20 @@ class PhoneSystem:
 
     async def send(self, command: Command) -> None:
         now = self._now()
-        at = max(now + self.latency.draw(self._rng), self._last.get(command.agent_id, now))
+        at = max(
+            now + self.latency.draw(self._rng(command.agent_id)),
+            self._last.get(command.agent_id, now),
+        )
         self._last[command.agent_id] = at
         self.sent += 1
         agent, state = command.agent_id, command.state
         self._schedule(at - now, lambda: self._apply(agent, state))
+
+    def _rng(self, agent_id: str) -> np.random.Generator:
+        """One stream per agent: the outbox sends several agents' commands at once, in no
+        fixed order, and one agent's in order."""
+        rng = self._streams.get(agent_id)
+        if rng is None:
+            key = zlib.crc32(agent_id.encode())
+            rng = self._streams[agent_id] = np.random.default_rng([self._seed, key])
+        return rng

@@ -215,7 +215,7 @@ class EngineBackoffice:
                 raise BlendingError("control mode needs a pool for the command outbox")
             self.platform = PhoneSystem(
                 settings.latency,
-                np.random.default_rng(world.seed + 2),
+                world.seed + 2,
                 lambda: self.center.now,
                 lambda delay, action: self.center.at(delay, action),
                 self._platform_sets,
