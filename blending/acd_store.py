@@ -17,11 +17,17 @@ from typing import Any
 from blending.acd import AcdModes, AgentTimeline, CommandOut, Correction, TimelineItem
 from blending.decision_store import WITHDRAWN, Withdrawn
 from queues.db import Executor, load_queries, transaction
+from queues.errors import QueuesError
+from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
 from queues.tasks import task_out
 
 _SQL = load_queries("blending", "acd.sql")
 _DECISIONS = load_queries("blending", "decision_store.sql")
+
+INTERRUPT_REASON = "a call came in: paused automatically (interruptible mode)"
+RECALL_REASON = "recalled to the phones: paused automatically (control mode)"
+RESUME_REASON = "the call and its wrap-up ended: resumed automatically"
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,63 @@ async def recalled_work(db: Executor) -> list[TaskOut]:
 
 async def interrupted(db: Executor, agent_id: str, text: str) -> None:
     await db.execute(_SQL["interrupted_event"], agent_id, text)
+
+
+@dataclass(frozen=True)
+class PhoneWork:
+    """What one step of pausing and resuming work for the phones changed."""
+
+    interrupted: list[TaskOut]
+    """Paused because a call reached their holder (``interruptible``)."""
+    resumed: list[TaskOut]
+    """Resumed because their holder's call and wrap-up ended (``interruptible``)."""
+    recalled: list[TaskOut]
+    """Paused because their holder was recalled (``control``)."""
+
+
+async def work_for_phones(db: Executor, modes: AcdModes) -> PhoneWork:
+    """Pause and resume back-office work for the phones' sake, as the feeds and the recalls
+    call for it: in ``interruptible`` groups the work of agents a call reached is paused and
+    resumed once their wrap-up ends; in ``control`` groups the pausable work of recalled agents
+    is paused. Each change goes through the task lifecycle (a conditional change with its
+    event), so two runs acting on one state change it once. The service's
+    :class:`bot.acd.Interruptions` and the simulator both run this step."""
+    interrupted: list[TaskOut] = []
+    resumed: list[TaskOut] = []
+    recalled: list[TaskOut] = []
+    if modes.uses("interruptible"):
+        pause, resume = await interruptions(db)
+        interrupted, resumed = await _change(db, pause, resume, INTERRUPT_REASON, "call")
+    if modes.uses("control"):
+        recalled, _ = await _change(db, await recalled_work(db), [], RECALL_REASON, "recall")
+    return PhoneWork(interrupted, resumed, recalled)
+
+
+async def _change(
+    db: Executor, pause: list[TaskOut], resume: list[TaskOut], reason: str, by: str
+) -> tuple[list[TaskOut], list[TaskOut]]:
+    life = Lifecycle(db)
+    paused: list[TaskOut] = []
+    resumed: list[TaskOut] = []
+    for task in pause:
+        holder = task.holder or ""
+        try:
+            paused.append(
+                await life.pause(
+                    task.id, holder, reason, actor="blendbot", data={"interrupted_by": by}
+                )
+            )
+        except QueuesError:  # the agent (or another instance) changed it meanwhile
+            continue
+        await interrupted(db, holder, f"task #{task.id} paused: a {by}")
+    for task in resume:
+        holder = task.holder or ""
+        try:
+            resumed.append(await life.resume(task.id, holder, RESUME_REASON, actor="blendbot"))
+        except QueuesError:
+            continue
+        await interrupted(db, holder, f"task #{task.id} resumed")
+    return paused, resumed
 
 
 async def timeline(

@@ -29,17 +29,12 @@ from bot.slack.notify import Notifier
 from clock import Clock
 from queues.db import Connection
 from queues.dispatch import DispatchSettings, Offer
-from queues.errors import QueuesError
-from queues.lifecycle import Lifecycle
 from queues.models import TaskOut
 from telephony_adapters.control_outbox import ControlOutbox, Failure, Targets
 
 log = logging.getLogger(__name__)
 
-INTERRUPT_REASON = "a call came in: paused automatically (interruptible mode)"
-RECALL_REASON = "recalled to the phones: paused automatically (control mode)"
 RETRY_SECONDS = 1.0
-RESUME_REASON = "the call and its wrap-up ended: resumed automatically"
 
 
 @dataclass(frozen=True)
@@ -130,43 +125,13 @@ class Interruptions:
                 self._wake.set()
 
     async def step(self) -> None:
-        if self.modes.uses("interruptible"):
-            pause, resume = await acd_store.interruptions(self._pool)
-            paused, resumed = await self._change(pause, resume, INTERRUPT_REASON, "call")
-            await self._tell(paused, resumed, blocks.INTERRUPTED)
-        if self.modes.uses("control"):
-            recalled = await acd_store.recalled_work(self._pool)
-            paused, _ = await self._change(recalled, [], RECALL_REASON, "recall")
-            await self._tell(paused, [], blocks.RECALLED)
-
-    async def _change(
-        self, pause: list[TaskOut], resume: list[TaskOut], reason: str, by: str
-    ) -> tuple[list[TaskOut], list[TaskOut]]:
-        life = Lifecycle(self._pool)
-        paused: list[TaskOut] = []
-        resumed: list[TaskOut] = []
-        for task in pause:
-            holder = task.holder or ""
-            try:
-                paused.append(
-                    await life.pause(
-                        task.id, holder, reason, actor="blendbot", data={"interrupted_by": by}
-                    )
-                )
-            except QueuesError:  # the agent (or another instance) changed it meanwhile
-                continue
-            await acd_store.interrupted(self._pool, holder, f"task #{task.id} paused: a {by}")
-        for task in resume:
-            holder = task.holder or ""
-            try:
-                resumed.append(await life.resume(task.id, holder, RESUME_REASON, actor="blendbot"))
-            except QueuesError:
-                continue
-            await acd_store.interrupted(self._pool, holder, f"task #{task.id} resumed")
+        done = await acd_store.work_for_phones(self._pool, self.modes)
         if self._metrics is not None:
-            self._metrics.interruptions.labels("pause").inc(len(paused))
-            self._metrics.interruptions.labels("resume").inc(len(resumed))
-        return paused, resumed
+            paused = len(done.interrupted) + len(done.recalled)
+            self._metrics.interruptions.labels("pause").inc(paused)
+            self._metrics.interruptions.labels("resume").inc(len(done.resumed))
+        await self._tell(done.interrupted, done.resumed, blocks.INTERRUPTED)
+        await self._tell(done.recalled, [], blocks.RECALLED)
 
     async def _tell(self, paused: list[TaskOut], resumed: list[TaskOut], note: str) -> None:
         if self.notifier is not None and (paused or resumed):

@@ -32,6 +32,7 @@ from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.outlook import ForecastOutlook
 from blending.policy import BlendPolicy, policy_for
+from blending.policy_names import PolicyName
 from bot.acd import STEERING, AcdSettings, Hooks, Interruptions, Steering, Watch
 from bot.blending_round import Blender
 from bot.console.app import register_console
@@ -108,7 +109,10 @@ class Parts:
     """How the shared mailboxes are read; ``None``: not from this instance."""
 
 
-def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
+def blend_policy(
+    settings: Settings, name: PolicyName | None = None, *, k: int | None = None
+) -> BlendPolicy:
+    """The blending policy the settings describe (``name`` and ``k`` in place of theirs)."""
     s = settings
     guard = GuardSettings(
         hold_waiting=s.guard_hold_waiting,
@@ -118,14 +122,19 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
         calm_seconds=s.guard_calm_seconds,
     )
     blending = policy_for(
-        s.blending_policy,
-        k=s.reserve_k,
+        name or s.blending_policy,
+        k=s.reserve_k if k is None else k,
         safety_margin=s.safety_margin,
         bound=s.blending_bound,
         min_minutes=s.min_window_minutes,
         fit_margin=s.fit_margin,
         guard=guard,
     )
+    return replace(blending, max_minutes=s.max_window_minutes)
+
+
+def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
+    s = settings
     return Parts(
         dispatch=DispatchSettings(
             offer_seconds=s.offer_seconds,
@@ -148,7 +157,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             max_occupancy=s.max_occupancy,
             timezone=s.timezone,
         ),
-        blending=replace(blending, max_minutes=s.max_window_minutes),
+        blending=blend_policy(s),
         feeds=FeedConfig(
             public_url=s.public_url,
             firehose_access_key=s.firehose_access_key,

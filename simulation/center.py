@@ -3,9 +3,11 @@
 SimPy keeps the time. Calls come from a stream drawn beforehand, the same for every policy
 (common random numbers make policies comparable on one seed). The ACD routes a call to the
 agent idle longest, or queues it first come first served until an agent frees up or the
-caller's patience runs out. Agents follow their shifts and breaks; between calls a
-:class:`Controller` (a blending policy and its back-office source) may send them to the back
-office, and may call them back.
+caller's patience runs out. An agent the platform holds not routable (``control`` mode: lent
+to the back office) gets no calls while idle; in an ``interruptible`` center a call that finds
+nobody idle goes to an agent on pausable back-office work, whose task is paused at once.
+Agents follow their shifts and breaks; between calls a :class:`Controller` (a blending policy
+and its back-office source) may send them to the back office, and may call them back.
 
 It measures what the issue's table reports: service level (answered within the target over
 all offered calls, abandoned ones included), ASA, abandonment, and utilization, which is
@@ -97,6 +99,8 @@ class SimAgent:
     offered: int | None = None
     """A task offered and not yet claimed (the agent stays available for calls meanwhile)."""
     backoffice_seconds: float = 0.0
+    routable: bool = True
+    """Whether the platform routes calls to the agent (``control`` mode sets it)."""
 
 
 @dataclass
@@ -119,6 +123,9 @@ class Controller(Protocol):
 
     def call_routed(self, agent: SimAgent) -> None:
         """A call went to an agent who holds an offer."""
+
+    def interrupted(self, agent: SimAgent, work: Work) -> None:
+        """A call went to an agent on back-office work, which was paused for it."""
 
     def tick(self) -> None: ...
 
@@ -151,6 +158,7 @@ class Center:
         interval_seconds: float = 900.0,
         horizon: float,
         tick_seconds: float = 30.0,
+        interruptible: bool = False,
     ) -> None:
         self.env = simpy.Environment()
         self.agents = {a.agent_id: a for a in agents}
@@ -177,6 +185,7 @@ class Center:
         self.abandoned_by_interval = np.zeros(slots)
         self.tasks_by_interval = np.zeros(slots)
         self._tick_seconds = tick_seconds
+        self.interruptible = interruptible
         controller.attach(self)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -212,7 +221,7 @@ class Center:
             self._counts["staffed"] += 1
         if state in ("call", "task"):
             self._counts[state] += 1
-        if state == "idle":
+        if state == "idle" and agent.routable:
             self.idle[agent.agent_id] = agent
 
     def _count(self, series: FloatArray, at: float, amount: float = 1.0) -> None:
@@ -231,6 +240,10 @@ class Center:
         if self.idle:
             agent = next(iter(self.idle.values()))
             self._answer(agent, call)
+        elif (busy := self._interruptible_agent()) is not None:
+            work = self._stop_work(busy)
+            self._answer(busy, call)
+            self.controller.interrupted(busy, work)
         else:
             self.queue.append(call)
             self.waiting += 1
@@ -238,6 +251,17 @@ class Center:
                 self.at(float(c.patience[i]), lambda: self._give_up(call))
         if i + 1 < len(c.arrivals):
             self.at(float(c.arrivals[i + 1]) - self.now, lambda: self._arrive(i + 1))
+
+    def _interruptible_agent(self) -> SimAgent | None:
+        """In an interruptible center, the agent on pausable back-office work longest."""
+        if not self.interruptible:
+            return None
+        started = {
+            a.agent_id: a.work.end_at - a.work.seconds_left
+            for a in self.agents.values()
+            if a.state == "task" and a.routable and a.work is not None and a.work.pausable
+        }
+        return self.agents[min(started, key=started.__getitem__)] if started else None
 
     def _give_up(self, call: _Call) -> None:
         if call.answered:
@@ -377,17 +401,39 @@ class Center:
 
     def pause_work(self, agent: SimAgent) -> Work | None:
         """Call an agent back from their task; the task keeps what is left of it."""
-        work = agent.work
-        if work is None or agent.state != "task":
+        if agent.work is None or agent.state != "task":
             return None
+        work = self._stop_work(agent)
+        self._free(agent)
+        return work
+
+    def _stop_work(self, agent: SimAgent) -> Work:
+        work = agent.work
+        assert work is not None
         done = work.seconds_left - (work.end_at - self.now)
         agent.backoffice_seconds += done
         work.seconds_left = work.end_at - self.now
         work.token += 1
         agent.work = None
         agent.paused.append(work)
-        self._free(agent)
         return work
+
+    def set_routable(self, agent: SimAgent, routable: bool) -> None:
+        """The platform makes the agent routable or not; routable and idle, they take the
+        call waiting longest."""
+        if agent.routable == routable:
+            return
+        agent.routable = routable
+        if agent.state != "idle":
+            return
+        if not routable:
+            self.idle.pop(agent.agent_id, None)
+            return
+        call = self.next_call()
+        if call is not None:
+            self._answer(agent, call)
+        else:
+            self.idle[agent.agent_id] = agent
 
     # -- running ------------------------------------------------------------------------------
     def _ticks(self) -> simpy.events.ProcessGenerator:

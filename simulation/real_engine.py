@@ -7,6 +7,15 @@ forecast, every decision is :func:`blending.policy.decide` and is carried out by
 :func:`blending.decision_store.act` (matching rounds, offers, recalls), and virtual agents
 act on the offers through an :class:`AgentActions` (the task lifecycle directly, or the Slack app).
 
+The ACD mode is the service's too (``BLENDBOT_ACD_MODE``, :mod:`blending.acd`): in
+``advisory`` a recalled agent comes back after a person's reaction to the Slack card; in
+``control`` the state commands the database queues with each decision are sent by the
+service's own outbox to a simulated platform (:mod:`simulation.phone_system`), which makes the
+agent not routable, or routable again, after its command latency, and the recalled agent's
+pausable work is paused by the service's step (:func:`blending.acd_store.work_for_phones`);
+in ``interruptible`` the agent stays routable, a call that reaches them pauses their task, the
+feed shows it, and the same step pauses the task and resumes it once the call is over.
+
 SimPy is synchronous and the database is not: the driver steps SimPy one event at a time,
 and after each step carries out, in order, the database work that the step asked for, with
 the database's clock (:mod:`simulation.database_clock`) set to the simulated time first.
@@ -22,10 +31,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
+import asyncpg
 import numpy as np
 
-from blending import decision_store
+from blending import acd_store, decision_store
+from blending.acd import AcdModes, Mode
 from blending.errors import BlendingError
+from blending.events import AgentStateChanged, Parsed, TelephonyState
 from blending.forecast_store import ForecastSettings, IntervalForecast, NoForecast, read, refresh
 from blending.guard import GuardState, LiveQueue
 from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow, decide
@@ -44,7 +56,11 @@ from queues.tasks import Tasks
 from queues.timers import TimerSettings, run_timers
 from simulation.center import Center, Shift, SimAgent, Work
 from simulation.database_clock import SimClock
+from simulation.hindsight import Hindsight, hindsight, realized
+from simulation.phone_system import CommandLatency, PhoneSystem
 from simulation.world import TASK_KINDS, RosterAgent, SimTask, World, plan_day
+from telephony_adapters.control import AgentState
+from telephony_adapters.control_outbox import WEBHOOK_FEED, ControlOutbox, Targets
 
 QUEUE = "calls"
 GROUP = "calls"
@@ -113,6 +129,10 @@ class EngineSettings:
     claim_seconds: float = 12.0
     """Mean time a virtual agent takes to act on an offer or a recall."""
     skip_share: float = 0.05
+    acd_mode: Mode = "advisory"
+    """How blendbot acts on the platform (``BLENDBOT_ACD_MODE``)."""
+    latency: CommandLatency = field(default_factory=CommandLatency)
+    """The platform's command latency (``control`` mode)."""
 
 
 @dataclass
@@ -128,6 +148,17 @@ class Timeline:
     recalls: int = 0
     offers: int = 0
     skips: int = 0
+    recall_delays: list[float] = field(default_factory=list)
+    """Seconds from the recall of an agent on pausable work to their being routable again."""
+    interruptions: int = 0
+    """Tasks a call paused in the center (``interruptible``)."""
+    paused_for_phones: int = 0
+    resumed_for_phones: int = 0
+    """Tasks the service's step paused (for a call or a recall) and resumed after a call."""
+    offered_types: dict[str, int] = field(default_factory=dict)
+    """Offers made, by task type."""
+    commands: int = 0
+    """State commands the platform was sent (``control``)."""
 
 
 class EngineBackoffice:
@@ -142,6 +173,7 @@ class EngineBackoffice:
         actions: AgentActions,
         *,
         notify: Notify | None = None,
+        pool: asyncpg.Pool | None = None,
     ) -> None:
         self.db = db
         self.world = world
@@ -165,8 +197,30 @@ class EngineBackoffice:
         self.work: list[WorkNeed] = []
         self.work_read_at = -math.inf
         self.timeline = Timeline()
+        self._feeds = 0
         self._slot_seconds = world.spec.interval_minutes * 60
         self._target = (settings.forecast.target_sl, settings.forecast.target_seconds)
+        self.modes = AcdModes(settings.acd_mode)
+        self._recalled_at: dict[str, float] = {}
+        """Agents recalled on pausable work, not yet back on the phones: since when."""
+        self._recall_pauses: dict[str, int] = {}
+        """Control: the task the service paused for each recalled agent."""
+        self._interrupted: dict[str, Work] = {}
+        """Interruptible: the work a call paused, by agent, until it is resumed."""
+        self.platform: PhoneSystem | None = None
+        self.outbox: ControlOutbox | None = None
+        self._outbox_due = False
+        if settings.acd_mode == "control":
+            if pool is None:
+                raise BlendingError("control mode needs a pool for the command outbox")
+            self.platform = PhoneSystem(
+                settings.latency,
+                world.seed + 2,
+                lambda: self.center.now,
+                lambda delay, action: self.center.at(delay, action),
+                self._platform_sets,
+            )
+            self.outbox = ControlOutbox(pool, Targets([self.platform]), clock=self.clock)
 
     # -- the controller's side of the center --------------------------------------------------
     def attach(self, center: Center) -> None:
@@ -174,6 +228,11 @@ class EngineBackoffice:
 
     def wake(self) -> None:
         self.round_due = self.s.policy.name != "none"
+        for agent_id, work in list(self._interrupted.items()):
+            agent = self.center.agents[agent_id]
+            if agent.state == "idle":  # the call and its wrap-up are over
+                del self._interrupted[agent_id]
+                self.jobs.append(partial(self._after_call, agent, work))
 
     def tick(self) -> None:
         self.round_due = self.s.policy.name != "none"
@@ -186,9 +245,14 @@ class EngineBackoffice:
         if task_id is not None:
             self.jobs.append(lambda: self._skip(task_id, agent, "took a call"))
 
+    def interrupted(self, agent: SimAgent, work: Work) -> None:
+        self.timeline.interruptions += 1
+        self._interrupted[agent.agent_id] = work
+        self.jobs.append(partial(self._on_a_call, agent))
+
     @property
     def pending(self) -> bool:
-        return self.round_due or bool(self.jobs)
+        return self.round_due or bool(self.jobs) or self._outbox_due
 
     # -- the database work --------------------------------------------------------------------
     async def flush(self) -> None:
@@ -198,10 +262,15 @@ class EngineBackoffice:
             self.round_due = False
             await self._round()
             await self._jobs()
+        if self._outbox_due and self.outbox is not None:
+            self._outbox_due = False
+            await self._on_time()
+            await self.outbox.step()
 
     async def _jobs(self) -> None:
         if self.jobs:
             await self._on_time()
+            self._outbox_due = self.outbox is not None
         while self.jobs:
             await self.jobs.popleft()()
 
@@ -288,6 +357,7 @@ class EngineBackoffice:
             return
         await self._on_time()
         acted = await decision_store.act(self.db, decision, now, self.s.dispatch, self.guards)
+        self._outbox_due = self.outbox is not None
         self.guards = guards
         if self.notify is not None:
             await self.notify(acted)
@@ -297,7 +367,91 @@ class EngineBackoffice:
             self._resumable(task)
         for agent_id in decision.recalls:
             self.timeline.recalls += 1
-            c.at(self._reaction(), partial(self._recalled, c.agents[agent_id]))
+            agent = c.agents[agent_id]
+            if agent.state == "task" and agent.work is not None and agent.work.pausable:
+                self._recalled_at.setdefault(agent_id, c.now)
+            mode = self.s.acd_mode
+            if mode == "advisory":
+                c.at(self._reaction(), partial(self._recalled, agent))
+            elif mode == "interruptible":  # routable all along: a call pauses their work
+                self._back_on_phones(agent)
+            else:
+                agent.offered = None  # withdrawn with the recall
+        if self.s.acd_mode == "control" and decision.recalls:
+            done = await acd_store.work_for_phones(self.db, self.modes)
+            self.timeline.paused_for_phones += len(done.recalled)
+            for task in done.recalled:
+                self._recall_pauses[task.holder or ""] = task.id
+
+    def _back_on_phones(self, agent: SimAgent) -> None:
+        since = self._recalled_at.pop(agent.agent_id, None)
+        if since is not None:
+            self.timeline.recall_delays.append(self.center.now - since)
+
+    # -- the platform (control and interruptible modes) ---------------------------------------
+    def _platform_sets(self, agent_id: str, state: AgentState) -> None:
+        """The platform applies a command: the agent's routing changes, and the feed says so."""
+        c = self.center
+        agent = c.agents[agent_id]
+        self.timeline.commands += 1
+        self.jobs.append(
+            partial(self._feed, agent_id, "back_office" if state == "backoffice" else "available")
+        )
+        if state == "backoffice":
+            c.set_routable(agent, False)
+            return
+        c.set_routable(agent, True)
+        self._back_on_phones(agent)
+        task_id = self._recall_pauses.pop(agent_id, None)
+        work = agent.work
+        if task_id is not None and agent.state == "task" and work and work.task_id == task_id:
+            c.pause_work(agent)
+
+    async def _feed(self, agent_id: str, state: TelephonyState) -> None:
+        """What the platform's feed shows of the agent (the generic feed, by roster id)."""
+        at = self.clock.now()
+        self._feeds += 1
+        event = AgentStateChanged(
+            event_id=f"sim-{self._feeds}", at=at, agent_id=agent_id, state=state
+        )
+        store = TelemetryStore(self.db, interval_minutes=self.world.spec.interval_minutes)
+        await store.record(WEBHOOK_FEED, Parsed(events=[event]), at)
+
+    async def _on_a_call(self, agent: SimAgent) -> None:
+        await self._feed(agent.agent_id, "on_call")
+        await self._follow(await acd_store.work_for_phones(self.db, self.modes))
+
+    async def _after_call(self, agent: SimAgent, work: Work) -> None:
+        await self._feed(agent.agent_id, "available")
+        await self._follow(await acd_store.work_for_phones(self.db, self.modes))
+
+    async def _follow(self, done: acd_store.PhoneWork) -> None:
+        """Carry out in the center what the service's step resumed: an idle holder goes back
+        to the work; one who is busy again (a call, a break) has it paused again, as the feed
+        would have it, until they are free."""
+        self.timeline.paused_for_phones += len(done.interrupted)
+        self.timeline.resumed_for_phones += len(done.resumed)
+        for task in done.resumed:
+            agent = self.center.agents.get(task.holder or "")
+            work = (
+                None
+                if agent is None
+                else next((w for w in agent.paused if w.task_id == task.id), None)
+            )
+            if agent is None or work is None:
+                continue
+            if agent.state == "idle":
+                agent.paused.remove(work)
+                self.center.start_work(agent, work)
+            else:
+                self._interrupted[agent.agent_id] = work
+                await Lifecycle(self.db).pause(
+                    task.id,
+                    agent.agent_id,
+                    acd_store.INTERRUPT_REASON,
+                    actor="blendbot",
+                    data={"interrupted_by": "call"},
+                )
 
     def _reaction(self) -> float:
         return 2.0 + float(self.rng.exponential(self.s.claim_seconds))
@@ -307,6 +461,8 @@ class EngineBackoffice:
         if agent is None:
             return
         self.timeline.offers += 1
+        kinds = self.timeline.offered_types
+        kinds[task.type] = kinds.get(task.type, 0) + 1
         agent.offered = task.id
         self.center.at(self._reaction(), lambda: self._react(agent, task.id))
 
@@ -357,7 +513,10 @@ class EngineBackoffice:
         if agent.offered is not None:
             task_id, agent.offered = agent.offered, None
             self.jobs.append(lambda: self._skip(task_id, agent, "recalled to the phones"))
-        if agent.state == "task" and agent.work is not None and agent.work.pausable:
+        if agent.state != "task":
+            self._recalled_at.pop(agent.agent_id, None)  # back on the phones before reacting
+        elif agent.work is not None and agent.work.pausable:
+            self._back_on_phones(agent)
             work = self.center.pause_work(agent)
             if work is not None:
                 self.jobs.append(lambda: self._pause(agent, work))
@@ -562,6 +721,8 @@ async def results(
     world = controller.world
     row = await db.fetchrow(_SQL["sla_attainment"], world.clock(0), world.clock(end))
     assert row is not None
+    delays = controller.timeline.recall_delays
+    bound = hindsight_of(center, controller)
     return {
         "service_level": t.in_target / offered,
         "asa_seconds": t.wait_total / max(t.answered, 1),
@@ -570,4 +731,26 @@ async def results(
         "backoffice_completed": t.tasks_done,
         "backoffice_sla_attainment": row["met"] / row["due"] if row["due"] else None,
         "backlog_end": int(await db.fetchval(_SQL["open_tasks"])),
+        "recall_delay_seconds": float(np.mean(delays)) if delays else None,
+        "hindsight_hours": bound.hours,
+        "hindsight_share": bound.share(t.on_tasks / 3600),
     }
+
+
+def hindsight_of(center: Center, controller: EngineBackoffice) -> Hindsight:
+    """The run's hindsight bound (:mod:`simulation.hindsight`): the world's realized calls,
+    the agents its shifts staffed, the run's target and the callers' mean patience."""
+    world, f = controller.world, controller.s.forecast
+    minutes = world.spec.interval_minutes
+    slots = len(center.offered_by_interval)
+    calls, aht = realized(world.calls, slots, minutes, world.profile.handle_mean)
+    staffed = [controller.staffed_by_slot.get(i, 0) for i in range(slots)]
+    return hindsight(
+        calls,
+        aht,
+        staffed,
+        interval_minutes=minutes,
+        target_sl=f.target_sl,
+        target_seconds=f.target_seconds,
+        patience_seconds=world.profile.patience_mean,
+    )

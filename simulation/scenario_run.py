@@ -98,6 +98,9 @@ class MemoryBackoffice:
     def call_routed(self, agent: SimAgent) -> None:
         return None
 
+    def interrupted(self, agent: SimAgent, work: Work) -> None:
+        return None
+
     def backlog(self) -> int | None:
         return None if self.arrivals is None else len(self.arrivals)
 

@@ -28,6 +28,7 @@ from rich.console import Console
 from slack_sdk.signature import SignatureVerifier
 
 from blending import decision_store
+from blending.acd import MODES
 from blending.policy import policy_for
 from blending.policy_names import POLICIES
 from bot import root
@@ -37,16 +38,19 @@ from bot.cli.simulate import (
     _bar,
     _compare,
     _labels,
+    policies_of,
     policy_table,
     run_all,
+    sweep_runs,
     tune_against,
 )
 from bot.cli.simulated_days import Wiring, prepared_world, run_on_clone
+from bot.cli.what_if import Sweep, engine_settings, used
 from bot.settings import Settings
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
 from bot.slack.context import SlackConfig
 from clock import Clock
-from simulation.real_engine import AgentActions, EngineSettings, Notify
+from simulation.real_engine import AgentActions, Notify
 from simulation.world import RosterAgent, WorldSpec
 from standins.slack import StandIn
 
@@ -274,16 +278,24 @@ def _url_of(runner: web.AppRunner) -> str:
 
 
 async def demo(
-    settings: Settings, console: Console, *, seed: int = 1, report: Path | None = None
+    settings: Settings,
+    console: Console,
+    *,
+    seed: int = 1,
+    report: Path | None = None,
+    sweep: Sweep | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     spec = WorldSpec(days=1)
-    base = EngineSettings(policy=policy_for("none"))
+    base = replace(engine_settings(settings), policy=policy_for("none"))
+    make = policies_of(settings)
     slack_runs: list[SlackRun] = []
     started = time.monotonic()
+    modes: dict[str, Figures] = {}
     with _bar(console) as bar:
         async with prepared_world(settings, spec, seed, base) as prepared:
-            runs, _ = await run_all(prepared, base, ["none", "forecast"], None, bar)
-            guarded = replace(base, policy=policy_for("forecast_guard"))
+            runs, _ = await run_all(prepared, base, ["none", "forecast"], None, bar, make=make)
+            guarded = replace(base, policy=make("forecast_guard", None))
             runs["forecast_guard"] = await run_on_clone(
                 prepared,
                 guarded,
@@ -291,7 +303,22 @@ async def demo(
                 progress=lambda share: bar.update("forecast_guard (through Slack)", share),
             )
             tuning = await tune_against(prepared, base, runs, bar)
+            modes[base.acd_mode] = runs["forecast_guard"].figures
+            for mode in MODES:
+                if mode not in modes:
+                    run = await run_on_clone(
+                        prepared,
+                        replace(guarded, acd_mode=mode),
+                        progress=lambda share, m=mode: bar.update(f"forecast_guard, {m}", share),
+                    )
+                    modes[mode] = run.figures
             world = prepared.world
+        swept: dict[str, Any] | None = None
+        if sweep is not None:
+            sweep_rows = await sweep_runs(
+                dict(overrides or {}), sweep, spec, seed, ["forecast_guard"], None, bar
+            )
+            swept = {"key": sweep.key, "values": list(sweep.values), "rows": sweep_rows}
     rows: dict[str, Figures] = {name: runs[name].figures for name in POLICIES if name in runs}
     console.print(
         policy_table(
@@ -299,6 +326,10 @@ async def demo(
         )
     )
     _compare(console, rows)
+    console.print(policy_table("forecast_guard in each ACD mode", modes, "ACD mode"))
+    if swept is not None:
+        table = {f"{swept['key']}={r['value']}": r["figures"] for r in swept["rows"]}
+        console.print(policy_table(f"forecast_guard, {swept['key']} swept", table, "run"))
     slack_run = slack_runs[0]
     posted = len(slack_run.standin.calls_to("chat.postMessage", ok=True))
     updated = len(slack_run.standin.calls_to("chat.update", ok=True))
@@ -321,6 +352,11 @@ async def demo(
         },
     }
     body["reserve_k"] = tuning
+    body["acd_modes"] = {m: modes[m] for m in MODES}
+    body["backoffice_arrived"] = len(world.tasks)
+    body["settings"] = used(settings)
+    if swept is not None:
+        body["sweep"] = swept
     if report is not None:
         write_report(report, world, runs, body, slack_run.standin)
         console.print(f"report: {report}")
@@ -328,9 +364,17 @@ async def demo(
     return body
 
 
-async def run_demo(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+async def run_demo(
+    settings: Settings,
+    args: argparse.Namespace,
+    console: Console,
+    sweep: Sweep | None = None,
+    overrides: dict[str, str] | None = None,
+) -> int:
     """``blendbot demo``: the day, the table, the report, and the figures as JSON if asked."""
-    body = await demo(settings, console, seed=args.seed, report=args.report)
+    body = await demo(
+        settings, console, seed=args.seed, report=args.report, sweep=sweep, overrides=overrides
+    )
     if args.json_out:
         args.json_out.write_text(json.dumps(body, indent=2))
     return 0

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from blending.acd import MODES
 from blending.policy_names import POLICIES
 from telephony_adapters.sources import SOURCES
 
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         "--report", type=Path, default=Path("blendbot-demo.html"), help="the HTML report"
     )
     demo.add_argument("--json", type=Path, dest="json_out", help="write the figures as JSON")
+    _what_if_arguments(demo)
 
     importer = commands.add_parser("import", help="bulk-import a CSV file")
     kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -122,12 +124,37 @@ def _simulate_parser(commands: Any) -> None:
     simulate.add_argument("--days", type=int, default=1, help="simulated days (default 1)")
     simulate.add_argument("--seed", type=int, default=1)
     simulate.add_argument(
-        "--policy", choices=[*POLICIES, "all"], default="all", help="default: all of them"
+        "--policy",
+        choices=[*POLICIES, "all"],
+        help="default: BLENDBOT_BLENDING_POLICY if set, else all of them",
     )
     simulate.add_argument("--k", type=int, help="reserve_k's k (default: tuned to the limits)")
     simulate.add_argument("--scale", type=float, default=1.0, help="calls times this")
     simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
+    simulate.add_argument(
+        "--acd-mode",
+        choices=MODES,
+        help="how blendbot acts on the phone system (BLENDBOT_ACD_MODE; default: the setting)",
+    )
+    _what_if_arguments(simulate)
+
+
+def _what_if_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="sets",
+        metavar="KEY=VALUE",
+        help="a blending, guard, staffing or target setting for this run, e.g. "
+        "BLENDBOT_TARGET_SERVICE_LEVEL=0.7 (repeatable; validated as the service does)",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="KEY=V1,V2,...",
+        help="one run per value of a setting, a row each",
+    )
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -196,14 +223,30 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
             err.print("error: --port must be between 1 and 65535")
             return 2
         return _run(lambda: serve(settings, host, port, args.with_sample_data, console))
+    if args.command in ("simulate", "demo"):
+        from bot.cli import what_if
+        from bot.settings import SettingsError
+
+        try:
+            overrides = what_if.parse_sets(args.sets)
+            if getattr(args, "acd_mode", None) is not None:
+                overrides["acd_mode"] = args.acd_mode
+            sweep = what_if.parse_sweep(args.sweep)
+            run_settings = what_if.settings_with(overrides) if overrides else settings
+            if sweep is not None:
+                for value in sweep.values:  # every value checked before anything runs
+                    what_if.settings_with({**overrides, sweep.field: value})
+        except SettingsError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            return 2
     if args.command == "simulate":
         from bot.cli.simulate import simulate
 
-        return _run(lambda: simulate(args, console, settings))
+        return _run(lambda: simulate(args, console, run_settings, sweep, overrides))
     if args.command == "demo":
         from bot.cli.demo import run_demo
 
-        return _run(lambda: run_demo(settings, args, console))
+        return _run(lambda: run_demo(run_settings, args, console, sweep, overrides))
     if args.command == "replay":
         from bot.cli.feeds import run_replay
 

@@ -108,17 +108,55 @@ def utilization_chart(runs: Mapping[str, PolicyRun]) -> str:
     return _png(fig)
 
 
-def _table(rows: Mapping[str, Mapping[str, Any]], runs: Mapping[str, PolicyRun]) -> str:
+SWEPT = (
+    ("service level", "service_level"),
+    ("abandoned", "abandon_rate"),
+    ("utilization", "utilization"),
+    ("back-office in SLA", "backoffice_sla_attainment"),
+)
+
+
+def sweep_chart(sweep: Mapping[str, Any]) -> str:
+    """The swept setting's values across, the shares up the left and the back-office work
+    done up the right."""
+    rows = sweep["rows"]
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    x = list(range(len(rows)))
+    labels = [
+        f"{r['value']}" + (f"\n{r['policy']}" if r["policy"] != rows[0]["policy"] else "")
+        for r in rows
+    ]
+    for heading, key in SWEPT:
+        ax.plot(x, [r["figures"].get(key) or 0.0 for r in rows], marker="o", label=heading)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share")
+    ax.set_xticks(x, labels)
+    ax.set_xlabel(sweep["key"])
+    done = ax.twinx()
+    done.bar(x, [r["figures"]["backoffice_completed"] for r in rows], alpha=0.2, color="#555")
+    done.set_ylabel("back-office tasks done (bars)")
+    ax.legend(loc="upper left")
+    ax.set_title(f"What if: {sweep['key']}")
+    return _png(fig)
+
+
+def _table(
+    rows: Mapping[str, Mapping[str, Any]],
+    runs: Mapping[str, PolicyRun] | None = None,
+    first: str = "policy",
+) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = []
     for name, figures in rows.items():
-        label = f"reserve_k (k = {runs[name].policy.k})" if name == "reserve_k" else name
+        label = name
+        if runs is not None and name == "reserve_k":
+            label = f"reserve_k (k = {runs[name].policy.k})"
         cells = "".join(
             "<td>-</td>" if figures.get(key) is None else f"<td>{form.format(figures[key])}</td>"
             for _, key, form in COLUMNS
         )
         body.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
-    return f"<table><tr><th>policy</th>{head}</tr>{''.join(body)}</table>"
+    return f"<table><tr><th>{first}</th>{head}</tr>{''.join(body)}</table>"
 
 
 def write_report(
@@ -146,6 +184,24 @@ def write_report(
             f"direct messages posted, {updated} updated in place, {modals} modals opened.</p>"
         )
     images = "".join(f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts)
+    modes = ""
+    if body.get("acd_modes"):
+        modes = (
+            "<h2>forecast_guard in each ACD mode</h2><p>advisory: a recalled agent comes back "
+            "after reading Slack; control: blendbot sets the agent's state in the phone "
+            "system, which applies it after its command latency; interruptible: the agent "
+            "stays routable and a call pauses their task.</p>"
+            + _table(body["acd_modes"], first="ACD mode")
+        )
+    swept = ""
+    if body.get("sweep"):
+        sweep = body["sweep"]
+        rows = {f"{r['value']} ({r['policy']})": r["figures"] for r in sweep["rows"]}
+        swept = (
+            f"<h2>What if: {html.escape(sweep['key'])}</h2>"
+            + _table(rows, first=html.escape(sweep["key"]))
+            + f'<img alt="chart" src="data:image/png;base64,{sweep_chart(sweep)}">'
+        )
     profile = world.profile
     text = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>blendbot demo</title>
@@ -164,6 +220,8 @@ forecast and every blending decision made by the engine on a real PostgreSQL.</p
 {_table(body["policies"], ordered)}
 {slack}
 {images}
+{modes}
+{swept}
 </body></html>
 """
     path.write_text(text, encoding="utf-8")

@@ -1,12 +1,16 @@
 """``blendbot simulate``: a scenario file with the policy code alone, or simulated days of the
-default center on the real engine, a table per policy and the issue's JSON."""
+default center on the real engine, a table per policy and the issue's JSON.
+
+The simulated days run with the service's settings (:mod:`bot.cli.what_if`: the environment,
+``.env``, ``--set``), and ``--sweep`` runs them once per value of one setting."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,16 +20,19 @@ from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from blending.errors import BlendingError
-from blending.policy import policy_for
+from blending.policy import BlendPolicy, policy_for
 from blending.policy_names import POLICIES, PolicyName
+from bot import root
 from bot.cli.simulated_days import (
     Limits,
     PolicyRun,
     Prepared,
     prepared_world,
+    run_on_clone,
     simulate_policies,
     tune_reserve_k,
 )
+from bot.cli.what_if import Sweep, engine_settings, settings_with, used
 from bot.settings import Settings
 from simulation.real_engine import EngineSettings
 from simulation.world import WorldSpec
@@ -39,12 +46,20 @@ COLUMNS = (
     ("back-office done", "backoffice_completed", "{}"),
     ("back-office in SLA", "backoffice_sla_attainment", "{:.1%}"),
     ("backlog at end", "backlog_end", "{}"),
+    ("recall delay", "recall_delay_seconds", "{:.1f} s"),
+    ("of hindsight", "hindsight_share", "{:.1%}"),
 )
+MakePolicy = Callable[[PolicyName, int | None], BlendPolicy]
 
 
-def policy_table(title: str, rows: Mapping[str, Figures]) -> Table:
+def policies_of(settings: Settings) -> MakePolicy:
+    """Each policy as the settings would run it (``k`` in place of theirs)."""
+    return lambda name, k: root.blend_policy(settings, name, k=k)
+
+
+def policy_table(title: str, rows: Mapping[str, Figures], first: str = "policy") -> Table:
     table = Table(title=title)
-    table.add_column("policy")
+    table.add_column(first)
     for heading, _, _ in COLUMNS:
         table.add_column(heading, justify="right")
     for name, figures in rows.items():
@@ -56,7 +71,15 @@ def policy_table(title: str, rows: Mapping[str, Figures]) -> Table:
     return table
 
 
-def simulate(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+def simulate(
+    args: argparse.Namespace,
+    console: Console,
+    settings: Settings,
+    sweep: Sweep | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> int:
+    """``settings`` are the service's with ``--set`` applied; ``sweep`` varies one of them
+    over its values on top of ``overrides``."""
     if args.scenario is not None:
         return _scenario(args, console)
     if not 1 <= args.days <= 366:
@@ -75,12 +98,32 @@ def simulate(args: argparse.Namespace, console: Console, settings: Settings) -> 
         )
     except ValidationError as exc:
         raise BlendingError(_problems(exc, "the simulation")) from None
-    names: list[PolicyName] = list(POLICIES) if args.policy == "all" else [args.policy]
-    body = asyncio.run(_days(settings, spec, args.seed, names, args.k, console))
+    names = policy_names(args.policy, settings)
+    k = args.k
+    if k is None and "reserve_k" in settings.model_fields_set:
+        k = settings.reserve_k
+    if sweep is not None:
+        body = asyncio.run(_sweep(dict(overrides or {}), sweep, spec, args.seed, names, k, console))
+    else:
+        body = asyncio.run(_days(settings, spec, args.seed, names, k, console))
     if args.json_out:
         args.json_out.write_text(json.dumps(body, indent=2))
         console.print(f"wrote {args.json_out}")
     return 0
+
+
+def policy_names(chosen: str | None, settings: Settings) -> list[PolicyName]:
+    """``--policy``; without it, the one ``BLENDBOT_BLENDING_POLICY`` names if set, else all."""
+    if chosen is None and "blending_policy" in settings.model_fields_set:
+        chosen = settings.blending_policy
+    if chosen is None or chosen == "all":
+        return list(POLICIES)
+    return [chosen]  # type: ignore[list-item]
+
+
+def _label(spec: WorldSpec, seed: int) -> str:
+    days = f"{spec.days} simulated day{'s' if spec.days > 1 else ''} from {spec.start:%Y-%m-%d}"
+    return f"{days}, seed {seed}"
 
 
 async def _days(
@@ -91,18 +134,88 @@ async def _days(
     k: int | None,
     console: Console,
 ) -> dict[str, Any]:
-    base = EngineSettings(policy=policy_for("none"))
+    base = replace(engine_settings(settings), policy=policy_for("none"))
+    make = policies_of(settings)
     with _bar(console) as bar:
         async with prepared_world(settings, spec, seed, base) as prepared:
-            runs, tuning = await run_all(prepared, base, names, k, bar)
+            runs, tuning = await run_all(prepared, base, names, k, bar, make=make)
+            arrived = len(prepared.world.tasks)
     rows = {name: run.figures for name, run in runs.items()}
-    label = f"{spec.days} simulated day{'s' if spec.days > 1 else ''} from {spec.start:%Y-%m-%d}"
-    console.print(policy_table(f"{label}, seed {seed}", _labels(rows, runs)))
+    title = f"{_label(spec, seed)}, ACD mode {base.acd_mode}"
+    console.print(policy_table(title, _labels(rows, runs)))
     _compare(console, rows)
-    body: dict[str, Any] = {"days": spec.days, "seed": seed, "policies": rows}
+    body: dict[str, Any] = {
+        "days": spec.days,
+        "seed": seed,
+        "acd_mode": base.acd_mode,
+        "policies": rows,
+        "backoffice_arrived": arrived,
+        "settings": used(settings),
+    }
     if tuning is not None:
         body["reserve_k"] = tuning
     return body
+
+
+async def sweep_runs(
+    overrides: dict[str, str],
+    sweep: Sweep,
+    spec: WorldSpec,
+    seed: int,
+    names: list[PolicyName],
+    k: int | None,
+    bar: _Bar | None = None,
+) -> list[dict[str, Any]]:
+    """One run of each policy per value of the swept setting (a world prepared for each
+    value: the first forecast follows the target). ``reserve_k`` runs with its settings' k."""
+    rows: list[dict[str, Any]] = []
+    for value in sweep.values:
+        settings = settings_with({**overrides, sweep.field: value})
+        base = replace(engine_settings(settings), policy=policy_for("none"))
+        make = policies_of(settings)
+        async with prepared_world(settings, spec, seed, base) as prepared:
+            for name in names:
+                tick = None
+                if bar is not None:
+                    label = f"{sweep.key}={value} {name}"
+
+                    def tick(share: float, label: str = label) -> None:
+                        bar.update(label, share)
+
+                policy = make(name, k)
+                run = await run_on_clone(prepared, replace(base, policy=policy), progress=tick)
+                rows.append(
+                    {
+                        "value": value,
+                        "policy": name,
+                        "figures": run.figures,
+                        "backoffice_arrived": len(prepared.world.tasks),
+                        "settings": used(settings),
+                    }
+                )
+    return rows
+
+
+async def _sweep(
+    overrides: dict[str, str],
+    sweep: Sweep,
+    spec: WorldSpec,
+    seed: int,
+    names: list[PolicyName],
+    k: int | None,
+    console: Console,
+) -> dict[str, Any]:
+    with _bar(console) as bar:
+        rows = await sweep_runs(overrides, sweep, spec, seed, names, k, bar)
+    table = {f"{sweep.key}={r['value']} {r['policy']}": r["figures"] for r in rows}
+    console.print(policy_table(f"{_label(spec, seed)}, {sweep.key} swept", table, "run"))
+    return {
+        "days": spec.days,
+        "seed": seed,
+        "sweep": {"key": sweep.key, "values": list(sweep.values), "rows": rows},
+        "backoffice_arrived": rows[0]["backoffice_arrived"] if rows else 0,
+        "settings": rows[0]["settings"] if rows else {},
+    }
 
 
 async def run_all(
@@ -111,6 +224,8 @@ async def run_all(
     names: list[PolicyName],
     k: int | None,
     bar: _Bar | None = None,
+    *,
+    make: MakePolicy | None = None,
 ) -> tuple[dict[str, PolicyRun], dict[str, Any] | None]:
     """Each policy once; unless k is given, reserve_k tuned by :func:`tune_against`."""
     progress = None if bar is None else bar.update
@@ -119,7 +234,8 @@ async def run_all(
     if tune and "none" not in first:
         first.insert(0, "none")
     runs: dict[str, PolicyRun] = {}
-    policies = [policy_for(n, k=k) for n in first]
+    build = make or (lambda n, k: policy_for(n, k=k))
+    policies = [build(n, k) for n in first]
     for run in await simulate_policies(prepared, base, policies, progress):
         runs[run.policy.name] = run
     tuning = await tune_against(prepared, base, runs, bar) if tune else None

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from blending import acd_store
+from blending.acd import AcdModes
 from blending.policy import BlendPolicy
 from bot.database import connect, database_url, open_pool
 from bot.migrate import migrate_url
@@ -105,7 +107,8 @@ async def run_policy(
     end = world.spec.days * 86400.0
     async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
-        controller = EngineBackoffice(conn, world, roster, settings, DirectActions(conn))
+        await acd_store.save_modes(conn, AcdModes(settings.acd_mode))
+        controller = EngineBackoffice(conn, world, roster, settings, DirectActions(conn), pool=pool)
         center = Center(
             agents_of(roster),
             world.calls,
@@ -114,6 +117,7 @@ async def run_policy(
             interval_seconds=world.spec.interval_minutes * 60,
             horizon=end,
             tick_seconds=settings.tick_seconds,
+            interruptible=settings.acd_mode == "interruptible",
         )
         async with wiring(pool, controller.clock) if wiring else _direct() as wired:
             if wired is not None:

@@ -19,6 +19,9 @@ KEYS = {
     "backoffice_completed",
     "backoffice_sla_attainment",
     "backlog_end",
+    "recall_delay_seconds",
+    "hindsight_hours",
+    "hindsight_share",
 }
 
 
@@ -59,6 +62,29 @@ def test_bad_options_are_explained(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--acd-mode", "manual"), "--acd-mode"),
+        (("--set", "BLENDBOT_NO_SUCH=1"), "BLENDBOT_NO_SUCH"),
+        (("--set", "BLENDBOT_PORT=8081"), "does not read it"),
+        (("--set", "BLENDBOT_TARGET_SERVICE_LEVEL=1.5"), "BLENDBOT_TARGET_SERVICE_LEVEL"),
+        (("--set", "BLENDBOT_GUARD_HOLD_WAITING=8"), "BLENDBOT_GUARD_RECALL_WAITING"),
+        (("--set", "BLENDBOT_ACD_MODE=manual"), "BLENDBOT_ACD_MODE"),
+        (("--set", "target_service_level"), "KEY=VALUE"),
+        (("--sweep", "BLENDBOT_RESERVE_K=1,x"), "BLENDBOT_RESERVE_K"),
+        (("--sweep", "BLENDBOT_RESERVE_K="), "KEY=v1,v2"),
+    ],
+)
+def test_bad_settings_are_named_and_nothing_runs(
+    cli_env: dict[str, str], args: tuple[str, ...], words: str
+) -> None:
+    result = _wide(cli_env, "simulate", *args)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.timeout(400)
 def test_the_demo_reaches_the_targets_through_slack(
     cli_env: dict[str, str], tmp_path: Path
@@ -80,6 +106,13 @@ def test_the_demo_reaches_the_targets_through_slack(
     assert slack["posted"] > 0
     assert slack["clicks"] >= guard["backoffice_completed"] * 2
     assert slack["refused"] == 0
+    modes = body["acd_modes"]
+    assert set(modes) == {"advisory", "control", "interruptible"}
+    assert modes["advisory"] == guard  # the run through Slack
+    assert modes["interruptible"]["backoffice_completed"] > guard["backoffice_completed"]
+    assert body["backoffice_arrived"] > 0
+    assert body["settings"]["BLENDBOT_ACD_MODE"] == "advisory"
     html = report.read_text()
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
     assert "forecast_guard" in html
+    assert "forecast_guard in each ACD mode" in html
