@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.test_cli_simulate import KEYS
+from tests.integration.test_cli_simulate import SCENARIO_KEYS
 from tests.support.call_center_data import SHARED_DATA, bank_arrivals
 
 ARRIVALS = SHARED_DATA / "anonymous_bank_1999_6min_arrivals.csv"
@@ -146,7 +146,7 @@ def test_simulate_a_scenario_file(tmp_path: Path) -> None:
     first = _run("simulate", "--scenario", str(path), "--json", str(out))
     assert first.returncode == 0, first.stderr
     body = json.loads(out.read_text())["policies"]["reserve_k"]
-    assert set(body) == KEYS
+    assert set(body) == SCENARIO_KEYS
     again = _run("simulate", "--scenario", str(path), "--json", str(out))
     assert again.returncode == 0
     assert json.loads(out.read_text())["policies"]["reserve_k"] == body

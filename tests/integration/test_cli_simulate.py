@@ -23,6 +23,9 @@ KEYS = {
     "hindsight_hours",
     "hindsight_share",
 }
+SCENARIO_KEYS = KEYS - {"recall_delay_seconds", "hindsight_hours", "hindsight_share"}
+"""A scenario file runs the policy code alone: no phone system to recall through, and no
+realized center to measure a hindsight bound on."""
 
 
 def _wide(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
