@@ -60,7 +60,8 @@ class Figures:
     """Agents that may be away from the phones now: staffed - need - reserve (`reserve_k`: idle
     - k), never below 0; those already lent count against it."""
     reserve: int = 0
-    """Agents kept for calls beyond the need (the safety margin; `reserve_k`: k)."""
+    """Agents kept for calls beyond the need (the safety margin, less the extra lent where
+    calls pause work at once; `reserve_k`: k)."""
     lent: int = 0
     """Agents of the group already on back-office work (or holding an offer) before the round."""
     idle: int = 0
@@ -103,6 +104,8 @@ def figures_of(
         surplus = max(0, idle - policy.k)
     else:
         reserve = policy.windows.safety_margin
+        if group.interruptible:
+            reserve -= policy.interruptible_extra
         surplus = 0 if need is None else max(0, staffed - need - reserve)
     live = group.live
     guarded = policy.name == "forecast_guard"

@@ -46,8 +46,10 @@ class BlendPolicy:
     """The longest chunk lent at once."""
     bound: Bound = "hi_80"
     """The forecast figure the calls are staffed for when working out the surplus."""
-    slack_level: float | None = None
-    """EXPERIMENT: recent service level at or above which one more agent is lent."""
+    interruptible_extra: int = 1
+    """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
+    (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
+    so the reserve the forecast keeps is partly spare."""
 
 
 def policy_for(
@@ -98,6 +100,8 @@ class GroupNow:
     live: LiveQueue | None = None
     problem: str | None = None
     """Why this group's needs are unknown (no forecast, a target that cannot be met)."""
+    interruptible: bool = False
+    """Whether a call routed to a lent agent of this group pauses their work at once."""
 
 
 @dataclass
@@ -185,15 +189,8 @@ def _decide_group(
         out.reason = group.problem
         return out
     windows = p.windows
-    live = group.live
-    if (
-        p.slack_level is not None
-        and live is not None
-        and live.service_level is not None
-        and live.service_level >= p.slack_level
-        and live.calls_waiting == 0
-    ):
-        windows = replace(windows, safety_margin=windows.safety_margin - 1)
+    if group.interruptible and p.interruptible_extra:
+        windows = replace(windows, safety_margin=windows.safety_margin - p.interruptible_extra)
     plan = plan_windows(
         now, group.ahead, idle, work, windows, lent=len(lent), staffed_now=len(people)
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +59,8 @@ class AgentRow:
     offered: bool = False
     work_end: datetime | None = None
     pausable: bool = True
+    interruptible: bool = False
+    """Whether the agent's staffing group is in interruptible mode."""
 
 
 @dataclass(frozen=True)
@@ -157,20 +159,20 @@ def assemble(
     for f in forecasts:
         points[f.queue].append(f)
     lives = {q.queue: q for q in live}
+    interruptible = {group_of[a.agent_id] for a in agents if a.interruptible}
     for group in sorted({g.group for g in snap.agents}):
         everyone = [a.agent_id for a in agents if group_of[a.agent_id] == group]
-        snap.groups.append(
-            _group(
-                group,
-                queues_of.get(group, []),
-                points,
-                lives,
-                {a: by_agent.get(a, []) for a in everyone},
-                snap.agents,
-                policy,
-                target,
-            )
+        needs = _group(
+            group,
+            queues_of.get(group, []),
+            points,
+            lives,
+            {a: by_agent.get(a, []) for a in everyone},
+            snap.agents,
+            policy,
+            target,
         )
+        snap.groups.append(replace(needs, interruptible=group in interruptible))
     return snap
 
 
@@ -308,6 +310,7 @@ def _agent_row(r: Any, presence: PresenceOut | None) -> AgentRow:
         offered=r["offered"],
         work_end=r["work_end"],
         pausable=r["pausable"] is not False,
+        interruptible=bool(r["interruptible"]),
     )
 
 

@@ -8,7 +8,7 @@ SELECT a.agent_id, a.queue,
                  WHERE h.agent_id = a.agent_id AND h.day = now()::date), 0) AS minutes_today,
        EXISTS (SELECT 1 FROM tasks t WHERE t.holder = a.agent_id AND t.status = 'offered'
                AND t.offer_expires_at > now()) AS offered,
-       w.work_end, w.pausable
+       w.work_end, w.pausable, acd_mode(a.queue) = 'interruptible' AS interruptible
 FROM agents a
 LEFT JOIN LATERAL (
     -- The rest of the step's expected time, from when this stretch of work began: the

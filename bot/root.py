@@ -130,7 +130,9 @@ def blend_policy(
         fit_margin=s.fit_margin,
         guard=guard,
     )
-    return replace(blending, max_minutes=s.max_window_minutes)
+    return replace(
+        blending, max_minutes=s.max_window_minutes, interruptible_extra=s.interruptible_extra
+    )
 
 
 def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:

@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         le=1000,
         description="Agents kept beyond the forecast need (default 1; 0 with the guard).",
     )
+    interruptible_extra: int = Field(
+        default=1,
+        ge=0,
+        le=1000,
+        description="Agents lent beyond the forecast's surplus in a staffing group in "
+        "interruptible mode, where a call pauses lent work at once.",
+    )
     min_window_minutes: float = Field(
         default=10, ge=1, le=480, description="A shorter chunk of time is not lent."
     )

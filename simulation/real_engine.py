@@ -350,7 +350,13 @@ class EngineBackoffice:
             self.work_read_at = c.now
         now = self.clock.now()
         live = LiveQueue(c.waiting, c.longest_wait(), c.recent_service_level(), len(c.idle))
-        group = GroupNow(GROUP, self._needs(now), live, self.forecast_problem)
+        group = GroupNow(
+            GROUP,
+            self._needs(now),
+            live,
+            self.forecast_problem,
+            interruptible=self.s.acd_mode == "interruptible",
+        )
         decision = decide(self.s.policy, now, [group], self._views(now), self.work, self.guards)
         guards = {g.group: g.guard for g in decision.groups.values()}
         if not decision.windows and not decision.recalls and guards == self.guards:

@@ -24,6 +24,7 @@ ENGINE_SETTINGS: tuple[str, ...] = (
     "reserve_k",
     "blending_bound",
     "safety_margin",
+    "interruptible_extra",
     "min_window_minutes",
     "max_window_minutes",
     "fit_margin",

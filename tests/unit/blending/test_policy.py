@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -218,3 +219,24 @@ def test_while_the_guard_holds_or_recalls_nobody_is_lent(mode: str, live: LiveQu
     assert decision.windows == []
     assert decision.groups["calls"].guard.mode in ("hold", "recall")
     assert decision.groups["calls"].reason
+
+
+@pytest.mark.parametrize(("interruptible", "lent"), [(False, 1), (True, 2)])
+def test_a_group_whose_calls_pause_lent_work_lends_one_more(interruptible: bool, lent: int) -> None:
+    """Three on shift, calls needing two: one is spare; where a call pauses lent work at once
+    (interruptible mode), one more is lent."""
+    people = [agent("a"), agent("b"), agent("c")]
+    group = GroupNow("calls", needs(2, 2, 2, 2, staffed=3), CALM, interruptible=interruptible)
+    decision = decide(policy_for("forecast_guard"), NOW, [group], people, [BILLING])
+    assert len(decision.windows) == lent
+    figures = decision.groups["calls"].figures
+    assert figures is not None
+    assert figures.reserve == (-1 if interruptible else 0)
+    assert figures.surplus == lent
+
+
+def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
+    people = [agent("a"), agent("b"), agent("c")]
+    group = GroupNow("calls", needs(2, 2, 2, 2, staffed=3), CALM, interruptible=True)
+    policy = replace(policy_for("forecast_guard"), interruptible_extra=0)
+    assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1

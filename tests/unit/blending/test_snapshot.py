@@ -113,3 +113,16 @@ def test_the_mean_bound_staffs_the_forecast_mean() -> None:
     mean = policy_for("forecast", bound="mean")
     snap = assemble(NOW, mean, [row("a")], [], forecast("care", 9), [live("care")])
     assert 0 < (snap.groups[0].ahead[0].required or 0) < 9  # 20 calls in 15 min, 180 s each
+
+
+def test_a_group_in_interruptible_mode_is_marked_so() -> None:
+    agents = [row("a", queue="sales", interruptible=True), row("b")]
+    snap = assemble(
+        NOW,
+        POLICY,
+        agents,
+        [],
+        [*forecast("sales", 1), *forecast("care", 2)],
+        [live("sales"), live("care")],
+    )
+    assert {g.group: g.interruptible for g in snap.groups} == {"sales": True, POOLED: False}
