@@ -251,3 +251,40 @@ async def test_a_sender_stopped_mid_send_leaves_one_comment(rig: Rig) -> None:
     assert len(rig.comments()) == 1
     assert rig.vendor.completed(rig.api)
     assert rig.reads() == 1
+
+
+def _jira_newer(api: Any, count: int) -> None:
+    api.page_size = 2  # Jira may answer fewer comments than maxResults asks
+    api.comments["OPS-42"].extend(f"a colleague's comment {n}" for n in range(count))
+
+
+def _zendesk_newer(api: Any, count: int) -> None:
+    comments = api.comments["35436"]
+    comments.extend(
+        {"id": 1000 + n, "body": f"reply {n}", "plain_body": f"reply {n}", "public": True}
+        for n in range(count)
+    )
+
+
+NEWER: dict[str, tuple[Callable[[Any, int], None], int]] = {
+    "jira": (_jira_newer, 3),
+    "zendesk": (_zendesk_newer, 120),
+}
+"""How comments newer than a lost one are added at each vendor read page by page, and how many
+push it to the second page."""
+
+
+@pytest.mark.parametrize(
+    "rig", [v for v in VENDORS if v.kind in NEWER], ids=list(NEWER), indirect=True
+)
+async def test_a_lost_comment_pushed_off_the_first_page_is_still_found(rig: Rig) -> None:
+    """Comments added after the lost one (newest first) push it to a later page."""
+    newer, count = NEWER[rig.vendor.kind]
+    rig.api.script = [Answer(500, applied=True)]
+    await rig.complete()
+    await rig.outbox.drain()
+    newer(rig.api, count)
+    await rig.retry()
+    assert (await rig.row())["status"] == "done"
+    assert sum("blendbot ref:" in c for c in rig.comments()) == 1
+    assert rig.reads() == 2  # the first page, then the one holding it
