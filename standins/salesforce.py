@@ -11,8 +11,14 @@ and the parts of its REST API that blendbot's write-back calls, checked as docum
 - ``POST /services/data/vNN.N/sobjects/CaseComment``: ``ParentId`` of an existing Case,
   ``CommentBody`` (required, at most 4,000 characters), ``IsPublished`` (a boolean); answers
   201 with the new id.
+- ``GET /services/data/vNN.N/query?q=``: the one SOQL query blendbot makes, ``SELECT Id FROM
+  CaseComment WHERE ParentId = '...' AND CommentBody LIKE '...'`` (optionally ``LIMIT n``),
+  its string literals read with SOQL's escape sequences (a stray quote or backslash is 400
+  ``MALFORMED_QUERY``) and ``LIKE``'s wildcards (``%``, ``_``, escaped ``\\%``, ``\\_``, case
+  insensitive); answers ``totalSize``, ``done`` and the ``records``.
 
-``script`` answers the next well-formed API requests instead (a 503, a 429, ...).
+``script`` answers the next well-formed API requests instead (a 503, a 429, a change applied
+whose answer is lost, ...).
 """
 
 from __future__ import annotations
@@ -27,12 +33,59 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from standins.answers import Answer
+from standins.answers import LOST, Answer, lost_or
 
 STATUSES = ("New", "Working", "Escalated", "Closed")
 CASE_FIELDS = {"Status", "Priority", "Subject", "Description", "Origin", "Reason", "OwnerId"}
 COMMENT_FIELDS = {"ParentId", "CommentBody", "IsPublished"}
 _VERSION = re.compile(r"^v\d{2,3}\.\d$")
+_LITERAL = r"'((?:[^'\\]|\\.)*)'"
+_COMMENT_QUERY = re.compile(
+    r"^SELECT Id FROM CaseComment WHERE ParentId = "
+    + _LITERAL
+    + r" AND CommentBody LIKE "
+    + _LITERAL
+    + r"(?: LIMIT (\d+))?$"
+)
+_ESCAPES = {
+    "n": "\n",
+    "N": "\n",
+    "r": "\r",
+    "R": "\r",
+    "t": "\t",
+    "T": "\t",
+    "b": "\b",
+    "B": "\b",
+    "f": "\f",
+    "F": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+}
+
+
+def _unquote(literal: str, *, like: bool = False) -> str | None:
+    """A SOQL string literal's value (``LIKE``: as a regular expression), or ``None`` when it
+    has an escape SOQL does not define."""
+    out = []
+    chars = iter(literal)
+    for char in chars:
+        if char != "\\":
+            if like and char == "%":
+                out.append(".*")
+            elif like and char == "_":
+                out.append(".")
+            else:
+                out.append(re.escape(char) if like else char)
+            continue
+        escaped = next(chars, "")
+        if like and escaped and escaped in "%_":
+            out.append(re.escape(escaped))
+        elif escaped in _ESCAPES:
+            out.append(re.escape(_ESCAPES[escaped]) if like else _ESCAPES[escaped])
+        else:
+            return None
+    return "".join(out)
 
 
 def outbound_message(
@@ -89,6 +142,8 @@ class SalesforceApi:
     """The org's Cases by id, with their fields."""
     comments: list[Comment] = field(default_factory=list)
     script: list[Answer] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+    """Every SOQL query answered."""
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
     refused: list[str] = field(default_factory=list)
@@ -99,6 +154,7 @@ class SalesforceApi:
         app.router.add_post("/services/oauth2/token", self._token)
         app.router.add_patch("/services/data/{version}/sobjects/Case/{id}", self._patch_case)
         app.router.add_post("/services/data/{version}/sobjects/CaseComment", self._comment)
+        app.router.add_get("/services/data/{version}/query", self._query)
         return app
 
     def expire_tokens(self) -> None:
@@ -131,13 +187,33 @@ class SalesforceApi:
             {"access_token": token, "instance_url": base, "token_type": "Bearer", "scope": "api"}
         )
 
-    async def _api_body(self, request: web.Request) -> dict[str, Any] | web.Response:
-        """The request's JSON object, or the refusal Salesforce answers."""
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """The refusal of an unknown API version or session, if due."""
         if not _VERSION.match(request.match_info["version"]):
             return self._error(404, "NOT_FOUND", "The requested resource does not exist")
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return None
+
+    def _scripted(self, request: web.Request) -> web.Response | None:
+        """The next scripted answer, if it replaces the request's (an ``applied`` one is kept
+        for :func:`~standins.answers.lost_or`)."""
+        if not self.script:
+            return None
+        answer = self.script.pop(0)
+        if answer.applied:
+            request[LOST] = answer
+            return None
+        if answer.drop or not 200 <= answer.status < 300:
+            return answer.response(request)
+        return None
+
+    async def _api_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object, or the refusal Salesforce answers."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         if request.content_type != "application/json":
             return self._error(415, "UNSUPPORTED_MEDIA_TYPE", "JSON bodies only")
         try:
@@ -146,11 +222,8 @@ class SalesforceApi:
             return self._error(400, "JSON_PARSER_ERROR", "The body is not JSON")
         if not isinstance(body, dict):
             return self._error(400, "JSON_PARSER_ERROR", "An object is expected")
-        if self.script:
-            answer = self.script.pop(0)
-            if not 200 <= answer.status < 300:
-                return web.Response(status=answer.status, text=answer.body, headers=answer.headers)
-        return body
+        scripted = self._scripted(request)
+        return scripted if scripted is not None else body
 
     async def _patch_case(self, request: web.Request) -> web.Response:
         body = await self._api_body(request)
@@ -167,7 +240,7 @@ class SalesforceApi:
         if case is None:
             return self._error(404, "NOT_FOUND", "The requested resource does not exist")
         case.update(body)
-        return web.Response(status=204)
+        return await lost_or(request, web.Response(status=204))
 
     async def _comment(self, request: web.Request) -> web.Response:
         body = await self._api_body(request)
@@ -192,4 +265,29 @@ class SalesforceApi:
             bool(body.get("IsPublished", False)),
         )
         self.comments.append(comment)
-        return web.json_response({"id": comment.id, "success": True, "errors": []}, status=201)
+        made = {"id": comment.id, "success": True, "errors": []}
+        return await lost_or(request, web.json_response(made, status=201))
+
+    async def _query(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        soql = request.query.get("q", "")
+        found = _COMMENT_QUERY.match(soql)
+        parent = _unquote(found[1]) if found else None
+        pattern = _unquote(found[2], like=True) if found else None
+        if found is None or parent is None or pattern is None:
+            return self._error(400, "MALFORMED_QUERY", f"unexpected query: {soql[:200]}")
+        scripted = self._scripted(request)
+        if scripted is not None:
+            return scripted
+        self.queries.append(soql)
+        like = re.compile(pattern, re.IGNORECASE | re.DOTALL)
+        records = [
+            {"attributes": {"type": "CaseComment"}, "Id": c.id}
+            for c in self.comments
+            if c.parent_id == parent and like.fullmatch(c.body)
+        ]
+        if found[3] is not None:
+            records = records[: int(found[3])]
+        return web.json_response({"totalSize": len(records), "done": True, "records": records})

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from standins.answers import Answer
+from standins.answers import LOST, Answer
 
 
 @dataclass
@@ -24,7 +24,8 @@ class Taken:
 @dataclass
 class VendorApi:
     """A vendor's API: ``script`` answers the next well-formed requests (then success);
-    ``taken`` is every request it applied, ``refused`` the count of those it refused.
+    ``taken`` is every change it applied, ``reads`` the path of every read it answered,
+    ``refused`` the count of the requests it refused.
 
     With ``rate_limit``, at most that many requests are taken per ``rate_window`` seconds
     (fixed windows, as Zendesk counts its per-minute limit); the others are answered 429 with
@@ -32,6 +33,7 @@ class VendorApi:
 
     script: list[Answer] = field(default_factory=list)
     taken: list[Taken] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
     refused: int = 0
     rate_limit: int | None = None
     rate_window: float = 60.0
@@ -75,18 +77,23 @@ class VendorApi:
         self._window = (started, count + 1)
         return None
 
-    def answer(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+    def answer(
+        self, request: web.Request, body: dict[str, Any], *, read: bool = False
+    ) -> web.Response | None:
         """The rate limit's 429 or the scripted answer, if one is due; else the request is
-        taken."""
+        taken (a scripted answer ``applied`` is kept for :func:`~standins.answers.lost_or`)."""
         limited = self._over_limit()
         if limited is not None:
             return limited
         if self.script:
             scripted = self.script.pop(0)
-            if not 200 <= scripted.status < 300:
-                return web.Response(
-                    status=scripted.status, text=scripted.body, headers=scripted.headers
-                )
+            if scripted.applied:
+                request[LOST] = scripted
+            elif scripted.drop or not 200 <= scripted.status < 300:
+                return scripted.response(request)
+        if read:
+            self.reads.append(request.path)
+            return None
         self.taken.append(Taken(request.method, request.path, body))
         self.taken_at.append(time.monotonic())
         return None

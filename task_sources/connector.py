@@ -32,6 +32,8 @@ Action = Literal["upsert", "close"]
 ``close``: the record was closed or deleted at the source."""
 
 EventKind = Literal["claimed", "step_completed", "completed", "escalated", "cancelled"]
+REFERENCE_PREFIX = "blendbot ref: "
+"""What starts the line of a comment or work note naming its write-back's idempotency key."""
 EVENT_KINDS: tuple[EventKind, ...] = (
     "claimed",
     "step_completed",
@@ -75,6 +77,21 @@ class Delivery:
     a delivery older than one already applied to the record changes nothing."""
 
 
+class Progress:
+    """Which calls of a write-back the vendor has taken, by name (``"comment"``, a value such as
+    the comment's id). A connector marks each call as it succeeds; the outbox keeps the marks
+    when a later call fails, so the retry skips what was already done."""
+
+    def __init__(self, done: Mapping[str, Any] | None = None) -> None:
+        self.done: dict[str, Any] = dict(done or {})
+
+    def __contains__(self, call: object) -> bool:
+        return call in self.done
+
+    def mark(self, call: str, value: Any = True) -> None:
+        self.done[call] = value
+
+
 @dataclass(frozen=True)
 class WriteBack:
     """One lifecycle event of a source's task, owed to the source."""
@@ -99,6 +116,26 @@ class WriteBack:
     holder: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     """The task's payload (what the mapping kept of the record: ids the write-back needs)."""
+    attempt: int = 1
+    """1 on the first try; more when an earlier try may have reached the vendor (it failed
+    without a clear refusal, or its sender stopped): then a connector looks for what that try
+    may have left before making a change the vendor would repeat."""
+    progress: Progress = field(default_factory=Progress)
+    """The calls of this write-back already taken by the vendor (see :class:`Progress`)."""
+
+    @property
+    def reference(self) -> str:
+        """The line that marks a comment as this event's, looked for on a retry."""
+        return f"{REFERENCE_PREFIX}{self.idempotency_key}"
+
+    def note(self, limit: int | None = None) -> str:
+        """:meth:`summary` with the :attr:`reference` line, within ``limit`` characters (the
+        summary is cut, never the reference)."""
+        suffix = "\n" + self.reference
+        text = self.summary()
+        if limit is not None:
+            text = text[: max(0, limit - len(suffix))]
+        return text + suffix
 
     def summary(self) -> str:
         """The event in words, for a comment or work note on the record."""
@@ -250,3 +287,21 @@ async def check_response(response: aiohttp.ClientResponse, what: str) -> None:
     if response.status >= 500 or response.status in (408, 409):
         raise Retryable(message, wait)
     raise Permanent(message)
+
+
+async def get_json(
+    http: aiohttp.ClientSession,
+    url: str,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None = None,
+) -> Any:
+    """A read a write-back makes (a lookup): its JSON answer, or the errors of
+    :func:`check_response` (an unreadable answer is :class:`Retryable`)."""
+    try:
+        async with http.get(url, headers=headers, params=params) as response:
+            await check_response(response, f"GET {url}")
+            return await response.json(content_type=None)
+    except aiohttp.ClientError as exc:
+        raise Retryable(f"GET {url}: {type(exc).__name__}: {exc}") from None
+    except ValueError:
+        raise Retryable(f"GET {url}: the answer is not JSON") from None

@@ -9,7 +9,11 @@ category, closes its task; other events are ignored. The delivery id is
 The write-back, with basic authentication (``email`` and ``api_token``): a comment
 (``POST /rest/api/3/issue/{key}/comment``, in Atlassian Document Format) unless
 ``write_back.comment`` is false, then, when ``write_back.transitions`` names a transition id
-for the event, ``POST /rest/api/3/issue/{key}/transitions``.
+for the event, ``POST /rest/api/3/issue/{key}/transitions``. Jira takes no idempotency key, so
+each call is made once per event: the outbox keeps which one went through when the next fails
+(the retry starts after it), and the comment ends with a ``blendbot ref: <key>`` line that a
+retry looks for (``GET .../comment``, newest first, every page) before posting it again, in case
+the comment was stored but its answer lost.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from task_sources.connector import (
     basic_auth,
     check_response,
     digest,
+    get_json,
     hmac_sha256,
     json_object,
     same,
@@ -39,6 +44,8 @@ from task_sources.errors import InvalidSource, Retryable, SourceAuthFailed, Unre
 SIGNATURE_HEADER = "X-Hub-Signature"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
+PAGE = 100
+"""Comments read per page when looking for one a lost answer left."""
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -130,15 +137,66 @@ class Jira(Connector):
                 source.credentials.get("email", ""), source.credentials.get("api_token", "")
             ),
         }
-        calls: list[tuple[str, dict[str, Any]]] = []
-        if source.setting("comment", self.default_write_back):
-            calls.append((f"{base}/comment", {"body": adf(event.summary())}))
+        done = event.progress
+        if source.setting("comment", self.default_write_back) and "comment" not in done:
+            found = await _comment_of(http, base, headers, event) if event.attempt > 1 else None
+            if found is None:
+                answer = await _post(http, f"{base}/comment", {"body": adf(event.note())}, headers)
+                found = str(answer.get("id") or "posted")
+            done.mark("comment", found)
         transition = (source.setting("transitions", self.default_write_back) or {}).get(event.event)
-        if transition:
-            calls.append((f"{base}/transitions", {"transition": {"id": str(transition)}}))
-        for url, body in calls:
+        if transition and "transition" not in done:
+            body = {"transition": {"id": str(transition)}}
+            await _post(http, f"{base}/transitions", body, headers)
+            done.mark("transition")
+
+
+async def _post(
+    http: aiohttp.ClientSession, url: str, body: dict[str, Any], headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """POST ``body``; the answer's JSON object (empty when there is none)."""
+    try:
+        async with http.post(url, data=json.dumps(body), headers=headers) as response:
+            await check_response(response, f"POST {url}")
             try:
-                async with http.post(url, data=json.dumps(body), headers=headers) as response:
-                    await check_response(response, f"POST {url}")
-            except aiohttp.ClientError as exc:
-                raise Retryable(f"POST {url}: {type(exc).__name__}: {exc}") from None
+                answer = await response.json(content_type=None)
+            except ValueError:
+                return {}
+    except aiohttp.ClientError as exc:
+        raise Retryable(f"POST {url}: {type(exc).__name__}: {exc}") from None
+    return answer if isinstance(answer, dict) else {}
+
+
+async def _comment_of(
+    http: aiohttp.ClientSession, base: str, headers: Mapping[str, str], event: WriteBack
+) -> str | None:
+    """The id of the issue's comment carrying ``event``'s reference (left by a try whose answer
+    was lost), newest first, through every page; ``None`` when there is none."""
+    start = 0
+    while True:
+        params = {"startAt": str(start), "maxResults": str(PAGE), "orderBy": "-created"}
+        page = await get_json(http, f"{base}/comment", headers, params)
+        comments = page.get("comments") if isinstance(page, dict) else None
+        if not isinstance(comments, list) or not comments:
+            return None
+        for comment in comments:
+            if isinstance(comment, dict) and event.reference in "\n".join(
+                _texts(comment.get("body"))
+            ):
+                return str(comment.get("id") or "") or "found"
+        start += len(comments)
+        total = page.get("total")
+        if isinstance(total, int) and start >= total:
+            return None
+
+
+def _texts(node: Any) -> list[str]:
+    """The text of an Atlassian Document Format node, one string per text node."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        text = node.get("text")
+        return ([text] if isinstance(text, str) else []) + _texts(node.get("content"))
+    if isinstance(node, list):
+        return [t for child in node for t in _texts(child)]
+    return []

@@ -9,7 +9,10 @@ instance (a row is leased by one sender at a time):
   is pending, so a completion never overtakes its claim;
 - **exactly once**: a row is marked done in the transaction that puts the success on the
   task's timeline; its idempotency key, one per event, goes to vendors that take one, so an
-  answer lost on the way back does not make a second change;
+  answer lost on the way back does not make a second change. For vendors that take none, a
+  write-back of several calls records which of them the vendor took (``progress``, kept when a
+  later call fails) so that a retry resumes after them, and a retry (``attempt`` > 1) looks for
+  the comment an earlier try may have left (marked with the key) before posting it again;
 - **throttling** (429): the whole source waits its ``Retry-After`` (or a backoff), without it
   counting as a failure: the rows are put off in the database (for every instance), and this
   sender holds back the source's rows it has already leased and wakes when the wait ends, so
@@ -36,7 +39,7 @@ from clock import Clock
 from queues.db import Connection, load_queries, transaction
 from queues.tasks import Tasks
 from task_sources.config import SourceCatalog
-from task_sources.connector import WriteBack
+from task_sources.connector import Progress, WriteBack
 from task_sources.errors import Permanent, Retryable, SourceNotFound, SourcesError
 from task_sources.intake import actor
 
@@ -82,6 +85,9 @@ class WriteBackHooks(Protocol):
 
 
 def write_back_of(row: Any) -> WriteBack:
+    """The row as its connector sees it. Its ``attempt`` counts the tries that may have reached
+    the vendor: those that failed (not those throttled, which the vendor refused) and those
+    whose sender stopped before saying how they went."""
     p = row["payload"]
     return WriteBack(
         id=row["id"],
@@ -100,6 +106,8 @@ def write_back_of(row: Any) -> WriteBack:
         steps=p.get("steps"),
         holder=p.get("holder"),
         payload=p.get("payload") or {},
+        attempt=row["attempts"] + 1 + int(bool(row.get("abandoned"))),
+        progress=Progress(row.get("progress")),
     )
 
 
@@ -139,6 +147,11 @@ class WriteBackOutbox:
         if self._http is None:
             timeout = aiohttp.ClientTimeout(total=self.settings.send_seconds)
             self._http = aiohttp.ClientSession(timeout=timeout)
+            # aiohttp sends a PUT (Zendesk's ticket update) again at once when the connection
+            # drops before the answer, though the vendor may have applied it: retries are the
+            # outbox's, which looks for what a lost answer may have left first. (aiohttp's own
+            # test client turns its replay off the same way; there is no public switch.)
+            self._http._retry_connection = False
         return self._http
 
     async def send_due(self) -> int:
@@ -204,24 +217,25 @@ class WriteBackOutbox:
                 async with asyncio.timeout(self.settings.send_seconds):
                     await connector.write_back(self._session(), config, event)
             except Retryable as exc:
-                await self._retry(row, exc)
+                await self._retry(row, event, exc)
             except (Permanent, SourceNotFound) as exc:
-                await self._fail(row, str(exc), counted=True)
+                await self._fail(row, event, str(exc), counted=True)
             except SourcesError as exc:
-                await self._fail(row, f"{source}: {exc}", counted=True)
+                await self._fail(row, event, f"{source}: {exc}", counted=True)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 text = f"{type(exc).__name__}: {exc}" if str(exc) else "no answer in time"
-                await self._retry(row, Retryable(f"{source}: {text}"))
+                await self._retry(row, event, Retryable(f"{source}: {text}"))
             except Exception as exc:  # a connector's bug must not stop the sender: retried
                 log.exception("write-back %s to %s failed", row["id"], source)
-                await self._retry(row, Retryable(f"{source}: {type(exc).__name__}: {exc}"))
+                await self._retry(row, event, Retryable(f"{source}: {type(exc).__name__}: {exc}"))
             else:
                 await self._done(row, event)
 
     async def _done(self, row: Any, event: WriteBack) -> None:
         now = self._clock.now()
         async with transaction(self._pool) as conn:
-            if await conn.fetchval(_SQL["done"], row["id"], now) is None:
+            done = await conn.fetchval(_SQL["done"], row["id"], now, event.progress.done)
+            if done is None:
                 return
             await Tasks(conn).note(
                 row["task_id"],
@@ -234,7 +248,7 @@ class WriteBackOutbox:
         if self.hooks is not None:
             self.hooks.sent(row["source"], row["event"])
 
-    async def _retry(self, row: Any, exc: Retryable) -> None:
+    async def _retry(self, row: Any, event: WriteBack, exc: Retryable) -> None:
         now = self._clock.now()
         if exc.throttled:
             wait = exc.retry_after if exc.retry_after is not None else self._backoff(1)
@@ -242,26 +256,32 @@ class WriteBackOutbox:
             source = row["source"]
             self._paused[source] = max(until, self._paused.get(source, until))
             await self._pool.execute(_SQL["defer_source"], source, until, row["id"])
-            await self._pool.execute(_SQL["retry"], row["id"], until, row["attempts"], str(exc))
+            await self._pool.execute(
+                _SQL["retry"], row["id"], until, row["attempts"], str(exc), event.progress.done
+            )
         else:
             attempts = row["attempts"] + 1
             if attempts >= self.settings.max_attempts:
-                await self._fail(row, f"{exc} ({attempts} attempts)", counted=True)
+                await self._fail(row, event, f"{exc} ({attempts} attempts)", counted=True)
                 return
             wait = exc.retry_after if exc.retry_after is not None else self._backoff(attempts)
             at = now + timedelta(seconds=wait)
-            await self._pool.execute(_SQL["retry"], row["id"], at, attempts, str(exc))
+            await self._pool.execute(
+                _SQL["retry"], row["id"], at, attempts, str(exc), event.progress.done
+            )
         if self.hooks is not None:
             self.hooks.retried(row["source"], row["event"], exc.throttled)
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.settings.longest_backoff, 2 ** (attempts - 1)))
 
-    async def _fail(self, row: Any, detail: str, *, counted: bool) -> None:
+    async def _fail(self, row: Any, event: WriteBack, detail: str, *, counted: bool) -> None:
         now = self._clock.now()
         payload = row["payload"]
         async with transaction(self._pool) as conn:
-            marked = await conn.fetchval(_SQL["fail"], row["id"], now, detail, int(counted))
+            marked = await conn.fetchval(
+                _SQL["fail"], row["id"], now, detail, int(counted), event.progress.done
+            )
             if marked is None:
                 return
             await Tasks(conn).note(

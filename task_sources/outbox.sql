@@ -3,9 +3,10 @@
 
 -- name: lease_due
 -- Up to $2 pending write-backs due at $1, leased for $3 seconds: per task, in order (none while
--- an earlier one of the task is pending), oldest first.
+-- an earlier one of the task is pending), oldest first. `abandoned`: an earlier lease ran out
+-- without its sender saying how the send went (it stopped): the vendor may have taken it.
 WITH due AS (
-    SELECT w.id FROM source_writebacks w
+    SELECT w.id, w.leased_until IS NOT NULL AS abandoned FROM source_writebacks w
     WHERE w.status = 'pending'
       AND (w.next_at IS NULL OR w.next_at <= $1)
       AND (w.leased_until IS NULL OR w.leased_until < $1)
@@ -18,18 +19,21 @@ WITH due AS (
 UPDATE source_writebacks w SET leased_until = $1 + make_interval(secs => $3)
 FROM due
 WHERE w.id = due.id
-RETURNING w.*;
+RETURNING w.*, due.abandoned;
 
 -- name: done
+-- Write-back $1 was taken at $2 ($3: what each of its calls left, such as a comment's id).
 UPDATE source_writebacks
-SET status = 'done', done_at = $2, leased_until = NULL, attempts = attempts + 1, last_error = NULL
+SET status = 'done', done_at = $2, leased_until = NULL, attempts = attempts + 1, last_error = NULL,
+    progress = $3
 WHERE id = $1 AND status = 'pending'
 RETURNING id;
 
 -- name: retry
--- Write-back $1 is tried again at $2 ($3: failed attempts so far, $4: why).
+-- Write-back $1 is tried again at $2 ($3: failed attempts so far, $4: why, $5: the calls the
+-- vendor already took, not to be made again).
 UPDATE source_writebacks
-SET leased_until = NULL, next_at = $2, attempts = $3, last_error = $4
+SET leased_until = NULL, next_at = $2, attempts = $3, last_error = $4, progress = $5
 WHERE id = $1 AND status = 'pending';
 
 -- name: defer_source
@@ -57,7 +61,7 @@ WHERE id = $1 AND status = 'pending';
 -- name: fail
 UPDATE source_writebacks
 SET status = 'failed', done_at = $2, leased_until = NULL, last_error = $3,
-    attempts = attempts + $4
+    attempts = attempts + $4, progress = $5
 WHERE id = $1 AND status = 'pending'
 RETURNING id;
 

@@ -15,7 +15,10 @@ The write-back uses the REST API with an OAuth token from the client credentials
 (``credentials.client_id`` and ``client_secret`` of a connected app, at ``api_url``, the org's
 My Domain): ``PATCH /services/data/vXX.X/sobjects/{object}/{id}`` sets the status the
 ``write_back.statuses`` name for the event, and on a Case a private ``CaseComment`` says what
-happened.
+happened. The REST API takes no idempotency key: the outbox keeps which of the two calls went
+through when the other fails (a retry does not send it again), and the comment ends with a
+``blendbot ref: <key>`` line that a retry after a try that may have reached Salesforce looks for
+(a SOQL query on ``CaseComment``) before posting it again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
 
 import aiohttp
@@ -54,6 +58,8 @@ ACK = (
     "</soapenv:Body></soapenv:Envelope>"
 ).encode()
 API_VERSION = "62.0"
+COMMENT_LENGTH = 4000
+"""The longest ``CommentBody`` Salesforce takes."""
 
 
 @dataclass(frozen=True)
@@ -247,24 +253,32 @@ class Salesforce(Connector):
         comment = bool(settings["comment"]) and sobject == "Case"
         if not status and not comment:
             return
-        base = f"/services/data/v{settings['api_version']}/sobjects"
+        data = f"/services/data/v{settings['api_version']}"
+        done = event.progress
         for attempt in (1, 2):
             token, instance = await self._token(http, source)
             api = _Api(http, instance, token)
             try:
-                if status:
+                if status and "status" not in done:
                     await api.send(
                         "PATCH",
-                        f"{base}/{sobject}/{event.external_id}",
+                        f"{data}/sobjects/{sobject}/{event.external_id}",
                         {settings["status_field"]: status},
                     )
-                if comment:
-                    body = {
-                        "ParentId": event.external_id,
-                        "CommentBody": event.summary()[:4000],
-                        "IsPublished": False,
-                    }
-                    await api.send("POST", f"{base}/CaseComment", body)
+                    done.mark("status")
+                if comment and "comment" not in done:
+                    found = None
+                    if event.attempt > 1:
+                        found = await api.comment_of(data, event)
+                    if found is None:
+                        body = {
+                            "ParentId": event.external_id,
+                            "CommentBody": event.note(COMMENT_LENGTH),
+                            "IsPublished": False,
+                        }
+                        answer = await api.send("POST", f"{data}/sobjects/CaseComment", body)
+                        found = str(answer.get("id") or "posted")
+                    done.mark("comment", found)
                 return
             except _Expired:
                 self._tokens.pop(_key(source), None)
@@ -313,14 +327,16 @@ class _Api:
     instance: str
     token: str
 
-    async def send(self, method: str, path: str, body: dict[str, Any]) -> None:
+    async def send(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The request's answer as a JSON object (empty when there is none)."""
         url = self.instance + path
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         what = f"{method} {path}"
+        data = json.dumps(body).encode() if body is not None else None
         try:
-            async with self.http.request(
-                method, url, data=json.dumps(body).encode(), headers=headers
-            ) as response:
+            async with self.http.request(method, url, data=data, headers=headers) as response:
                 if response.status == 401:
                     raise _Expired
                 if response.status == 403:
@@ -329,5 +345,34 @@ class _Api:
                         wait = retry_after(response.headers.get("Retry-After"))
                         raise Retryable(f"{what}: API request limit exceeded", wait, throttled=True)
                 await check_response(response, what)
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    return {}
         except aiohttp.ClientError as exc:
             raise Retryable(f"{what}: {type(exc).__name__}: {exc}") from None
+        return answer if isinstance(answer, dict) else {}
+
+    async def comment_of(self, data: str, event: WriteBack) -> str | None:
+        """The id of the Case's comment carrying ``event``'s reference (left by a try whose
+        answer was lost), by a SOQL query; ``None`` when there is none."""
+        soql = (
+            "SELECT Id FROM CaseComment"
+            f" WHERE ParentId = '{soql_quote(event.external_id)}'"
+            f" AND CommentBody LIKE '%{soql_quote(event.reference, like=True)}%' LIMIT 1"
+        )
+        answer = await self.send("GET", f"{data}/query?{urlencode({'q': soql})}")
+        records = answer.get("records")
+        if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+            return None
+        return str(records[0].get("Id") or "") or "found"
+
+
+def soql_quote(value: str, *, like: bool = False) -> str:
+    """``value`` for a SOQL string literal (between single quotes): backslash and quotes
+    escaped, and, in a ``LIKE`` pattern, its wildcards ``%`` and ``_`` taken literally."""
+    out = value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+    out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    if like:
+        out = out.replace("%", "\\%").replace("_", "\\_")
+    return out

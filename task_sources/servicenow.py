@@ -12,6 +12,10 @@ The write-back is ``PATCH /api/now/table/{table}/{sys_id}`` with ``work_notes`` 
 happened and the ``state`` that ``write_back.states`` names for the event (by default 2, in
 progress, when claimed; 6, resolved, when completed, with ``close_code`` and
 ``close_notes``), as basic authentication (``user``, ``password``) or a bearer ``token``.
+ServiceNow takes no idempotency key, and each PATCH of ``work_notes`` adds a journal entry, so
+the note ends with a ``blendbot ref: <key>`` line: a retry after a try that may have reached
+ServiceNow first looks for it in the journal (``GET /api/now/table/sys_journal_field``) and,
+finding it, knows the PATCH was applied and sends nothing.
 """
 
 from __future__ import annotations
@@ -32,10 +36,17 @@ from task_sources.connector import (
     basic_auth,
     check_response,
     digest,
+    get_json,
     json_object,
     same,
 )
-from task_sources.errors import InvalidSource, Retryable, SourceAuthFailed, Unreadable
+from task_sources.errors import (
+    InvalidSource,
+    Permanent,
+    Retryable,
+    SourceAuthFailed,
+    Unreadable,
+)
 
 INACTIVE = frozenset({"false", "0"})
 
@@ -97,8 +108,9 @@ class ServiceNow(Connector):
     ) -> None:
         table = event.payload.get("table") or source.write_back.get("table", "incident")
         sys_id = event.payload.get("sys_id") or event.external_id
-        url = f"{(source.api_url or '').rstrip('/')}/api/now/table/{table}/{sys_id}"
-        fields: dict[str, Any] = {"work_notes": event.summary()}
+        api = (source.api_url or "").rstrip("/")
+        url = f"{api}/api/now/table/{table}/{sys_id}"
+        fields: dict[str, Any] = {"work_notes": event.note()}
         state = (source.setting("states", self.default_write_back) or {}).get(event.event)
         if state:
             fields["state"] = str(state)
@@ -111,8 +123,47 @@ class ServiceNow(Connector):
             headers["Authorization"] = f"Bearer {creds['token']}"
         else:
             headers["Authorization"] = basic_auth(creds.get("user", ""), creds.get("password", ""))
+        if event.attempt > 1:
+            found = await _work_note_of(http, api, headers, str(table), str(sys_id), event)
+            if found is not None:  # an earlier try's update was applied: its answer was lost
+                event.progress.mark("update", found)
+                return
         try:
             async with http.patch(url, data=json.dumps(fields), headers=headers) as response:
                 await check_response(response, f"PATCH {url}")
         except aiohttp.ClientError as exc:
             raise Retryable(f"PATCH {url}: {type(exc).__name__}: {exc}") from None
+        event.progress.mark("update")
+
+
+async def _work_note_of(
+    http: aiohttp.ClientSession,
+    api: str,
+    headers: Mapping[str, str],
+    table: str,
+    sys_id: str,
+    event: WriteBack,
+) -> str | None:
+    """The ``sys_id`` of the record's work note carrying ``event``'s idempotency key, from the
+    journal (``sys_journal_field``); ``None`` when there is none. The key holds only letters,
+    digits and ``_.-`` (a source's name and a number), nothing an encoded query reads."""
+    query = "^".join(
+        (
+            f"name={table}",
+            f"element_id={sys_id}",
+            "element=work_notes",
+            f"valueLIKE{event.idempotency_key}",
+        )
+    )
+    params = {"sysparm_query": query, "sysparm_fields": "sys_id", "sysparm_limit": "1"}
+    try:
+        found = await get_json(http, f"{api}/api/now/table/sys_journal_field", headers, params)
+    except Permanent as exc:
+        raise Permanent(
+            f"{exc} (the integration user must be able to read sys_journal_field, where a retry "
+            "looks for the work note an earlier try may have left)"
+        ) from None
+    rows = found.get("result") if isinstance(found, dict) else None
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+        return None
+    return str(rows[0].get("sys_id") or "") or "found"

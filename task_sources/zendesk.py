@@ -11,7 +11,11 @@ when sent, else the body's digest (a retry repeats the body).
 The write-back is ``PUT /api/v2/tickets/{id}`` with basic authentication
 (``{email}/token:{api_token}``): an internal comment saying what happened, and the status that
 ``write_back.statuses`` names for the event (by default open when claimed, solved when
-completed).
+completed). Zendesk documents its ``Idempotency-Key`` header for creating tickets only, not for
+updating one, so the comment ends with a ``blendbot ref: <key>`` line instead: a retry after a
+try that may have reached Zendesk first lists the ticket's comments
+(``GET /api/v2/tickets/{id}/comments``, newest first) and, finding it, knows the update (comment
+and status, one request) was applied and sends nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from task_sources.connector import (
     basic_auth,
     check_response,
     digest,
+    get_json,
     hmac_sha256,
     json_object,
     same,
@@ -44,6 +49,8 @@ SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 CLOSED = frozenset({"solved", "closed", "deleted"})
+PAGE = 100
+"""Comments read per page (Zendesk's most) when looking for one a lost answer left."""
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -123,7 +130,7 @@ class Zendesk(Connector):
     async def write_back(
         self, http: aiohttp.ClientSession, source: SourceConfig, event: WriteBack
     ) -> None:
-        ticket: dict[str, Any] = {"comment": {"body": event.summary(), "public": False}}
+        ticket: dict[str, Any] = {"comment": {"body": event.note(), "public": False}}
         status = (source.setting("statuses", self.default_write_back) or {}).get(event.event)
         if status:
             ticket["status"] = status
@@ -132,11 +139,42 @@ class Zendesk(Connector):
         user = f"{source.credentials.get('email', '')}/token"
         headers = {
             "Content-Type": "application/json",
+            "Accept": "application/json",
             "Authorization": basic_auth(user, source.credentials.get("api_token", "")),
         }
+        if event.attempt > 1:
+            found = await _comment_of(http, url, headers, event)
+            if found is not None:  # an earlier try's update was applied: its answer was lost
+                event.progress.mark("update", found)
+                return
         body = json.dumps({"ticket": ticket})
         try:
             async with http.put(url, data=body, headers=headers) as response:
                 await check_response(response, f"PUT {url}")
         except aiohttp.ClientError as exc:
             raise Retryable(f"PUT {url}: {type(exc).__name__}: {exc}") from None
+        event.progress.mark("update")
+
+
+async def _comment_of(
+    http: aiohttp.ClientSession, ticket_url: str, headers: Mapping[str, str], event: WriteBack
+) -> str | None:
+    """The id of the ticket's comment carrying ``event``'s reference, newest first through
+    every page (cursor pagination); ``None`` when there is none."""
+    url: str | None = f"{ticket_url}/comments"
+    params: dict[str, str] | None = {"sort_order": "desc", "page[size]": str(PAGE)}
+    while url is not None:
+        page = await get_json(http, url, headers, params)
+        if not isinstance(page, dict):
+            return None
+        for comment in page.get("comments") or []:
+            if not isinstance(comment, dict):
+                continue
+            text = comment.get("plain_body") or comment.get("body") or ""
+            if isinstance(text, str) and event.reference in text:
+                return str(comment.get("id") or "") or "found"
+        more = (page.get("meta") or {}).get("has_more")
+        following = (page.get("links") or {}).get("next")
+        url = following if more and isinstance(following, str) and following else None
+        params = None  # the next link carries them
+    return None
