@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 
@@ -57,3 +58,23 @@ class FunctionClock:
 
 SYSTEM = SystemClock()
 """The service's clock; a clock holds no state, so one is enough."""
+
+
+def retry_after(value: str | None, date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: seconds, or an HTTP date counted from
+    the response's ``Date`` (the other side's own clock, so ours need not agree with it);
+    ``None`` if unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    if not date:
+        return None
+    try:
+        return max(
+            0.0, (parsedate_to_datetime(value) - parsedate_to_datetime(date)).total_seconds()
+        )
+    except (TypeError, ValueError):
+        return None

@@ -19,11 +19,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 
 import aiohttp
 
+from clock import retry_after
 from task_sources.errors import InvalidSource, Permanent, Retryable, Unreadable
 from task_sources.models import DeliveryOutcome, Receipt
 
@@ -253,25 +253,6 @@ def hmac_sha256(secret: str, *parts: bytes) -> bytes:
 def basic_auth(user: str, password: str) -> str:
     """An ``Authorization`` header value for HTTP basic authentication."""
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def retry_after(value: str | None, date: str | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: seconds, or an HTTP date counted from
-    the response's ``Date`` (the vendor's clock); ``None`` if unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    if not date:
-        return None
-    try:
-        return max(
-            0.0, (parsedate_to_datetime(value) - parsedate_to_datetime(date)).total_seconds()
-        )
-    except (TypeError, ValueError):
-        return None
 
 
 async def check_response(response: aiohttp.ClientResponse, what: str) -> None:

@@ -35,6 +35,7 @@ import aiohttp
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from clock import retry_after
 from task_sources.connector import (
     Connector,
     Delivery,
@@ -42,7 +43,6 @@ from task_sources.connector import (
     SourceConfig,
     WriteBack,
     check_response,
-    retry_after,
 )
 from task_sources.errors import InvalidSource, Retryable, SourceAuthFailed, Unreadable
 from task_sources.models import DeliveryOutcome

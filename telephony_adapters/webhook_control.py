@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 
+from clock import retry_after
 from telephony_adapters.control import Command, Refused, Throttled, Unreachable
 
 SIGNATURE_HEADER = "X-Blendbot-Signature"
@@ -47,25 +47,6 @@ def body_of(command: Command) -> bytes:
         },
         separators=(",", ":"),
     ).encode()
-
-
-def retry_after(value: str | None, date: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a number of seconds, or an HTTP date
-    (counted from the response's ``Date``, the receiver's own clock); None if unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    if not date:
-        return None
-    try:
-        return max(
-            0.0, (parsedate_to_datetime(value) - parsedate_to_datetime(date)).total_seconds()
-        )
-    except (TypeError, ValueError):
-        return None
 
 
 class WebhookClient:

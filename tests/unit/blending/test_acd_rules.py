@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from blending.acd import AcdModes, Correction, Watched, drift, parse_modes
+from clock import retry_after
 from telephony_adapters.control import Command
 from telephony_adapters.control_outbox import Targets
-from telephony_adapters.webhook_control import WebhookClient, body_of, retry_after, sign
+from telephony_adapters.webhook_control import WebhookClient, body_of, sign
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
