@@ -2,12 +2,15 @@
 -- interruptible mode's pauses, and the agent's timeline. The commands themselves are queued by
 -- the triggers of migrations/0016_acd_control.sql.
 
--- name: clear_modes
-DELETE FROM acd_modes;
+-- name: drop_other_modes
+-- Instances starting together each save the modes: deleting only the groups the settings no
+-- longer name, and upserting the rest, lets them do so at once without a unique violation.
+DELETE FROM acd_modes WHERE grp <> ALL($1::text[]);
 
 -- name: save_modes
 INSERT INTO acd_modes (grp, mode)
-SELECT g, m FROM unnest($1::text[], $2::text[]) AS x (g, m);
+SELECT g, m FROM unnest($1::text[], $2::text[]) AS x (g, m)
+ON CONFLICT (grp) DO UPDATE SET mode = excluded.mode WHERE acd_modes.mode <> excluded.mode;
 
 -- name: lock_agent
 -- Whatever changes an agent's lend or recall locks the agent's row first, as whatever gives

@@ -76,8 +76,9 @@ async def save_modes(db: Executor, modes: AcdModes) -> None:
     """Make the database's modes the given ones (each instance does so when it starts)."""
     rows = modes.rows()
     async with transaction(db) as conn:
-        await conn.execute(_SQL["clear_modes"])
-        await conn.execute(_SQL["save_modes"], [g for g, _ in rows], [m for _, m in rows])
+        groups = [g for g, _ in rows]
+        await conn.execute(_SQL["drop_other_modes"], groups)
+        await conn.execute(_SQL["save_modes"], groups, [m for _, m in rows])
 
 
 async def mode_of(db: Executor, agent_id: str) -> str:

@@ -79,6 +79,18 @@ async def test_the_modes_of_the_settings_replace_the_stored_ones(pool: asyncpg.P
     assert [tuple(r) for r in rows] == [("*", "interruptible")]
 
 
+async def test_instances_starting_together_all_save_their_modes(pool: asyncpg.Pool) -> None:
+    """Several instances start at once and each saves the modes: none of them may fail."""
+    modes = AcdModes("control", {"retail": "advisory", "loans": "interruptible"})
+    await asyncio.gather(*(acd_store.save_modes(pool, modes) for _ in range(8)))
+    rows = await pool.fetch("SELECT grp, mode FROM acd_modes ORDER BY grp")
+    assert [tuple(r) for r in rows] == [
+        ("*", "control"),
+        ("loans", "interruptible"),
+        ("retail", "advisory"),
+    ]
+
+
 async def test_a_lapsed_offer_and_a_cancelled_task_put_the_agent_back(pool: asyncpg.Pool) -> None:
     first, second = await _setup(pool)
     await acd_store.save_modes(pool, AcdModes("control"))
