@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from blending.acd import Mode, parse_modes
+from blending.forecast_cluster import scheduler_address
 from blending.policy_names import Bound, PolicyName
 from bot.errors import ServiceError
 
@@ -390,6 +391,12 @@ class Settings(BaseSettings):
     forecast_model: Literal["mstl_theta", "mstl_ets", "ensemble", "seasonal_naive"] = Field(
         default="mstl_theta", description="The forecasting model (see blendbot backtest)."
     )
+    forecast_cluster: str | None = Field(
+        default=None,
+        description="A Dask scheduler the forecast fits are sent to, e.g. "
+        "dask://scheduler:8786 (ray:// is not supported yet); unset: fitted on the elected "
+        "instance.",
+    )
     interval_minutes: int = Field(
         default=15, description="Length of the statistics interval (5, 6, 10, 15, 30 or 60)."
     )
@@ -402,6 +409,13 @@ class Settings(BaseSettings):
     def _divides_the_hour(cls, value: int) -> int:
         if value not in (5, 6, 10, 15, 30, 60):
             raise ValueError("must be one of 5, 6, 10, 15, 30, 60")
+        return value
+
+    @field_validator("forecast_cluster")
+    @classmethod
+    def _cluster_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            scheduler_address(value)
         return value
 
     @field_validator("timezone")
