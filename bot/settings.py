@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     max_connections_per_client: int = Field(
         default=64, ge=1, le=100_000, description="Open connections allowed from one address."
     )
+    drain_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="At a stop (SIGTERM), the longest wait for the requests in progress, after "
+        "new connections are refused.",
+    )
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
     db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
     log_level: str = Field(default="INFO", description="Logging level.")
