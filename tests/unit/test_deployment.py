@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from bot.cli.main import _parser
 from bot.settings import Settings, env_name
