@@ -19,6 +19,7 @@ from blending.forecast_cluster import DaskCluster, scheduler_address
 from blending.forecast_model import forecast_many
 from blending.forecast_store import ForecastSettings, read, refresh
 from blending.intervals import Arrivals, regularise
+from bot.root import parts
 from bot.settings import SettingsError, load_settings
 from tests.scenario.test_forecasting_service import NOW, add_history
 
@@ -101,6 +102,8 @@ def test_a_cluster_url_that_cannot_work_is_refused_at_start(url: str, message: s
     assert message in str(refused.value)
 
 
-def test_a_dask_url_names_the_scheduler() -> None:
+def test_the_service_sends_its_fits_to_the_scheduler_named() -> None:
     assert scheduler_address("dask://scheduler:8786") == "tcp://scheduler:8786"
-    assert load_settings(forecast_cluster="dask://10.0.0.5:8786").forecast_cluster
+    wired = parts(load_settings(forecast_cluster="dask://10.0.0.5:8786"))
+    assert wired.forecasts.cluster == "tcp://10.0.0.5:8786"
+    assert parts(load_settings()).forecasts.cluster is None  # unset: fitted here
