@@ -1,10 +1,14 @@
 """Fit and forecast 200 queues of 8 weeks of 15-minute history; print a markdown section.
 
+With ``--cluster``, the same fits for many queues here (worker processes) and on a local Dask
+cluster (as many worker processes, reached through its scheduler's address), with the ratio.
+
 The queues are synthetic: Poisson counts around the weekday-by-hour profile of the
 "Anonymous Bank" arrivals (../shared/data, when present; a smooth built-in shape otherwise),
 each queue with its own size and day-to-day level noise.
 
     .venv/bin/python -m bench.bench_forecast [--queues 200] [--weeks 8] [--repeat 3]
+    .venv/bin/python -m bench.bench_forecast --cluster [--queues 2000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
+from blending.forecast_cluster import DaskCluster
 from blending.forecast_model import DEFAULT_MODEL, MODELS, forecast_arrivals, forecast_many
 from blending.intervals import Arrivals, regularise
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL = DATA / "anonymous_bank_1999_6min_arrivals.csv"
+TARGET_QUEUES = 2000
+"""The size the cluster benchmark speaks of: a large center's queues."""
 
 
 def weekly_profile() -> tuple[np.ndarray, str]:
@@ -120,6 +127,70 @@ def section(quick: bool = False) -> str:
     return run(200, 8, 1 if quick else 3, os.cpu_count() or 1, DEFAULT_MODEL)
 
 
+def run_cluster(queues: int, weeks: int, repeat: int, workers: int, model: str) -> str:
+    """The same queues fitted here over ``workers`` processes (the baseline) and on a local
+    Dask cluster of ``workers`` single-threaded worker processes, alternately."""
+    from distributed import LocalCluster
+
+    series = synthetic_queues(queues, weeks)
+    forecast_arrivals(series[0], model)
+    local, remote = [], []
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as engine,
+        DaskCluster(engine.scheduler_address) as cluster,
+    ):
+        forecast_many(series[:workers], model, cluster=cluster)  # the workers' imports
+        for _ in range(repeat):
+            started = time.perf_counter()
+            here = forecast_many(series, model, workers=workers)
+            local.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            there = forecast_many(series, model, cluster=cluster)
+            remote.append(time.perf_counter() - started)
+    worst = max(
+        float(np.max(np.abs(np.asarray([p.mean for p in a.points]) - [p.mean for p in b.points])))
+        for a, b in zip(here, there, strict=True)
+    )
+    mine, theirs = statistics.median(local), statistics.median(remote)
+    return "\n".join(
+        [
+            "## Forecasting on a Dask cluster",
+            "",
+            f"`.venv/bin/python -m bench.bench_forecast --cluster --queues {queues} --weeks "
+            f"{weeks} --repeat {repeat}`: {queues} synthetic queues (as above), {weeks} weeks of "
+            f"15-minute history each, model `{model}`; here: {workers} worker processes; on the "
+            f"cluster: a local Dask cluster of {workers} single-threaded worker processes, "
+            f"reached through its scheduler's address, one task per queue; {os.cpu_count()} "
+            f"CPU(s), Python {platform.python_version()}, {datetime.now():%Y-%m-%d}.",
+            "",
+            "| measure | median | per queue | runs |",
+            "| --- | --- | --- | --- |",
+            f"| baseline: all {queues} queues here, wall clock | {mine:.1f} s | "
+            f"{mine / queues * 1000:.0f} ms | {len(local)} |",
+            f"| all {queues} queues on the Dask cluster, wall clock | {theirs:.1f} s | "
+            f"{theirs / queues * 1000:.0f} ms | {len(remote)} |",
+            "",
+            f"Cluster / here: {theirs / mine:.2f}. The largest difference between the two "
+            f"forecasts' means: {worst:.2g} calls."
+            + (
+                ""
+                if queues >= TARGET_QUEUES
+                else f" Scaled to {TARGET_QUEUES:,} queues (the fits are independent, so time "
+                f"grows in proportion): {mine / queues * TARGET_QUEUES:.0f} s here, "
+                f"{theirs / queues * TARGET_QUEUES:.0f} s on the cluster; {queues} were "
+                "measured to keep the run short on this shared machine."
+            ),
+            "",
+        ]
+    )
+
+
+def cluster_section(quick: bool = False) -> str:
+    return run_cluster(40 if quick else 200, 8, 1 if quick else 2, 2, DEFAULT_MODEL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queues", type=int, default=200)
@@ -127,8 +198,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS)
+    parser.add_argument("--cluster", action="store_true", help="here against a Dask cluster")
     args = parser.parse_args()
-    print(run(args.queues, args.weeks, args.repeat, args.workers, args.model))
+    measure = run_cluster if args.cluster else run
+    print(measure(args.queues, args.weeks, args.repeat, args.workers, args.model))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, next, forecast, feeds, slack, blending, startup, faults, eta, sources),
-just those sections are run again and replaced in ``docs/benchmarks.md``; the others stay as
-they were.
+(api, import, queues, next, forecast, forecast_cluster, feeds, slack, blending, startup,
+faults, eta, sources), just those sections are run again and replaced in
+``docs/benchmarks.md``; the others stay as they were.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "queues": lambda quick, runs: asyncio.run(bench_queues.main_async(100_000, runs)),
     "next": lambda quick, runs: asyncio.run(bench_next.main_async(10_000, runs)),
     "forecast": lambda quick, runs: bench_forecast.section(quick=quick),
+    "forecast_cluster": lambda quick, runs: bench_forecast.cluster_section(quick=quick),
     "feeds": lambda quick, runs: importlib.import_module("bench.bench_feeds").section(quick=quick),
     "slack": lambda quick, runs: importlib.import_module("bench.bench_slack").section(quick=quick),
     "blending": lambda quick, runs: bench_blending.section(quick=quick),

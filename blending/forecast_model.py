@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
@@ -37,6 +39,9 @@ from statsforecast.mstl import mstl
 
 from blending.errors import InvalidInput, NotEnoughHistory
 from blending.intervals import Arrivals, FloatArray
+
+if TYPE_CHECKING:
+    from blending.forecast_cluster import DaskCluster
 
 MODELS = ("seasonal_naive", "mstl_ets", "mstl_theta", "ensemble")
 BASELINE = "seasonal_naive"
@@ -268,8 +273,13 @@ def forecast_many(
     horizon_days: int = 1,
     weeks: int = DEFAULT_WEEKS,
     workers: int | None = None,
+    cluster: DaskCluster | None = None,
 ) -> list[QueueForecast]:
-    """``forecast_arrivals`` for many queues, over ``workers`` processes (default: all CPUs)."""
+    """``forecast_arrivals`` for many queues, over ``workers`` processes (default: all CPUs),
+    or on a Dask ``cluster`` (one task per queue)."""
+    if cluster is not None:
+        fit = partial(forecast_arrivals, model=model, horizon_days=horizon_days, weeks=weeks)
+        return cluster.map(fit, queues)
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(queues) <= 1:
         return [forecast_arrivals(q, model, horizon_days, weeks) for q in queues]

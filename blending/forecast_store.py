@@ -3,7 +3,8 @@
 The refresh runs on the elected instance, off the event loop (statsforecast is CPU work), for
 each queue whose forecast is missing, older than ``every_seconds``, or behind by
 ``new_intervals`` intervals. The figures and the agents each interval needs are stored, so a
-request never fits a model.
+request never fits a model. With a Dask cluster set (``ForecastSettings.cluster``), the fits
+run on its workers instead (see ``blending.forecast_cluster``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class ForecastSettings:
     max_occupancy: float = 0.9
     timezone: str = "UTC"
     """The contact center's clock: days and weekly patterns follow it."""
+    cluster: str | None = None
+    """A Dask scheduler's address (``tcp://host:port``) the fits are sent to; None: fitted
+    here, in a thread."""
 
 
 class IntervalForecast(BaseModel):
@@ -150,50 +154,100 @@ def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
+Job = tuple[list[tuple[datetime, float, float | None]], str, int, ForecastSettings]
+"""One queue's fit: its history rows, name, interval minutes and the settings."""
+Outcome = tuple[QueueForecast, list[tuple[int | None, int | None]]] | str
+"""A fitted and staffed forecast, or why the queue has none."""
+
+CLUSTER_BATCH = 64
+"""Queues whose histories are read, sent to the cluster and saved at a time."""
+
+
+def fit_job(job: Job) -> Outcome:
+    """``_forecast`` for one queue, with a forecasting error as its message (what a cluster's
+    worker returns: plain values travel back more safely than exceptions)."""
+    try:
+        return _forecast(*job)
+    except BlendingError as exc:
+        return str(exc)
+
+
 async def refresh(db: Executor, now: datetime, policy: ForecastSettings) -> dict[str, str | None]:
-    """Refresh every queue that is due; give each queue's error (None when it worked)."""
+    """Refresh every queue that is due; give each queue's error (None when it worked).
+
+    Locally each queue is fitted in a thread and saved before the next one; with
+    ``policy.cluster`` the queues go to the Dask cluster ``CLUSTER_BATCH`` at a time.
+    """
     outcome: dict[str, str | None] = {}
     due = await db.fetch(_SQL["queues_due"], policy.every_seconds, policy.new_intervals)
-    for row in due:
-        queue, seen = row["queue"], row["intervals"]
-        since = now - timedelta(weeks=policy.weeks + 1)
-        history = await db.fetch(_SQL["history"], queue, since)
-        minutes = history[-1]["minutes"] if history else 15
-        rows = [(h["interval_start"], float(h["calls"]), h["aht_seconds"]) for h in history]
-        try:
-            forecast, agents = await asyncio.to_thread(_forecast, rows, queue, minutes, policy)
-        except BlendingError as exc:
-            await db.execute(_SQL["save_run"], queue, None, policy.model, None, seen, str(exc))
-            outcome[queue] = str(exc)
-            continue
-        points = forecast.points
-        async with transaction(db) as conn:
-            await conn.execute(_SQL["clear"], queue)
-            await conn.execute(
-                _SQL["save_points"],
-                queue,
-                [p.interval_start for p in points],
-                [minutes] * len(points),
-                [p.mean for p in points],
-                [p.lo_80 for p in points],
-                [p.hi_80 for p in points],
-                [p.lo_95 for p in points],
-                [p.hi_95 for p in points],
-                [p.aht_seconds for p in points],
-                [a[0] for a in agents],
-                [a[1] for a in agents],
-            )
-            await conn.execute(
-                _SQL["save_run"],
-                queue,
-                forecast.origin,
-                forecast.model,
-                forecast.level_factor,
-                seen,
-                None,
-            )
-        outcome[queue] = None
+    if not due:
+        return outcome
+    if policy.cluster is None:
+        for row in due:
+            job = await _job(db, row["queue"], now, policy)
+            result = await asyncio.to_thread(fit_job, job)
+            outcome[job[1]] = await _save(db, job, row["intervals"], result, policy)
+        return outcome
+    from blending.forecast_cluster import DaskCluster
+
+    cluster = DaskCluster(policy.cluster)
+    await asyncio.to_thread(cluster.__enter__)
+    try:
+        for first in range(0, len(due), CLUSTER_BATCH):
+            rows = due[first : first + CLUSTER_BATCH]
+            jobs = [await _job(db, r["queue"], now, policy) for r in rows]
+            results = await asyncio.to_thread(cluster.map, fit_job, jobs)
+            for row, job, result in zip(rows, jobs, results, strict=True):
+                outcome[job[1]] = await _save(db, job, row["intervals"], result, policy)
+    finally:
+        await asyncio.to_thread(cluster.__exit__, None, None, None)
     return outcome
+
+
+async def _job(db: Executor, queue: str, now: datetime, policy: ForecastSettings) -> Job:
+    since = now - timedelta(weeks=policy.weeks + 1)
+    history = await db.fetch(_SQL["history"], queue, since)
+    minutes = history[-1]["minutes"] if history else 15
+    rows = [(h["interval_start"], float(h["calls"]), h["aht_seconds"]) for h in history]
+    return rows, queue, minutes, policy
+
+
+async def _save(
+    db: Executor, job: Job, seen: int, result: Outcome, policy: ForecastSettings
+) -> str | None:
+    """Store one queue's forecast (or its failed run); its error, None when it worked."""
+    _, queue, minutes, _ = job
+    if isinstance(result, str):
+        await db.execute(_SQL["save_run"], queue, None, policy.model, None, seen, result)
+        return result
+    forecast, agents = result
+    points = forecast.points
+    async with transaction(db) as conn:
+        await conn.execute(_SQL["clear"], queue)
+        await conn.execute(
+            _SQL["save_points"],
+            queue,
+            [p.interval_start for p in points],
+            [minutes] * len(points),
+            [p.mean for p in points],
+            [p.lo_80 for p in points],
+            [p.hi_80 for p in points],
+            [p.lo_95 for p in points],
+            [p.hi_95 for p in points],
+            [p.aht_seconds for p in points],
+            [a[0] for a in agents],
+            [a[1] for a in agents],
+        )
+        await conn.execute(
+            _SQL["save_run"],
+            queue,
+            forecast.origin,
+            forecast.model,
+            forecast.level_factor,
+            seen,
+            None,
+        )
+    return None
 
 
 async def read(db: Executor, queue: str, since: datetime) -> QueueForecastOut:

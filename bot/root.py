@@ -28,6 +28,7 @@ from aiohttp import web
 
 from blending import acd_store
 from blending.acd import AcdModes
+from blending.forecast_cluster import scheduler_address
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.outlook import ForecastOutlook
@@ -158,6 +159,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             target_seconds=s.service_level_seconds,
             max_occupancy=s.max_occupancy,
             timezone=s.timezone,
+            cluster=scheduler_address(s.forecast_cluster) if s.forecast_cluster else None,
         ),
         blending=blend_policy(s),
         feeds=FeedConfig(

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from blending.acd import Mode, parse_modes
+from blending.forecast_cluster import scheduler_address
 from blending.policy_names import Bound, PolicyName
 from bot.errors import ServiceError
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     )
     max_connections_per_client: int = Field(
         default=64, ge=1, le=100_000, description="Open connections allowed from one address."
+    )
+    drain_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="At a stop (SIGTERM), the longest wait for the requests in progress, after "
+        "new connections are refused.",
     )
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
     db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
@@ -390,6 +398,12 @@ class Settings(BaseSettings):
     forecast_model: Literal["mstl_theta", "mstl_ets", "ensemble", "seasonal_naive"] = Field(
         default="mstl_theta", description="The forecasting model (see blendbot backtest)."
     )
+    forecast_cluster: str | None = Field(
+        default=None,
+        description="A Dask scheduler the forecast fits are sent to, e.g. "
+        "dask://scheduler:8786 (ray:// is not supported yet); unset: fitted on the elected "
+        "instance.",
+    )
     interval_minutes: int = Field(
         default=15, description="Length of the statistics interval (5, 6, 10, 15, 30 or 60)."
     )
@@ -402,6 +416,13 @@ class Settings(BaseSettings):
     def _divides_the_hour(cls, value: int) -> int:
         if value not in (5, 6, 10, 15, 30, 60):
             raise ValueError("must be one of 5, 6, 10, 15, 30, 60")
+        return value
+
+    @field_validator("forecast_cluster")
+    @classmethod
+    def _cluster_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            scheduler_address(value)
         return value
 
     @field_validator("timezone")

@@ -1,4 +1,9 @@
-"""``blendbot serve``: the service, until SIGINT or SIGTERM."""
+"""``blendbot serve``: the service, until SIGINT or SIGTERM.
+
+A stop drains: the tick and Socket Mode end first (another instance takes the tick over), the
+listener closes (a proxy sends new connections to the other instances), the requests in
+progress finish (``BLENDBOT_DRAIN_SECONDS`` at most), and then the app shuts down.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from rich.console import Console
 
 from bot import root
 from bot.http import connections
+from bot.http.connections import IN_FLIGHT
 from bot.settings import Settings
 from bot.slack.socket import run_socket_mode
 
@@ -65,4 +71,8 @@ async def serve(settings: Settings, host: str, port: int, sample: bool, console:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await site.stop()
+            in_flight = service.app.web[IN_FLIGHT]
+            if not await in_flight.drained(settings.drain_seconds):
+                console.print(f"stopping with {in_flight.count} request(s) still in progress")
             await runner.cleanup()

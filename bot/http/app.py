@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.database import UNREACHABLE
 from bot.http.acd import ACD_OPERATIONS
 from bot.http.auth import bearer_ok
-from bot.http.connections import BODY_SECONDS, body_middleware
+from bot.http.connections import BODY_SECONDS, IN_FLIGHT, InFlight, body_middleware
 from bot.http.decisions import DECISION_OPERATIONS
 from bot.http.errors import ApiError, error_middleware, error_response
 from bot.http.feeds import FEED_OPERATIONS, FeedConfig, register_feeds
@@ -104,9 +104,11 @@ def create_app(
 ) -> web.Application:
     """Build the app around the stores on an open pool; the caller owns the pool's lifetime."""
     app_metrics = Metrics()
+    in_flight = InFlight()
     app = web.Application(
         client_max_size=max_body_bytes,
         middlewares=[
+            in_flight.middleware,
             app_metrics.middleware(),
             error_middleware,
             body_middleware,
@@ -118,6 +120,7 @@ def create_app(
     app[OUTAGE] = Outage(stores.pool)
     app[STORES] = stores
     app[METRICS] = app_metrics
+    app[IN_FLIGHT] = in_flight
     app[TOKENS] = tuple(api_tokens)
     app[MAX_BODY] = max_body_bytes
     app[BODY_SECONDS] = body_seconds

@@ -11,6 +11,10 @@ connection's protocol in a :class:`_Guard` that
 and :func:`body_middleware` refuses a declared ``Content-Length`` over the limit at once (413)
 and gives a body ``body_seconds`` to arrive (408). Idle keep-alive connections close after
 ``keepalive_seconds``. A client that goes away mid-request is one DEBUG line, not a traceback.
+
+At a stop, :class:`InFlight` lets the requests being served finish: aiohttp's own shutdown
+stops reading the connections at once, so a request whose body is still arriving would never
+be answered.
 """
 
 from __future__ import annotations
@@ -204,6 +208,44 @@ def runner(app: web.Application, limits: ConnectionLimits) -> web.AppRunner:
 
 
 BODY_SECONDS = web.AppKey("body_seconds", float)
+
+
+class InFlight:
+    """The requests being served, counted by its middleware, so that a stop can wait for them
+    after the listener has closed (:meth:`drained`). Event streams are not counted: they run
+    until the app's shutdown ends them, and their clients reconnect elsewhere."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.headers.get("Accept") == "text/event-stream":
+            stream: web.StreamResponse = await handler(request)
+            return stream
+        self.count += 1
+        self._idle.clear()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drained(self, within: float) -> bool:
+        """Wait until no request is being served, at most ``within`` seconds; whether none is."""
+        try:
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
+IN_FLIGHT = web.AppKey("in_flight", InFlight)
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -106,7 +106,7 @@ async def instances(
             await instance.stop()
 
 
-async def _wait_until_up(instance: Instance, within: float = 60) -> None:
+async def _wait_until_up(instance: Instance, within: float = 180) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if instance.process.returncode is not None:
