@@ -45,7 +45,7 @@ class SourceChanges:
             try:
                 await self._listen()
                 failing = False
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # an outage or else: copies are dropped, and it tries again
                 if not failing:
                     log.warning("not listening for changes of the sources: %s", exc)
                 failing = True
@@ -68,7 +68,7 @@ class SourceChanges:
                     try:
                         await asyncio.wait_for(lost.wait(), timeout=30)
                     except TimeoutError:  # a connection that died quietly fails this query
-                        await conn.execute("SELECT 1")
+                        await conn.execute("SELECT 1", timeout=10)
             finally:
                 self._cache.listening(False)
                 if not conn.is_closed():
