@@ -62,6 +62,7 @@ from queues.eta_store import WatchSettings
 from queues.importer import ImportReport, import_roster, import_tasks
 from queues.models import TaskTypeIn
 from queues.timers import TimerSettings
+from task_sources.changes import SourceChanges
 from task_sources.mailbox import Mailboxes, MailboxSettings
 from task_sources.outbox import WriteBackOutbox
 from telephony_adapters.asterisk_control import AsteriskControl
@@ -529,6 +530,7 @@ def http_app(
         pool, app[STORES].sources.catalog, clock=wired.clock, hooks=sources
     )
     app.cleanup_ctx.append(_writebacks(writebacks, run_control))
+    app.cleanup_ctx.append(_source_changes(SourceChanges(pool, app[STORES].sources.catalog)))
     mailboxes = None
     if wired.mailboxes is not None:
         metrics = app[METRICS]
@@ -566,6 +568,21 @@ def _mailboxes(mailboxes: Mailboxes) -> Callable[[web.Application], AsyncIterato
 
     async def context(_: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(mailboxes.run(), name="mailboxes")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return context
+
+
+def _source_changes(changes: SourceChanges) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: hear the changes of the sources' configuration while the app runs
+    (until then, and while not heard, it is read on every delivery)."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(changes.run(), name="source changes")
         try:
             yield
         finally:

@@ -97,16 +97,16 @@ class GroupCommit:
             made = await Tasks(conn).create_many([batch[i].item for i in applying], self._actor)
             unknown: list[str] = []
             for index, intake in zip(applying, made, strict=True):
-                task = intake.task
-                if intake.outcome == "unknown_type" or task is None:
+                row = intake.row  # the stored row: only its id and status are needed
+                if intake.outcome == "unknown_type" or row is None:
                     results[index] = ("unknown_type", None)
                     unknown.append(batch[index].delivery_id)
                 elif intake.outcome == "created":
-                    results[index] = ("created", task.id)
-                elif intake.outcome == "existing" or task.status != "queued":
-                    results[index] = ("unchanged", task.id)
+                    results[index] = ("created", row["id"])
+                elif intake.outcome == "existing" or row["status"] != "queued":
+                    results[index] = ("unchanged", row["id"])
                 else:
-                    results[index] = await self._update(conn, batch[index].item, task.id)
+                    results[index] = await self._update(conn, batch[index].item, row["id"])
             if unknown:
                 await conn.execute(_SQL["forget_deliveries"], self._source, unknown)
             recorded = [

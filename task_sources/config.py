@@ -21,12 +21,29 @@ def events_url(name: str) -> str:
 
 
 class SourceCatalog:
-    """The configured sources; their compiled mappings are kept per (name, last change)."""
+    """The configured sources; their compiled mappings are kept per (name, last change), and
+    their configurations while changes are heard (:mod:`task_sources.changes`), so that a
+    delivery reads nothing but its own rows."""
 
     def __init__(self, db: Executor, kinds: Mapping[str, Connector] = KINDS) -> None:
         self._db = db
         self.kinds = kinds
         self._compiled: dict[tuple[str, datetime | None], CompiledMapping] = {}
+        self._kept: dict[str, SourceConfig] = {}
+        self._keeping = False
+        self._changes = 0
+        """Counts the changes heard, so that a read begun before one is not kept after it."""
+
+    def listening(self, on: bool) -> None:
+        """Keep configurations from now on (changes are heard), or none (they may not be)."""
+        self._keeping = on
+        self._kept.clear()
+        self._changes += 1
+
+    def forget(self, name: str) -> None:
+        """A source was changed or deleted: read it again when next needed."""
+        self._kept.pop(name, None)
+        self._changes += 1
 
     def connector(self, kind: str) -> Connector:
         found = self.kinds.get(kind)
@@ -83,13 +100,22 @@ class SourceCatalog:
             body.mapping,
             write_back,
         )
+        self.forget(name)
         return self.out(config_of(row), row), bool(row["created"])
 
     async def config(self, name: str) -> SourceConfig:
+        """The source's configuration (secrets included): the copy kept, else read."""
+        kept = self._kept.get(name)
+        if kept is not None:
+            return kept
+        changes = self._changes
         row = await SourceStore(self._db).get(name)
         if row is None:
             raise SourceNotFound(name)
-        return config_of(row)
+        config = config_of(row)
+        if self._keeping and changes == self._changes:
+            self._kept[name] = config
+        return config
 
     async def get(self, name: str) -> SourceOut:
         row = await SourceStore(self._db).get(name)
@@ -103,6 +129,7 @@ class SourceCatalog:
     async def delete(self, name: str) -> SourceOut:
         """Forget a source, its deliveries, rejects and pending write-backs; its tasks stay."""
         row = await SourceStore(self._db).delete(name)
+        self.forget(name)
         if row is None:
             raise SourceNotFound(name)
         return self.out(config_of(row), row)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import cel
 from pydantic import ValidationError
 
 from queues.models import TaskIn
@@ -51,12 +52,12 @@ class CompiledMapping:
     expressions: dict[str, str]
     programs: dict[str, Any]
 
-    def _value(self, name: str, context: dict[str, Any]) -> Any:
+    def _value(self, name: str, context: cel.Context) -> Any:
         try:
             return self.programs[name].execute(context)
         except KeyError as exc:
             raise MappingFailed(name, f"the event has no {exc}") from None
-        except (TypeError, ValueError, RuntimeError) as exc:
+        except (TypeError, ValueError, RuntimeError, IndexError) as exc:
             raise MappingFailed(name, str(exc).split(". ")[0]) from None
 
     def external_id(self, event: dict[str, Any], source: str, now: datetime) -> str:
@@ -109,8 +110,13 @@ def compile_mapping(expressions: Mapping[str, str]) -> CompiledMapping:
     return CompiledMapping(dict(expressions), programs)
 
 
-def _context(event: dict[str, Any], source: str, now: datetime) -> dict[str, Any]:
-    return {"event": event, "source": source, "now": now}
+def _context(event: dict[str, Any], source: str, now: datetime) -> cel.Context:
+    """The variables, converted to CEL values once for all of a mapping's expressions (a
+    plain dict is converted again by each expression: six times the cost)."""
+    try:
+        return cel.Context({"event": event, "source": source, "now": now})
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise MappingFailed(None, str(exc).split(". ")[0]) from None
 
 
 def _plain(value: Any) -> Any:

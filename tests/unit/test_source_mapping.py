@@ -72,3 +72,12 @@ def test_what_cannot_be_mapped_names_the_field(event: dict[str, object], field: 
     with pytest.raises(MappingFailed) as caught:
         mapping.task(event, "crm", NOW)
     assert caught.value.field == field
+
+
+def test_an_index_past_the_end_of_a_list_names_the_field() -> None:
+    own = {**Webhook.default_mapping, "customer_ref": "event.refs[3]"}
+    with pytest.raises(MappingFailed) as caught:
+        compile_mapping(own).task(
+            {"id": "1", "type": "billing", "title": "t", "refs": []}, "crm", NOW
+        )
+    assert caught.value.field == "customer_ref"
