@@ -77,11 +77,12 @@ class NoForecast(BlendingError):
     """There is no forecast for this queue yet."""
 
 
-def _forecast(
+def forecast_queue(
     rows: list[tuple[datetime, float, float | None]],
     queue: str,
     minutes: int,
     policy: ForecastSettings,
+    horizon_days: int = 1,
 ) -> tuple[QueueForecast, list[tuple[int | None, int | None]]]:
     """Fit, forecast and staff one queue (CPU work, run in a thread). The history is turned
     to the center's local clock, so that days and weeks are the center's; the forecast's
@@ -98,7 +99,9 @@ def _forecast(
     stamps = pd.to_datetime(frame["interval_start"], utc=True)
     frame["interval_start"] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
     arrivals = regularise(frame, queue, minutes)[0]
-    forecast = forecast_arrivals(arrivals, policy.model, horizon_days=1, weeks=policy.weeks)
+    forecast = forecast_arrivals(
+        arrivals, policy.model, horizon_days=horizon_days, weeks=policy.weeks
+    )
     known = [p.aht_seconds for p in forecast.points if p.aht_seconds]
     fallback = known[0] if known else None
 
@@ -161,7 +164,7 @@ async def refresh(db: Executor, now: datetime, policy: ForecastSettings) -> dict
         minutes = history[-1]["minutes"] if history else 15
         rows = [(h["interval_start"], float(h["calls"]), h["aht_seconds"]) for h in history]
         try:
-            forecast, agents = await asyncio.to_thread(_forecast, rows, queue, minutes, policy)
+            forecast, agents = await asyncio.to_thread(forecast_queue, rows, queue, minutes, policy)
         except BlendingError as exc:
             await db.execute(_SQL["save_run"], queue, None, policy.model, None, seen, str(exc))
             outcome[queue] = str(exc)
