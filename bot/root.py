@@ -504,6 +504,7 @@ def http_app(
         heartbeats=wired.feeds.heartbeats,
         outlook=ForecastOutlook(pool, wired.blending, target=wired.target),
         eta=wired.eta,
+        planning=wired.planning,
     )
     app = create_app(
         on_pool,

@@ -104,3 +104,14 @@ def _today_scaled(bands: DailyBands, share: float) -> DailyBands:
     for v in values:
         v[0] *= share
     return DailyBands(bands.days, *values)
+
+
+class Planner:
+    """The plan on a pool, for every surface (API, Slack, CLI)."""
+
+    def __init__(self, db: Executor, settings: PlanSettings | None = None) -> None:
+        self._db = db
+        self.settings = settings or PlanSettings()
+
+    async def plan(self, now: datetime, days: int | None = None) -> Plan:
+        return await make_plan(self._db, now, self.settings, days=days)
