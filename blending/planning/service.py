@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ from blending.forecast_store import ForecastSettings
 from blending.intervals import FloatArray
 from blending.planning import store
 from blending.planning.arrivals import MIN_DAYS, MODEL, DailyBands, forecast_daily
-from blending.planning.model import Plan
+from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
 from blending.planning.plan import build_plan
+from blending.planning.what_if import MoveIn, WhatIf, what_if
 from blending.policy import BlendPolicy, policy_for
 from queues.db import Executor
 
@@ -49,9 +51,42 @@ async def history(
     return first, await store.daily_arrivals(db, first, last, zone)
 
 
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything a plan is worked out from, read at once: a what-if reworks it."""
+
+    now: datetime
+    zone: ZoneInfo
+    days: int
+    types: dict[str, TypeInfo]
+    forecast: dict[str, DailyBands]
+    supply: store.Supply
+    backlog: list[OpenTask]
+    notes: list[str]
+
+    def plan(self, extra: Sequence[AgentSupply] = ()) -> Plan:
+        return build_plan(
+            self.now,
+            self.zone,
+            self.days,
+            self.types,
+            self.forecast,
+            [*self.supply.expected, *extra],
+            self.supply.low,
+            self.backlog,
+            notes=self.notes,
+        )
+
+
 async def make_plan(
     db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
 ) -> Plan:
+    return (await gather(db, now, settings, days=days)).plan()
+
+
+async def gather(
+    db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
+) -> PlanInputs:
     horizon = days or settings.days
     zone = ZoneInfo(settings.timezone)
     notes: list[str] = []
@@ -85,17 +120,7 @@ async def make_plan(
         target=settings.target,
         back_office_teams=settings.back_office_teams,
     )
-    return build_plan(
-        now,
-        zone,
-        horizon,
-        types,
-        forecast,
-        supply.expected,
-        supply.low,
-        backlog,
-        notes=notes + supply.notes,
-    )
+    return PlanInputs(now, zone, horizon, types, forecast, supply, backlog, notes + supply.notes)
 
 
 def _today_scaled(bands: DailyBands, share: float) -> DailyBands:
@@ -115,3 +140,8 @@ class Planner:
 
     async def plan(self, now: datetime, days: int | None = None) -> Plan:
         return await make_plan(self._db, now, self.settings, days=days)
+
+    async def what_if(self, now: datetime, move: MoveIn) -> WhatIf:
+        """The plan with the move, against the plan without it."""
+        inputs = await gather(self._db, now, self.settings)
+        return what_if(inputs, move, target_seconds=self.settings.target[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,6 +98,10 @@ class Supply:
     low: list[AgentSupply]
     """The lulls when calls run at their 95% bound (dedicated staff as expected)."""
     notes: list[str]
+    calls: list[ForecastRow] = field(default_factory=list)
+    """The call forecast over the plan's days."""
+    groups: dict[str, list[tuple[Span, ...]]] = field(default_factory=dict)
+    """Per staffing group, the working hours of each agent who answers calls."""
 
 
 async def supply(
@@ -161,7 +165,10 @@ async def supply(
 
     if dedicated and not any(spans[a] for a in dedicated):
         notes.append("the dedicated back-office staff have no shifts in the plan's days")
-    return Supply(of(expected), of(low), notes)
+    groups: dict[str, list[tuple[Span, ...]]] = defaultdict(list)
+    for r in callers:
+        groups[staffing_group(r["queue"])].append(spans[r["agent_id"]])
+    return Supply(of(expected), of(low), notes, rows, dict(groups))
 
 
 async def call_forecast(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -31,3 +31,25 @@ async def test_the_plan_over_http(client: Client, pool: asyncpg.Pool) -> None:
         bad = await _call(client, spec, "GET", "/api/v1/plan" + query)
         assert bad.status_code == 422, query
     assert (await _call(client, spec, "GET", "/api/v1/plan", auth=False)).status_code == 401
+
+
+async def test_a_what_if_over_http(client: Client, pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    await history(pool, weeks=5, now=now)
+    spec = OpenAPI.from_dict(await (await client.get("/api/v1/openapi.json")).json())
+    start = (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    body = {
+        "agents": 2,
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "skills": ["billing"],
+    }
+    ok = await _call(client, spec, "POST", "/api/v1/plan/what-if", body)
+    assert ok.status_code == 200
+    for bad in (
+        {**body, "end": body["start"]},
+        {**body, "agents": 0},
+        {**body, "group": "nowhere"},
+        {**body, "minutes": 3},
+    ):
+        assert (await _call(client, spec, "POST", "/api/v1/plan/what-if", bad)).status_code == 422

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import asyncpg
+import pytest
 
-from blending.planning.service import PlanSettings, make_plan
+from blending.planning.service import Planner, PlanSettings, make_plan
+from blending.planning.what_if import MoveIn
 from queues.models import TaskIn
 from queues.tasks import Tasks
 from tests.support.backoffice import NOW, agent, calls, history, shifts
@@ -74,3 +76,40 @@ async def test_lulls_give_hours_and_slack_shows_as_spare(pool: asyncpg.Pool) -> 
     assert tuesday.spare_hours > 0
     assert plan.types[0].clears_on == plan.days[0]
     assert plan.misses == []
+
+
+async def test_a_what_if_move_costs_service_level_and_gives_back_office_hours(
+    pool: asyncpg.Pool,
+) -> None:
+    await history(pool)
+    await calls(pool)
+    for name in ("c1", "c2", "c3"):
+        await agent(pool, name, "Phones", ["billing"])
+        await shifts(pool, name, NOW.date(), 14)
+    items = [
+        TaskIn(
+            source="crm",
+            external_id=f"O-{i}",
+            type="billing",
+            title=f"Open {i}",
+            due_at=NOW + timedelta(hours=30),
+        )
+        for i in range(40)
+    ]
+    await Tasks(pool).create_many(items, "test")
+    tuesday = NOW.replace(hour=10) + timedelta(days=1)
+    move = MoveIn(agents=2, start=tuesday, end=tuesday + timedelta(hours=2), skills=["billing"])
+    result = await Planner(pool, PlanSettings(days=7)).what_if(NOW, move)
+    assert len(result.intervals) == 8
+    first = result.intervals[0]
+    assert first.agents_after == first.agents_before - 2
+    assert first.service_level_after < first.service_level_before
+    assert first.abandon_after > first.abandon_before
+    assert result.service_level_after is not None
+    assert result.service_level_before is not None
+    assert result.service_level_after < result.service_level_before
+    (billing,) = result.types
+    assert billing.backlog_hours_after == pytest.approx(billing.backlog_hours_before - 4, abs=0.01)
+    (skill,) = result.skills
+    assert skill.extra_hours_after <= skill.extra_hours_before
+    assert result.misses_after <= result.misses_before
