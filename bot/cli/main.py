@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     planner.add_argument("--days", type=int, help="days ahead (default BLENDBOT_PLAN_DAYS)")
     planner.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON")
+    planner.add_argument(
+        "--what-if",
+        type=Path,
+        dest="move",
+        help='a move as JSON: {"agents": 2, "start": ..., "end": ..., "skills": [...]}',
+    )
     _forecasting_parsers(commands)
     _simulate_parser(commands)
     demo = commands.add_parser(
@@ -261,7 +267,7 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if args.days is not None and not 1 <= args.days <= 60:
             err.print("error: --days must be between 1 and 60")
             return 2
-        return _run(lambda: plan(settings, args.days, args.json_out, console))
+        return _run(lambda: plan(settings, args.days, args.json_out, console, move=args.move))
     if args.command == "backtest":
         from bot.cli.planning import backtest_tasks
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from blending.errors import BlendingError
 from blending.planning.backtest import backtest_daily
 from blending.planning.model import Plan
-from blending.planning.service import history, make_plan
+from blending.planning.service import Planner, history, make_plan
+from blending.planning.what_if import MoveIn
 from bot.database import database
 from bot.root import plan_settings
 from bot.settings import Settings
@@ -26,7 +29,10 @@ async def plan(
     json_out: Path | None,
     console: Console,
     clock: Clock = SYSTEM,
+    move: Path | None = None,
 ) -> int:
+    if move is not None:
+        return await what_if(settings, move, json_out, console, clock)
     async with database(settings) as db:
         result = await make_plan(db.pool, clock.now(), plan_settings(settings), days=days)
     render(result, console)
@@ -100,6 +106,56 @@ def render(result: Plan, console: Console) -> None:
         console.print("No open task is expected to miss its SLA.")
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
+
+
+async def what_if(
+    settings: Settings, path: Path, json_out: Path | None, console: Console, clock: Clock
+) -> int:
+    try:
+        text = await asyncio.to_thread(path.read_text)
+        move = MoveIn.model_validate_json(text)
+    except OSError as exc:
+        raise BlendingError(f"cannot read {path}: {exc.strerror}") from None
+    except ValidationError as exc:
+        raise BlendingError(f"{path}: {_describe(exc)}") from None
+    async with database(settings) as db:
+        result = await Planner(db.pool, plan_settings(settings)).what_if(clock.now(), move)
+    table = Table(
+        title=f"{move.agents} agent(s) off the phones, {move.start:%a %d %b %H:%M} "
+        f"to {move.end:%H:%M}"
+    )
+    for column in ("interval", "calls", "agents", "service level", "abandoned"):
+        table.add_column(column, justify="left" if column == "interval" else "right")
+    for e in result.intervals:
+        table.add_row(
+            f"{e.start:%H:%M}",
+            f"{e.calls:.1f}",
+            f"{e.agents_before} -> {e.agents_after}",
+            f"{e.service_level_before:.0%} -> {e.service_level_after:.0%}",
+            f"{e.abandon_before:.1%} -> {e.abandon_after:.1%}",
+        )
+    console.print(table)
+    for sk in result.skills:
+        console.print(
+            f"{' + '.join(sk.skills) or 'no skill'}: extra hours {sk.extra_hours_before:.1f} -> "
+            f"{sk.extra_hours_after:.1f}, spare {sk.spare_hours_before:.1f} -> "
+            f"{sk.spare_hours_after:.1f}",
+            markup=False,
+        )
+    console.print(
+        f"tasks that will miss their SLA: {result.misses_before} -> {result.misses_after}"
+    )
+    if json_out is not None:
+        await asyncio.to_thread(json_out.write_text, result.model_dump_json(indent=2))
+        console.print(f"wrote {json_out}")
+    return 0
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'move'}: {e['msg']}"
+        for e in exc.errors(include_url=False)
+    )
 
 
 async def backtest_tasks(

@@ -6,7 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -49,6 +49,17 @@ async def test_plan_and_task_backtest(
     score = json.loads(tested.read_text())
     assert score["folds"] == 3
     assert set(score["models"]) == {"mstl", "seasonal_naive"}
+    move = tmp_path / "move.json"
+    start = now.replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    end = start + timedelta(hours=2)
+    move.write_text(json.dumps({"agents": 1, "start": start.isoformat(), "end": end.isoformat()}))
+    result = await asyncio.to_thread(_blendbot, cli_env, "plan", "--what-if", str(move))
+    assert result.returncode == 0, result.stderr
+    assert "tasks that will miss their SLA" in result.stdout
+    move.write_text(json.dumps({"agents": 1, "start": end.isoformat(), "end": start.isoformat()}))
+    result = await asyncio.to_thread(_blendbot, cli_env, "plan", "--what-if", str(move))
+    assert result.returncode == 1
+    assert "end must be after start" in result.stderr
     bad = await asyncio.to_thread(_blendbot, cli_env, "plan", "--days", "0")
     assert bad.returncode == 2
     assert "--days" in bad.stderr
