@@ -9,7 +9,8 @@ import pytest
 
 from blending.planning.service import Planner, PlanSettings, make_plan
 from blending.planning.what_if import MoveIn
-from queues.models import TaskIn
+from queues.catalog import Catalog
+from queues.models import StepIn, TaskIn, TaskTypeIn
 from queues.tasks import Tasks
 from tests.support.backoffice import NOW, agent, calls, history, shifts
 
@@ -113,3 +114,43 @@ async def test_a_what_if_move_costs_service_level_and_gives_back_office_hours(
     (skill,) = result.skills
     assert skill.extra_hours_after <= skill.extra_hours_before
     assert result.misses_after <= result.misses_before
+
+
+async def test_an_empty_center_gets_a_plan_that_says_what_is_missing(pool: asyncpg.Pool) -> None:
+    plan = await make_plan(pool, NOW, PlanSettings(days=3))
+    assert plan.types == []
+    assert plan.skills == []
+    assert plan.misses == []
+    assert any("task history" in n for n in plan.notes)
+
+
+async def test_steps_needing_other_skills_are_planned_apart(pool: asyncpg.Pool) -> None:
+    steps = [
+        StepIn(name="check", skills=["docs"], handle_minutes=20),
+        StepIn(name="approve", skills=["credit"], handle_minutes=40),
+    ]
+    await Catalog(pool).put("loan", TaskTypeIn(sla_minutes=2880, handle_minutes=60, steps=steps))
+    await agent(pool, "bo1", "backoffice", ["docs"])
+    await shifts(pool, "bo1", NOW.date(), 3)
+    items = [
+        TaskIn(
+            source="crm",
+            external_id=f"L-{i}",
+            type="loan",
+            title=f"Loan {i}",
+            due_at=NOW + timedelta(days=2),
+        )
+        for i in range(6)
+    ]
+    await Tasks(pool).create_many(items, "test")
+    plan = await make_plan(pool, NOW, PlanSettings(days=3))
+    by_skill = {tuple(s.skills): s for s in plan.skills}
+    assert set(by_skill) == {("credit",), ("docs",)}
+    assert by_skill[("docs",)].days[0].dedicated_hours == 7.5
+    assert by_skill[("credit",)].days[0].dedicated_hours == 0
+    # Nobody approves: the 4 hours of approvals due in two days need adding by then.
+    assert sum(d.extra_hours for d in by_skill[("credit",)].days) == 4.0
+    assert sum(d.extra_hours for d in by_skill[("docs",)].days) == 0
+    assert plan.types[0].backlog_hours == 6.0
+    assert {m.type for m in plan.misses} == {"loan"}
+    assert all(m.expected_done is None for m in plan.misses)
