@@ -1,18 +1,24 @@
 """``/blend plan [type]``: the back-office plan for supervisors, in words.
 
 Working the plan out takes longer than Slack waits for an answer, so the command is answered
-at once and the plan follows, visible only to the person who asked, in the same place.
+at once and the plan follows, visible only to the person who asked, in the same place; its
+chart follows in their DM with the app.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 from datetime import date
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from blending.planning.model import Plan, TypePlan
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.context import Context
+from bot.slack.store import Chart
 
 SHOWN_MISSES = 8
 
@@ -89,10 +95,62 @@ def one_type(plan: Plan, name: str) -> Message:
     return blocks.table(f"Plan for {name}", lines)
 
 
+def chart(plan: Plan, name: str | None) -> bytes:
+    """The backlog left each night with its 80% band (per type, or the one asked for), over
+    the extra hours needed each day (all skill sets)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    x = np.array(plan.days, dtype="datetime64[D]")
+    figure = Figure(figsize=(10, 5.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+    for t in plan.types:
+        if name is not None and t.type != name:
+            continue
+        lo = [d.backlog_hours.lo_80 for d in t.days]
+        hi = [d.backlog_hours.hi_80 for d in t.days]
+        (line,) = top.plot(x, [d.backlog_hours.mean for d in t.days], label=t.type)
+        top.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)
+    top.set_ylabel("backlog left (hours)")
+    top.set_ylim(bottom=0)
+    top.grid(alpha=0.3)
+    if top.get_legend_handles_labels()[0]:
+        top.legend(loc="upper right", fontsize="small", ncols=2)
+    top.set_title(f"Back-office plan ({plan.timezone} days; bands: the arrivals' 80%)")
+    extra = np.zeros(len(x))
+    spare = np.zeros(len(x))
+    for skill in plan.skills:
+        extra += [d.extra_hours for d in skill.days]
+        spare += [d.spare_hours for d in skill.days]
+    bottom.bar(x, extra, color="tab:red", label="extra hours needed")
+    bottom.bar(x, -spare, color="tab:green", label="hours to spare")
+    bottom.axhline(0, color="black", linewidth=0.8)
+    bottom.set_ylabel("hours")
+    bottom.grid(alpha=0.3)
+    bottom.legend(loc="upper right", fontsize="small")
+    figure.autofmt_xdate()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
 async def send(ctx: Context, user: str, channel: str, name: str | None) -> None:
     plan = await ctx.stores.planner.plan(ctx.now())
     message = summary(plan) if name is None else one_type(plan, name)
     await ctx.stores.slack.ephemeral(channel, user, message)
+    if plan.types and (name is None or any(t.type == name for t in plan.types)):
+        png = await asyncio.to_thread(chart, plan, name)
+        what = name or "every type"
+        drawn = Chart(
+            filename=f"plan-{name or 'all'}.png",
+            title=f"Back-office plan: {what}",
+            alt_txt=f"The backlog of {what} each day with its 80% band, and the extra hours "
+            "needed and hours to spare",
+            comment=f"Back-office plan, {len(plan.days)} days",
+            png=png,
+        )
+        await ctx.stores.slack.file(user, drawn)
     ctx.outbox.kick()
 
 

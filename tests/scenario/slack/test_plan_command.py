@@ -24,6 +24,10 @@ async def test_plan_answers_at_once_and_follows_for_the_supervisor(slack: Harnes
     assert "Back-office plan, next 14 days" in text
     assert "*billing*: " in text
     assert "`billing`: 3 open (1.5 h)" in text  # 30 minutes each, as the history taught
+    (asked,) = slack.standin.calls_to("files.getUploadURLExternal", ok=True)
+    assert asked.args["filename"] == "plan-all.png"
+    (done,) = slack.standin.calls_to("files.completeUploadExternal", ok=True)
+    assert done.args["channel_id"] == slack.standin.dm_of(SUPERVISOR)
 
     await slack.command(SUPERVISOR, "plan billing")
     await slack.slack.context.settle()
@@ -37,3 +41,4 @@ async def test_plan_answers_at_once_and_follows_for_the_supervisor(slack: Harnes
     await slack.drain()
     unknown = str(slack.standin.calls_to("chat.postEphemeral", ok=True)[-1].args["blocks"])
     assert "No task type `nope`" in unknown
+    assert len(slack.standin.calls_to("files.completeUploadExternal", ok=True)) == 2
