@@ -5,7 +5,7 @@
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
 (api, import, queues, next, forecast, forecast_cluster, feeds, slack, blending, startup,
-faults, eta, sources), just those sections are run again and replaced in
+faults, eta, sources, plan), just those sections are run again and replaced in
 ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -51,6 +51,9 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "eta": lambda quick, runs: asyncio.run(bench_eta.main_async(100_000, runs)),
     "sources": lambda quick, runs: importlib.import_module("bench.bench_sources").section(
         quick=quick
+    ),
+    "plan": lambda quick, runs: asyncio.run(
+        importlib.import_module("bench.bench_plan").main_async(runs)
     ),
 }
 

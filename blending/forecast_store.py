@@ -81,11 +81,12 @@ class NoForecast(BlendingError):
     """There is no forecast for this queue yet."""
 
 
-def _forecast(
+def forecast_queue(
     rows: list[tuple[datetime, float, float | None]],
     queue: str,
     minutes: int,
     policy: ForecastSettings,
+    horizon_days: int = 1,
 ) -> tuple[QueueForecast, list[tuple[int | None, int | None]]]:
     """Fit, forecast and staff one queue (CPU work, run in a thread). The history is turned
     to the center's local clock, so that days and weeks are the center's; the forecast's
@@ -102,7 +103,9 @@ def _forecast(
     stamps = pd.to_datetime(frame["interval_start"], utc=True)
     frame["interval_start"] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
     arrivals = regularise(frame, queue, minutes)[0]
-    forecast = forecast_arrivals(arrivals, policy.model, horizon_days=1, weeks=policy.weeks)
+    forecast = forecast_arrivals(
+        arrivals, policy.model, horizon_days=horizon_days, weeks=policy.weeks
+    )
     known = [p.aht_seconds for p in forecast.points if p.aht_seconds]
     fallback = known[0] if known else None
 
@@ -164,10 +167,10 @@ CLUSTER_BATCH = 64
 
 
 def fit_job(job: Job) -> Outcome:
-    """``_forecast`` for one queue, with a forecasting error as its message (what a cluster's
+    """``forecast_queue`` for one queue, with a forecasting error as its message (what a cluster's
     worker returns: plain values travel back more safely than exceptions)."""
     try:
-        return _forecast(*job)
+        return forecast_queue(*job)
     except BlendingError as exc:
         return str(exc)
 

@@ -157,6 +157,18 @@ class ForecastLending:
             until=self._until,
         )
 
+    def shares(self) -> list[tuple[str, datetime, datetime, float]]:
+        """Each working agent's share of their group's spare agents, interval by interval
+        from ``now``: ``(agent, start, end, share)``, the time the lulls give them."""
+        out: list[tuple[str, datetime, datetime, float]] = []
+        for intervals in self._intervals.values():
+            for i in intervals:
+                if i.spare and i.working:
+                    share = i.spare / len(i.working)
+                    start = max(i.start, self._now)
+                    out.extend((s.agent_id, start, i.end, share) for s in i.working)
+        return out
+
     def resume_at(self, agent_id: str) -> datetime | None:
         """The first time the agent's group has an agent to spare while the agent works."""
         staffer = self._by_id.get(agent_id)

@@ -32,6 +32,7 @@ from blending.forecast_cluster import scheduler_address
 from blending.forecast_store import ForecastSettings
 from blending.guard import GuardSettings
 from blending.outlook import ForecastOutlook
+from blending.planning.service import PlanSettings
 from blending.policy import BlendPolicy, policy_for
 from blending.policy_names import PolicyName
 from bot.acd import STEERING, AcdSettings, Hooks, Interruptions, Steering, Watch
@@ -109,6 +110,8 @@ class Parts:
     """The one source of "now" for every part."""
     mailboxes: MailboxSettings | None = field(default_factory=MailboxSettings)
     """How the shared mailboxes are read; ``None``: not from this instance."""
+    planning: PlanSettings = field(default_factory=PlanSettings)
+    """The back-office plan: its days, the dedicated teams, the forecasts it staffs with."""
 
 
 def blend_policy(
@@ -134,6 +137,25 @@ def blend_policy(
     )
     return replace(
         blending, max_minutes=s.max_window_minutes, interruptible_extra=s.interruptible_extra
+    )
+
+
+def plan_settings(settings: Settings) -> PlanSettings:
+    """The back-office plan the settings describe."""
+    s = settings
+    return PlanSettings(
+        days=s.plan_days,
+        back_office_teams=frozenset(s.backoffice_teams),
+        timezone=s.timezone,
+        forecasts=ForecastSettings(
+            model=s.forecast_model,
+            target_sl=s.target_service_level,
+            target_seconds=s.service_level_seconds,
+            max_occupancy=s.max_occupancy,
+            timezone=s.timezone,
+        ),
+        policy=blend_policy(s),
+        target=(s.target_service_level, s.service_level_seconds),
     )
 
 
@@ -194,6 +216,7 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             recall_hold_seconds=s.guard_calm_seconds,
         ),
         clock=clock,
+        planning=plan_settings(s),
         mailboxes=(
             MailboxSettings(
                 poll_seconds=s.imap_poll_seconds,
@@ -484,6 +507,7 @@ def http_app(
         heartbeats=wired.feeds.heartbeats,
         outlook=ForecastOutlook(pool, wired.blending, target=wired.target),
         eta=wired.eta,
+        planning=wired.planning,
     )
     app = create_app(
         on_pool,

@@ -410,6 +410,13 @@ class Settings(BaseSettings):
     service_level_seconds: int = Field(
         default=20, ge=1, le=3600, description="Answered within this many seconds counts as in SLA."
     )
+    plan_days: int = Field(
+        default=14, ge=1, le=60, description="Days ahead the back-office plan covers."
+    )
+    backoffice_teams: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["back office", "backoffice"],
+        description="Teams (comma-separated) whose agents are dedicated back-office staff.",
+    )
 
     @field_validator("interval_minutes")
     @classmethod
@@ -470,7 +477,12 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @field_validator(
-        "api_tokens", "supervisors", "genesys_user_ids", "genesys_queue_ids", mode="before"
+        "api_tokens",
+        "supervisors",
+        "genesys_user_ids",
+        "genesys_queue_ids",
+        "backoffice_teams",
+        mode="before",
     )
     @classmethod
     def _split_tokens(cls, value: object) -> object:

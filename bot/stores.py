@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from blending.planning.service import Planner, PlanSettings
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
@@ -46,6 +47,8 @@ class Stores:
     quarantine: Quarantine
     sources: Intake
     """The task sources: their configuration, deliveries and rejects."""
+    planner: Planner
+    """The back-office plan."""
 
 
 def stores(
@@ -56,6 +59,7 @@ def stores(
     heartbeats: Mapping[str, float] = DEFAULT_HEARTBEAT_SECONDS,
     outlook: Outlook | None = None,
     eta: EtaSettings | None = None,
+    planning: PlanSettings | None = None,
 ) -> Stores:
     """``outlook``: the lending the forecast expects, for the tasks' ETAs."""
     return Stores(
@@ -76,4 +80,5 @@ def stores(
         slack=SlackStore(pool),
         quarantine=Quarantine(pool),
         sources=Intake(pool, SourceCatalog(pool)),
+        planner=Planner(pool, planning),
     )

@@ -44,6 +44,10 @@ def backtest(args: argparse.Namespace, console: Console) -> int:
     from simulation.backtest import backtest_csv
     from simulation.backtest_plot import plot_last_fold
 
+    if args.csv is None:
+        raise BlendingError("backtest needs --csv FILE (calls) or --tasks (the task history)")
+    args.folds = 10 if args.folds is None else args.folds
+    args.horizon_days = 1 if args.horizon_days is None else args.horizon_days
     if args.folds < 1 or args.horizon_days < 1:
         raise BlendingError("--folds and --horizon-days must be at least 1")
     if not args.csv.is_file():

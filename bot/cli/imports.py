@@ -23,7 +23,8 @@ def _print_report(report: ImportReport, what: str, console: Console, err: Consol
         err.print(f"... and {len(report.errors) - SHOWN_ERRORS} more bad rows")
     if not report.committed:
         console.print(
-            f"imported nothing: {len(report.errors)} bad row(s) of {report.rows} (--all-or-nothing)"
+            f"imported nothing: {len(report.errors)} bad row(s) of {report.rows} (a file of "
+            "closed tasks, or one imported --all-or-nothing, is kept whole or not at all)"
         )
         return 1
     kept = report.created + report.updated + report.unchanged

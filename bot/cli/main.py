@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
         "--with-sample-data", action="store_true", help="load a small sample roster and task list"
     )
     commands.add_parser("migrate", help="apply the database migrations and exit")
+    planner = commands.add_parser(
+        "plan", help="the back-office plan: workload, backlog and the hours needed, per day"
+    )
+    planner.add_argument("--days", type=int, help="days ahead (default BLENDBOT_PLAN_DAYS)")
+    planner.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON")
+    planner.add_argument(
+        "--what-if",
+        type=Path,
+        dest="move",
+        help='a move as JSON: {"agents": 2, "start": ..., "end": ..., "skills": [...]}',
+    )
     _forecasting_parsers(commands)
     _simulate_parser(commands)
     demo = commands.add_parser(
@@ -102,12 +113,15 @@ def _forecasting_parsers(commands: Any) -> None:
     backtest = commands.add_parser(
         "backtest", help="rolling-origin backtest of day-ahead arrival forecasts on a CSV"
     )
+    backtest.add_argument("--csv", type=Path, help="interval_start,calls[,queue][,aht_seconds]")
     backtest.add_argument(
-        "--csv", type=Path, required=True, help="interval_start,calls[,queue][,aht_seconds]"
+        "--tasks",
+        action="store_true",
+        help="the daily arrivals per task type, from the task history in the database",
     )
     backtest.add_argument("--interval-minutes", type=int, help="default: inferred from the file")
-    backtest.add_argument("--horizon-days", type=int, default=1)
-    backtest.add_argument("--folds", type=int, default=10)
+    backtest.add_argument("--horizon-days", type=int, help="default: 1, with --tasks 14")
+    backtest.add_argument("--folds", type=int, help="default: 10, with --tasks 8")
     backtest.add_argument("--queue", help="one queue of a multi-queue file (default: their sum)")
     backtest.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
     backtest.add_argument("--plot", type=Path, help="PNG of the last fold")
@@ -247,6 +261,21 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.demo import run_demo
 
         return _run(lambda: run_demo(run_settings, args, console, sweep, overrides))
+    if args.command == "plan":
+        from bot.cli.planning import plan
+
+        if args.days is not None and not 1 <= args.days <= 60:
+            err.print("error: --days must be between 1 and 60")
+            return 2
+        return _run(lambda: plan(settings, args.days, args.json_out, console, move=args.move))
+    if args.command == "backtest":
+        from bot.cli.planning import backtest_tasks
+
+        horizon, folds = args.horizon_days or 14, args.folds or 8
+        if not (1 <= horizon <= 60 and folds >= 1):
+            err.print("error: --horizon-days must be between 1 and 60, --folds at least 1")
+            return 2
+        return _run(lambda: backtest_tasks(settings, horizon, folds, args.json_out, console))
     if args.command == "replay":
         from bot.cli.feeds import run_replay
 
@@ -285,7 +314,7 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("staffing", "backtest"):
+    if args.command == "staffing" or (args.command == "backtest" and not args.tasks):
         return _forecasting(args)  # the maths by hand: no settings, no database
     from bot.settings import SettingsError, load_settings
 

@@ -23,6 +23,7 @@ from bot.http.keys import CLOCK, JOB_HEALTH, MAX_BODY, METRICS, POLICY, POOL, ST
 from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
 from bot.http.outage import OUTAGE, Outage, outage_middleware
+from bot.http.planning import PLAN_OPERATIONS
 from bot.http.quarantine import QUARANTINE_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.sources import SOURCE_OPERATIONS
@@ -43,6 +44,7 @@ OPERATIONS = (
     + ACD_OPERATIONS
     + SOURCE_OPERATIONS
     + DECISION_OPERATIONS
+    + PLAN_OPERATIONS
 )
 
 

@@ -541,6 +541,10 @@ SUPERVISOR_HELP = (
         "give a task to an agent (`override`: even while the phones need them)",
     ),
     ("/blend forecast [queue]", "a queue's calls and agents needed today, with a chart"),
+    (
+        "/blend plan [type]",
+        "the back-office plan: extra hours needed, backlog, tasks that will miss their SLA",
+    ),
     ("/blend report [today|week]", "tasks done, SLA kept, back-office time, top agents"),
     ("/blend pause [reason] | resume", "turn blending off (calls first) or back on"),
     (

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blending.errors import LendRefused
 from blending.forecast_store import NoForecast, read, summaries
-from bot.slack import backlog, blocks, cards, forecasts
+from bot.slack import backlog, blocks, cards, forecasts, planning
 from bot.slack.blocks import Message
 from bot.slack.context import Context, card_ref
 from bot.slack.lookup import lookup
@@ -33,6 +33,7 @@ SUPERVISOR_ONLY = frozenset(
         "priority",
         "assign",
         "forecast",
+        "plan",
         "report",
         "pause",
         "resume",
@@ -110,6 +111,8 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
         return await assign(ctx, args, user)
     if sub == "forecast":
         return await forecast(ctx, args, user, now)
+    if sub == "plan":
+        return planning.answer(ctx, args, user, channel)
     if sub == "report":
         return await report(ctx, args, now)
     if sub in ("pause", "resume"):

@@ -1,0 +1,367 @@
+"""The plan, worked out from the forecast work, the hours agents are expected to give and the
+open tasks. Pure: ``now`` and everything else passed in.
+
+Work and hours meet per *skill set* (the skills a task step needs): an agent's hours go to
+the skill sets they have every skill of, split in proportion to how much work each set has
+over the plan (open and forecast), so that no hour is counted twice. Each day:
+
+* the backlog carries over: ``left = left + arriving - hours`` (never below nothing), per skill
+  set and per type (a type's hours are its share of its sets' hours, by work);
+* ``extra_hours`` is what must be added, earliest deadline first, so that by the end of each
+  day every piece of work due by then is done: the open tasks by their due time, the
+  arriving work by its arrival day plus the type's SLA in whole days;
+* ``spare_hours`` is the hours left once the backlog is worked off.
+
+The open tasks are worked earliest deadline first in each skill set's hours, piece by piece
+in time, which tells when each is expected done and which will miss its due time. Work that
+arrives meanwhile is not put ahead of them (the queue ranks by the share of the SLA used, so
+a new task seldom passes an old one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from blending.intervals import FloatArray
+from blending.planning.arrivals import DailyBands
+from blending.planning.model import (
+    AgentSupply,
+    Band,
+    Miss,
+    OpenTask,
+    Plan,
+    SkillDay,
+    SkillPlan,
+    Skills,
+    TypeDay,
+    TypeInfo,
+    TypePlan,
+)
+
+MIN_LEFT = 0.1
+"""A step worked longer than expected still has this share of its minutes left."""
+EPS = 1e-9
+
+
+@dataclass
+class _Set:
+    skills: Skills
+    parts: list[tuple[str, int]] = field(default_factory=list)
+    weight: float = 0.0
+    lull: FloatArray = field(default_factory=lambda: np.zeros(0))
+    lull_low: FloatArray = field(default_factory=lambda: np.zeros(0))
+    dedicated: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pieces: list[tuple[datetime, datetime, float]] = field(default_factory=list)
+
+
+def local_days(now: datetime, zone: ZoneInfo, count: int) -> list[date]:
+    today = now.astimezone(zone).date()
+    return [today + timedelta(days=i) for i in range(count)]
+
+
+def remaining_hours(task: OpenTask, info: TypeInfo) -> dict[int, float]:
+    """Hours left per step of an open task: the rest of the current step, then the others."""
+    out: dict[int, float] = {}
+    for k, minutes in enumerate(info.step_minutes, start=1):
+        if k < task.step:
+            continue
+        if k == task.step:
+            minutes = max(minutes * MIN_LEFT, minutes - task.worked_seconds / 60)
+        out[k] = minutes / 60
+    return out
+
+
+def build_plan(
+    now: datetime,
+    zone: ZoneInfo,
+    days: int,
+    types: Mapping[str, TypeInfo],
+    arrivals: Mapping[str, DailyBands],
+    supply: Sequence[AgentSupply],
+    supply_low: Sequence[AgentSupply],
+    backlog: Sequence[OpenTask],
+    *,
+    notes: Sequence[str] = (),
+    max_misses: int = 100,
+) -> Plan:
+    """``arrivals``: per type, the forecast for the plan's days (today's already scaled to
+    what is left of it)."""
+    calendar = local_days(now, zone, days)
+    index = {d: i for i, d in enumerate(calendar)}
+    work: dict[tuple[str, int], dict[str, FloatArray]] = {}
+    left: dict[tuple[str, int], float] = defaultdict(float)
+    sets: dict[Skills, _Set] = {}
+    for info in types.values():
+        bands = arrivals.get(info.name)
+        for k, (skills, minutes) in enumerate(
+            zip(info.step_skills, info.step_minutes, strict=True), start=1
+        ):
+            s = sets.setdefault(skills, _Set(skills))
+            s.parts.append((info.name, k))
+            work[(info.name, k)] = _scaled(bands, days, minutes / 60)
+    open_due: dict[Skills, FloatArray] = defaultdict(lambda: np.zeros(days))
+    by_type_left: dict[str, float] = defaultdict(float)
+    for task in backlog:
+        found = types.get(task.type)
+        if found is None:
+            continue
+        info = found
+        day = max(0, min(days - 1, _day_of(task.due_at, zone, calendar[0])))
+        for k, hours in remaining_hours(task, info).items():
+            left[(task.type, k)] += hours
+            by_type_left[task.type] += hours
+            open_due[info.step_skills[k - 1]][day] += hours
+    for s in sets.values():
+        s.weight = sum(left[p] + float(work[p]["mean"].sum()) for p in s.parts)
+        s.lull, s.lull_low, s.dedicated = np.zeros(days), np.zeros(days), np.zeros(days)
+    _allocate(supply, sets, index, zone, low=False)
+    _allocate(supply_low, sets, index, zone, low=True)
+
+    skill_plans: list[SkillPlan] = []
+    type_hours: dict[str, FloatArray] = defaultdict(lambda: np.zeros(days))
+    for skills, s in sorted(sets.items(), key=lambda kv: sorted(kv[0])):
+        supplied: FloatArray = s.lull + s.dedicated
+        arriving = sum((work[p]["mean"] for p in s.parts), np.zeros(days))
+        due_mean, due_80 = open_due[skills].copy(), open_due[skills].copy()
+        for name, k in s.parts:
+            lag = int(types[name].sla_minutes // 1440)
+            for d in range(days - lag):
+                due_mean[d + lag] += work[(name, k)]["mean"][d]
+                due_80[d + lag] += work[(name, k)]["hi_80"][d]
+        extra, extra_80 = _extra(due_mean, supplied), _extra(due_80, supplied)
+        carried = sum(left[p] for p in s.parts)
+        spare = np.zeros(days)
+        for d in range(days):
+            used = min(supplied[d], carried + arriving[d])
+            carried += arriving[d] - used
+            spare[d] = supplied[d] - used
+        for name, k in s.parts:
+            share = (
+                (left[(name, k)] + float(work[(name, k)]["mean"].sum())) / s.weight
+                if (s.weight > EPS)
+                else 0.0
+            )
+            type_hours[name] += supplied * share
+        skill_plans.append(
+            SkillPlan(
+                skills=sorted(skills),
+                types=sorted({name for name, _ in s.parts}),
+                days=[
+                    SkillDay(
+                        day=calendar[d],
+                        lull_hours=_r(s.lull[d]),
+                        lull_hours_low=_r(s.lull_low[d]),
+                        dedicated_hours=_r(s.dedicated[d]),
+                        workload_hours=_r(arriving[d]),
+                        due_hours=_r(due_mean[d]),
+                        extra_hours=_r(extra[d]),
+                        extra_hours_80=_r(extra_80[d]),
+                        spare_hours=_r(spare[d]),
+                    )
+                    for d in range(days)
+                ],
+            )
+        )
+    type_plans = [
+        _type_plan(info, arrivals.get(info.name), work, by_type_left, type_hours, calendar, backlog)
+        for info in sorted(types.values(), key=lambda i: i.name)
+    ]
+    misses = _misses(backlog, types, sets, now)
+    return Plan(
+        generated_at=now,
+        timezone=zone.key,
+        days=calendar,
+        types=type_plans,
+        skills=skill_plans,
+        misses=misses[:max_misses],
+        notes=list(notes),
+    )
+
+
+def _scaled(bands: DailyBands | None, days: int, factor: float) -> dict[str, FloatArray]:
+    keys = ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
+    if bands is None:
+        return {k: np.zeros(days) for k in keys}
+    return {k: np.asarray(getattr(bands, k)[:days], dtype=float) * factor for k in keys}
+
+
+def _day_of(at: datetime, zone: ZoneInfo, first: date) -> int:
+    return (at.astimezone(zone).date() - first).days
+
+
+def _allocate(
+    supply: Sequence[AgentSupply],
+    sets: Mapping[Skills, _Set],
+    index: Mapping[date, int],
+    zone: ZoneInfo,
+    *,
+    low: bool,
+) -> None:
+    for agent in supply:
+        fits = [s for skills, s in sets.items() if skills <= agent.skills]
+        total = sum(s.weight for s in fits)
+        if not fits or total <= EPS:
+            continue
+        for start, end, share in agent.pieces:
+            d = index.get(start.astimezone(zone).date())
+            if d is None:
+                continue
+            hours = share * (end - start).total_seconds() / 3600
+            for s in fits:
+                part = hours * s.weight / total
+                if low:
+                    s.lull_low[d] += part if not agent.dedicated else 0.0
+                elif agent.dedicated:
+                    s.dedicated[d] += part
+                    s.pieces.append((start, end, part))
+                else:
+                    s.lull[d] += part
+                    s.pieces.append((start, end, part))
+
+
+def _extra(due: FloatArray, hours: FloatArray) -> FloatArray:
+    """Hours to add each day so that the work due by the end of every day is done by then."""
+    extra = np.zeros(len(due))
+    need = np.cumsum(due)
+    have = np.cumsum(hours)
+    added = 0.0
+    for d in range(len(due)):
+        short = need[d] - have[d] - added
+        if short > EPS:
+            extra[d] = short
+            added += short
+    return extra
+
+
+def _type_plan(
+    info: TypeInfo,
+    bands: DailyBands | None,
+    work: Mapping[tuple[str, int], Mapping[str, FloatArray]],
+    left: Mapping[str, float],
+    hours: Mapping[str, FloatArray],
+    calendar: Sequence[date],
+    backlog: Sequence[OpenTask],
+) -> TypePlan:
+    days = len(calendar)
+    steps = range(1, len(info.step_minutes) + 1)
+    load = {
+        k: sum((work[(info.name, s)][k] for s in steps), np.zeros(days))
+        for k in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
+    }
+    counts = _scaled(bands, days, 1.0)
+    have = hours.get(info.name, np.zeros(days))
+    start = left.get(info.name, 0.0)
+    carried = {"mean": start, "lo_80": start, "hi_80": start}
+    clears: date | None = calendar[0] if start <= EPS else None
+    out: list[TypeDay] = []
+    for d in range(days):
+        for key in carried:
+            carried[key] = max(0.0, carried[key] + load[key][d] - have[d])
+        if clears is None and carried["mean"] <= EPS:
+            clears = calendar[d]
+        out.append(
+            TypeDay(
+                day=calendar[d],
+                arrivals=_band(counts, d),
+                workload_hours=_band(load, d),
+                backlog_hours=Band(
+                    mean=_r(carried["mean"]),
+                    lo_80=_r(carried["lo_80"]),
+                    hi_80=_r(carried["hi_80"]),
+                ),
+            )
+        )
+    return TypePlan(
+        type=info.name,
+        skills=sorted(set().union(*info.step_skills)),
+        sla_minutes=info.sla_minutes,
+        handle_minutes=round(info.minutes, 1),
+        backlog_tasks=sum(1 for t in backlog if t.type == info.name),
+        backlog_hours=_r(start),
+        clears_on=clears,
+        days=out,
+    )
+
+
+def _band(values: Mapping[str, FloatArray], d: int) -> Band:
+    return Band(**{k: _r(float(v[d])) for k, v in values.items()})
+
+
+def _misses(
+    backlog: Sequence[OpenTask],
+    types: Mapping[str, TypeInfo],
+    sets: Mapping[Skills, _Set],
+    now: datetime,
+) -> list[Miss]:
+    done: dict[int, datetime | None] = {}
+    queues: dict[Skills, list[tuple[OpenTask, float]]] = defaultdict(list)
+    for task in backlog:
+        info = types.get(task.type)
+        if info is None:
+            continue
+        for k, hours in remaining_hours(task, info).items():
+            queues[info.step_skills[k - 1]].append((task, hours))
+    for skills, items in queues.items():
+        pieces = sorted(sets[skills].pieces) if skills in sets else []
+        walk = _Walk(pieces, now)
+        for task, hours in sorted(items, key=lambda i: (i[0].due_at, i[0].id)):
+            at = walk.take(hours)
+            if task.id in done and (done[task.id] is None or at is None):
+                done[task.id] = None
+            elif task.id not in done or (at is not None and at > (done[task.id] or at)):
+                done[task.id] = at
+    out: list[Miss] = []
+    for task in backlog:
+        if task.id not in done:
+            continue
+        at = done[task.id]
+        if at is not None and at <= task.due_at:
+            continue
+        late = None if at is None else round((at - task.due_at).total_seconds() / 60, 1)
+        out.append(
+            Miss(
+                task_id=task.id,
+                type=task.type,
+                title=task.title,
+                due_at=task.due_at,
+                expected_done=at,
+                late_minutes=late,
+            )
+        )
+    out.sort(key=lambda m: (m.late_minutes is not None, -(m.late_minutes or 0), m.due_at))
+    return out
+
+
+class _Walk:
+    """Hours handed out in time order from ``(start, end, hours)`` pieces."""
+
+    def __init__(self, pieces: Sequence[tuple[datetime, datetime, float]], now: datetime) -> None:
+        self._pieces = [p for p in pieces if p[1] > now and p[2] > EPS]
+        self._i = 0
+        self._used = 0.0
+
+    def take(self, hours: float) -> datetime | None:
+        while self._i < len(self._pieces):
+            start, end, have = self._pieces[self._i]
+            free = have - self._used
+            if hours <= free + EPS:
+                self._used += hours
+                return start + (end - start) * min(1.0, self._used / have)
+            hours -= free
+            self._i += 1
+            self._used = 0.0
+        return None
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone)
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)

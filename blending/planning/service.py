@@ -1,0 +1,147 @@
+"""The plan as the service makes it: read, forecast (off the loop), work out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from blending.forecast_store import ForecastSettings
+from blending.intervals import FloatArray
+from blending.planning import store
+from blending.planning.arrivals import MIN_DAYS, MODEL, DailyBands, forecast_daily
+from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
+from blending.planning.plan import build_plan
+from blending.planning.what_if import MoveIn, WhatIf, what_if
+from blending.policy import BlendPolicy, policy_for
+from queues.db import Executor
+
+DEFAULT_TEAMS = frozenset({"back office", "backoffice"})
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    days: int = 14
+    history_days: int = 730
+    """How far back the arrivals are learnt from."""
+    back_office_teams: frozenset[str] = DEFAULT_TEAMS
+    """Teams whose agents are dedicated back-office staff."""
+    timezone: str = "UTC"
+    forecasts: ForecastSettings = field(default_factory=ForecastSettings)
+    policy: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
+    target: tuple[float, float] = (0.8, 20.0)
+
+
+async def history(
+    db: Executor, now: datetime, settings: PlanSettings
+) -> tuple[date, dict[str, FloatArray]]:
+    """Arrivals per type and day, up to yesterday (the center's), from the first task seen
+    and at most ``history_days`` back."""
+    zone = ZoneInfo(settings.timezone)
+    today = now.astimezone(zone).date()
+    first_seen = await store.first_arrival(db)
+    first = today - timedelta(days=settings.history_days)
+    if first_seen is not None:
+        first = max(first, first_seen.astimezone(zone).date())
+    last = today - timedelta(days=1)
+    if last < first:
+        return today, {}
+    return first, await store.daily_arrivals(db, first, last, zone)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything a plan is worked out from, read at once: a what-if reworks it."""
+
+    now: datetime
+    zone: ZoneInfo
+    days: int
+    types: dict[str, TypeInfo]
+    forecast: dict[str, DailyBands]
+    supply: store.Supply
+    backlog: list[OpenTask]
+    notes: list[str]
+
+    def plan(self, extra: Sequence[AgentSupply] = ()) -> Plan:
+        return build_plan(
+            self.now,
+            self.zone,
+            self.days,
+            self.types,
+            self.forecast,
+            [*self.supply.expected, *extra],
+            self.supply.low,
+            self.backlog,
+            notes=self.notes,
+        )
+
+
+async def make_plan(
+    db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
+) -> Plan:
+    return (await gather(db, now, settings, days=days)).plan()
+
+
+async def gather(
+    db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
+) -> PlanInputs:
+    horizon = days or settings.days
+    zone = ZoneInfo(settings.timezone)
+    notes: list[str] = []
+    first, arrivals = await history(db, now, settings)
+    types = await store.task_types(db, now)
+    forecast: dict[str, DailyBands] = {}
+    length = len(next(iter(arrivals.values()))) if arrivals else 0
+    if length >= MIN_DAYS:
+        known = {t: arrivals[t] for t in types if t in arrivals}
+        if known:
+            fitted = await asyncio.to_thread(forecast_daily, known, first, horizon, models=(MODEL,))
+            forecast = fitted[MODEL]
+        new = sorted(set(types) - set(arrivals))
+        if new:
+            notes.append(f"no arrivals seen yet for {', '.join(new)}: none forecast")
+    else:
+        notes.append(
+            f"{length} day(s) of task history, {MIN_DAYS} needed: no arrivals forecast "
+            "(import the history with `blendbot import tasks`)"
+        )
+    start = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    rest_of_today = 1.0 - (now - start).total_seconds() / 86400
+    forecast = {t: _today_scaled(b, rest_of_today) for t, b in forecast.items()}
+    backlog = await store.open_tasks(db, now)
+    supply = await store.supply(
+        db,
+        now,
+        horizon,
+        settings.policy,
+        settings.forecasts,
+        target=settings.target,
+        back_office_teams=settings.back_office_teams,
+    )
+    return PlanInputs(now, zone, horizon, types, forecast, supply, backlog, notes + supply.notes)
+
+
+def _today_scaled(bands: DailyBands, share: float) -> DailyBands:
+    """Today's arrivals so far are in the backlog already: only the rest of the day comes."""
+    values = [v.copy() for v in (bands.mean, bands.lo_80, bands.hi_80, bands.lo_95, bands.hi_95)]
+    for v in values:
+        v[0] *= share
+    return DailyBands(bands.days, *values)
+
+
+class Planner:
+    """The plan on a pool, for every surface (API, Slack, CLI)."""
+
+    def __init__(self, db: Executor, settings: PlanSettings | None = None) -> None:
+        self._db = db
+        self.settings = settings or PlanSettings()
+
+    async def plan(self, now: datetime, days: int | None = None) -> Plan:
+        return await make_plan(self._db, now, self.settings, days=days)
+
+    async def what_if(self, now: datetime, move: MoveIn) -> WhatIf:
+        """The plan with the move, against the plan without it."""
+        inputs = await gather(self._db, now, self.settings)
+        return what_if(inputs, move, target_seconds=self.settings.target[1])

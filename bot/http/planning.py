@@ -1,0 +1,68 @@
+"""``GET /api/v1/plan``: the back-office plan for the next days."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import Field
+
+from blending.planning.model import Plan
+from blending.planning.what_if import MoveIn, NoSuchGroup, WhatIf
+from bot.http.errors import ApiError, ErrorOut
+from bot.http.keys import CLOCK, STORES
+from bot.http.operations import Operation, json_response, read_body, read_query
+from queues.models import Strict
+
+
+class PlanQuery(Strict):
+    days: int | None = Field(
+        default=None, ge=1, le=60, description="Days ahead (default BLENDBOT_PLAN_DAYS, 14)."
+    )
+
+
+async def get_plan(request: web.Request) -> web.Response:
+    query = read_query(request, PlanQuery)
+    plan = await request.app[STORES].planner.plan(request.app[CLOCK].now(), query.days)
+    return json_response(plan)
+
+
+async def post_what_if(request: web.Request) -> web.Response:
+    move = await read_body(request, MoveIn)
+    try:
+        result = await request.app[STORES].planner.what_if(request.app[CLOCK].now(), move)
+    except NoSuchGroup as exc:
+        raise ApiError(422, "unknown_group", str(exc)) from None
+    return json_response(result)
+
+
+PLAN_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        "/api/v1/plan",
+        get_plan,
+        "The back-office plan: workload, backlog and the hours needed, per day",
+        "planning",
+        query=PlanQuery,
+        responses={200: Plan, 401: ErrorOut, 422: ErrorOut},
+        description="Per task type, the arrivals and workload hours forecast for each day with "
+        "their 80% and 95% bounds, the open backlog, its course (with the arrivals' 80% band) "
+        "and the day it is expected cleared. Per skill set, the hours the lulls (as forecast, "
+        "and when calls run at their 95% bound) and dedicated back-office staff give, the "
+        "extra hours needed each day to meet every SLA, and the hours to spare. The open tasks "
+        "expected to miss their SLA, worst first. Days follow the center's time zone.",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/plan/what-if",
+        post_what_if,
+        "What moving agents from the phones to the back office would do",
+        "planning",
+        body=MoveIn,
+        responses={200: WhatIf, 401: ErrorOut, 422: ErrorOut},
+        description="Takes `agents` of a staffing `group` (a queue; none: the pooled group) "
+        "off the phones from `start` to `end` to work on back-office steps needing `skills`. "
+        "Answers, per call interval of the move, the agents left and the service level and "
+        "abandonment before and after (Erlang A with the callers' mean patience), and the "
+        "plan's extra and spare hours per skill set, each type's backlog at the end of the "
+        "move's day, and the tasks that will miss their SLA, without and with the move.",
+    ),
+)

@@ -1,0 +1,65 @@
+"""``blendbot plan`` and ``blendbot backtest --tasks`` on a center with a task history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from tests.support.backoffice import agent, history, shifts
+
+
+def _blendbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        env={**env, "COLUMNS": "160"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+async def test_plan_and_task_backtest(
+    pool: asyncpg.Pool, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    await history(pool, weeks=8, now=now)
+    await agent(pool, "bo1", "back-office", ["billing"])
+    await shifts(pool, "bo1", now.date(), 5)
+    out = tmp_path / "plan.json"
+    result = await asyncio.to_thread(_blendbot, cli_env, "plan", "--days", "5", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Hours for billing" in result.stdout
+    plan = json.loads(out.read_text())
+    assert len(plan["days"]) == 5
+    assert plan["types"][0]["type"] == "billing"
+    assert plan["skills"][0]["days"][1]["dedicated_hours"] == 7.5
+    tested = tmp_path / "backtest.json"
+    result = await asyncio.to_thread(
+        _blendbot, cli_env, "backtest", "--tasks", "--json", str(tested)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "of the weekly seasonal naive" in result.stdout
+    score = json.loads(tested.read_text())
+    assert score["folds"] == 3
+    assert set(score["models"]) == {"mstl", "seasonal_naive"}
+    move = tmp_path / "move.json"
+    start = now.replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    end = start + timedelta(hours=2)
+    move.write_text(json.dumps({"agents": 1, "start": start.isoformat(), "end": end.isoformat()}))
+    result = await asyncio.to_thread(_blendbot, cli_env, "plan", "--what-if", str(move))
+    assert result.returncode == 0, result.stderr
+    assert "tasks that will miss their SLA" in result.stdout
+    move.write_text(json.dumps({"agents": 1, "start": end.isoformat(), "end": start.isoformat()}))
+    result = await asyncio.to_thread(_blendbot, cli_env, "plan", "--what-if", str(move))
+    assert result.returncode == 1
+    assert "end must be after start" in result.stderr
+    bad = await asyncio.to_thread(_blendbot, cli_env, "plan", "--days", "0")
+    assert bad.returncode == 2
+    assert "--days" in bad.stderr

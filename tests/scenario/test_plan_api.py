@@ -1,0 +1,55 @@
+"""``GET /api/v1/plan``: the back-office plan over HTTP, as the OpenAPI document describes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+from openapi_core import OpenAPI
+
+from tests.conftest import AUTH
+from tests.scenario.test_openapi import _call
+from tests.support.backoffice import agent, history, shifts
+
+Client = TestClient[Any, Any]
+
+
+async def test_the_plan_over_http(client: Client, pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    await history(pool, weeks=5, now=now)
+    await agent(pool, "bo1", "Back Office", ["billing"])
+    await shifts(pool, "bo1", now.date(), 3)
+    spec = OpenAPI.from_dict(await (await client.get("/api/v1/openapi.json")).json())
+    assert (await _call(client, spec, "GET", "/api/v1/plan?days=3")).status_code == 200
+    plan = await (await client.get("/api/v1/plan?days=3", headers=AUTH)).json()
+    assert len(plan["days"]) == 3
+    assert plan["types"][0]["type"] == "billing"
+    assert plan["skills"][0]["days"][1]["dedicated_hours"] == 7.5
+    for query in ("?days=0", "?days=61", "?days=x", "?weeks=2"):
+        bad = await _call(client, spec, "GET", "/api/v1/plan" + query)
+        assert bad.status_code == 422, query
+    assert (await _call(client, spec, "GET", "/api/v1/plan", auth=False)).status_code == 401
+
+
+async def test_a_what_if_over_http(client: Client, pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    await history(pool, weeks=5, now=now)
+    spec = OpenAPI.from_dict(await (await client.get("/api/v1/openapi.json")).json())
+    start = (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    body = {
+        "agents": 2,
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "skills": ["billing"],
+    }
+    ok = await _call(client, spec, "POST", "/api/v1/plan/what-if", body)
+    assert ok.status_code == 200
+    for bad in (
+        {**body, "end": body["start"]},
+        {**body, "agents": 0},
+        {**body, "group": "nowhere"},
+        {**body, "minutes": 3},
+    ):
+        assert (await _call(client, spec, "POST", "/api/v1/plan/what-if", bad)).status_code == 422
