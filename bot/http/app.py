@@ -24,6 +24,7 @@ from bot.http.lifecycle import LIFECYCLE_OPERATIONS
 from bot.http.openapi import build
 from bot.http.outage import OUTAGE, Outage, outage_middleware
 from bot.http.quarantine import QUARANTINE_OPERATIONS
+from bot.http.reports import REPORT_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.sources import SOURCE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
@@ -43,6 +44,7 @@ OPERATIONS = (
     + ACD_OPERATIONS
     + SOURCE_OPERATIONS
     + DECISION_OPERATIONS
+    + REPORT_OPERATIONS
 )
 
 
