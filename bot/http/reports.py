@@ -129,10 +129,10 @@ def span_of(query: RangeQuery, today: date, zone: tzinfo, *, default_days: int =
         last = first + timedelta(days=default_days - 1)
     if (last - first).days >= MAX_DAYS:
         raise ApiError(422, "invalid", f"invalid request: a range spans at most {MAX_DAYS} days")
-    return reports.Span(first, last, _midnight(first, zone), _midnight(last + timedelta(1), zone))
+    return reports.Span(first, last, midnight(first, zone), midnight(last + timedelta(1), zone))
 
 
-def _midnight(day: date, zone: tzinfo) -> datetime:
+def midnight(day: date, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
@@ -217,7 +217,7 @@ async def _skills(request: web.Request, query: RangeQuery) -> Answer:
     zone = request.config_dict[ZONE]
     today = _today(request)
     span = span_of(query, today, zone, default_days=30)
-    week_end = _midnight(today + timedelta(days=7 - today.weekday()), zone)
+    week_end = midnight(today + timedelta(days=7 - today.weekday()), zone)
     report = await reports.skills(
         request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), week_end
     )
@@ -320,10 +320,12 @@ REPORTS: dict[str, Report] = {
 }
 
 
-async def answer(request: web.Request, name: str) -> web.StreamResponse:
-    """The report as JSON, or one of its tables as CSV."""
+async def answer(request: web.Request, name: str, *, as_csv: bool = False) -> web.StreamResponse:
+    """The report as JSON, or one of its tables as CSV (always, with ``as_csv``)."""
     report = REPORTS[name]
     query = read_query(request, report.query)
+    if as_csv:
+        query = query.model_copy(update={"format": "csv"})
     if query.format == "csv" and name == "decisions":
         assert isinstance(query, DecisionsQuery)
         return await _decisions_csv(request, query)
