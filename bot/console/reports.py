@@ -25,22 +25,25 @@ def _today(request: web.Request) -> date:
 
 
 def _range(
-    request: web.Request, model: type[api.RangeQuery], default_days: int
+    request: web.Request, model: type[api.RangeQuery], default_days: int | None
 ) -> tuple[Any, reports.Span, str | None]:
-    """The range asked for, or the default one with the reason the asked one was refused."""
+    """The range asked for, or the default one with the reason the asked one was refused;
+    ``default_days`` None: the query's own ``days``."""
     error = None
+    today = _today(request)
+    zone = request.config_dict[ZONE]
     try:
         query = read_query(request, model)
-        span = api.span_of(
-            query, _today(request), request.config_dict[ZONE], default_days=default_days
-        )
+        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
     except ApiError as exc:
         error = str(exc).removeprefix("invalid request: ")
         query = model()
-        span = api.span_of(
-            query, _today(request), request.config_dict[ZONE], default_days=default_days
-        )
+        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
     return query, span, error
+
+
+def _days(query: api.RangeQuery, default_days: int | None) -> int:
+    return default_days if default_days is not None else int(getattr(query, "days", 1))
 
 
 def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
@@ -74,7 +77,7 @@ async def people_page(request: web.Request) -> web.Response:
             "error": error,
             "report": report,
             "teams": teams,
-            "chart": chart,
+            "chart_data": chart,
             "slow": PACE_SLOW,
             "exports": {
                 "agents": _link("agents", span),
@@ -119,7 +122,7 @@ async def costs_page(request: web.Request) -> web.Response:
             "error": error,
             "costs": costs,
             "skills": skills,
-            "chart": chart,
+            "chart_data": chart,
             "exports": {
                 "costs": _link("costs", span),
                 "gaps": _link("skills-gaps", span, "gaps"),
@@ -132,7 +135,7 @@ async def costs_page(request: web.Request) -> web.Response:
 
 async def trends_page(request: web.Request) -> web.Response:
     found = await required(request)
-    query, span, error = _range(request, api.TrendsQuery, 30)
+    query, span, error = _range(request, api.TrendsQuery, None)
     days = query.days if query.first is None else None
     report = await reports.trends(
         request.config_dict[STORES].pool,
@@ -158,7 +161,7 @@ async def trends_page(request: web.Request) -> web.Response:
             "days": days,
             "error": error,
             "report": report,
-            "chart": chart,
+            "chart_data": chart,
             "export": _link("trends", span),
         },
         viewer=found,

@@ -31,7 +31,7 @@ async def reporting(pool: asyncpg.Pool) -> AsyncIterator[Console]:
     await service.start_server()
     try:
         async with TestClient(service) as api:
-            await seed_day(api, pool)
+            await seed_day(api, pool, shift_at=at(13))
             yield Console(str(service.make_url("")).rstrip("/"), slack, api, pool, clock)
     finally:
         await standin.close()
@@ -85,6 +85,8 @@ async def test_cost_and_skills(page: Page, reporting: Console) -> None:
     await expect(page.locator("#costs tbody tr").first).to_contain_text("9.79")
     await expect(page.locator("#gaps tbody tr").first).to_contain_text("kyc")
     await expect(page.locator("#gaps tbody tr").first).to_contain_text("gap")
+    billing = page.locator("#gaps tbody tr", has_text="billing")
+    await expect(billing.locator("td").nth(3)).to_have_text("0")  # Omar is on shift
     coaching = page.locator("#coaching")
     await expect(coaching).to_contain_text("much slower than the standard")
     await expect(coaching).to_contain_text("Kim Sato")

@@ -54,7 +54,11 @@ WORK = (
 )
 
 
-async def seed_day(api: TestClient[Any, Any], pool: asyncpg.Pool) -> None:
+async def seed_day(
+    api: TestClient[Any, Any], pool: asyncpg.Pool, shift_at: datetime | None = None
+) -> None:
+    """The day; Omar's shift runs from an hour before ``shift_at`` (default: the database's
+    now) to two hours after."""
     kinds = {
         "billing": {"skills": ["billing"], "sla_minutes": 600, "handle_minutes": 10},
         "kyc_review": {"skills": ["kyc"], "sla_minutes": 1440, "handle_minutes": 20},
@@ -150,6 +154,8 @@ async def seed_day(api: TestClient[Any, Any], pool: asyncpg.Pool) -> None:
             at(8),
         )
         await conn.execute(
-            "INSERT INTO agent_schedules (agent_id, kind, starts_at, ends_at) "
-            "VALUES ('omar', 'shift', now() - interval '1 hour', now() + interval '2 hours')"
+            "INSERT INTO agent_schedules (agent_id, kind, starts_at, ends_at) VALUES ('omar',"
+            " 'shift', coalesce($1, now()) - interval '1 hour',"
+            " coalesce($1, now()) + interval '2 hours')",
+            shift_at,
         )

@@ -49,7 +49,8 @@
   function draw(canvas, data) {
     var datasets = data.series.map(function (s, i) {
       return { label: s.label, data: s.values, backgroundColor: colors[i % colors.length],
-               borderColor: colors[i % colors.length], spanGaps: true };
+               borderColor: colors[i % colors.length], spanGaps: true,
+               maxBarThickness: 60 };
     });
     var config;
     if (data.type === "time") {
