@@ -21,6 +21,7 @@ NAV = (
     ("costs", "Cost and skills"),
     ("trends", "Trends"),
     ("tasks", "Tasks"),
+    ("actions", "Actions"),
 )
 
 

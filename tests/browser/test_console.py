@@ -145,6 +145,7 @@ async def test_an_agent_sees_their_own_day_and_no_supervisor_page(
         "/console/costs",
         "/console/trends",
         "/console/export/agents",
+        "/console/actions",
     ):
         response = await page.goto(console.url + path)
         assert response is not None, path
