@@ -25,6 +25,7 @@ async def test_a_supervisor_pauses_and_resumes_blending(page: Page, console: Con
     await expect(page.locator("#flash")).to_contain_text("Blending is paused")
     await expect(page.locator("#blending-state")).to_contain_text("paused")
     row = await console.pool.fetchrow("SELECT blending_on, reason FROM blending_state")
+    assert row is not None
     assert (row["blending_on"], row["reason"]) == (False, "system outage")
     await shot(page, "actions")
     await page.click("#blending-form button[type=submit]")
