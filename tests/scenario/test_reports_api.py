@@ -215,3 +215,15 @@ async def test_the_answers_match_the_openapi_document(day: Client) -> None:
         assert (await _call(day, spec, "GET", url)).status_code == 200
         assert (await _call(day, spec, "GET", url + "?format=csv")).status_code == 200
         assert (await _call(day, spec, "GET", url + "?from=2026-13-01")).status_code == 422
+
+
+async def test_a_long_decisions_csv_is_streamed_whole(client: Client, pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        "INSERT INTO blending_events (at, event, grp, reason, actor) "
+        "SELECT timestamptz '2026-11-01 00:00Z' + n * interval '1 minute', 'guard', 'sales',"
+        " 'hold: #' || n, 'blendbot' FROM generate_series(1, 1234) n"
+    )
+    _, rows = await _csv(client, "decisions?from=2026-11-01&to=2026-11-30&format=csv")
+    assert len(rows) == 1234
+    assert rows[0]["reason"] == "hold: #1"
+    assert rows[-1]["reason"] == "hold: #1234"
