@@ -18,12 +18,20 @@ reports AS (
     WHERE e.type = 'agent_state' AND e.at < least($2::timestamptz, $3::timestamptz) AND e.at >= $1::timestamptz - interval '1 day'
 ),
 states AS (
-    SELECT r.agent_id, r.state,
-           sum(extract(epoch FROM least(coalesce(r.next_at, least($2::timestamptz, $3::timestamptz)), $2::timestamptz, $3::timestamptz)
-                                  - greatest(r.at, $1::timestamptz)))::float8 AS seconds
-    FROM reports r
-    WHERE coalesce(r.next_at, least($2::timestamptz, $3::timestamptz)) > $1::timestamptz
-    GROUP BY r.agent_id, r.state
+    SELECT x.agent_id,
+           sum(x.seconds) FILTER (WHERE x.state = 'on_call') AS on_call,
+           sum(x.seconds) FILTER (WHERE x.state = 'after_call_work') AS wrap,
+           sum(x.seconds) FILTER (WHERE x.state = 'available') AS idle,
+           sum(x.seconds) FILTER (WHERE x.state = 'break') AS break
+    FROM (
+        SELECT r.agent_id, r.state,
+               extract(epoch FROM least(coalesce(r.next_at, $3::timestamptz), $2::timestamptz,
+                                        $3::timestamptz) - greatest(r.at, $1::timestamptz))
+                   AS seconds
+        FROM reports r
+        WHERE coalesce(r.next_at, $3::timestamptz) > $1::timestamptz
+    ) x
+    GROUP BY x.agent_id
 ),
 segments AS (
     SELECT s.agent_id,
@@ -60,25 +68,21 @@ done AS (
     GROUP BY e.actor
 )
 SELECT a.agent_id, a.name, a.team,
-       coalesce((SELECT s.seconds FROM states s
-                 WHERE s.agent_id = a.agent_id AND s.state = 'on_call'), 0) AS on_call,
-       coalesce((SELECT s.seconds FROM states s
-                 WHERE s.agent_id = a.agent_id AND s.state = 'after_call_work'), 0) AS wrap,
-       coalesce((SELECT s.seconds FROM states s
-                 WHERE s.agent_id = a.agent_id AND s.state = 'available'), 0) AS idle,
-       coalesce((SELECT s.seconds FROM states s
-                 WHERE s.agent_id = a.agent_id AND s.state = 'break'), 0) AS break,
+       coalesce(st.on_call, 0)::float8 AS on_call,
+       coalesce(st.wrap, 0)::float8 AS wrap,
+       coalesce(st.idle, 0)::float8 AS idle,
+       coalesce(st.break, 0)::float8 AS break,
        coalesce(g.active, 0) AS back_office,
        coalesce(g.lull, 0) AS lull,
        coalesce(p.seconds, 0) AS paused,
        coalesce(d.tasks_done, 0) AS tasks_done
 FROM agents a
+LEFT JOIN states st ON st.agent_id = a.agent_id
 LEFT JOIN segments g ON g.agent_id = a.agent_id
 LEFT JOIN pauses p ON p.agent_id = a.agent_id
 LEFT JOIN done d ON d.agent_id = a.agent_id
 WHERE a.deactivated_at IS NULL
-   OR EXISTS (SELECT 1 FROM states s WHERE s.agent_id = a.agent_id)
-   OR g.agent_id IS NOT NULL OR d.agent_id IS NOT NULL
+   OR st.agent_id IS NOT NULL OR g.agent_id IS NOT NULL OR d.agent_id IS NOT NULL
 ORDER BY a.name, a.agent_id;
 
 -- name: work_done
@@ -149,14 +153,21 @@ waiting AS (
     FROM tasks t JOIN task_types tt ON tt.name = t.type
     WHERE t.status IN ('queued', 'offered')
 ),
-judged AS (
-    SELECT w.*, NOT EXISTS (
+sets AS (
+    SELECT DISTINCT w.skills FROM waiting w
+),
+covered AS (
+    SELECT x.skills, EXISTS (
         SELECT 1 FROM on_shift o
-        WHERE NOT EXISTS (SELECT 1 FROM unnest(w.skills) k (skill)
+        WHERE NOT EXISTS (SELECT 1 FROM unnest(x.skills) k (skill)
                           WHERE NOT EXISTS (SELECT 1 FROM agent_skills s
                                             WHERE s.agent_id = o.agent_id
-                                              AND s.skill = k.skill))) AS uncovered
-    FROM waiting w
+                                              AND s.skill = k.skill))) AS yes
+    FROM sets x
+),
+judged AS (
+    SELECT w.*, NOT c.yes AS uncovered
+    FROM waiting w JOIN covered c ON c.skills = w.skills
 ),
 needs AS (
     SELECT k.skill, count(*) AS tasks, sum(j.minutes) / 60 AS hours,
@@ -192,13 +203,16 @@ WITH handled AS (
     JOIN tasks t ON t.id = e.task_id
     JOIN agents a ON a.agent_id = e.actor
     WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND a.team IS NOT NULL
+),
+exposed AS (
+    SELECT DISTINCT s.agent_id, t.type
+    FROM task_segments s JOIN tasks t ON t.id = s.task_id
 )
 SELECT a.agent_id, a.name, a.team, h.type
 FROM agents a
 JOIN handled h ON h.team = a.team
-WHERE a.deactivated_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM task_segments s JOIN tasks t ON t.id = s.task_id
-                  WHERE s.agent_id = a.agent_id AND t.type = h.type)
+LEFT JOIN exposed x ON x.agent_id = a.agent_id AND x.type = h.type
+WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
 ORDER BY a.team, a.name, h.type;
 
 -- name: trend_calls
@@ -243,24 +257,37 @@ reports AS (
     WHERE e.type = 'agent_state'
       AND e.at >= (SELECT lo FROM bounds) - interval '1 day' AND e.at < (SELECT hi FROM bounds)
 ),
-days AS (
-    SELECT d::date AS day, d::timestamp AT TIME ZONE $3::text AS lo,
-           (d::date + 1)::timestamp AT TIME ZONE $3::text AS hi
-    FROM generate_series($1::date, $2::date, interval '1 day') d
+parts AS (
+    SELECT r.state, d::date AS day,
+           extract(epoch FROM least(r.next_at, (d::date + 1)::timestamp AT TIME ZONE $3::text)
+                              - greatest(r.at, d::timestamp AT TIME ZONE $3::text)) AS seconds
+    FROM reports r,
+         generate_series(greatest((r.at AT TIME ZONE $3::text)::date, $1::date),
+                         least((r.next_at AT TIME ZONE $3::text)::date, $2::date),
+                         interval '1 day') d
+    WHERE r.next_at > (SELECT lo FROM bounds)
+),
+work AS (
+    SELECT d::date AS day,
+           sum(extract(epoch FROM
+               least(coalesce(s.ended_at, $4::timestamptz), (d::date + 1)::timestamp AT TIME ZONE $3::text)
+               - greatest(s.started_at, d::timestamp AT TIME ZONE $3::text))) AS seconds
+    FROM task_segments s,
+         generate_series(greatest((s.started_at AT TIME ZONE $3::text)::date, $1::date),
+                         least((coalesce(s.ended_at, $4::timestamptz) AT TIME ZONE $3::text)::date,
+                               $2::date),
+                         interval '1 day') d
+    WHERE s.started_at < (SELECT hi FROM bounds)
+      AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
+    GROUP BY 1
 )
-SELECT d.day,
-       sum(extract(epoch FROM least(r.next_at, d.hi) - greatest(r.at, d.lo)))
-           FILTER (WHERE r.state NOT IN ('offline', 'unknown'))::float8 AS logged_in,
-       sum(extract(epoch FROM least(r.next_at, d.hi) - greatest(r.at, d.lo)))
-           FILTER (WHERE r.state IN ('on_call', 'after_call_work'))::float8 AS calls,
-       (SELECT sum(extract(epoch FROM least(coalesce(s.ended_at, $4::timestamptz), d.hi)
-                                      - greatest(s.started_at, d.lo)))
-        FROM task_segments s
-        WHERE s.started_at < d.hi AND coalesce(s.ended_at, $4::timestamptz) > d.lo)::float8 AS back_office
-FROM days d
-JOIN reports r ON r.at < d.hi AND r.next_at > d.lo
-GROUP BY d.day, d.lo, d.hi
-ORDER BY d.day;
+SELECT p.day,
+       sum(p.seconds) FILTER (WHERE p.state NOT IN ('offline', 'unknown'))::float8 AS logged_in,
+       sum(p.seconds) FILTER (WHERE p.state IN ('on_call', 'after_call_work'))::float8 AS calls,
+       (SELECT w.seconds FROM work w WHERE w.day = p.day)::float8 AS back_office
+FROM parts p
+GROUP BY p.day
+ORDER BY p.day;
 
 -- name: switched_on
 -- When blending was switched on, up to $1.
