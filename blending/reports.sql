@@ -98,17 +98,25 @@ WITH done AS (
     JOIN tasks t ON t.id = e.task_id
     JOIN task_types tt ON tt.name = t.type
     WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+),
+outcomes AS (
+    SELECT o.agent_id, o.type, jsonb_object_agg(o.outcome, o.n) AS outcomes
+    FROM (SELECT x.agent_id, x.type, x.outcome, count(*) AS n FROM done x
+          WHERE x.outcome IS NOT NULL GROUP BY x.agent_id, x.type, x.outcome) o
+    GROUP BY o.agent_id, o.type
+),
+totals AS (
+    SELECT d.agent_id, d.type, count(*) AS done, sum(d.worked)::float8 AS worked,
+           sum(d.standard)::float8 AS standard
+    FROM done d
+    GROUP BY d.agent_id, d.type
 )
-SELECT d.agent_id, coalesce(a.name, d.agent_id) AS name, a.team, d.type,
-       count(*) AS done, sum(d.worked)::float8 AS worked, sum(d.standard)::float8 AS standard,
-       (SELECT coalesce(jsonb_object_agg(o.outcome, o.n), '{}')
-        FROM (SELECT x.outcome, count(*) AS n FROM done x
-              WHERE x.agent_id = d.agent_id AND x.type = d.type AND x.outcome IS NOT NULL
-              GROUP BY x.outcome) o) AS outcomes
-FROM done d
-LEFT JOIN agents a ON a.agent_id = d.agent_id
-GROUP BY d.agent_id, a.name, a.team, d.type
-ORDER BY name, d.agent_id, d.type;
+SELECT t.agent_id, coalesce(a.name, t.agent_id) AS name, a.team, t.type, t.done, t.worked,
+       t.standard, coalesce(o.outcomes, '{}') AS outcomes
+FROM totals t
+LEFT JOIN agents a ON a.agent_id = t.agent_id
+LEFT JOIN outcomes o ON o.agent_id = t.agent_id AND o.type = t.type
+ORDER BY name, t.agent_id, t.type;
 
 -- name: costs
 -- Per task type in [$1, $2): the steps completed, their active time, and its cost at each
