@@ -4,7 +4,8 @@
 
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
-(api, import, queues, next, forecast, feeds, slack, blending, startup, faults, eta, sources),
+(api, import, queues, next, forecast, feeds, slack, blending, startup, faults, eta, sources,
+reports),
 just those sections are run again and replaced in ``docs/benchmarks.md``; the others stay as
 they were.
 """
@@ -50,6 +51,11 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "eta": lambda quick, runs: asyncio.run(bench_eta.main_async(100_000, runs)),
     "sources": lambda quick, runs: importlib.import_module("bench.bench_sources").section(
         quick=quick
+    ),
+    "reports": lambda quick, runs: asyncio.run(
+        importlib.import_module("bench.bench_reports").main_async(
+            20_000 if quick else 100_000, 10 if quick else 90, runs
+        )
     ),
 }
 
