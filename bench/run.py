@@ -5,7 +5,7 @@
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
 (api, import, queues, next, forecast, forecast_cluster, feeds, slack, blending, startup,
-faults, eta, sources, plan), just those sections are run again and replaced in
+faults, eta, sources, plan, reports), just those sections are run again and replaced in
 ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -54,6 +54,11 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     ),
     "plan": lambda quick, runs: asyncio.run(
         importlib.import_module("bench.bench_plan").main_async(runs)
+    ),
+    "reports": lambda quick, runs: asyncio.run(
+        importlib.import_module("bench.bench_reports").main_async(
+            20_000 if quick else 100_000, 10 if quick else 90, runs
+        )
     ),
 }
 

@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from bot.console import pages, signin
+from bot.console import actions, pages, reports, signin
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -89,6 +89,14 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_get("/tasks", pages.tasks_page)
     r.add_get("/tasks/{task_id}", pages.task_page)
     r.add_get("/me", pages.my_day)
+    r.add_get("/people", reports.people_page)
+    r.add_get("/costs", reports.costs_page)
+    r.add_get("/trends", reports.trends_page)
+    r.add_get("/export/{name}", reports.export)
+    r.add_get("/actions", actions.actions_page)
+    r.add_post("/actions/blending", actions.set_blending)
+    r.add_post("/actions/boost", actions.boost)
+    r.add_post("/actions/assign", actions.assign)
     r.add_static("/static/", _static_dir(), name="static")
     app.add_subapp("/console/", console)
     app.router.add_get("/console", _to_console)

@@ -14,7 +14,15 @@ from bot.http.keys import ZONE
 
 NONE = "\N{EN DASH}"
 """What a board shows for a figure nobody knows."""
-NAV = (("now", "Now"), ("decisions", "Decisions"), ("tasks", "Tasks"))
+NAV = (
+    ("now", "Now"),
+    ("decisions", "Decisions"),
+    ("people", "People"),
+    ("costs", "Cost and skills"),
+    ("trends", "Trends"),
+    ("tasks", "Tasks"),
+    ("actions", "Actions"),
+)
 
 
 def clock_time(at: datetime | None, zone: tzinfo) -> str:

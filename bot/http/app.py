@@ -25,6 +25,7 @@ from bot.http.openapi import build
 from bot.http.outage import OUTAGE, Outage, outage_middleware
 from bot.http.planning import PLAN_OPERATIONS
 from bot.http.quarantine import QUARANTINE_OPERATIONS
+from bot.http.reports import REPORT_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
 from bot.http.sources import SOURCE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
@@ -45,6 +46,7 @@ OPERATIONS = (
     + SOURCE_OPERATIONS
     + DECISION_OPERATIONS
     + PLAN_OPERATIONS
+    + REPORT_OPERATIONS
 )
 
 

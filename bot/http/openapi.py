@@ -77,6 +77,8 @@ def build(operations: tuple[Operation, ...], *, title: str, version: str) -> dic
                 response["content"] = {
                     "application/json": {"schema": refs[(model, "serialization")]}
                 }
+                if op.csv and status == 200:
+                    response["content"]["text/csv"] = {}
             entry["responses"][str(status)] = response
         if op.auth:
             entry["security"] = [{"bearer": []}]

@@ -45,6 +45,8 @@ class Operation:
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     auth: bool = True
     description: str = ""
+    csv: bool = False
+    """The 200 answer is also ``text/csv`` (with ``format=csv``)."""
 
     @property
     def openapi_path(self) -> str:

@@ -136,7 +136,17 @@ async def test_an_agent_sees_their_own_day_and_no_supervisor_page(
     await expect(page.locator("tr[data-event=lend_offered]")).to_have_count(1)
     await expect(page.locator("nav a")).to_have_count(1)  # My day only
     await shot(page, "my-day")
-    for path in ("/console/now", "/console/decisions", "/console/tasks", "/console/tasks/1"):
+    for path in (
+        "/console/now",
+        "/console/decisions",
+        "/console/tasks",
+        "/console/tasks/1",
+        "/console/people",
+        "/console/costs",
+        "/console/trends",
+        "/console/export/agents",
+        "/console/actions",
+    ):
         response = await page.goto(console.url + path)
         assert response is not None, path
         assert response.status == 403, path

@@ -1,5 +1,6 @@
-// The console's only script: the Now board follows the server's events, and the large-type
-// (wallboard) mode is remembered by the browser.
+// The console's only script: the Now board follows the server's events, the report pages draw
+// their charts (Chart.js, shipped beside this file) from the figures the page carries, and the
+// large-type (wallboard) mode is remembered by the browser.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -26,6 +27,59 @@
       var on = body.classList.toggle("large");
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
       if (window.localStorage) { localStorage.setItem("blendbot-large", on ? "1" : "0"); }
+    });
+  }
+  var colors = ["#2456c7", "#a86200", "#1c7c3a", "#b3261e", "#7a8594", "#8e44ad"];
+  // A dashed line on each day blending was switched on.
+  var marks = {
+    id: "marks",
+    afterDatasetsDraw: function (chart, args, options) {
+      var ctx = chart.ctx, area = chart.chartArea, x = chart.scales.x;
+      (options.days || []).forEach(function (day) {
+        var at = x.getPixelForValue(chart.data.labels.indexOf(day));
+        if (isNaN(at)) { return; }
+        ctx.save();
+        ctx.strokeStyle = "#1d2330"; ctx.setLineDash([6, 4]); ctx.lineWidth = 2;
+        ctx.beginPath(); ctx.moveTo(at, area.top); ctx.lineTo(at, area.bottom); ctx.stroke();
+        ctx.fillStyle = "#1d2330"; ctx.fillText("blending on", at + 4, area.top + 10);
+        ctx.restore();
+      });
+    }
+  };
+  function draw(canvas, data) {
+    var datasets = data.series.map(function (s, i) {
+      return { label: s.label, data: s.values, backgroundColor: colors[i % colors.length],
+               borderColor: colors[i % colors.length], spanGaps: true,
+               maxBarThickness: 60 };
+    });
+    var config;
+    if (data.type === "time") {
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { indexAxis: "y", scales: { x: { stacked: true, title: { display: true, text: "hours" } },
+                                             y: { stacked: true } } } };
+    } else if (data.type === "trends") {
+      datasets.forEach(function (d) { d.type = "line"; d.yAxisID = "y"; d.pointRadius = 2; });
+      datasets.push({ type: "bar", label: "back-office done", data: data.throughput, yAxisID: "y1",
+                      backgroundColor: "rgba(122,133,148,.35)" });
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { plugins: { marks: { days: data.marks } },
+                   scales: { y: { min: 0, max: 100, title: { display: true, text: "%" } },
+                             y1: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
+                                   title: { display: true, text: "tasks" } } } },
+        plugins: [marks] };
+    } else {
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { plugins: { legend: { display: false } } } };
+    }
+    config.options.animation = false;
+    config.options.maintainAspectRatio = false;
+    canvas.chart = new window.Chart(canvas, config);
+    canvas.setAttribute("data-drawn", "true");
+  }
+  if (window.Chart) {
+    Array.prototype.forEach.call(document.querySelectorAll("script.chart-data"), function (el) {
+      var canvas = document.getElementById(el.getAttribute("data-for"));
+      if (canvas) { draw(canvas, JSON.parse(el.textContent)); }
     });
   }
 })();

@@ -1,0 +1,423 @@
+"""The reports every surface shows (the reporting API, its CSV, the console's People, Cost and
+skills, and Trends pages): per agent and team time and work, unit cost per task type, skills
+gaps and coaching, and the daily trends. Read here once; the surfaces only render.
+
+Time comes from what the center recorded: the telephony feeds' state reports (on a call,
+wrap-up, available as idle, break), the back-office work's segments (active time), the task
+log (completions, pauses, outcomes) and the blending log (work lent in a lull).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from blending.decision_log import DecisionOut, _figures
+from queues.db import Executor, load_queries
+
+_SQL = load_queries("blending", "reports.sql")
+SLOWER = 1.5
+"""An agent this many times slower than a type's standard is a coaching suggestion."""
+MIN_DONE = 3
+"""Below this many steps done, a pace says nothing."""
+EXPOSURE_DAYS = 90
+"""How far back from a range's end a team's handled types are looked for."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Local days ``first`` to ``last`` inclusive, as instants ``[start, end)``."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+
+class AgentTime(BaseModel):
+    agent_id: str
+    name: str
+    team: str | None
+    on_call_seconds: float = Field(description="On a call, by the telephony feed.")
+    wrap_seconds: float = Field(description="After-call work (wrap-up).")
+    back_office_seconds: float = Field(description="Active time on back-office work.")
+    paused_seconds: float = Field(description="Time their back-office work stood paused.")
+    idle_seconds: float = Field(description="Available and waiting for a call.")
+    break_seconds: float = Field(description="Break or any other away state.")
+    tasks_done: int = Field(description="Steps completed (a task's last step completes it).")
+    lull_seconds: float = Field(
+        description="Back-office hours gained from lulls: active time on work the engine "
+        "lent them while calls were quiet."
+    )
+
+
+class TypeWork(BaseModel):
+    agent_id: str
+    name: str
+    team: str | None
+    type: str
+    done: int
+    handle_seconds: float = Field(description="Average active time per step done.")
+    standard_seconds: float = Field(description="The type's standard for those steps.")
+    pace: float | None = Field(
+        description="Handle time over the standard: 1.0 is on standard, 2.0 twice as slow."
+    )
+    outcomes: dict[str, int] = Field(description="How many were completed with each outcome.")
+
+
+class AgentsReport(BaseModel):
+    first: date
+    last: date
+    agents: list[AgentTime]
+    work: list[TypeWork]
+
+
+class TeamTime(BaseModel):
+    team: str = Field(description="The team, or `(no team)`.")
+    agents: int
+    on_call_seconds: float
+    wrap_seconds: float
+    back_office_seconds: float
+    paused_seconds: float
+    idle_seconds: float
+    break_seconds: float
+    tasks_done: int
+    lull_seconds: float
+
+
+class TeamWork(BaseModel):
+    team: str
+    type: str
+    done: int
+    handle_seconds: float
+    standard_seconds: float
+    pace: float | None
+
+
+class TeamsReport(BaseModel):
+    first: date
+    last: date
+    teams: list[TeamTime]
+    work: list[TeamWork]
+
+
+class TypeCost(BaseModel):
+    type: str
+    tasks_done: int = Field(description="Tasks completed (their last step).")
+    steps_done: int
+    active_seconds: float
+    cost: float = Field(description="Active time at each worker's `cost_per_hour`.")
+    unit_cost: float | None = Field(
+        description="`cost_per_hour` times active time / tasks done; null when none was done."
+    )
+    steps_without_cost: int = Field(
+        description="Steps done by someone with no `cost_per_hour`: not in `cost`."
+    )
+
+
+class CostsReport(BaseModel):
+    first: date
+    last: date
+    types: list[TypeCost]
+
+
+class SkillGap(BaseModel):
+    skill: str
+    waiting_tasks: int = Field(description="Tasks waiting now whose current step needs it.")
+    waiting_hours: float = Field(description="Their standard handle time, in hours.")
+    uncovered_tasks: int = Field(
+        description="Of those, tasks nobody on shift can take (nobody has every skill)."
+    )
+    skilled_on_shift: int = Field(description="Agents on shift now with the skill.")
+    skilled_hours: float = Field(
+        description="Scheduled shift hours of agents with the skill, from now to the week's end."
+    )
+    gap: bool = Field(
+        description="Work waits that nobody on shift can take, or more waiting "
+        "hours than skilled hours left this week."
+    )
+
+
+class Coaching(BaseModel):
+    agent_id: str
+    name: str
+    team: str | None
+    type: str
+    kind: str = Field(
+        description="`slower`: much slower than the type's standard; `never_exposed`: never "
+        "worked a type their team handles (a training candidate)."
+    )
+    done: int
+    pace: float | None
+
+
+class SkillsReport(BaseModel):
+    at: datetime
+    week_end: datetime
+    gaps: list[SkillGap]
+    coaching: list[Coaching]
+
+
+class TrendDay(BaseModel):
+    day: date
+    utilization: float | None = Field(
+        description="On calls, wrap-up and back-office work over time logged in."
+    )
+    service_level: float | None = Field(description="Calls answered within target / settled.")
+    abandonment: float | None = Field(description="Calls abandoned / offered.")
+    throughput: int = Field(description="Back-office tasks completed.")
+    sla_attainment: float | None = Field(description="Of those, the share done by their due time.")
+    blending_switched_on: bool = Field(description="Blending was switched on that day.")
+
+
+class TrendsReport(BaseModel):
+    first: date
+    last: date
+    switched_on: list[datetime] = Field(description="Every time blending was switched on.")
+    days: list[TrendDay]
+
+
+def _pace(worked: float, standard: float) -> float | None:
+    return worked / standard if standard > 0 else None
+
+
+async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
+    times = await db.fetch(_SQL["agent_time"], span.start, span.end, now)
+    work = await db.fetch(_SQL["work_done"], span.start, span.end)
+    return AgentsReport(
+        first=span.first,
+        last=span.last,
+        agents=[
+            AgentTime(
+                agent_id=r["agent_id"],
+                name=r["name"],
+                team=r["team"],
+                on_call_seconds=r["on_call"],
+                wrap_seconds=r["wrap"],
+                back_office_seconds=r["back_office"],
+                paused_seconds=r["paused"],
+                idle_seconds=r["idle"],
+                break_seconds=r["break"],
+                tasks_done=r["tasks_done"],
+                lull_seconds=r["lull"],
+            )
+            for r in times
+        ],
+        work=[
+            TypeWork(
+                agent_id=r["agent_id"],
+                name=r["name"],
+                team=r["team"],
+                type=r["type"],
+                done=r["done"],
+                handle_seconds=r["worked"] / r["done"],
+                standard_seconds=r["standard"] / r["done"],
+                pace=_pace(r["worked"], r["standard"]),
+                outcomes=_json(r["outcomes"]),
+            )
+            for r in work
+        ],
+    )
+
+
+NO_TEAM = "(no team)"
+_SUMMED = (
+    "on_call_seconds",
+    "wrap_seconds",
+    "back_office_seconds",
+    "paused_seconds",
+    "idle_seconds",
+    "break_seconds",
+    "tasks_done",
+    "lull_seconds",
+)
+
+
+def teams_of(report: AgentsReport) -> TeamsReport:
+    """The agents' figures summed per team."""
+    teams: dict[str, dict[str, Any]] = {}
+    for a in report.agents:
+        team = teams.setdefault(a.team or NO_TEAM, {"agents": 0} | dict.fromkeys(_SUMMED, 0))
+        team["agents"] += 1
+        for name in _SUMMED:
+            team[name] += getattr(a, name)
+    work: dict[tuple[str, str], list[float]] = {}
+    for w in report.work:
+        row = work.setdefault((w.team or NO_TEAM, w.type), [0, 0.0, 0.0])
+        row[0] += w.done
+        row[1] += w.handle_seconds * w.done
+        row[2] += w.standard_seconds * w.done
+    return TeamsReport(
+        first=report.first,
+        last=report.last,
+        teams=[TeamTime(team=name, **figures) for name, figures in sorted(teams.items())],
+        work=[
+            TeamWork(
+                team=team,
+                type=type_,
+                done=int(done),
+                handle_seconds=worked / done,
+                standard_seconds=standard / done,
+                pace=_pace(worked, standard),
+            )
+            for (team, type_), (done, worked, standard) in sorted(work.items())
+        ],
+    )
+
+
+async def teams(db: Executor, span: Span, now: datetime) -> TeamsReport:
+    return teams_of(await agents(db, span, now))
+
+
+async def costs(db: Executor, span: Span) -> CostsReport:
+    rows = await db.fetch(_SQL["costs"], span.start, span.end)
+    return CostsReport(
+        first=span.first,
+        last=span.last,
+        types=[
+            TypeCost(
+                type=r["type"],
+                tasks_done=r["tasks_done"],
+                steps_done=r["steps_done"],
+                active_seconds=r["active_seconds"],
+                cost=r["cost"] or 0.0,
+                unit_cost=(r["cost"] or 0.0) / r["tasks_done"] if r["tasks_done"] else None,
+                steps_without_cost=r["steps_without_cost"],
+            )
+            for r in rows
+        ],
+    )
+
+
+async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
+    """The skills gaps now, and coaching suggestions from the work done in ``span``."""
+    gaps = [
+        SkillGap(
+            skill=r["skill"],
+            waiting_tasks=r["waiting_tasks"],
+            waiting_hours=r["waiting_hours"],
+            uncovered_tasks=r["uncovered_tasks"],
+            skilled_on_shift=r["skilled_on_shift"],
+            skilled_hours=r["skilled_hours"],
+            gap=r["uncovered_tasks"] > 0 or r["waiting_hours"] > r["skilled_hours"],
+        )
+        for r in await db.fetch(_SQL["skills_gaps"], now, week_end)
+    ]
+    done = await db.fetch(_SQL["work_done"], span.start, span.end)
+    coaching = [
+        Coaching(
+            agent_id=r["agent_id"],
+            name=r["name"],
+            team=r["team"],
+            type=r["type"],
+            kind="slower",
+            done=r["done"],
+            pace=_pace(r["worked"], r["standard"]),
+        )
+        for r in done
+        if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
+    ]
+    since = span.end - timedelta(days=EXPOSURE_DAYS)
+    coaching += [
+        Coaching(
+            agent_id=r["agent_id"],
+            name=r["name"],
+            team=r["team"],
+            type=r["type"],
+            kind="never_exposed",
+            done=0,
+            pace=None,
+        )
+        for r in await db.fetch(_SQL["never_exposed"], since)
+    ]
+    return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
+
+
+def _share(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return min(1.0, part / whole)
+
+
+async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsReport:
+    """One row per local day of ``span``, and the days blending was switched on."""
+    calls = {r["day"]: r for r in await db.fetch(_SQL["trend_calls"], span.first, span.last, zone)}
+    work = {r["day"]: r for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone)}
+    presence = {
+        r["day"]: r
+        for r in await db.fetch(_SQL["trend_presence"], span.first, span.last, zone, now)
+    }
+    switched = [r["at"] for r in await db.fetch(_SQL["switched_on"], span.end)]
+    on_days = {_local_day(at, zone) for at in switched}
+    days = []
+    day = span.first
+    while day <= span.last:
+        c, w, p = calls.get(day), work.get(day), presence.get(day)
+        busy = None if p is None else (p["calls"] or 0) + (p["back_office"] or 0)
+        days.append(
+            TrendDay(
+                day=day,
+                utilization=None if p is None else _share(busy, p["logged_in"]),
+                service_level=None if c is None else _share(c["in_sl"], c["settled"]),
+                abandonment=None if c is None else _share(c["abandoned"], c["offered"]),
+                throughput=0 if w is None else w["done"],
+                sla_attainment=None if w is None else _share(w["in_sla"], w["done"]),
+                blending_switched_on=day in on_days,
+            )
+        )
+        day += timedelta(days=1)
+    return TrendsReport(first=span.first, last=span.last, switched_on=switched, days=days)
+
+
+def _local_day(at: datetime, zone: str) -> date:
+    return at.astimezone(ZoneInfo(zone)).date()
+
+
+async def decisions(
+    db: Executor,
+    span: Span,
+    *,
+    group: str | None = None,
+    agent_id: str | None = None,
+) -> list[DecisionOut]:
+    return [
+        _decision(r)
+        for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id)
+    ]
+
+
+async def stream_decisions(
+    conn: Any, span: Span, *, group: str | None = None, agent_id: str | None = None
+) -> AsyncIterator[DecisionOut]:
+    """The decisions of ``span`` read through a cursor (inside the caller's transaction), for
+    a CSV of any length without holding it all."""
+    async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id):
+        yield _decision(r)
+
+
+def _decision(r: Any) -> DecisionOut:
+    return DecisionOut(
+        id=r["id"],
+        at=r["at"],
+        event=r["event"],
+        group=r["grp"],
+        agent_id=r["agent_id"],
+        agent_name=r["agent_name"],
+        task_id=r["task_id"],
+        reason=r["reason"],
+        actor=r["actor"],
+        figures=_figures(r["figures"]),
+    )
+
+
+def _json(raw: Any) -> dict[str, int]:
+    if isinstance(raw, str):
+        loaded: dict[str, int] = json.loads(raw)
+        return loaded
+    return dict(raw)

@@ -1,0 +1,315 @@
+-- name: agent_time
+-- Each agent's time in a span [$1, $2), cut at $3 (now): the telephony states as the feeds
+-- reported them (each state lasts until the line's next report), the back-office work's active
+-- time (task segments), the time their work stood paused, and the part of the active time
+-- spent on work the engine lent them in a lull.
+WITH ids AS (
+    SELECT t.source, t.external_id, t.agent_id FROM agent_telephony_ids t
+    UNION ALL
+    SELECT 'generic', a.agent_id, a.agent_id FROM agents a
+    WHERE NOT EXISTS (SELECT 1 FROM agent_telephony_ids t
+                      WHERE t.source = 'generic' AND t.external_id = a.agent_id)
+),
+reports AS (
+    SELECT i.agent_id, e.body ->> 'state' AS state, e.at,
+           lead(e.at) OVER (PARTITION BY e.source, e.external_agent ORDER BY e.at) AS next_at
+    FROM telephony_events e
+    JOIN ids i ON i.source = e.source AND i.external_id = e.external_agent
+    WHERE e.type = 'agent_state' AND e.at < least($2::timestamptz, $3::timestamptz) AND e.at >= $1::timestamptz - interval '1 day'
+),
+states AS (
+    SELECT x.agent_id,
+           sum(x.seconds) FILTER (WHERE x.state = 'on_call') AS on_call,
+           sum(x.seconds) FILTER (WHERE x.state = 'after_call_work') AS wrap,
+           sum(x.seconds) FILTER (WHERE x.state = 'available') AS idle,
+           sum(x.seconds) FILTER (WHERE x.state = 'break') AS break
+    FROM (
+        SELECT r.agent_id, r.state,
+               extract(epoch FROM least(coalesce(r.next_at, $3::timestamptz), $2::timestamptz,
+                                        $3::timestamptz) - greatest(r.at, $1::timestamptz))
+                   AS seconds
+        FROM reports r
+        WHERE coalesce(r.next_at, $3::timestamptz) > $1::timestamptz
+    ) x
+    GROUP BY x.agent_id
+),
+segments AS (
+    SELECT s.agent_id,
+           sum(extract(epoch FROM least(coalesce(s.ended_at, $3::timestamptz), $2::timestamptz) - greatest(s.started_at, $1::timestamptz))
+           )::float8 AS active,
+           coalesce(sum(extract(epoch FROM least(coalesce(s.ended_at, $3::timestamptz), $2::timestamptz)
+                                           - greatest(s.started_at, $1::timestamptz)))
+               FILTER (WHERE EXISTS (
+                   SELECT 1 FROM blending_events b
+                   WHERE b.event = 'lend_offered' AND b.task_id = s.task_id
+                     AND b.agent_id = s.agent_id AND b.at <= s.started_at)), 0)::float8 AS lull
+    FROM task_segments s
+    WHERE s.started_at < $2::timestamptz AND coalesce(s.ended_at, $3::timestamptz) > $1::timestamptz
+    GROUP BY s.agent_id
+),
+pauses AS (
+    SELECT p.agent_id,
+           sum(extract(epoch FROM least(p.until, $2::timestamptz, $3::timestamptz) - greatest(p.ended_at, $1::timestamptz)))::float8
+               AS seconds
+    FROM (
+        SELECT s.agent_id, s.ended_at,
+               coalesce((SELECT min(e.at) FROM task_events e
+                         WHERE e.task_id = s.task_id AND e.at > s.ended_at), $3::timestamptz) AS until
+        FROM task_segments s
+        WHERE s.ended_by = 'paused' AND s.ended_at < $2::timestamptz
+    ) p
+    WHERE p.until > $1::timestamptz
+    GROUP BY p.agent_id
+),
+done AS (
+    SELECT e.actor AS agent_id, count(*) AS tasks_done
+    FROM task_events e
+    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+    GROUP BY e.actor
+)
+SELECT a.agent_id, a.name, a.team,
+       coalesce(st.on_call, 0)::float8 AS on_call,
+       coalesce(st.wrap, 0)::float8 AS wrap,
+       coalesce(st.idle, 0)::float8 AS idle,
+       coalesce(st.break, 0)::float8 AS break,
+       coalesce(g.active, 0) AS back_office,
+       coalesce(g.lull, 0) AS lull,
+       coalesce(p.seconds, 0) AS paused,
+       coalesce(d.tasks_done, 0) AS tasks_done
+FROM agents a
+LEFT JOIN states st ON st.agent_id = a.agent_id
+LEFT JOIN segments g ON g.agent_id = a.agent_id
+LEFT JOIN pauses p ON p.agent_id = a.agent_id
+LEFT JOIN done d ON d.agent_id = a.agent_id
+WHERE a.deactivated_at IS NULL
+   OR st.agent_id IS NOT NULL OR g.agent_id IS NOT NULL OR d.agent_id IS NOT NULL
+ORDER BY a.name, a.agent_id;
+
+-- name: work_done
+-- Each agent's completed steps in [$1, $2) by task type: how many, their active time against
+-- the step's standard, and the outcomes given.
+WITH done AS (
+    SELECT e.actor AS agent_id, t.type,
+           coalesce((e.data ->> 'worked_seconds')::float8, 0) AS worked,
+           60 * step_minutes(tt.steps, coalesce((e.data ->> 'step')::int, 1), tt.handle_minutes)
+               AS standard,
+           e.data ->> 'outcome' AS outcome
+    FROM task_events e
+    JOIN tasks t ON t.id = e.task_id
+    JOIN task_types tt ON tt.name = t.type
+    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+),
+outcomes AS (
+    SELECT o.agent_id, o.type, jsonb_object_agg(o.outcome, o.n) AS outcomes
+    FROM (SELECT x.agent_id, x.type, x.outcome, count(*) AS n FROM done x
+          WHERE x.outcome IS NOT NULL GROUP BY x.agent_id, x.type, x.outcome) o
+    GROUP BY o.agent_id, o.type
+),
+totals AS (
+    SELECT d.agent_id, d.type, count(*) AS done, sum(d.worked)::float8 AS worked,
+           sum(d.standard)::float8 AS standard
+    FROM done d
+    GROUP BY d.agent_id, d.type
+)
+SELECT t.agent_id, coalesce(a.name, t.agent_id) AS name, a.team, t.type, t.done, t.worked,
+       t.standard, coalesce(o.outcomes, '{}') AS outcomes
+FROM totals t
+LEFT JOIN agents a ON a.agent_id = t.agent_id
+LEFT JOIN outcomes o ON o.agent_id = t.agent_id AND o.type = t.type
+ORDER BY name, t.agent_id, t.type;
+
+-- name: costs
+-- Per task type in [$1, $2): the steps completed, their active time, and its cost at each
+-- worker's cost per hour (steps done by someone without one are counted apart).
+SELECT t.type,
+       count(*) FILTER (WHERE e.event = 'completed') AS tasks_done,
+       count(*) AS steps_done,
+       sum(coalesce((e.data ->> 'worked_seconds')::float8, 0))::float8 AS active_seconds,
+       sum(coalesce((e.data ->> 'worked_seconds')::float8, 0) / 3600 * a.cost_per_hour)::float8
+           AS cost,
+       count(*) FILTER (WHERE a.cost_per_hour IS NULL) AS steps_without_cost
+FROM task_events e
+JOIN tasks t ON t.id = e.task_id
+LEFT JOIN agents a ON a.agent_id = e.actor
+WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+GROUP BY t.type
+ORDER BY t.type;
+
+-- name: skills_gaps
+-- The work waiting now ($1) per skill it needs, against the agents on shift who have the
+-- skill (a shift on the schedule covers $1, or a telephony line says they are logged in) and
+-- the scheduled hours of everyone with the skill from $1 to the week's end $2. A waiting task
+-- is uncovered when nobody on shift has every skill its step needs.
+WITH ids AS (
+    SELECT t.source, t.external_id, t.agent_id FROM agent_telephony_ids t
+    UNION ALL
+    SELECT 'generic', a.agent_id, a.agent_id FROM agents a
+),
+on_shift AS (
+    SELECT a.agent_id FROM agents a
+    WHERE a.deactivated_at IS NULL AND (
+        EXISTS (SELECT 1 FROM agent_schedules s
+                WHERE s.agent_id = a.agent_id AND s.kind = 'shift'
+                  AND s.starts_at <= $1::timestamptz AND s.ends_at > $1::timestamptz)
+        OR EXISTS (SELECT 1 FROM telephony_presence p
+                   JOIN ids i ON i.source = p.source AND i.external_id = p.external_id
+                   WHERE i.agent_id = a.agent_id AND p.state NOT IN ('offline')))
+),
+waiting AS (
+    SELECT t.id, step_skills(tt.steps, t.step, tt.skills) AS skills,
+           step_minutes(tt.steps, t.step, tt.handle_minutes) AS minutes
+    FROM tasks t JOIN task_types tt ON tt.name = t.type
+    WHERE t.status IN ('queued', 'offered')
+),
+sets AS (
+    SELECT DISTINCT w.skills FROM waiting w
+),
+covered AS (
+    SELECT x.skills, EXISTS (
+        SELECT 1 FROM on_shift o
+        WHERE NOT EXISTS (SELECT 1 FROM unnest(x.skills) k (skill)
+                          WHERE NOT EXISTS (SELECT 1 FROM agent_skills s
+                                            WHERE s.agent_id = o.agent_id
+                                              AND s.skill = k.skill))) AS yes
+    FROM sets x
+),
+judged AS (
+    SELECT w.*, NOT c.yes AS uncovered
+    FROM waiting w JOIN covered c ON c.skills = w.skills
+),
+needs AS (
+    SELECT k.skill, count(*) AS tasks, sum(j.minutes) / 60 AS hours,
+           count(*) FILTER (WHERE j.uncovered) AS uncovered
+    FROM judged j, unnest(j.skills) k (skill)
+    GROUP BY k.skill
+),
+skills AS (
+    SELECT skill FROM needs UNION SELECT skill FROM agent_skills
+)
+SELECT k.skill,
+       coalesce(n.tasks, 0) AS waiting_tasks,
+       coalesce(n.hours, 0)::float8 AS waiting_hours,
+       coalesce(n.uncovered, 0) AS uncovered_tasks,
+       (SELECT count(*) FROM on_shift o JOIN agent_skills s
+            ON s.agent_id = o.agent_id AND s.skill = k.skill) AS skilled_on_shift,
+       coalesce((SELECT sum(extract(epoch FROM least(h.ends_at, $2::timestamptz) - greatest(h.starts_at, $1::timestamptz)))
+                 FROM agent_schedules h
+                 JOIN agent_skills s ON s.agent_id = h.agent_id AND s.skill = k.skill
+                 JOIN agents a ON a.agent_id = h.agent_id AND a.deactivated_at IS NULL
+                 WHERE h.kind = 'shift' AND h.ends_at > $1::timestamptz AND h.starts_at < $2::timestamptz), 0)::float8
+           / 3600 AS skilled_hours
+FROM skills k
+LEFT JOIN needs n ON n.skill = k.skill
+ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
+
+-- name: never_exposed
+-- Training candidates: active agents who never worked a task type that others of their team
+-- completed since $1.
+WITH handled AS (
+    SELECT DISTINCT a.team, t.type
+    FROM task_events e
+    JOIN tasks t ON t.id = e.task_id
+    JOIN agents a ON a.agent_id = e.actor
+    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND a.team IS NOT NULL
+),
+exposed AS (
+    SELECT DISTINCT s.agent_id, t.type
+    FROM task_segments s JOIN tasks t ON t.id = s.task_id
+)
+SELECT a.agent_id, a.name, a.team, h.type
+FROM agents a
+JOIN handled h ON h.team = a.team
+LEFT JOIN exposed x ON x.agent_id = a.agent_id AND x.type = h.type
+WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
+ORDER BY a.team, a.name, h.type;
+
+-- name: trend_calls
+-- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive): the calls' service
+-- level and abandonment from the interval statistics.
+SELECT (s.interval_start AT TIME ZONE $3::text)::date AS day,
+       sum(s.offered) AS offered,
+       sum(s.abandoned) AS abandoned,
+       sum(s.answered_in_sl) AS in_sl,
+       sum(s.answered + s.abandoned) FILTER (WHERE s.answered_in_sl IS NOT NULL) AS settled
+FROM interval_stats s
+WHERE s.interval_start >= ($1::date)::timestamp AT TIME ZONE $3::text
+  AND s.interval_start < ($2::date + 1)::timestamp AT TIME ZONE $3::text
+GROUP BY 1
+ORDER BY 1;
+
+-- name: trend_work
+-- Per local day: tasks completed, those completed by their due time.
+SELECT (e.at AT TIME ZONE $3::text)::date AS day,
+       count(*) AS done,
+       count(*) FILTER (WHERE e.at <= t.due_at) AS in_sla
+FROM task_events e
+JOIN tasks t ON t.id = e.task_id
+WHERE e.event = 'completed'
+  AND e.at >= ($1::date)::timestamp AT TIME ZONE $3::text
+  AND e.at < ($2::date + 1)::timestamp AT TIME ZONE $3::text
+GROUP BY 1
+ORDER BY 1;
+
+-- name: trend_presence
+-- Per local day: seconds logged in (any state but offline) and on calls or wrap-up, from the
+-- agents' state reports, and the back-office work's active time (task segments); $4 is now.
+WITH bounds AS (
+    SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
+           least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
+),
+reports AS (
+    SELECT e.body ->> 'state' AS state, e.at,
+           coalesce(lead(e.at) OVER (PARTITION BY e.source, e.external_agent ORDER BY e.at),
+                    (SELECT hi FROM bounds)) AS next_at
+    FROM telephony_events e
+    WHERE e.type = 'agent_state'
+      AND e.at >= (SELECT lo FROM bounds) - interval '1 day' AND e.at < (SELECT hi FROM bounds)
+),
+parts AS (
+    SELECT r.state, d::date AS day,
+           extract(epoch FROM least(r.next_at, (d::date + 1)::timestamp AT TIME ZONE $3::text)
+                              - greatest(r.at, d::timestamp AT TIME ZONE $3::text)) AS seconds
+    FROM reports r,
+         generate_series(greatest((r.at AT TIME ZONE $3::text)::date, $1::date),
+                         least((r.next_at AT TIME ZONE $3::text)::date, $2::date),
+                         interval '1 day') d
+    WHERE r.next_at > (SELECT lo FROM bounds)
+),
+work AS (
+    SELECT d::date AS day,
+           sum(extract(epoch FROM
+               least(coalesce(s.ended_at, $4::timestamptz), (d::date + 1)::timestamp AT TIME ZONE $3::text)
+               - greatest(s.started_at, d::timestamp AT TIME ZONE $3::text))) AS seconds
+    FROM task_segments s,
+         generate_series(greatest((s.started_at AT TIME ZONE $3::text)::date, $1::date),
+                         least((coalesce(s.ended_at, $4::timestamptz) AT TIME ZONE $3::text)::date,
+                               $2::date),
+                         interval '1 day') d
+    WHERE s.started_at < (SELECT hi FROM bounds)
+      AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
+    GROUP BY 1
+)
+SELECT p.day,
+       sum(p.seconds) FILTER (WHERE p.state NOT IN ('offline', 'unknown'))::float8 AS logged_in,
+       sum(p.seconds) FILTER (WHERE p.state IN ('on_call', 'after_call_work'))::float8 AS calls,
+       (SELECT w.seconds FROM work w WHERE w.day = p.day)::float8 AS back_office
+FROM parts p
+GROUP BY p.day
+ORDER BY p.day;
+
+-- name: switched_on
+-- When blending was switched on, up to $1.
+SELECT at, changed_by FROM blending_state_changes
+WHERE blending_on AND at <= $1::timestamptz
+ORDER BY at;
+
+-- name: decisions
+-- The blending log in [$1, $2), oldest first, for a report or its CSV.
+SELECT e.id, e.at, e.event, e.grp, e.agent_id, a.name AS agent_name, e.task_id, e.reason,
+       e.actor, e.figures
+FROM blending_events e
+LEFT JOIN agents a ON a.agent_id = e.agent_id
+WHERE e.at >= $1::timestamptz AND e.at < $2::timestamptz
+  AND ($3::text IS NULL OR e.grp = $3)
+  AND ($4::text IS NULL OR e.agent_id = $4)
+ORDER BY e.at, e.id;

@@ -1,0 +1,149 @@
+"""Supervisors' actions from the console: pause and resume blending, boost a task type, give a
+task to an agent. Each goes through the code Slack's `/blend` commands use (the blending
+switch, the priority rules under Slack's boost names, :func:`bot.work.reassign` with the
+agent's card through the outbox), each is written to the audit log, and each form carries
+its CSRF token (the console's middleware refuses a POST without it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bot.console.pages import required
+from bot.console.render import page
+from bot.http.keys import CLOCK, POLICY, STORES
+from bot.slack import cards
+from bot.slack.commands import _TYPE, BOOST_PREFIX
+from bot.slack.context import card_ref
+from bot.slack.store import SlackStore
+from bot.work import reassign
+from queues.db import transaction
+from queues.errors import QueuesError
+from queues.lifecycle import Lifecycle
+from queues.priority import InvalidRule
+from queues.priority_store import RuleIn
+
+FLASH = "flash"
+MAX_BOOST_HOURS = 24 * 31
+
+
+async def actions_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    stores = request.config_dict[STORES]
+    session = await get_session(request)
+    flash = session.pop(FLASH, None)
+    now = request.config_dict[CLOCK].now()
+    everyone = [p.agent_id for p in (await stores.telemetry.presence(now)).items]
+    return await page(
+        request,
+        "actions.html",
+        {
+            "flash": flash,
+            "blending": await stores.switch.get(),
+            "types": [t.name for t in await stores.catalog.all()],
+            "boosts": [r for r in await stores.rules.all(now) if r.name.startswith(BOOST_PREFIX)],
+            "agents": sorted((await stores.views.people(everyone)).values(), key=lambda p: p.name),
+        },
+        viewer=found,
+    )
+
+
+async def _done(request: web.Request, message: str) -> web.Response:
+    session = await get_session(request)
+    session[FLASH] = message
+    raise web.HTTPSeeOther("/console/actions")
+
+
+async def set_blending(request: web.Request) -> web.Response:
+    found = await required(request)
+    form = await request.post()
+    on = form.get("on") == "1"
+    reason = str(form.get("reason", "")).strip()[:500] or None
+    stores = request.config_dict[STORES]
+    _, changed = await stores.switch.set(on, found.name, reason)
+    await stores.slack.audit(
+        found.actor, "console_blending_" + ("on" if on else "off"), True, reason=reason
+    )
+    if not changed:
+        return await _done(request, f"Blending was already {'on' if on else 'paused'}.")
+    return await _done(
+        request,
+        "Blending is on: agents get back-office work again."
+        if on
+        else "Blending is paused: no back-office offers until it is resumed.",
+    )
+
+
+async def boost(request: web.Request) -> web.Response:
+    found = await required(request)
+    form = await request.post()
+    type_ = str(form.get("type", ""))
+    try:
+        amount = max(-1000, min(1000, int(str(form.get("boost", "")))))
+        hours = max(1, min(MAX_BOOST_HOURS, int(str(form.get("hours", "8")))))
+    except ValueError:
+        return await _done(request, "A boost is a whole number, and so are its hours.")
+    if not _TYPE.match(type_):
+        return await _done(request, "Choose a task type to boost.")
+    now = request.config_dict[CLOCK].now()
+    reason = str(form.get("reason", "")).strip()[:500] or "boost from the console"
+    body = RuleIn(
+        when=f'type == "{type_}"',
+        boost=amount,
+        until=now + timedelta(hours=hours),
+        reason=reason,
+        author=found.actor,
+    )
+    stores = request.config_dict[STORES]
+    try:
+        rule, _ = await stores.rules.put(BOOST_PREFIX + type_, body, now)
+    except (InvalidRule, ValueError) as exc:
+        return await _done(request, f"That boost cannot be made: {exc}")
+    await stores.slack.audit(found.actor, "console_boost", True, type=type_, boost=amount)
+    return await _done(
+        request, f"{type_} {rule.boost:+d} for {hours} h ({reason}): from the next tick."
+    )
+
+
+async def assign(request: web.Request) -> web.Response:
+    found = await required(request)
+    form = await request.post()
+    raw = str(form.get("task", "")).strip().lstrip("#")
+    agent_id = str(form.get("agent", ""))
+    override = form.get("override") == "1"
+    if not raw.isdigit() or len(raw) > 18:
+        return await _done(request, "Give the task's number.")
+    task_id = int(raw)
+    stores = request.config_dict[STORES]
+    person = (await stores.views.people([agent_id])).get(agent_id)
+    if person is None:
+        return await _done(request, "Choose an agent on the roster.")
+    limit = request.config_dict[POLICY].max_tasks_per_agent
+    now = request.config_dict[CLOCK].now()
+    try:
+        async with transaction(stores.pool) as conn:
+            task = await reassign(
+                Lifecycle(conn, max_tasks_per_agent=limit),
+                task_id,
+                person.agent_id,
+                found.actor,
+                override=override,
+            )
+            await SlackStore(conn).audit(
+                found.actor,
+                "console_assign",
+                True,
+                task=task_id,
+                agent=agent_id,
+                override=override,
+            )
+            if person.slack_user_id:
+                card = await cards.for_agent(conn, task, person.agent_id, now)
+                await SlackStore(conn).card(
+                    card_ref(task_id, person.slack_user_id), person.slack_user_id, card
+                )
+    except QueuesError as exc:
+        return await _done(request, f"Task #{task_id} was not given: {exc}")
+    return await _done(request, f"Task #{task_id} is now with {person.name}.")

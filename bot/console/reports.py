@@ -1,0 +1,192 @@
+"""The report pages: People (each agent's and team's time and work), Cost and skills (unit
+cost, skills gaps, coaching) and Trends (30/60/90 days), read through the same functions as
+the reporting API; their CSV exports are the API's own CSV behind the console's sign-in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from blending import reports
+from bot.console.pages import required
+from bot.console.render import page
+from bot.http import reports as api
+from bot.http.errors import ApiError
+from bot.http.keys import CLOCK, STORES, ZONE
+from bot.http.operations import read_query
+
+PACE_SLOW = reports.SLOWER
+
+
+def _today(request: web.Request) -> date:
+    return request.config_dict[CLOCK].now().astimezone(request.config_dict[ZONE]).date()
+
+
+def _range(
+    request: web.Request, model: type[api.RangeQuery], default_days: int | None
+) -> tuple[Any, reports.Span, str | None]:
+    """The range asked for, or the default one with the reason the asked one was refused;
+    ``default_days`` None: the query's own ``days``."""
+    error = None
+    today = _today(request)
+    zone = request.config_dict[ZONE]
+    try:
+        query = read_query(request, model)
+        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
+    except ApiError as exc:
+        error = str(exc).removeprefix("invalid request: ")
+        query = model()
+        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
+    return query, span, error
+
+
+def _days(query: api.RangeQuery, default_days: int | None) -> int:
+    return default_days if default_days is not None else int(getattr(query, "days", 1))
+
+
+def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
+    query = f"from={span.first}&to={span.last}"
+    if table:
+        query += f"&table={table}"
+    for key, value in extra.items():
+        query += f"&{key}={value}"
+    return f"/console/export/{name}?{query}"
+
+
+async def people_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    _, span, error = _range(request, api.RangeQuery, 1)
+    now = request.config_dict[CLOCK].now()
+    report = await reports.agents(request.config_dict[STORES].pool, span, now)
+    teams = reports.teams_of(report)
+    chart = {
+        "type": "time",
+        "labels": [a.name for a in report.agents],
+        "series": [
+            {"label": label, "values": [round(getattr(a, key) / 3600, 2) for a in report.agents]}
+            for key, label in TIME_PARTS
+        ],
+    }
+    return await page(
+        request,
+        "people.html",
+        {
+            "span": span,
+            "error": error,
+            "report": report,
+            "teams": teams,
+            "chart_data": chart,
+            "slow": PACE_SLOW,
+            "exports": {
+                "agents": _link("agents", span),
+                "work": _link("agents", span, "work"),
+                "teams": _link("teams", span),
+            },
+        },
+        viewer=found,
+    )
+
+
+TIME_PARTS = (
+    ("on_call_seconds", "on calls"),
+    ("wrap_seconds", "wrap-up"),
+    ("back_office_seconds", "back office"),
+    ("paused_seconds", "paused"),
+    ("idle_seconds", "idle"),
+    ("break_seconds", "break"),
+)
+
+
+async def costs_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    _, span, error = _range(request, api.RangeQuery, 30)
+    pool = request.config_dict[STORES].pool
+    now = request.config_dict[CLOCK].now()
+    today = _today(request)
+    zone = request.config_dict[ZONE]
+    week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
+    costs = await reports.costs(pool, span)
+    skills = await reports.skills(pool, span, now, week_end)
+    chart = {
+        "type": "bar",
+        "labels": [t.type for t in costs.types],
+        "series": [{"label": "unit cost", "values": [t.unit_cost for t in costs.types]}],
+    }
+    return await page(
+        request,
+        "costs.html",
+        {
+            "span": span,
+            "error": error,
+            "costs": costs,
+            "skills": skills,
+            "chart_data": chart,
+            "exports": {
+                "costs": _link("costs", span),
+                "gaps": _link("skills-gaps", span, "gaps"),
+                "coaching": _link("skills-gaps", span, "coaching"),
+            },
+        },
+        viewer=found,
+    )
+
+
+async def trends_page(request: web.Request) -> web.Response:
+    found = await required(request)
+    query, span, error = _range(request, api.TrendsQuery, None)
+    days = query.days if query.first is None else None
+    report = await reports.trends(
+        request.config_dict[STORES].pool,
+        span,
+        request.config_dict[CLOCK].now(),
+        getattr(request.config_dict[ZONE], "key", "UTC"),
+    )
+    chart = {
+        "type": "trends",
+        "labels": [d.day.isoformat() for d in report.days],
+        "marks": [d.day.isoformat() for d in report.days if d.blending_switched_on],
+        "series": [
+            {"label": label, "values": [_pct(getattr(d, key)) for d in report.days]}
+            for key, label in TREND_PARTS
+        ],
+        "throughput": [d.throughput for d in report.days],
+    }
+    return await page(
+        request,
+        "trends.html",
+        {
+            "span": span,
+            "days": days,
+            "error": error,
+            "report": report,
+            "chart_data": chart,
+            "export": _link("trends", span),
+        },
+        viewer=found,
+    )
+
+
+TREND_PARTS = (
+    ("utilization", "utilization"),
+    ("service_level", "service level"),
+    ("abandonment", "abandonment"),
+    ("sla_attainment", "SLA attainment"),
+)
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+async def export(request: web.Request) -> web.StreamResponse:
+    """A report's table as CSV, for a supervisor signed in to the console."""
+    await required(request)
+    name = request.match_info["name"]
+    if name not in api.REPORTS:
+        raise web.HTTPNotFound(reason=f"There is no report {name[:40]}.")
+    try:
+        return await api.answer(request, name, as_csv=True)
+    except ApiError as exc:
+        raise web.HTTPUnprocessableEntity(reason=str(exc)) from None

@@ -1,0 +1,436 @@
+"""``GET /api/v1/reports/...``: the figures of the console's pages as JSON, and each of their
+tables as CSV (``?format=csv``). The console's export links call :func:`answer` too."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Literal, Self
+
+from aiohttp import web
+from pydantic import BaseModel, Field, model_validator
+
+from blending import reports
+from blending.decision_log import DecisionOut
+from bot.console.board import board
+from bot.http.errors import ApiError, ErrorOut
+from bot.http.keys import CLOCK, STORES, ZONE
+from bot.http.operations import Operation, json_response, read_query
+from queues.models import AgentId, Strict
+
+MAX_DAYS = 92
+"""The longest range one report covers."""
+EARLIEST = date(1970, 1, 2)
+LATEST = date(2099, 12, 30)
+CHUNK = 500
+"""CSV lines written to the client at a time."""
+
+
+class RangeQuery(Strict):
+    first: date | None = Field(
+        default=None,
+        alias="from",
+        description="First local day of the range (`YYYY-MM-DD`); today when left out.",
+    )
+    last: date | None = Field(
+        default=None,
+        alias="to",
+        description="Last local day, included; `from` when left out. At most 92 days.",
+    )
+    format: Literal["json", "csv"] = Field(default="json", description="`csv`: one table.")
+    table: str | None = Field(
+        default=None, max_length=40, description="Which table as CSV, where there are several."
+    )
+
+    @model_validator(mode="after")
+    def _a_range(self) -> Self:
+        for day in (self.first, self.last):
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise ValueError("a day between 1970-01-02 and 2099-12-30")
+        if self.first is not None and self.last is not None:
+            if self.last < self.first:
+                raise ValueError("`to` comes before `from`")
+            if (self.last - self.first).days >= MAX_DAYS:
+                raise ValueError(f"a range spans at most {MAX_DAYS} days")
+        return self
+
+
+class DecisionsQuery(RangeQuery):
+    group: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]+$")
+    agent: AgentId | None = None
+
+
+class TrendsQuery(RangeQuery):
+    days: int = Field(
+        default=30,
+        description="The last 30, 60 or 90 days to today, unless `from` is given.",
+        json_schema_extra={"enum": [30, 60, 90]},
+    )
+
+    @model_validator(mode="after")
+    def _known_days(self) -> Self:
+        if self.days not in (30, 60, 90):
+            raise ValueError("`days` is 30, 60 or 90")
+        return self
+
+
+class QueueNow(BaseModel):
+    queue: str
+    calls_waiting: int
+    longest_wait_seconds: float
+    service_level: float | None = Field(description="The last 15 minutes; null below 5 calls.")
+    settled: int
+    guard: str
+    live: bool
+
+
+class AgentNow(BaseModel):
+    agent_id: str
+    name: str
+    state: str
+    since: datetime | None
+    task_id: int | None
+    task_status: str | None
+    task_type: str | None
+
+
+class BacklogNow(BaseModel):
+    type: str
+    open: int
+    breached: int
+    due_soon: int
+    first_due: datetime
+
+
+class NowReport(BaseModel):
+    at: datetime
+    blending_on: bool
+    queues: list[QueueNow]
+    agents: list[AgentNow]
+    backlog: list[BacklogNow]
+
+
+class DecisionsReport(BaseModel):
+    first: date
+    last: date
+    items: list[DecisionOut] = Field(description="Oldest first.")
+
+
+def span_of(query: RangeQuery, today: date, zone: tzinfo, *, default_days: int = 1) -> reports.Span:
+    """The local days asked for, as instants: today (or the ``default_days`` to today) when
+    no day is given."""
+    last = query.last or (query.first if query.first is not None else today)
+    first = query.first or last - timedelta(days=default_days - 1)
+    if query.first is not None and query.last is None:
+        last = first + timedelta(days=default_days - 1)
+    if (last - first).days >= MAX_DAYS:
+        raise ApiError(422, "invalid", f"invalid request: a range spans at most {MAX_DAYS} days")
+    return reports.Span(first, last, midnight(first, zone), midnight(last + timedelta(1), zone))
+
+
+def midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Answer:
+    model: BaseModel
+    tables: dict[str, tuple[type[BaseModel], Sequence[BaseModel]]]
+    """Each table's model and rows, the first the default CSV."""
+    first: date | None = None
+    last: date | None = None
+
+
+Reader = Callable[[web.Request, Any], Awaitable[Answer]]
+
+
+def _today(request: web.Request) -> date:
+    now: datetime = request.config_dict[CLOCK].now()
+    return now.astimezone(request.config_dict[ZONE]).date()
+
+
+async def _now(request: web.Request, _: RangeQuery) -> Answer:
+    shown = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
+    report = NowReport(
+        at=shown.at,
+        blending_on=shown.blending_on,
+        queues=[QueueNow.model_validate(q, from_attributes=True) for q in shown.queues],
+        agents=[AgentNow.model_validate(a, from_attributes=True) for a in shown.agents],
+        backlog=[BacklogNow.model_validate(b, from_attributes=True) for b in shown.backlog],
+    )
+    return Answer(
+        report,
+        {
+            "queues": (QueueNow, report.queues),
+            "agents": (AgentNow, report.agents),
+            "backlog": (BacklogNow, report.backlog),
+        },
+    )
+
+
+async def _decisions(request: web.Request, query: DecisionsQuery) -> Answer:
+    span = span_of(query, _today(request), request.config_dict[ZONE])
+    items = await reports.decisions(
+        request.config_dict[STORES].pool, span, group=query.group, agent_id=query.agent
+    )
+    report = DecisionsReport(first=span.first, last=span.last, items=items)
+    return Answer(report, {"decisions": (DecisionOut, items)}, span.first, span.last)
+
+
+async def _agents(request: web.Request, query: RangeQuery) -> Answer:
+    span = span_of(query, _today(request), request.config_dict[ZONE])
+    report = await reports.agents(
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+    )
+    return Answer(
+        report,
+        {"agents": (reports.AgentTime, report.agents), "work": (reports.TypeWork, report.work)},
+        span.first,
+        span.last,
+    )
+
+
+async def _teams(request: web.Request, query: RangeQuery) -> Answer:
+    span = span_of(query, _today(request), request.config_dict[ZONE])
+    report = await reports.teams(
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+    )
+    return Answer(
+        report,
+        {"teams": (reports.TeamTime, report.teams), "work": (reports.TeamWork, report.work)},
+        span.first,
+        span.last,
+    )
+
+
+async def _costs(request: web.Request, query: RangeQuery) -> Answer:
+    span = span_of(query, _today(request), request.config_dict[ZONE])
+    report = await reports.costs(request.config_dict[STORES].pool, span)
+    return Answer(report, {"types": (reports.TypeCost, report.types)}, span.first, span.last)
+
+
+async def _skills(request: web.Request, query: RangeQuery) -> Answer:
+    zone = request.config_dict[ZONE]
+    today = _today(request)
+    span = span_of(query, today, zone, default_days=30)
+    week_end = midnight(today + timedelta(days=7 - today.weekday()), zone)
+    report = await reports.skills(
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), week_end
+    )
+    return Answer(
+        report,
+        {"gaps": (reports.SkillGap, report.gaps), "coaching": (reports.Coaching, report.coaching)},
+        span.first,
+        span.last,
+    )
+
+
+async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
+    zone = request.config_dict[ZONE]
+    span = span_of(query, _today(request), zone, default_days=query.days)
+    report = await reports.trends(
+        request.config_dict[STORES].pool,
+        span,
+        request.config_dict[CLOCK].now(),
+        getattr(zone, "key", str(zone)),
+    )
+    return Answer(report, {"days": (reports.TrendDay, report.days)}, span.first, span.last)
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    query: type[RangeQuery]
+    read: Reader
+    model: type[BaseModel]
+    summary: str
+    description: str
+
+
+REPORTS: dict[str, Report] = {
+    r.name: r
+    for r in (
+        Report(
+            "now",
+            RangeQuery,
+            _now,
+            NowReport,
+            "The center now: queues, agents by state, back-office backlog",
+            "What the console's Now page shows. CSV tables: `queues`, `agents`, `backlog`.",
+        ),
+        Report(
+            "decisions",
+            DecisionsQuery,
+            _decisions,
+            DecisionsReport,
+            "Every lend, hold, recall and their reasons over a range of days",
+            "Oldest first, filtered by `group` (a staffing group: the queue) and `agent`. The "
+            "CSV (`decisions`) is read through a cursor and streamed, for a range of any size.",
+        ),
+        Report(
+            "agents",
+            RangeQuery,
+            _agents,
+            reports.AgentsReport,
+            "Per agent: time on calls, wrap-up, back office, paused, idle, break; work by type",
+            "CSV tables: `agents` (time), `work` (steps done by type against the standard).",
+        ),
+        Report(
+            "teams",
+            RangeQuery,
+            _teams,
+            reports.TeamsReport,
+            "Per team: the agents' figures summed",
+            "CSV tables: `teams`, `work`.",
+        ),
+        Report(
+            "costs",
+            RangeQuery,
+            _costs,
+            reports.CostsReport,
+            "Unit cost per task type",
+            "Each type's cost: `cost_per_hour` times active time, over the tasks done. CSV "
+            "table: `types`.",
+        ),
+        Report(
+            "skills-gaps",
+            RangeQuery,
+            _skills,
+            reports.SkillsReport,
+            "Skills gaps now, and coaching suggestions",
+            "Waiting work per skill against the agents on shift and the skilled hours left this "
+            "week; agents much slower than a type's standard over the range (default the last "
+            "30 days) and agents never exposed to a type their team handles. CSV tables: "
+            "`gaps`, `coaching`.",
+        ),
+        Report(
+            "trends",
+            TrendsQuery,
+            _trends,
+            reports.TrendsReport,
+            "Daily utilization, service level, abandonment, throughput, SLA attainment",
+            "The last 30, 60 or 90 days (`days`), with the days blending was switched on. CSV "
+            "table: `days`.",
+        ),
+    )
+}
+
+
+async def answer(request: web.Request, name: str, *, as_csv: bool = False) -> web.StreamResponse:
+    """The report as JSON, or one of its tables as CSV (always, with ``as_csv``)."""
+    report = REPORTS[name]
+    query = read_query(request, report.query)
+    if as_csv:
+        query = query.model_copy(update={"format": "csv"})
+    if query.format == "csv" and name == "decisions":
+        assert isinstance(query, DecisionsQuery)
+        return await _decisions_csv(request, query)
+    found = await report.read(request, query)
+    if query.format == "json":
+        if query.table is not None:
+            raise ApiError(422, "invalid", "invalid request: `table` goes with `format=csv`")
+        return json_response(found.model)
+    table = query.table or next(iter(found.tables))
+    if table not in found.tables:
+        known = ", ".join(found.tables)
+        raise ApiError(422, "invalid", f"invalid request: table is one of {known}")
+    model, rows = found.tables[table]
+    return await write_csv(request, _filename(name, table, found), model, _rows(rows))
+
+
+async def _decisions_csv(request: web.Request, query: DecisionsQuery) -> web.StreamResponse:
+    span = span_of(query, _today(request), request.config_dict[ZONE])
+    if query.table not in (None, "decisions"):
+        raise ApiError(422, "invalid", "invalid request: table is one of decisions")
+    name = f"blendbot-decisions-{span.first}-{span.last}.csv"
+    async with request.config_dict[STORES].pool.acquire() as conn, conn.transaction():
+        rows = reports.stream_decisions(conn, span, group=query.group, agent_id=query.agent)
+        return await write_csv(request, name, DecisionOut, _arows(rows))
+
+
+def _filename(name: str, table: str, found: Answer) -> str:
+    span = f"-{found.first}-{found.last}" if found.first is not None else ""
+    part = "" if table == name else f"-{table}"
+    return f"blendbot-{name}{part}{span}.csv"
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # a spreadsheet would run it as a formula
+    return value
+
+
+def _line(model: BaseModel) -> dict[str, Any]:
+    return {k: _cell(v) for k, v in model.model_dump(mode="json").items()}
+
+
+async def _rows(models: Iterable[BaseModel]) -> AsyncIterator[dict[str, Any]]:
+    for model in models:
+        yield _line(model)
+
+
+async def _arows(models: AsyncIterator[BaseModel]) -> AsyncIterator[dict[str, Any]]:
+    async for model in models:
+        yield _line(model)
+
+
+async def write_csv(
+    request: web.Request,
+    filename: str,
+    model: type[BaseModel],
+    rows: AsyncIterator[dict[str, Any]],
+) -> web.StreamResponse:
+    """Stream ``rows`` as CSV under a header of ``model``'s fields, ``CHUNK`` lines at a
+    time."""
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        }
+    )
+    await response.prepare(request)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(model.model_fields), lineterminator="\r\n")
+    writer.writeheader()
+    count = 0
+    async for row in rows:
+        writer.writerow(row)
+        count += 1
+        if count % CHUNK == 0:
+            await response.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+    await response.write(buffer.getvalue().encode())
+    await response.write_eof()
+    return response
+
+
+def _handler(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await answer(request, name)
+
+    return handle
+
+
+REPORT_OPERATIONS: tuple[Operation, ...] = tuple(
+    Operation(
+        "GET",
+        f"/api/v1/reports/{r.name}",
+        _handler(r.name),
+        r.summary,
+        "reports",
+        query=r.query,
+        responses={200: r.model, 401: ErrorOut, 422: ErrorOut},
+        description=r.description
+        + " Days are local days of the center's time zone; `from` and `to` (included) span at "
+        "most 92 days. With `format=csv`, one table as `text/csv` (nested values as JSON).",
+        csv=True,
+    )
+    for r in REPORTS.values()
+)

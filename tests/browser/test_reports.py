@@ -1,0 +1,109 @@
+"""The report pages in Chromium: People, Cost and skills and Trends show the day worked out by
+hand in tests/support/reports.py, draw their charts from the package's own Chart.js, and
+export a table as CSV with the right rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Page, expect
+
+from clock import FixedClock
+from standins.slack import StandIn
+from tests.browser.conftest import SUPERVISOR, Console, _service
+from tests.browser.test_console import shot, sign_in_with_token
+from tests.support.reports import at, seed_day
+
+
+@pytest.fixture
+async def reporting(pool: asyncpg.Pool) -> AsyncIterator[Console]:
+    """The console at 13:00 on the reported day."""
+    slack = StandIn(users={SUPERVISOR: "Sam Cho"})
+    standin = TestServer(slack.app())
+    await standin.start_server()
+    clock = FixedClock(at(13))
+    service = TestServer(_service(pool, standin, clock).web)
+    await service.start_server()
+    try:
+        async with TestClient(service) as api:
+            await seed_day(api, pool, shift_at=at(13))
+            yield Console(str(service.make_url("")).rstrip("/"), slack, api, pool, clock)
+    finally:
+        await standin.close()
+
+
+async def test_people_shows_each_agents_day_and_a_chart(page: Page, reporting: Console) -> None:
+    await sign_in_with_token(page, reporting)
+    await page.click("nav >> text=People")
+    await page.wait_for_url("**/console/people")
+    dana = page.locator("#agents tr[data-agent=dana] td")
+    await expect(dana.nth(2)).to_have_text("30m 00s")  # on calls
+    await expect(dana.nth(4)).to_have_text("1h 05m")  # back office
+    await expect(dana.nth(5)).to_have_text("10m 00s")  # paused
+    await expect(dana.nth(6)).to_have_text("2h 00m")  # idle
+    await expect(dana.nth(8)).to_have_text("3")
+    await expect(dana.nth(9)).to_have_text("20m 00s")  # gained from lulls
+    await expect(page.locator("#work")).to_contain_text("2.17")
+    await expect(page.locator("#people-chart")).to_have_attribute("data-drawn", "true")
+    await shot(page, "people")
+
+
+async def test_a_range_that_ends_before_it_starts_is_explained(
+    page: Page, reporting: Console
+) -> None:
+    await sign_in_with_token(page, reporting)
+    await page.goto(reporting.url + "/console/people?from=2026-11-24&to=2026-11-23")
+    await expect(page.locator(".error")).to_contain_text("`to` comes before `from`")
+
+
+async def test_the_agents_csv_export_has_the_right_rows(page: Page, reporting: Console) -> None:
+    await sign_in_with_token(page, reporting)
+    await page.goto(reporting.url + "/console/people")
+    async with page.expect_download() as info:
+        await page.click("#agents-export")
+    download = await info.value
+    assert download.suggested_filename == "blendbot-agents-2026-11-23-2026-11-23.csv"
+    path = await download.path()
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [(r["agent_id"], r["tasks_done"], r["back_office_seconds"]) for r in rows] == [
+        ("dana", "3", "3900.0"),
+        ("kim", "0", "0.0"),
+        ("lena", "0", "0.0"),
+        ("omar", "1", "600.0"),
+    ]
+
+
+async def test_cost_and_skills(page: Page, reporting: Console) -> None:
+    await sign_in_with_token(page, reporting)
+    await page.click("nav >> text=Cost and skills")
+    await page.wait_for_url("**/console/costs")
+    await expect(page.locator("#costs tbody tr").first).to_contain_text("9.79")
+    await expect(page.locator("#gaps tbody tr").first).to_contain_text("kyc")
+    await expect(page.locator("#gaps tbody tr").first).to_contain_text("gap")
+    billing = page.locator("#gaps tbody tr", has_text="billing")
+    await expect(billing.locator("td").nth(3)).to_have_text("0")  # Omar is on shift
+    coaching = page.locator("#coaching")
+    await expect(coaching).to_contain_text("much slower than the standard")
+    await expect(coaching).to_contain_text("Kim Sato")
+    await expect(page.locator("#cost-chart")).to_have_attribute("data-drawn", "true")
+    await shot(page, "cost-and-skills")
+
+
+async def test_trends_mark_the_day_blending_was_switched_on(page: Page, reporting: Console) -> None:
+    await sign_in_with_token(page, reporting)
+    await page.click("nav >> text=Trends")
+    await page.wait_for_url("**/console/trends")
+    await expect(page.locator("#days tbody tr")).to_have_count(30)
+    day = page.locator("#days tbody tr").first
+    await expect(day).to_contain_text("2026-11-23")
+    await expect(day).to_contain_text("72%")
+    await expect(day).to_contain_text("blending switched on")
+    await expect(page.locator("#trends-chart")).to_have_attribute("data-drawn", "true")
+    await shot(page, "trends")
+    await page.click("text=90 days")
+    await expect(page.locator("#days tbody tr")).to_have_count(90)
