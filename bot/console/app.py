@@ -32,8 +32,7 @@ HEADERS = {
 
 @web.middleware
 async def page_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Errors as pages a person reads (the API's JSON bodies are for programs), and the
-    headers that keep the pages to themselves."""
+    """Errors as pages a person reads (the API's JSON bodies are for programs)."""
     try:
         response: web.StreamResponse = await handler(request)
     except web.HTTPException as exc:
@@ -43,10 +42,15 @@ async def page_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = await _error_page(request, 500, "Something went wrong: it has been logged.")
+    return response
+
+
+async def _private_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """The headers that keep the pages to themselves, set as the response is prepared, so
+    that a streamed answer (a CSV export) has them too."""
     if not request.path.startswith("/console/static/"):
         response.headers.update(HEADERS)
         response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 async def _error_page(request: web.Request, status: int, reason: str) -> web.Response:
@@ -66,6 +70,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
         middlewares=[page_errors, session_middleware(storage(config)), csrf_middleware]
     )
     console[CONFIG] = config
+    console.on_response_prepare.append(_private_headers)
     env = aiohttp_jinja2.setup(
         console,
         loader=jinja2.PackageLoader("bot.console", "templates"),

@@ -76,6 +76,9 @@ async def test_the_agents_csv_export_has_the_right_rows(page: Page, reporting: C
         ("lena", "0", "0.0"),
         ("omar", "1", "600.0"),
     ]
+    streamed = await page.request.get(reporting.url + "/console/export/agents?format=csv")
+    assert streamed.headers["cache-control"] == "no-store"  # a shared machine keeps no copy
+    assert "frame-ancestors 'none'" in streamed.headers["content-security-policy"]
 
 
 async def test_cost_and_skills(page: Page, reporting: Console) -> None:
