@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from queues.db import Executor, load_queries, transaction
 from queues.errors import AgentInactive, NotFound
-from queues.estimates import load_estimates
+from queues.estimates import Estimates, Sample
 from queues.lifecycle import Lifecycle
 from queues.matching import Budget
 from queues.models import TaskOut
@@ -38,7 +38,7 @@ HELD_WHY = {
 
 NO_MATCH = "no queued task matches your skills"
 
-CANDIDATES = 64
+CANDIDATES = 16
 """How many of each group's best tasks are tried before the whole queue is."""
 
 
@@ -94,25 +94,40 @@ class Dispatcher:
                 raise NotFound("agent", agent_id)
             if locked[0]["inactive"]:
                 raise AgentInactive(agent_id, "ask for work")
-            held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
+            ctx = await conn.fetchrow(_SQL["work_context"], agent_id, pausable_only)
+            assert ctx is not None  # one row, always
+            held = []
+            if ctx["holds"]:
+                held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
             # An open offer, or paused work with nothing in progress (the agent is free
             # again after a recall: their paused task comes back before any new work), or as
             # much work as one agent may hold.
             if held and (held[0].status != "in_progress" or len(held) >= p.max_tasks_per_agent):
                 task = held[0]
                 return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
-            groups = await conn.fetch(_SQL["groups_for_agent"], agent_id, pausable_only)
-            if not groups:
+            if not ctx["types"]:
                 return NoOffer(NO_MATCH)
             minutes = budget.minutes
             if minutes is None:
                 return NoOffer(budget.basis)
-            estimates = await load_estimates(conn, [agent_id])
+            estimates = Estimates(
+                Sample(*sample)
+                for sample in zip(
+                    ctx["sample_agents"],
+                    ctx["sample_types"],
+                    ctx["sample_steps"],
+                    ctx["sample_completed"],
+                    ctx["sample_seconds"],
+                    strict=True,
+                )
+            )
             fitting: dict[tuple[str, int], float] = {}
-            for g in groups:
-                mine = estimates.minutes(agent_id, g["type"], g["step"], g["handle_minutes"])
+            for type_, step, configured in zip(
+                ctx["types"], ctx["steps"], ctx["minutes"], strict=True
+            ):
+                mine = estimates.minutes(agent_id, type_, step, configured)
                 if mine * p.fit_margin <= minutes:
-                    fitting[(g["type"], g["step"])] = mine
+                    fitting[(type_, step)] = mine
             if not fitting:
                 return NoOffer(_nothing(minutes, budget.basis))
             # The best few of each group first; when others took or are taking all of them,

@@ -167,7 +167,13 @@ class Lifecycle:
 
     async def claim(self, task_id: int, agent_id: str) -> TaskOut:
         """Claim an offer. Claiming a task one already holds in progress is harmless; claiming
-        one more than ``max_tasks_per_agent`` is refused (:class:`AgentBusy`)."""
+        one more than ``max_tasks_per_agent`` is refused (:class:`AgentBusy`).
+
+        A claim that succeeds is one round trip (``claim_offer``, migration 0023); one that
+        does not is tried again step by step, to say why."""
+        row = await self._db.fetchrow(_OWN["claim_offer"], task_id, agent_id, self._limit)
+        if row is not None:
+            return task_out(row)
         async with transaction(self._db) as conn:
             locked = await conn.fetch(_SQL["lock_agents"], [agent_id])
             if locked and locked[0]["inactive"]:

@@ -225,28 +225,49 @@ WHERE holder = $1 AND id <> $2
        OR ($3 AND status = 'offered' AND offer_expires_at > now()))
 ORDER BY id;
 
--- name: groups_for_agent
--- The (type, step) groups whose skills the agent has and that have a queued task the agent did
--- not skip lately, with their configured minutes; the caller checks the fit. With $2, only
--- pausable types (an agent whose work a call may interrupt).
+-- name: work_context
+-- What the dispatcher needs to offer agent $1 work, read at once: whether the agent holds work
+-- (held_by says what), and the (type, step) groups whose skills the agent has and that have a
+-- queued task the agent did not skip lately, with their configured minutes (the caller checks
+-- the fit; with $2, only pausable types: an agent whose work a call may interrupt), and the
+-- completed work the handle-time estimates of those groups learn from (queues/estimates.py).
 WITH me AS (
     SELECT coalesce(array_agg(skill), '{}') AS skills FROM agent_skills WHERE agent_id = $1
+),
+grp AS (
+    SELECT tt.name AS type, g.step,
+           step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
+    FROM task_types tt
+    CROSS JOIN me
+    CROSS JOIN LATERAL generate_series(1, step_count(tt.steps)) AS g (step)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM tasks t
+        WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step
+          AND NOT EXISTS (SELECT 1 FROM task_skips s
+                          WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
+        LIMIT 1
+    ) waiting
+    WHERE step_skills(tt.steps, g.step, tt.skills) <@ me.skills
+      AND (NOT $2::bool OR tt.pausable)
+),
+learnt AS (
+    SELECT h.agent_id, h.type, h.step, h.completed, h.total_seconds
+    FROM handle_times h
+    WHERE (h.type, h.step) IN (SELECT type, step FROM handle_times WHERE agent_id = $1)
 )
-SELECT tt.name AS type, g.step,
-       step_minutes(tt.steps, g.step, tt.handle_minutes) AS handle_minutes
-FROM task_types tt
-CROSS JOIN me
-CROSS JOIN LATERAL generate_series(1, step_count(tt.steps)) AS g (step)
-CROSS JOIN LATERAL (
-    SELECT 1 FROM tasks t
-    WHERE t.status = 'queued' AND t.type = tt.name AND t.step = g.step
-      AND NOT EXISTS (SELECT 1 FROM task_skips s
-                      WHERE s.task_id = t.id AND s.agent_id = $1 AND s.until > now())
-    LIMIT 1
-) waiting
-WHERE step_skills(tt.steps, g.step, tt.skills) <@ me.skills
-  AND (NOT $2::bool OR tt.pausable)
-ORDER BY tt.name, g.step;
+SELECT EXISTS (SELECT 1 FROM tasks
+               WHERE holder = $1
+                 AND (status IN ('in_progress', 'paused')
+                      OR (status = 'offered' AND offer_expires_at > now()))) AS holds,
+       (SELECT coalesce(array_agg(type ORDER BY type, step), '{}') FROM grp) AS types,
+       (SELECT coalesce(array_agg(step ORDER BY type, step), '{}') FROM grp) AS steps,
+       (SELECT coalesce(array_agg(handle_minutes ORDER BY type, step), '{}') FROM grp)
+           AS minutes,
+       (SELECT coalesce(array_agg(agent_id ORDER BY agent_id, type, step), '{}') FROM learnt) AS sample_agents,
+       (SELECT coalesce(array_agg(type ORDER BY agent_id, type, step), '{}') FROM learnt) AS sample_types,
+       (SELECT coalesce(array_agg(step ORDER BY agent_id, type, step), '{}') FROM learnt) AS sample_steps,
+       (SELECT coalesce(array_agg(completed ORDER BY agent_id, type, step), '{}') FROM learnt) AS sample_completed,
+       (SELECT coalesce(array_agg(total_seconds ORDER BY agent_id, type, step), '{}') FROM learnt) AS sample_seconds;
 
 -- name: pick_for_agent
 -- The best queued task of the fitting groups ($2 types, $3 steps) that the agent did not skip
@@ -254,18 +275,62 @@ ORDER BY tt.name, g.step;
 -- them when $5 is NULL); a task another transaction is offering right now is passed over
 -- (SKIP LOCKED), and one offered since this statement began fails the re-check of its status,
 -- so agents asking at once each get a distinct task while any remain.
-WITH cand AS (
-    SELECT c.id, c.priority
+--
+-- A group's best $5 are found without working out every queued task's priority when the group
+-- has at least $5 tasks at the top of the queue (past the top share $4 of their SLA): those
+-- rank by rule boost, then id, which is the order of the index `tasks_queued_by_rank`
+-- (migration 0023), so reading stops at the $5th. Below the top, a task's urgency is under 100 * $4^2, so only a task whose boost
+-- is more than 1000 - 100 * $4^2 above the $5th's can outrank it; those are read too. A group
+-- with fewer tasks at the top is read whole, as every group is with $5 NULL.
+WITH grp AS (
+    SELECT f.type, f.step, tt.base_priority, top.above
     FROM unnest($2::text[], $3::int[]) AS f (type, step)
     JOIN task_types tt ON tt.name = f.type
     CROSS JOIN LATERAL (
-        SELECT t.id,
-               tt.base_priority + t.rule_boost
-                   + sla_urgency(t.created_epoch, t.sla_seconds, date_part('epoch', now()), $4)
+        SELECT CASE WHEN count(*) = $5
+                    THEN floor(min(x.rule_boost) + 1000 - 100 * $4 ^ 2)::int END AS above
+        FROM (
+            SELECT t.id, t.rule_boost
+            FROM tasks t
+            WHERE $5::int IS NOT NULL
+              AND t.status = 'queued' AND t.type = f.type AND t.step = f.step
+              AND (t.sla_seconds <= 0
+                   OR (date_part('epoch', now()) - t.created_epoch) / t.sla_seconds >= $4)
+            ORDER BY t.rule_boost DESC, t.id
+            LIMIT $5
+        ) x
+    ) top
+),
+cand AS (
+    SELECT c.id, c.priority
+    FROM grp
+    CROSS JOIN LATERAL (
+        SELECT u.id,
+               grp.base_priority + u.rule_boost
+                   + sla_urgency(u.created_epoch, u.sla_seconds, date_part('epoch', now()), $4)
                    AS priority
-        FROM tasks t
-        WHERE t.status = 'queued' AND t.type = f.type AND t.step = f.step
-        ORDER BY priority DESC, t.id
+        FROM (
+            SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+            FROM tasks t
+            WHERE grp.above IS NULL
+              AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
+            UNION
+            (SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+             FROM tasks t
+             WHERE grp.above IS NOT NULL
+               AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
+               AND (t.sla_seconds <= 0
+                    OR (date_part('epoch', now()) - t.created_epoch) / t.sla_seconds >= $4)
+             ORDER BY t.rule_boost DESC, t.id
+             LIMIT $5)
+            UNION
+            SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+            FROM tasks t
+            WHERE grp.above IS NOT NULL
+              AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
+              AND t.rule_boost > grp.above
+        ) u
+        ORDER BY priority DESC, u.id
         LIMIT $5
     ) c
 )
