@@ -227,8 +227,8 @@ class Tick:
             log.info("retention: deleted %s", ", ".join(f"{n} {t}" for t, n in gone.items() if n))
 
     async def _ensure_partitions(self, now: datetime) -> None:
-        """Every ``every_seconds`` (and in a new leader's first round), make the coming
-        months' partitions and move what the default partitions caught into its month's."""
+        """Every ``every_seconds`` (first in this instance's first round as leader), make the
+        coming months' partitions and move what the default partitions caught into its month's."""
         settings = self._partitions
         if self._partitioned_at is not None and (now - self._partitioned_at).total_seconds() < (
             settings.every_seconds
