@@ -1,11 +1,15 @@
 -- name: insert_events
--- The events not seen before; the caller goes on with those only.
+-- The events not seen before; the caller goes on with those only. The table is partitioned by
+-- month of receipt (migrations/0027_monthly_partitions.sql): an id is looked for in every
+-- month kept, and each month's own unique (source, event_id) settles two copies at once.
 INSERT INTO telephony_events (source, event_id, type, at, received_at, external_agent, queue,
                               call_id, body)
 SELECT $1, e.event_id, e.type, e.at, $2, e.external_agent, e.queue, e.call_id, e.body::jsonb
 FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
             $9::text[]) AS e (event_id, type, at, external_agent, queue, call_id, body)
-ON CONFLICT (source, event_id) DO NOTHING
+WHERE NOT EXISTS (SELECT 1 FROM telephony_events seen
+                  WHERE seen.source = $1 AND seen.event_id = e.event_id)
+ON CONFLICT DO NOTHING
 RETURNING event_id;
 
 -- name: claim_calls

@@ -1,16 +1,3 @@
--- name: telephony_events
--- Raw feed events received before $1, at most $2 of them. What they added up to (calls,
--- interval statistics, presence) stays; a delivery repeated after this long is news again.
-DELETE FROM telephony_events e
-USING (
-    SELECT source, event_id FROM telephony_events
-    WHERE received_at < $1
-    ORDER BY received_at
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-) old
-WHERE e.source = old.source AND e.event_id = old.event_id;
-
 -- name: slack_events_seen
 -- Slack's delivery ids seen before $1 (Slack retries within minutes, not months).
 DELETE FROM slack_events_seen s

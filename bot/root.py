@@ -199,7 +199,9 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
         ),
         target=(s.target_service_level, s.service_level_seconds),
         tick_seconds=s.tick_seconds,
-        retention=RetentionSettings(days=s.retention_days),
+        retention=RetentionSettings(
+            days=s.retention_days, task_events_days=s.task_events_retention_days
+        ),
         connections=ConnectionLimits(
             head_seconds=s.header_timeout_seconds,
             body_seconds=s.body_timeout_seconds,

@@ -92,7 +92,15 @@ class Settings(BaseSettings):
         ge=1,
         le=36500,
         description="Raw feed events, Slack delivery ids and sent Slack messages older than "
-        "this are deleted; statistics, timelines and audits are kept.",
+        "this are deleted (feed events by whole months); statistics, timelines and audits are "
+        "kept.",
+    )
+    task_events_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="Task events (timelines) of months wholly older than this are dropped; "
+        "unset keeps them.",
     )
     nudge_factor: float = Field(
         default=1.5, ge=1, le=100, description="Work past its handle time times this is nudged."

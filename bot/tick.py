@@ -5,7 +5,8 @@ leader dies, its connection closes, the lock is released, and another instance t
 its next attempt (every ``interval`` seconds).
 
 Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
-retention, the daily ``roster`` sync, and every few rounds the SLA watch) runs in a guard of
+the month ``partitions`` made ahead, retention, the daily ``roster`` sync, and every few rounds
+the SLA watch) runs in a guard of
 its own: an unexpected error is logged with its traceback, counted
 (``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it is tried
 again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on.
@@ -29,7 +30,8 @@ from bot.blending_round import Blender
 from bot.database import connect
 from bot.eta_watch import EtaWatch
 from bot.metrics import Metrics
-from bot.retention import RetentionSettings, prune
+from bot.partitions import PartitionSettings, ensure
+from bot.retention import RetentionSettings, drop_months, prune
 from bot.roster_sync import DailyRosterSync
 from bot.slack.notify import Notifier
 from clock import Clock
@@ -72,6 +74,7 @@ class Tick:
         blender: Blender | None = None,
         metrics: Metrics | None = None,
         retention: RetentionSettings | None = None,
+        partitions: PartitionSettings | None = None,
         watch: EtaWatch | None = None,
         watch_every: int = 12,
         acd: Watch | None = None,
@@ -89,6 +92,8 @@ class Tick:
         self.blender = blender
         self._metrics = metrics
         self._retention = retention
+        self._partitions = partitions or PartitionSettings()
+        self._partitioned_at: datetime | None = None
         self.watch = watch
         self._watch_every = max(1, watch_every)
         self.acd = acd
@@ -195,6 +200,7 @@ class Tick:
         if self.acd is not None:
             acd = self.acd
             await self._guarded("acd", lambda: acd.step(now), now)
+        await self._guarded("partitions", lambda: self._ensure_partitions(now), now)
         if self._retention is not None:
             retention = self._retention
             await self._guarded("retention", lambda: self._prune(retention, now), now)
@@ -212,10 +218,26 @@ class Tick:
             settings.every_seconds
         ):
             return
+        dropped = await drop_months(self._pool, now, settings)
         gone = await prune(self._pool, now, settings)
         self._pruned_at = now
+        if dropped:
+            log.info("retention: dropped the month partitions %s", ", ".join(dropped))
         if any(gone.values()):
             log.info("retention: deleted %s", ", ".join(f"{n} {t}" for t, n in gone.items() if n))
+
+    async def _ensure_partitions(self, now: datetime) -> None:
+        """Every ``every_seconds`` (first in this instance's first round as leader), make the
+        coming months' partitions and move what the default partitions caught into its month's."""
+        settings = self._partitions
+        if self._partitioned_at is not None and (now - self._partitioned_at).total_seconds() < (
+            settings.every_seconds
+        ):
+            return
+        made = await ensure(self._pool, now, settings)
+        self._partitioned_at = now
+        if made:
+            log.info("partitions made: %s", ", ".join(made))
 
     async def _rank(self, now: datetime) -> None:
         ranked = await self._ranker.tick(now)
