@@ -156,3 +156,27 @@ async def test_more_agents_than_tasks_share_out_every_task(world: asyncpg.Pool) 
     assert len({o.task.id for o in offers}) == len(offers) == 10
     nothing = {r.reason for r in results if isinstance(r, NoOffer)}
     assert nothing == {"no queued task matches your skills"}
+
+
+async def test_a_reassignment_waiting_on_a_claim_closes_the_segment_the_claim_opened(
+    world: asyncpg.Pool,
+) -> None:
+    """A supervisor gives the task to Ben while Ana's claim of it is still being committed: the
+    reassignment waits for the claim, then closes the time segment the claim opened (which
+    its own statement could not see when it began) before opening Ben's."""
+    (task_id,) = await add_tasks(world, 1)
+    await offer_to(world, "ana")
+    async with world.acquire() as conn:
+        claiming = conn.transaction()
+        await claiming.start()
+        await Lifecycle(conn).claim(task_id, "ana")
+        reassigning = asyncio.create_task(Lifecycle(world).reassign(task_id, "ben", "sup"))
+        await asyncio.sleep(0.5)  # the reassignment now waits for the task's row
+        assert not reassigning.done()
+        await claiming.commit()
+    moved = await reassigning
+    assert (moved.status, moved.holder) == ("in_progress", "ben")
+    segments = await world.fetch(
+        "SELECT agent_id, ended_by FROM task_segments WHERE task_id = $1 ORDER BY id", task_id
+    )
+    assert [tuple(s) for s in segments] == [("ana", "reassigned"), ("ben", None)]
