@@ -9,7 +9,9 @@ with what each is doing; ``now`` is passed in. Four policies:
   threshold policy of the call-blending literature), for one task at a time;
 * ``forecast``: the surplus of the forecast turned into windows (:mod:`blending.windows`);
 * ``forecast_guard``: those windows, with the live queue overriding them
-  (:mod:`blending.guard`): it stops new offers and recalls lent agents when calls rise.
+  (:mod:`blending.guard`): it stops new offers and recalls lent agents when calls rise; and
+  while the live queue shows more agents idle than it keeps, a short chunk for one more
+  beyond the forecast's surplus, called back at the first waiting call.
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ class BlendPolicy:
     """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
     (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
     so the reserve the forecast keeps is partly spare."""
+    live_extra: int = 0
+    """``forecast_guard``: agents lent beyond the forecast's surplus while the live queue
+    shows more than ``live_idle_keep`` agents idle and no call waiting (the adaptive
+    threshold of the call-blending literature, on top of the forecast's plan)."""
+    live_idle_keep: int = 3
+    """Idle agents kept for calls before one more is lent on the live queue's word."""
+    live_minutes: float = 20.0
+    """The longest chunk lent on the live queue's word: short, so the agent is soon back."""
+    live_recall_waiting: int = 0
+    """Calls waiting at which agents lent beyond the forecast's surplus are called back at
+    once, before the guard's own thresholds (0: only the guard recalls)."""
 
 
 def policy_for(
@@ -180,24 +193,90 @@ def _decide_group(
             return out
         verdict = guard_step(state, group.live, now, p.guard)
         out.guard = verdict.state
-        if verdict.recall:
-            out.recall = [a.agent_id for a in _recall_order(lent)[: verdict.recall]]
+        back = verdict.recall
+        if p.live_recall_waiting and group.live.calls_waiting >= p.live_recall_waiting:
+            back = max(back, len(lent) - _surplus(p, now, group, people, work, len(lent)))
+        if back > 0:
+            out.recall = [a.agent_id for a in _recall_order(lent)[:back]]
         if not verdict.offers_allowed:
             out.reason = verdict.reason
             return out
     if group.problem is not None:
         out.reason = group.problem
         return out
-    windows = p.windows
-    if group.interruptible and p.interruptible_extra:
-        windows = replace(windows, safety_margin=windows.safety_margin - p.interruptible_extra)
     plan = plan_windows(
-        now, group.ahead, idle, work, windows, lent=len(lent), staffed_now=len(people)
+        now, group.ahead, idle, work, _windows(p, group), lent=len(lent), staffed_now=len(people)
     )
     cap = now + timedelta(minutes=p.max_minutes)
     out.windows = [_capped(w, cap) for w in plan.windows]
     out.surplus_now = plan.surplus_now
     out.reason = plan.reason
+    if p.name == "forecast_guard" and p.live_extra > 0 and group.live is not None:
+        extra = _live_extra(
+            p, now, group.live, idle, out.windows, len(lent), plan.surplus_now, work
+        )
+        if extra:
+            out.windows += extra
+            out.reason = None
+    return out
+
+
+def _surplus(
+    p: BlendPolicy,
+    now: datetime,
+    group: GroupNow,
+    people: Sequence[AgentNow],
+    work: Sequence[WorkNeed],
+    lent: int,
+) -> int:
+    """The forecast's surplus now (what the plan alone would lend)."""
+    if group.problem is not None:
+        return 0
+    windows = _windows(p, group)
+    return plan_windows(
+        now, group.ahead, [], work, windows, lent=lent, staffed_now=len(people)
+    ).surplus_now
+
+
+def _windows(p: BlendPolicy, group: GroupNow) -> WindowSettings:
+    if group.interruptible and p.interruptible_extra:
+        return replace(p.windows, safety_margin=p.windows.safety_margin - p.interruptible_extra)
+    return p.windows
+
+
+def _live_extra(
+    p: BlendPolicy,
+    now: datetime,
+    live: LiveQueue,
+    idle: Sequence[AgentSlot],
+    planned: Sequence[UsableWindow],
+    lent: int,
+    surplus: int,
+    work: Sequence[WorkNeed],
+) -> list[UsableWindow]:
+    """Short windows for idle agents beyond the forecast's surplus while the live queue is
+    quiet: no call waiting and more than ``live_idle_keep`` agents idle once the plan's
+    windows are taken out."""
+    if live.calls_waiting > 0:
+        return []
+    room = min(
+        live.idle_agents - len(planned) - p.live_idle_keep,
+        surplus + p.live_extra - lent - len(planned),
+    )
+    if room <= 0 or not work:
+        return []
+    taken = {w.agent_id for w in planned}
+    cap = now + timedelta(minutes=p.live_minutes)
+    out: list[UsableWindow] = []
+    for agent in sorted(idle, key=lambda a: (a.minutes_today, a.agent_id)):
+        if len(out) == room:
+            break
+        if agent.agent_id in taken:
+            continue
+        stop = min(cap, agent.shift_end, agent.next_break or cap)
+        minutes = (stop - now).total_seconds() / 60
+        if minutes >= p.windows.min_minutes and fits_some_work(agent, work, minutes, p.windows):
+            out.append(UsableWindow(agent.agent_id, now, stop, 0.0))
     return out
 
 

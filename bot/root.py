@@ -136,7 +136,13 @@ def blend_policy(
         guard=guard,
     )
     return replace(
-        blending, max_minutes=s.max_window_minutes, interruptible_extra=s.interruptible_extra
+        blending,
+        max_minutes=s.max_window_minutes,
+        interruptible_extra=s.interruptible_extra,
+        live_extra=s.live_extra,
+        live_idle_keep=s.live_idle_keep,
+        live_minutes=s.live_minutes,
+        live_recall_waiting=s.live_recall_waiting,
     )
 
 

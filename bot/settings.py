@@ -166,6 +166,29 @@ class Settings(BaseSettings):
         description="Agents lent beyond the forecast's surplus in a staffing group in "
         "interruptible mode, where a call pauses lent work at once.",
     )
+    live_extra: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="forecast_guard: agents lent beyond the forecast's surplus while no call "
+        "waits and more than BLENDBOT_LIVE_IDLE_KEEP agents are idle.",
+    )
+    live_idle_keep: int = Field(
+        default=3,
+        ge=0,
+        le=10_000,
+        description="Idle agents kept for calls before one more is lent on the live queue.",
+    )
+    live_minutes: float = Field(
+        default=20, ge=1, le=480, description="The longest chunk lent on the live queue."
+    )
+    live_recall_waiting: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="Calls waiting at which agents lent beyond the forecast's surplus are "
+        "called back (0: only the guard recalls).",
+    )
     min_window_minutes: float = Field(
         default=10, ge=1, le=480, description="A shorter chunk of time is not lent."
     )

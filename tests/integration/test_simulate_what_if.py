@@ -45,6 +45,7 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
             "default": {},
             "guard": {"guard_hold_waiting": "8", "guard_recall_waiting": "8"},
             "bound": {"blending_bound": "mean"},
+            "live": {"live_extra": "1", "live_recall_waiting": "1"},
         }.items():
             settings = settings_with(overrides)
             policy = policies_of(settings)("forecast_guard", None)
@@ -57,6 +58,8 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
     assert isinstance(done["bound"], int)
     assert isinstance(done["default"], int)
     assert done["bound"] > done["default"]
+    assert isinstance(done["live"], int)
+    assert done["live"] > done["default"]  # one more lent while the live queue has room
 
 
 def test_a_sweep_prints_a_row_per_value(cli_env: dict[str, str], tmp_path: Path) -> None:

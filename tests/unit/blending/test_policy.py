@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from blending.guard import GuardState, LiveQueue
-from blending.policy import Activity, AgentNow, GroupNow, decide, policy_for
+from blending.policy import Activity, AgentNow, BlendPolicy, GroupNow, decide, policy_for
 from blending.windows import AgentSlot, IntervalNeed, WorkNeed
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -240,3 +240,55 @@ def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
     group = GroupNow("calls", needs(2, 2, 2, 2, staffed=3), CALM, interruptible=True)
     policy = replace(policy_for("forecast_guard"), interruptible_extra=0)
     assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1
+
+
+LIVE = replace(policy_for("forecast_guard"), live_extra=1, live_recall_waiting=1)
+"""``forecast_guard`` with the live queue's extra agent on (``BLENDBOT_LIVE_EXTRA=1``)."""
+
+
+def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> None:
+    """Six on shift, the forecast needing five: one is spare. With no call waiting and five
+    idle (more than the three kept once the plan's one is out), one more is lent, for at most
+    ``live_minutes``, least back-office time first."""
+    people = [agent(n, today=t) for n, t in (("a", 0), ("b", 5), ("c", 9), ("d", 9), ("e", 9))]
+    people.append(agent("x", "on_call"))
+    group = GroupNow("calls", needs(5, 5, 5, 5, staffed=6), LiveQueue(0, 0.0, 0.95, 5))
+    decision = decide(LIVE, NOW, [group], people, [BILLING])
+    assert [w.agent_id for w in decision.windows] == ["a", "b"]
+    assert decision.windows[0].minutes == 60
+    assert decision.windows[1].minutes == 20
+    figures = decision.groups["calls"].figures
+    assert figures is not None
+    assert figures.surplus == 1
+
+
+@pytest.mark.parametrize(
+    ("live", "policy"),
+    [
+        (LiveQueue(1, 2.0, 0.95, 5), LIVE),
+        (LiveQueue(0, 0.0, 0.95, 4), LIVE),
+        (LiveQueue(0, 0.0, 0.95, 5), policy_for("forecast_guard")),
+    ],
+    ids=["a-call-waiting", "only-the-kept-idle", "off-by-default"],
+)
+def test_nobody_more_than_the_forecast_spares_when_the_live_queue_says_no(
+    live: LiveQueue, policy: BlendPolicy
+) -> None:
+    people = [agent(n) for n in "abcde"] + [agent("x", "on_call")]
+    group = GroupNow("calls", needs(5, 5, 5, 5, staffed=6), live)
+    assert [w.agent_id for w in decide(policy, NOW, [group], people, [BILLING]).windows] == ["a"]
+
+
+def test_a_waiting_call_brings_back_at_once_those_lent_beyond_the_forecast() -> None:
+    """Two lent where the forecast spares one: the first waiting call recalls one of them
+    (the guard itself would wait for four); the one the forecast spares stays."""
+    far, near = NOW + timedelta(minutes=15), NOW + timedelta(minutes=3)
+    people = [agent("l1", "lent", work_end=far), agent("l2", "lent", work_end=near)]
+    people += [agent(n, "on_call") for n in "abcd"]
+    group = GroupNow("calls", needs(5, 5, 5, 5, staffed=6), LiveQueue(1, 3.0, 0.95, 0))
+    decision = decide(LIVE, NOW, [group], people, [BILLING])
+    assert decision.recalls == ["l1"]
+    calm = GroupNow("calls", needs(5, 5, 5, 5, staffed=6), LiveQueue(0, 0.0, 0.95, 0))
+    assert decide(LIVE, NOW, [calm], people, [BILLING]).recalls == []
+    off = replace(LIVE, live_recall_waiting=0)
+    assert decide(off, NOW, [group], people, [BILLING]).recalls == []
