@@ -162,7 +162,8 @@ CREATE TRIGGER source_write_back
     AFTER INSERT ON task_events
     FOR EACH ROW
     WHEN (NEW.event IN ('claimed', 'reassigned', 'step_completed', 'completed', 'escalated',
-                        'cancelled'))
+                        'cancelled')
+          AND NOT NEW.data ? 'imported')
     EXECUTE FUNCTION source_write_back();
 
 DROP TABLE task_events_unpartitioned;
