@@ -99,3 +99,18 @@ async def test_an_agent_is_refused_the_plan(page: Page, planning: Console) -> No
     assert response is not None
     assert response.status == 403
     await expect(page.locator(".error")).to_contain_text("for supervisors")
+
+
+async def test_the_last_plan_is_kept_for_a_minute(page: Page, planning: Console) -> None:
+    await sign_in_with_token(page, planning)
+    await page.goto(planning.url + "/console/plan")
+    opened = page.locator("#types tr[data-type=billing] td").nth(4)
+    await expect(opened).to_have_text("30")
+    await Tasks(planning.pool).create_many(
+        [TaskIn(source="crm", external_id="O-new", type="billing", title="New")], "test"
+    )
+    await page.reload()
+    await expect(opened).to_have_text("30")  # the same plan, not worked out again
+    planning.clock.set(NOW + timedelta(minutes=1))
+    await page.reload()
+    await expect(opened).to_have_text("31")
