@@ -81,7 +81,8 @@ class PlanInputs:
 async def make_plan(
     db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
 ) -> Plan:
-    return (await gather(db, now, settings, days=days)).plan()
+    inputs = await gather(db, now, settings, days=days)
+    return await asyncio.to_thread(inputs.plan)  # seconds of arithmetic for a large center
 
 
 async def gather(

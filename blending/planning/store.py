@@ -153,8 +153,10 @@ async def supply(
             out[agent].append((start, end, share))
         return out
 
-    expected = lulls(policy)
-    low = lulls(replace(policy, bound="hi_95"))
+    # The lending outlook over every interval is CPU work: off the event loop.
+    expected, low = await asyncio.gather(
+        asyncio.to_thread(lulls, policy), asyncio.to_thread(lulls, replace(policy, bound="hi_95"))
+    )
 
     def of(pieces: dict[str, list[tuple[datetime, datetime, float]]]) -> list[AgentSupply]:
         out = [AgentSupply(a, skills[a], False, tuple(sorted(p))) for a, p in pieces.items() if p]

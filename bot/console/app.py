@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from bot.console import actions, pages, reports, signin
+from bot.console import actions, pages, plan, reports, signin
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -80,6 +80,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     env.filters.update(filters(app[ZONE]))
     live = Live(lambda: pages.board_html(app, console))
     console[pages.LIVE] = live
+    console[plan.CACHE] = plan.PlanCache()
     console.on_shutdown.append(live.close)
     r = console.router
     r.add_get("/", pages.home)
@@ -97,6 +98,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_get("/people", reports.people_page)
     r.add_get("/costs", reports.costs_page)
     r.add_get("/trends", reports.trends_page)
+    r.add_get("/plan", plan.plan_page)
     r.add_get("/export/{name}", reports.export)
     r.add_get("/actions", actions.actions_page)
     r.add_post("/actions/blending", actions.set_blending)

@@ -20,6 +20,7 @@ NAV = (
     ("people", "People"),
     ("costs", "Cost and skills"),
     ("trends", "Trends"),
+    ("plan", "Plan"),
     ("tasks", "Tasks"),
     ("actions", "Actions"),
 )

@@ -67,6 +67,32 @@
                              y1: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
                                    title: { display: true, text: "tasks" } } } },
         plugins: [marks] };
+    } else if (data.type === "plan") {
+      // Extra hours up, hours to spare down, a colour per skill set.
+      datasets.forEach(function (d, i) {
+        var c = colors[Math.floor(i / 3) % colors.length];
+        d.backgroundColor = i % 3 === 1 ? "rgba(255,255,255,0)" : c;
+        d.borderColor = c; d.borderWidth = i % 3 === 1 ? 2 : 0;
+        if (i % 3 === 2) { d.backgroundColor = c + "66"; }
+      });
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { scales: { y: { title: { display: true, text: "hours (spare below 0)" } } } } };
+    } else if (data.type === "bands") {
+      // Each type's line with its 80% band filled behind it.
+      datasets = [];
+      data.series.forEach(function (s, i) {
+        var c = colors[i % colors.length];
+        datasets.push({ label: s.label + " 80% high", data: s.hi, borderWidth: 0, pointRadius: 0,
+                        backgroundColor: c + "33", fill: false });
+        datasets.push({ label: s.label + " 80% low", data: s.lo, borderWidth: 0, pointRadius: 0,
+                        backgroundColor: c + "33", fill: "-1" });
+        datasets.push({ label: s.label, data: s.values, borderColor: c, backgroundColor: c,
+                        pointRadius: 2, fill: false });
+      });
+      config = { type: "line", data: { labels: data.labels, datasets: datasets },
+        options: { plugins: { legend: { labels: { filter: function (item) {
+                     return item.text.indexOf(" 80% ") < 0; } } } },
+                   scales: { y: { beginAtZero: true, title: { display: true, text: "backlog hours" } } } } };
     } else {
       config = { type: "bar", data: { labels: data.labels, datasets: datasets },
         options: { plugins: { legend: { display: false } } } };
