@@ -54,6 +54,7 @@ PAGES = (
     "/console/trends",
     "/console/me",
 )
+FRESH = "`/console/now`, asked 0.6 s apart (the board rendered afresh each time)"
 FEED_EVERY = 0.5
 STATES = ("available", "on_call", "after_call_work", "break")
 
@@ -116,7 +117,11 @@ class Timed:
     whole: list[float]
 
 
-async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> Timed:
+async def time_page(
+    session: aiohttp.ClientSession, url: str, requests: int, apart: float = 0.0
+) -> Timed:
+    """The page ``requests`` times in turn; ``apart`` seconds between them (none: back to
+    back, as a person clicking does not, so a cached rendering may be shared)."""
     first: list[float] = []
     whole: list[float] = []
     status = 0
@@ -127,6 +132,7 @@ async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> 
             await response.read()
             status = response.status
         whole.append(time.perf_counter() - started)
+        await asyncio.sleep(apart)
     return Timed(status, first, whole)
 
 
@@ -192,17 +198,34 @@ async def feeder(base: str, stop: asyncio.Event, counter: itertools.count[int]) 
     return posted
 
 
-async def console_stream(
-    session: aiohttp.ClientSession, base: str, received: list[int], index: int
-) -> None:
-    """One open console: the Now page's stream, counting the board updates it receives."""
+@dataclass
+class Streamed:
+    updates: int = 0
+    received_bytes: int = 0
+
+
+async def console_stream(session: aiohttp.ClientSession, base: str, into: Streamed) -> None:
+    """One open console: the Now page's stream, counting the board updates it receives (in
+    whole chunks, so that the counting costs the client little of the shared machine)."""
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+    marker = b"event: now"
+    tail = b""
     async with session.get(base + "/console/now/live", timeout=timeout) as response:
         if response.status != 200:
             raise RuntimeError(f"live stream refused: {response.status}")
-        async for line in response.content:
-            if line.startswith(b"event: now"):
-                received[index] += 1
+        async for chunk in response.content.iter_any():
+            into.received_bytes += len(chunk)
+            into.updates += (tail + chunk[: len(marker) - 1]).count(marker) + chunk.count(marker)
+            tail = chunk[-(len(marker) - 1) :]
+
+
+@dataclass
+class Run:
+    consoles: int
+    load: Load
+    posted: int
+    received: list[Streamed]
+    """What each console received while the API was driven."""
 
 
 async def under_load(
@@ -213,13 +236,12 @@ async def under_load(
     tasks: int,
     consoles: int,
     counter: itertools.count[int],
-) -> tuple[Load, int, list[int]]:
-    received = [0] * consoles
-    streams = [
-        asyncio.create_task(console_stream(session, base, received, i)) for i in range(consoles)
-    ]
+) -> Run:
+    received = [Streamed() for _ in range(consoles)]
+    streams = [asyncio.create_task(console_stream(session, base, into)) for into in received]
     await asyncio.sleep(1.0 if consoles else 0)  # the streams open before the clock starts
-    opened = list(received)
+    for into in received:  # what a stream sends on opening is not counted
+        into.updates = into.received_bytes = 0
     stop = asyncio.Event()
     feeding = asyncio.create_task(feeder(base, stop, counter))
     try:
@@ -234,18 +256,13 @@ async def under_load(
     for stream in streams:
         if not stream.cancelled() and stream.exception() is not None:
             raise RuntimeError("a console's stream failed") from stream.exception()
-    return load, posted, [r - o for r, o in zip(received, opened, strict=True)]
+    return Run(consoles, load, posted, received)
 
 
 @dataclass
 class Figures:
     pages: dict[str, Timed]
-    quiet: Load
-    busy: Load
-    posted_quiet: int
-    posted: int
-    received: list[int]
-    """Board updates each console received while the API was driven."""
+    runs: list[Run]
 
 
 async def measure(
@@ -259,18 +276,17 @@ async def measure(
             pages["baseline: `GET /healthz`"] = await time_page(plain, base + "/healthz", requests)
         for path in PAGES:
             await time_page(session, base + path, 1)  # a first visit warms the caches
-            pages[path] = await time_page(session, base + path, requests)
+            pages[f"`{path}`"] = await time_page(session, base + path, requests)
+        pages[FRESH] = await time_page(session, base + "/console/now", requests, apart=0.6)
         counter = itertools.count()
-        quiet, posted_quiet, _ = await under_load(
-            base, sse, seconds, concurrency, tasks, 0, counter
-        )
-        busy, posted, received = await under_load(
-            base, sse, seconds, concurrency, tasks, consoles, counter
-        )
+        runs = [
+            await under_load(base, sse, seconds, concurrency, tasks, n, counter)
+            for n in sorted({0, 1, consoles})
+        ]
     finally:
         await session.close()
         await sse.close()
-    return Figures(pages, quiet, busy, posted_quiet, posted, received)
+    return Figures(pages, runs)
 
 
 async def main_async(
@@ -309,7 +325,6 @@ def report(
     concurrency: int,
     figures: Figures,
 ) -> str:
-    quiet, busy, posted, per = figures.quiet, figures.busy, figures.posted, figures.received
     lines = [
         "## Console",
         "",
@@ -326,34 +341,47 @@ def report(
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, timed in figures.pages.items():
-        label = name if name.startswith("baseline") else f"`{name}`"
         target = "" if name.startswith("baseline") else "first byte p95 < 300 ms"
         if timed.status == 404:
             target = "not for an API token (no agent on the roster)"
         lines.append(
-            f"| {label} | {timed.status} | {median(timed.first_byte) * 1000:.0f} ms "
+            f"| {name} | {timed.status} | {median(timed.first_byte) * 1000:.0f} ms "
             f"| {percentile(timed.first_byte, 95) * 1000:.0f} ms "
             f"| {percentile(timed.whole, 95) * 1000:.0f} ms | {target} |"
         )
+    quiet = figures.runs[0].load
     lines += [
         "",
         f"`GET /api/v1/tasks/{{id}}` at {concurrency} connections for {seconds:g} s, with a "
-        f"feed event changing an agent's state posted every {FEED_EVERY:g} s in both runs "
-        f"({figures.posted_quiet} and {posted} events):",
+        f"feed event changing an agent's state posted every {FEED_EVERY:g} s in every run "
+        "(with no console open, no board is rendered):",
         "",
-        "| open consoles on `/console/now/live` | requests/s | p50 | p95 | errors |",
-        "| --- | --- | --- | --- | --- |",
-        f"| 0 (baseline) | {quiet.rate:.0f} | {quiet.p50_ms:.1f} ms | {quiet.p95_ms:.1f} ms "
-        f"| {quiet.errors} |",
-        f"| {consoles} | {busy.rate:.0f} | {busy.p50_ms:.1f} ms | {busy.p95_ms:.1f} ms "
-        f"| {busy.errors} |",
+        "| open consoles on `/console/now/live` | requests/s | of the baseline's | p50 | p95 "
+        "| errors | feed events | board updates received (per console: min / median / max) "
+        "| bytes per update |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in figures.runs:
+        load = run.load
+        per = [r.updates for r in run.received]
+        updates = sum(per)
+        sent = sum(r.received_bytes for r in run.received)
+        label = f"{run.consoles}" + (" (baseline)" if run.consoles == 0 else "")
+        spread = (
+            f"{updates:,} ({min(per)} / {statistics.median(per):g} / {max(per)})" if per else "-"
+        )
+        size = f"{sent / updates / 1024:.0f} kB" if updates else "-"
+        lines.append(
+            f"| {label} | {load.rate:.0f} | {load.rate / quiet.rate:.0%} | {load.p50_ms:.1f} ms "
+            f"| {load.p95_ms:.1f} ms | {load.errors} | {run.posted} | {spread} | {size} |"
+        )
+    busy = figures.runs[-1].load
+    lines += [
         "",
-        f"With {consoles} consoles open the API keeps {busy.rate / quiet.rate:.0%} of its rate "
-        f"(p95 {busy.p95_ms / quiet.p95_ms:.2f} times the baseline's). The consoles received "
-        f"{sum(per):,} board updates in all for the {posted} feed events "
-        f"(per console: min {min(per, default=0)}, "
-        f"median {statistics.median(per) if per else 0:g}, max {max(per, default=0)}); "
-        "events closer together than a rendering are sent as one.",
+        f"With {figures.runs[-1].consoles} consoles open, the API keeps "
+        f"{busy.rate / quiet.rate:.0%} of its rate with none, and its p95 is "
+        f"{busy.p95_ms / quiet.p95_ms:.1f} times as long. Events closer together than a "
+        "rendering reach the consoles as one update.",
     ]
     return "\n".join(lines) + "\n"
 
