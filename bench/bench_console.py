@@ -23,12 +23,14 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import os
 import re
 import socket
 import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -226,6 +228,15 @@ class Run:
     posted: int
     received: list[Streamed]
     """What each console received while the API was driven."""
+    service_cpu: float
+    client_cpu: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """The service process's CPU time (user and system), from ``/proc``: how much of the
+    shared machine it took, apart from the clients'."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def under_load(
@@ -236,6 +247,7 @@ async def under_load(
     tasks: int,
     consoles: int,
     counter: itertools.count[int],
+    pid: int,
 ) -> Run:
     received = [Streamed() for _ in range(consoles)]
     streams = [asyncio.create_task(console_stream(session, base, into)) for into in received]
@@ -245,7 +257,9 @@ async def under_load(
     stop = asyncio.Event()
     feeding = asyncio.create_task(feeder(base, stop, counter))
     try:
+        service_cpu, client_cpu = cpu_seconds(pid), time.process_time()
         load = await drive(base, seconds, concurrency, tasks)
+        cpu = (cpu_seconds(pid) - service_cpu, time.process_time() - client_cpu)
     finally:
         stop.set()
         posted = await feeding
@@ -256,7 +270,7 @@ async def under_load(
     for stream in streams:
         if not stream.cancelled() and stream.exception() is not None:
             raise RuntimeError("a console's stream failed") from stream.exception()
-    return Run(consoles, load, posted, received)
+    return Run(consoles, load, posted, received, *cpu)
 
 
 @dataclass
@@ -266,7 +280,13 @@ class Figures:
 
 
 async def measure(
-    base: str, tasks: int, requests: int, seconds: float, consoles: int, concurrency: int
+    base: str,
+    pid: int,
+    tasks: int,
+    requests: int,
+    seconds: float,
+    consoles: int,
+    concurrency: int,
 ) -> Figures:
     session = await sign_in(base)
     sse = await sign_in(base)
@@ -280,7 +300,7 @@ async def measure(
         pages[FRESH] = await time_page(session, base + "/console/now", requests, apart=0.6)
         counter = itertools.count()
         runs = [
-            await under_load(base, sse, seconds, concurrency, tasks, n, counter)
+            await under_load(base, sse, seconds, concurrency, tasks, n, counter, pid)
             for n in sorted({0, 1, consoles})
         ]
     finally:
@@ -307,7 +327,10 @@ async def main_async(
             )
             process.start()
             await _ready(base, process)
-            figures = await measure(base, tasks, requests, seconds, consoles, concurrency)
+            assert process.pid is not None
+            figures = await measure(
+                base, process.pid, tasks, requests, seconds, consoles, concurrency
+            )
         finally:
             if process is not None:
                 process.terminate()
@@ -354,12 +377,13 @@ def report(
         "",
         f"`GET /api/v1/tasks/{{id}}` at {concurrency} connections for {seconds:g} s, with a "
         f"feed event changing an agent's state posted every {FEED_EVERY:g} s in every run "
-        "(with no console open, no board is rendered):",
+        "(with no console open, no board is rendered); CPU is what the service's process and "
+        f"this one (the clients) took in those {seconds:g} s, of the 2 cores:",
         "",
         "| open consoles on `/console/now/live` | requests/s | of the baseline's | p50 | p95 "
         "| errors | feed events | board updates received (per console: min / median / max) "
-        "| bytes per update |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| bytes per update | service CPU | clients' CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in figures.runs:
         load = run.load
@@ -373,7 +397,8 @@ def report(
         size = f"{sent / updates / 1024:.0f} kB" if updates else "-"
         lines.append(
             f"| {label} | {load.rate:.0f} | {load.rate / quiet.rate:.0%} | {load.p50_ms:.1f} ms "
-            f"| {load.p95_ms:.1f} ms | {load.errors} | {run.posted} | {spread} | {size} |"
+            f"| {load.p95_ms:.1f} ms | {load.errors} | {run.posted} | {spread} | {size} "
+            f"| {run.service_cpu:.1f} s | {run.client_cpu:.1f} s |"
         )
     busy = figures.runs[-1].load
     lines += [
