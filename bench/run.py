@@ -5,7 +5,7 @@
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
 (api, import, queues, next, forecast, forecast_cluster, feeds, slack, blending, startup,
-faults, eta, sources, plan, reports), just those sections are run again and replaced in
+faults, eta, sources, plan, reports, console), just those sections are run again and replaced in
 ``docs/benchmarks.md``; the others stay as they were.
 """
 
@@ -58,6 +58,16 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
     "reports": lambda quick, runs: asyncio.run(
         importlib.import_module("bench.bench_reports").main_async(
             20_000 if quick else 100_000, 10 if quick else 90, runs
+        )
+    ),
+    "console": lambda quick, runs: asyncio.run(
+        importlib.import_module("bench.bench_console").main_async(
+            20_000 if quick else 100_000,
+            10 if quick else 90,
+            10 if quick else 20 * runs,
+            3 if quick else 5,
+            100,
+            16,
         )
     ),
 }
