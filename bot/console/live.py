@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,9 @@ EVERY_SECONDS = 10.0
 """With no event, the board is sent again this often (waits and durations grow)."""
 FRESH_SECONDS = 0.5
 """A rendering this young is shared by the consoles that ask for the same version."""
+_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
+"""Server-sent events frame each line of the data on its own: the board goes as one line,
+framed for a hundred consoles in the time one took (a break is a space in HTML)."""
 
 
 class Live:
@@ -51,7 +55,7 @@ class Live:
             fresh = cached is not None and time.monotonic() - cached[1] < FRESH_SECONDS
             if cached is not None and fresh and cached[0] == version:
                 return cached[2]
-            text = await self._render()
+            text = _LINE_BREAKS.sub(" ", await self._render())
             self._cached = (version, time.monotonic(), text)
             return text
 
