@@ -39,10 +39,11 @@ states AS (
         FROM reports r
         WHERE coalesce(r.next_at, $3::timestamptz) > (SELECT lo FROM live)
         UNION ALL
-        SELECT i.agent_id, d.state, d.seconds
+        SELECT i.agent_id, d.state, sum(d.seconds)
         FROM agent_state_days d
         JOIN ids i ON i.source = d.source AND i.external_id = d.external_agent
         WHERE d.zone = $4::text AND d.day BETWEEN $5::date AND $6::date
+        GROUP BY 1, 2
     ) x
     GROUP BY x.agent_id
 ),
