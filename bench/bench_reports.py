@@ -5,8 +5,9 @@
 The queue of ``bench_queues``, then for each of the last ``days`` days: every agent's state
 reports (eight a day, one per hour of an 8-hour shift, cycling through the states), about
 1,100 completed steps with their segments (100,000 over 90 days) and the calls' interval
-statistics of 4 queues. Each report is timed as the API reads it (``blending.reports``); the
-baseline is a ``count(*)`` of the state reports.
+statistics of 4 queues. The days that are over are rolled up first (as the tick does, once
+each), then each report is timed as the API reads it (``blending.reports``); the baseline is a
+``count(*)`` of the state reports.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def span(first: date, last: date) -> reports.Span:
         last,
         datetime(first.year, first.month, first.day, tzinfo=UTC),
         datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
+        "UTC",
     )
 
 
@@ -119,6 +121,12 @@ async def measure(pool: asyncpg.Pool, runs: int) -> dict[str, list[float]]:
                 "SELECT count(*) FROM telephony_events WHERE type = 'agent_state'"
             ),
             runs,
+        ),
+        "roll-up of the days that are over, once": await timed(
+            lambda: reports.roll_up(
+                pool, "UTC", today - timedelta(days=89), today - timedelta(days=2), now
+            ),
+            1,
         ),
         "agents, one day": await timed(lambda: reports.agents(pool, day, now), runs),
         "agents, 30 days": await timed(lambda: reports.agents(pool, month, now), runs),
@@ -167,7 +175,7 @@ def report(tasks: int, days: int, runs: int, figures: dict[str, list[float]]) ->
         "| --- | --- | --- |",
     ]
     for name, values in figures.items():
-        target = "" if name == "baseline" else "< 1 s"
+        target = "" if name == "baseline" or name.startswith("roll-up") else "< 1 s"
         label = "baseline: `count(*)` of the state reports" if name == "baseline" else name
         lines.append(f"| {label} | {median(values) * 1000:.0f} ms | {target} |")
     return "\n".join(lines) + "\n"

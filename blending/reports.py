@@ -19,15 +19,20 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from blending.decision_log import DecisionOut, _figures
-from queues.db import Executor, load_queries
+from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
+for _name in ("store_state_days", "trend_presence"):
+    _SQL[_name] = _SQL[_name].format(trend_states=_SQL["trend_states"])
 SLOWER = 1.5
 """An agent this many times slower than a type's standard is a coaching suggestion."""
 MIN_DONE = 3
 """Below this many steps done, a pace says nothing."""
 EXPOSURE_DAYS = 90
 """How far back from a range's end a team's handled types are looked for."""
+LIVE_DAYS = 2
+"""Today and yesterday are read from the state reports as they stand (a feed may still send a
+late report for them); the days before are rolled up once and read from the roll-up."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Span:
     last: date
     start: datetime
     end: datetime
+    zone: str | None = None
+    """The time zone's name the days are in; without it every figure is read live."""
 
 
 class AgentTime(BaseModel):
@@ -187,8 +194,37 @@ def _pace(worked: float, standard: float) -> float | None:
     return worked / standard if standard > 0 else None
 
 
+async def closed_days(
+    db: Executor, zone: str | None, first: date, last: date, now: datetime
+) -> tuple[date, date]:
+    """The days of ``first`` to ``last`` that are over (all but the last ``LIVE_DAYS``), rolled
+    up now if they are not yet; an empty range (last before first) when there are none."""
+    if zone is None:
+        return first, first - timedelta(days=1)
+    last = min(last, last_closed_day(now, zone))
+    if last >= first and await db.fetchval(_SQL["state_days_missing"], first, last, zone):
+        await roll_up(db, zone, first, last, now)
+    return first, last
+
+
+def last_closed_day(now: datetime, zone: str) -> date:
+    """The last local day read from the roll-up rather than live."""
+    return _local_day(now, zone) - timedelta(days=LIVE_DAYS)
+
+
+async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetime) -> int:
+    """Store each line's seconds per state of the local days ``first`` to ``last`` not stored
+    yet; returns how many days were stored. Meant for days that are over."""
+    async with transaction(db) as conn:
+        days = [r["day"] for r in await conn.fetch(_SQL["claim_state_days"], first, last, zone)]
+        if days:
+            await conn.execute(_SQL["store_state_days"], min(days), max(days), zone, now, days)
+    return len(days)
+
+
 async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
-    times = await db.fetch(_SQL["agent_time"], span.start, span.end, now)
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    times = await db.fetch(_SQL["agent_time"], span.start, span.end, now, span.zone, first, last)
     work = await db.fetch(_SQL["work_done"], span.start, span.end)
     return AgentsReport(
         first=span.first,
@@ -349,9 +385,15 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
     """One row per local day of ``span``, and the days blending was switched on."""
     calls = {r["day"]: r for r in await db.fetch(_SQL["trend_calls"], span.first, span.last, zone)}
     work = {r["day"]: r for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone)}
+    first, last = await closed_days(db, zone, span.first, span.last, now)
+    live = max(span.first, last + timedelta(days=1))
     presence = {
         r["day"]: r
-        for r in await db.fetch(_SQL["trend_presence"], span.first, span.last, zone, now)
+        for r in await db.fetch(_SQL["trend_presence"], live, span.last, zone, now, first, last)
+    }
+    back_office = {
+        r["day"]: r["seconds"]
+        for r in await db.fetch(_SQL["trend_back_office"], span.first, span.last, zone, now)
     }
     switched = [r["at"] for r in await db.fetch(_SQL["switched_on"], span.end)]
     on_days = {_local_day(at, zone) for at in switched}
@@ -359,7 +401,7 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
     day = span.first
     while day <= span.last:
         c, w, p = calls.get(day), work.get(day), presence.get(day)
-        busy = None if p is None else (p["calls"] or 0) + (p["back_office"] or 0)
+        busy = None if p is None else (p["calls"] or 0) + (back_office.get(day) or 0)
         days.append(
             TrendDay(
                 day=day,

@@ -2,8 +2,14 @@
 -- Each agent's time in a span [$1, $2), cut at $3 (now): the telephony states as the feeds
 -- reported them (each state lasts until the line's next report), the back-office work's active
 -- time (task segments), the time their work stood paused, and the part of the active time
--- spent on work the engine lent them in a lull.
-WITH ids AS (
+-- spent on work the engine lent them in a lull. The states of local days $5 to $6 (zone $4)
+-- come from their roll-up (agent_state_days), the rest of the span from the reports.
+WITH live AS (
+    SELECT CASE WHEN $6::date >= $5::date
+                THEN greatest($1::timestamptz, ($6::date + 1)::timestamp AT TIME ZONE $4::text)
+                ELSE $1::timestamptz END AS lo
+),
+ids AS (
     SELECT t.source, t.external_id, t.agent_id FROM agent_telephony_ids t
     UNION ALL
     SELECT 'generic', a.agent_id, a.agent_id FROM agents a
@@ -15,7 +21,9 @@ reports AS (
            lead(e.at) OVER (PARTITION BY e.source, e.external_agent ORDER BY e.at) AS next_at
     FROM telephony_events e
     JOIN ids i ON i.source = e.source AND i.external_id = e.external_agent
-    WHERE e.type = 'agent_state' AND e.at < least($2::timestamptz, $3::timestamptz) AND e.at >= $1::timestamptz - interval '1 day'
+    WHERE e.type = 'agent_state' AND e.at < least($2::timestamptz, $3::timestamptz)
+      AND e.at >= (SELECT lo FROM live) - interval '1 day'
+      AND (SELECT lo FROM live) < least($2::timestamptz, $3::timestamptz)
 ),
 states AS (
     SELECT x.agent_id,
@@ -26,10 +34,16 @@ states AS (
     FROM (
         SELECT r.agent_id, r.state,
                extract(epoch FROM least(coalesce(r.next_at, $3::timestamptz), $2::timestamptz,
-                                        $3::timestamptz) - greatest(r.at, $1::timestamptz))
+                                        $3::timestamptz) - greatest(r.at, (SELECT lo FROM live)))
                    AS seconds
         FROM reports r
-        WHERE coalesce(r.next_at, $3::timestamptz) > $1::timestamptz
+        WHERE coalesce(r.next_at, $3::timestamptz) > (SELECT lo FROM live)
+        UNION ALL
+        SELECT i.agent_id, d.state, sum(d.seconds)
+        FROM agent_state_days d
+        JOIN ids i ON i.source = d.source AND i.external_id = d.external_agent
+        WHERE d.zone = $4::text AND d.day BETWEEN $5::date AND $6::date
+        GROUP BY 1, 2
     ) x
     GROUP BY x.agent_id
 ),
@@ -250,52 +264,92 @@ WHERE e.event = 'completed'
 GROUP BY 1
 ORDER BY 1;
 
--- name: trend_presence
--- Per local day: seconds logged in (any state but offline) and on calls or wrap-up, from the
--- agents' state reports, and the back-office work's active time (task segments); $4 is now.
+-- name: trend_states
+-- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive), each telephony line's
+-- seconds in each state from its state reports (each lasts until the line's next report), cut
+-- at $4 (now). Read live for the last days of a range, and stored for the days that are over.
 WITH bounds AS (
     SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
            least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
 ),
 reports AS (
-    SELECT e.body ->> 'state' AS state, e.at,
+    SELECT e.source, e.external_agent, e.body ->> 'state' AS state, e.at,
            coalesce(lead(e.at) OVER (PARTITION BY e.source, e.external_agent ORDER BY e.at),
                     (SELECT hi FROM bounds)) AS next_at
     FROM telephony_events e
     WHERE e.type = 'agent_state'
       AND e.at >= (SELECT lo FROM bounds) - interval '1 day' AND e.at < (SELECT hi FROM bounds)
-),
-parts AS (
-    SELECT r.state, d::date AS day,
-           extract(epoch FROM least(r.next_at, (d::date + 1)::timestamp AT TIME ZONE $3::text)
-                              - greatest(r.at, d::timestamp AT TIME ZONE $3::text)) AS seconds
-    FROM reports r,
-         generate_series(greatest((r.at AT TIME ZONE $3::text)::date, $1::date),
-                         least((r.next_at AT TIME ZONE $3::text)::date, $2::date),
-                         interval '1 day') d
-    WHERE r.next_at > (SELECT lo FROM bounds)
-),
-work AS (
-    SELECT d::date AS day,
-           sum(extract(epoch FROM
-               least(coalesce(s.ended_at, $4::timestamptz), (d::date + 1)::timestamp AT TIME ZONE $3::text)
-               - greatest(s.started_at, d::timestamp AT TIME ZONE $3::text))) AS seconds
-    FROM task_segments s,
-         generate_series(greatest((s.started_at AT TIME ZONE $3::text)::date, $1::date),
-                         least((coalesce(s.ended_at, $4::timestamptz) AT TIME ZONE $3::text)::date,
-                               $2::date),
-                         interval '1 day') d
-    WHERE s.started_at < (SELECT hi FROM bounds)
-      AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
-    GROUP BY 1
+      AND $1::date <= $2::date
+)
+SELECT d::date AS day, r.source, r.external_agent, r.state,
+       sum(extract(epoch FROM least(r.next_at, (d::date + 1)::timestamp AT TIME ZONE $3::text)
+                              - greatest(r.at, d::timestamp AT TIME ZONE $3::text))) AS seconds
+FROM reports r,
+     generate_series(greatest((r.at AT TIME ZONE $3::text)::date, $1::date),
+                     least((r.next_at AT TIME ZONE $3::text)::date, $2::date),
+                     interval '1 day') d
+WHERE r.next_at > (SELECT lo FROM bounds)
+GROUP BY 1, 2, 3, 4;
+
+-- name: state_days_missing
+-- Whether any local day $1 to $2 of zone $3 is not rolled up yet.
+SELECT EXISTS (
+    SELECT 1 FROM generate_series($1::date, $2::date, interval '1 day') d
+    WHERE NOT EXISTS (SELECT 1 FROM agent_state_days_done x
+                      WHERE x.zone = $3::text AND x.day = d::date));
+
+-- name: claim_state_days
+-- Marks the local days $1 to $2 of zone $3 as rolled up and returns those not already, so
+-- each is rolled up once; a concurrent claim of the same day waits for this one's commit.
+INSERT INTO agent_state_days_done (zone, day)
+SELECT $3::text, d::date FROM generate_series($1::date, $2::date, interval '1 day') d
+ON CONFLICT DO NOTHING
+RETURNING day;
+
+-- name: store_state_days
+-- Rolls up the days $5 (of $1 to $2, zone $3, cut at $4) into agent_state_days.
+INSERT INTO agent_state_days (zone, day, source, external_agent, state, seconds)
+SELECT $3::text, x.day, x.source, x.external_agent, x.state, x.seconds
+FROM (
+    {trend_states}
+) x
+WHERE x.day = ANY($5::date[]);
+
+-- name: trend_presence
+-- Per local day: seconds logged in (any state but offline) and on calls or wrap-up, from the
+-- roll-up of days $5 to $6 (zone $3) and the state reports of days $1 to $2 (cut at $4, now).
+WITH parts AS (
+    SELECT d.day, d.state, d.seconds FROM agent_state_days d
+    WHERE d.zone = $3::text AND d.day BETWEEN $5::date AND $6::date
+    UNION ALL
+    SELECT s.day, s.state, s.seconds FROM ({trend_states}) s
 )
 SELECT p.day,
        sum(p.seconds) FILTER (WHERE p.state NOT IN ('offline', 'unknown'))::float8 AS logged_in,
-       sum(p.seconds) FILTER (WHERE p.state IN ('on_call', 'after_call_work'))::float8 AS calls,
-       (SELECT w.seconds FROM work w WHERE w.day = p.day)::float8 AS back_office
+       sum(p.seconds) FILTER (WHERE p.state IN ('on_call', 'after_call_work'))::float8 AS calls
 FROM parts p
 GROUP BY p.day
 ORDER BY p.day;
+
+-- name: trend_back_office
+-- Per local day ($3: the time zone) from $1 to $2: the back-office work's active time (task
+-- segments), cut at $4 (now).
+WITH bounds AS (
+    SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
+           least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
+)
+SELECT d::date AS day,
+       sum(extract(epoch FROM
+           least(coalesce(s.ended_at, $4::timestamptz), (d::date + 1)::timestamp AT TIME ZONE $3::text)
+           - greatest(s.started_at, d::timestamp AT TIME ZONE $3::text)))::float8 AS seconds
+FROM task_segments s,
+     generate_series(greatest((s.started_at AT TIME ZONE $3::text)::date, $1::date),
+                     least((coalesce(s.ended_at, $4::timestamptz) AT TIME ZONE $3::text)::date,
+                           $2::date),
+                     interval '1 day') d
+WHERE s.started_at < (SELECT hi FROM bounds)
+  AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
+GROUP BY 1;
 
 -- name: switched_on
 -- When blending was switched on, up to $1.

@@ -741,6 +741,7 @@ def tick(
             if roster
             else None
         ),
+        report_zone=wired.timezone,
     )
     app.web[JOB_HEALTH] = ticking.failing
     return ticking

@@ -5,8 +5,8 @@ leader dies, its connection closes, the lock is released, and another instance t
 its next attempt (every ``interval`` seconds).
 
 Each job of a round (ranking, forecasts, timers, blending, the phone system's watch ``acd``,
-the month ``partitions`` made ahead, retention, the daily ``roster`` sync, and every few rounds
-the SLA watch) runs in a guard of
+the month ``partitions`` made ahead, retention, the daily ``roster`` sync, the reports'
+daily ``roll_up`` of the agents' states, and every few rounds the SLA watch) runs in a guard of
 its own: an unexpected error is logged with its traceback, counted
 (``blendbot_tick_errors_total{job}``), and that job alone waits a few rounds before it is tried
 again (1, 2, 4, ... up to ``MAX_BACKOFF_ROUNDS``), while the others go on.
@@ -20,10 +20,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from blending import reports
 from blending.forecast_store import ForecastSettings, refresh
 from bot.acd import Watch
 from bot.blending_round import Blender
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 LEADER_KEY = 0x626C656E645F7469  # an arbitrary constant: "blend_ti" in ASCII
 MAX_BACKOFF_ROUNDS = 12
 """A job failing again and again is retried at least this often (in rounds)."""
+ROLL_UP_DAYS = 92
+"""How many days that are over the reports' roll-up keeps ready (the longest range asked)."""
+ROLL_UP_CHUNK = 7
+"""Days rolled up in one round, so that a first roll-up of a long history does not hold up
+the round's other jobs."""
 
 
 @dataclass
@@ -79,8 +85,10 @@ class Tick:
         watch_every: int = 12,
         acd: Watch | None = None,
         roster: DailyRosterSync | None = None,
+        report_zone: str | None = None,
     ) -> None:
-        """``watch``, the SLA watch, runs every ``watch_every`` rounds."""
+        """``watch``, the SLA watch, runs every ``watch_every`` rounds; the reports' days
+        (in ``report_zone``) are rolled up as they end."""
         self._url = url
         self._pool = pool
         self._clock = clock
@@ -101,6 +109,9 @@ class Tick:
         that interrupt back-office work."""
         self.roster = roster
         """The daily roster sync (who is who in the platforms and Slack)."""
+        self._report_zone = report_zone
+        self._rolled_up_to: date | None = None
+        self._rolling: date | None = None
         self._pruned_at: datetime | None = None
         self.jobs: dict[str, JobHealth] = {}
         """Each job's health, by name: what ``/healthz`` and the logs report."""
@@ -207,10 +218,28 @@ class Tick:
         if self.roster is not None:
             roster = self.roster
             await self._guarded("roster", lambda: self._sync_roster(roster, now), now)
+        if self._report_zone is not None:
+            zone = self._report_zone
+            await self._guarded("roll_up", lambda: self._roll_up(zone, now), now)
         if self.watch is not None and self.rounds % self._watch_every == 0:
             watch = self.watch
             await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
         self.rounds += 1
+
+    async def _roll_up(self, zone: str, now: datetime) -> None:
+        """When a day is over, roll up the agents' states of the last ``ROLL_UP_DAYS`` days not
+        rolled up yet, newest first, ``ROLL_UP_CHUNK`` days a round."""
+        last = reports.last_closed_day(now, zone)
+        if self._rolled_up_to != last:
+            self._rolled_up_to, self._rolling = last, last
+        if self._rolling is None:
+            return
+        oldest = last - timedelta(days=ROLL_UP_DAYS - 1)
+        first = max(oldest, self._rolling - timedelta(days=ROLL_UP_CHUNK - 1))
+        stored = await reports.roll_up(self._pool, zone, first, self._rolling, now)
+        if stored:
+            log.info("roll-up: stored the agents' states of %d day(s) from %s", stored, first)
+        self._rolling = first - timedelta(days=1) if first > oldest else None
 
     async def _prune(self, settings: RetentionSettings, now: datetime) -> None:
         """Every ``settings.every_seconds``, delete what is past its retention."""

@@ -129,7 +129,13 @@ def span_of(query: RangeQuery, today: date, zone: tzinfo, *, default_days: int =
         last = first + timedelta(days=default_days - 1)
     if (last - first).days >= MAX_DAYS:
         raise ApiError(422, "invalid", f"invalid request: a range spans at most {MAX_DAYS} days")
-    return reports.Span(first, last, midnight(first, zone), midnight(last + timedelta(1), zone))
+    return reports.Span(
+        first,
+        last,
+        midnight(first, zone),
+        midnight(last + timedelta(1), zone),
+        getattr(zone, "key", None),
+    )
 
 
 def midnight(day: date, zone: tzinfo) -> datetime:

@@ -1,0 +1,117 @@
+"""The daily roll-up of the agents' states gives the reports exactly the figures the state
+reports give read live, over a range of local days that ends today (closed days from the
+roll-up, the last two live), in a zone whose days are not UTC's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from blending import reports
+from bot.tick import ROLL_UP_CHUNK, ROLL_UP_DAYS, Tick
+from clock import FixedClock
+
+ZONE = "America/New_York"
+NOW = datetime(2026, 12, 3, 15, 7, tzinfo=UTC)
+"""10:07 in New York."""
+FIRST = date(2026, 11, 26)
+LAST = date(2026, 12, 3)
+STATES = ("available", "on_call", "after_call_work", "break", "available", "offline")
+LINES = (("generic", "ana"), ("acme", "x-ben"), ("acme", "ghost"))
+"""Ana's line by her id, Ben's by the id his feed knows him by, and a line nobody is mapped to
+(it counts in the trends only)."""
+
+
+def _span(zone: str | None) -> reports.Span:
+    local = ZoneInfo(ZONE)
+    start = datetime(FIRST.year, FIRST.month, FIRST.day, tzinfo=local)
+    end = datetime(LAST.year, LAST.month, LAST.day, tzinfo=local) + timedelta(days=1)
+    return reports.Span(FIRST, LAST, start, end, zone)
+
+
+async def _seed(pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        "INSERT INTO agents (agent_id, name, team) VALUES ('ana', 'Ana', 'north'),"
+        " ('ben', 'Ben', 'south')"
+    )
+    await pool.execute(
+        "INSERT INTO agent_telephony_ids (source, external_id, agent_id)"
+        " VALUES ('acme', 'x-ben', 'ben')"
+    )
+    rows = []
+    for n, (source, line) in enumerate(LINES):
+        # Reports every 3 h 47 min (crossing local and UTC midnights at all hours) from two
+        # days before the range to an hour after now (after now: not counted yet).
+        at = datetime(2026, 11, 24, 3, 11 * n, tzinfo=UTC)
+        k = n
+        while at < NOW + timedelta(hours=1):
+            rows.append((source, f"{line}-{k}", at, line, STATES[k % len(STATES)]))
+            at += timedelta(hours=3, minutes=47)
+            k += 1
+    await pool.executemany(
+        "INSERT INTO telephony_events (source, event_id, type, at, received_at, external_agent,"
+        " body) VALUES ($1, $2, 'agent_state', $3, $3, $4, jsonb_build_object('state', $5::text))",
+        rows,
+    )
+
+
+async def test_the_roll_up_gives_the_live_figures_over_a_range_to_today(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _seed(pool)
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        live_agents = await reports.agents(pool, _span(ZONE), NOW)
+        live_trends = await reports.trends(pool, _span(ZONE), NOW, ZONE)
+    assert await pool.fetchval("SELECT count(*) FROM agent_state_days_done") == 0
+    assert live_agents == await reports.agents(pool, _span(None), NOW)
+
+    rolled_agents = await reports.agents(pool, _span(ZONE), NOW)
+    days = await pool.fetch("SELECT day FROM agent_state_days_done ORDER BY day")
+    assert [r["day"] for r in days] == [FIRST + timedelta(days=n) for n in range(6)]
+    assert rolled_agents == live_agents
+    assert await reports.trends(pool, _span(ZONE), NOW, ZONE) == live_trends
+    ana = next(a for a in rolled_agents.agents if a.agent_id == "ana")
+    assert ana.on_call_seconds > 0
+    assert ana.idle_seconds > 0
+    assert {a.agent_id for a in rolled_agents.agents} == {"ana", "ben"}
+    assert sum(d.utilization is not None for d in live_trends.days) == 8
+
+    # Each day is rolled up once: a second read stores nothing more.
+    stored = await pool.fetchval("SELECT count(*) FROM agent_state_days")
+    assert await reports.agents(pool, _span(ZONE), NOW) == live_agents
+    assert await pool.fetchval("SELECT count(*) FROM agent_state_days") == stored
+
+
+async def test_a_range_of_days_that_are_over_reads_only_the_roll_up(pool: asyncpg.Pool) -> None:
+    await _seed(pool)
+    span = reports.Span(
+        FIRST,
+        FIRST + timedelta(days=2),
+        _span(ZONE).start,
+        _span(ZONE).start + timedelta(days=3),
+        ZONE,
+    )
+    live = await reports.agents(pool, replace(span, zone=None), NOW)
+    assert await reports.agents(pool, span, NOW) == live
+    assert await pool.fetchval("SELECT count(*) FROM agent_state_days_done") == 3
+
+
+async def test_the_tick_rolls_up_the_days_as_they_end(db_url: str, pool: asyncpg.Pool) -> None:
+    await _seed(pool)
+    tick = Tick(db_url, pool, clock=FixedClock(NOW), report_zone=ZONE)
+    try:
+        for _ in range(ROLL_UP_DAYS // ROLL_UP_CHUNK + 2):
+            await tick.step()
+    finally:
+        await tick._drop()
+    assert tick.jobs["roll_up"].ok
+    days = [r["day"] for r in await pool.fetch("SELECT day FROM agent_state_days_done")]
+    assert len(days) == ROLL_UP_DAYS
+    assert max(days) == LAST - timedelta(days=2)
+    with_roll_up = await reports.agents(pool, _span(ZONE), NOW)
+    assert with_roll_up == await reports.agents(pool, _span(None), NOW)
