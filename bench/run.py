@@ -79,6 +79,14 @@ def _split(text: str) -> dict[str, str]:
     return {p.splitlines()[0]: p.rstrip() + "\n" for p in parts if p.startswith("## ")}
 
 
+def _rerun(before: str, names: list[str]) -> list[str]:
+    """The sections rerun today: those the file already lists for today, and these."""
+    today = f"on {datetime.now(UTC):%Y-%m-%d} "
+    found = re.search(r"Sections rerun that day: ([^.]*)\.", before)
+    listed = found.group(1).split(", ") if found and today in before else []
+    return list(dict.fromkeys([*listed, *names]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short run of each")
@@ -88,7 +96,8 @@ def main() -> None:
     out = ROOT / "docs" / "benchmarks.md"
     names = args.only or list(SECTIONS)
     fresh = [SECTIONS[name](args.quick, runs) for name in names]
-    kept = _split(out.read_text()) if args.only and out.exists() else {}
+    before = out.read_text() if args.only and out.exists() else ""
+    kept = _split(before)
     for section in fresh:
         kept[section.splitlines()[0]] = section.rstrip() + "\n"
     header = [
@@ -98,7 +107,7 @@ def main() -> None:
         f"({platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, 2 cores shared with other work). Benchmarks are not "
         "tests: run them by hand on a quiet machine and commit the result."
-        + (f" Sections rerun that day: {', '.join(names)}." if args.only else ""),
+        + (f" Sections rerun that day: {', '.join(_rerun(before, names))}." if args.only else ""),
         "",
     ]
     text = "\n".join(header) + "\n".join(kept.values() if args.only else fresh)
