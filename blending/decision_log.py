@@ -63,6 +63,22 @@ class DecisionPage(BaseModel):
     )
 
 
+def decision_out(r: Any) -> DecisionOut:
+    """A decision as its row of ``blending_events`` (with the agent's name) reads."""
+    return DecisionOut(
+        id=r["id"],
+        at=r["at"],
+        event=r["event"],
+        group=r["grp"],
+        agent_id=r["agent_id"],
+        agent_name=r["agent_name"],
+        task_id=r["task_id"],
+        reason=r["reason"],
+        actor=r["actor"],
+        figures=_figures(r["figures"]),
+    )
+
+
 def _figures(raw: Any) -> Figures | None:
     if raw is None:
         return None
@@ -86,20 +102,6 @@ async def recent(
     ``since`` when given."""
     events_list = list(events) if events is not None else None
     rows = await db.fetch(_SQL["recent"], group, agent_id, events_list, before, limit + 1, since)
-    items = [
-        DecisionOut(
-            id=r["id"],
-            at=r["at"],
-            event=r["event"],
-            group=r["grp"],
-            agent_id=r["agent_id"],
-            agent_name=r["agent_name"],
-            task_id=r["task_id"],
-            reason=r["reason"],
-            actor=r["actor"],
-            figures=_figures(r["figures"]),
-        )
-        for r in rows[:limit]
-    ]
+    items = [decision_out(r) for r in rows[:limit]]
     more = len(rows) > limit
     return DecisionPage(items=items, next_before=items[-1].id if more and items else None)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from blending.decision_log import DecisionOut, _figures
+from blending.decision_log import DecisionOut, decision_out
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
@@ -429,7 +429,7 @@ async def decisions(
     agent_id: str | None = None,
 ) -> list[DecisionOut]:
     return [
-        _decision(r)
+        decision_out(r)
         for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id)
     ]
 
@@ -440,22 +440,7 @@ async def stream_decisions(
     """The decisions of ``span`` read through a cursor (inside the caller's transaction), for
     a CSV of any length without holding it all."""
     async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id):
-        yield _decision(r)
-
-
-def _decision(r: Any) -> DecisionOut:
-    return DecisionOut(
-        id=r["id"],
-        at=r["at"],
-        event=r["event"],
-        group=r["grp"],
-        agent_id=r["agent_id"],
-        agent_name=r["agent_name"],
-        task_id=r["task_id"],
-        reason=r["reason"],
-        actor=r["actor"],
-        figures=_figures(r["figures"]),
-    )
+        yield decision_out(r)
 
 
 def _json(raw: Any) -> dict[str, int]:
