@@ -69,6 +69,7 @@ async def test_the_leader_killed_under_load_loses_nothing(
         await running
         print(f"takeover {takeover:.1f} s; load {load.statuses}; unanswered {load.failed}")
         assert takeover < TAKEOVER_SECONDS
+        assert load.offered, "agents were given work under the load"
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"{survivor.base}/healthz") as response,

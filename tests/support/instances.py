@@ -145,6 +145,8 @@ class Load:
     failed: int = 0
     """Requests that got no answer (an instance gone)."""
     events: int = 0
+    offered: int = 0
+    """Asks for work that were answered with an offer (or the work already held)."""
     _n: int = 0
 
     async def run(self, seconds: float, workers: int = 6) -> None:
@@ -187,10 +189,11 @@ class Load:
         status, offer = await self._call(
             http, "POST", f"{base}/api/v1/agents/{agent}/next", {"minutes": 60}
         )
-        task = (offer or {}).get("task") if status == 200 else None
+        task = (offer or {}).get("offer") if status == 200 else None
         if not task:
             return
-        path = f"{base}/api/v1/tasks/{task['id']}"
+        self.offered += 1
+        path = f"{base}/api/v1/tasks/{task['task_id']}"
         if task["status"] == "offered":
             await self._call(http, "POST", f"{path}/claim", {"agent_id": agent})
         await self._call(http, "POST", f"{path}/complete", {"agent_id": agent, "outcome": "done"})
