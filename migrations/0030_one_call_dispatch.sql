@@ -66,71 +66,95 @@ CREATE FUNCTION pick_next(p_agent text, p_types text[], p_steps integer[],
                           p_top_share double precision, p_few integer)
 RETURNS TABLE (id bigint, type text, step integer, rule_reasons text[], created_at timestamptz,
                due_at timestamptz, rule_boost integer, base_priority integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Custom plans were planned anew on every call (the server judged them cheaper to run than a
+-- generic plan, not counting their planning), which took longer than the pick itself.
+SET plan_cache_mode = force_generic_plan
+AS $$
 #variable_conflict use_column
+DECLARE
+    v_now double precision := date_part('epoch', now());
+    g record;
+    v_above integer;
+    v_ids bigint[] := '{}';
+    v_priorities double precision[] := '{}';
 BEGIN
-    RETURN QUERY
-    WITH grp AS (
-        SELECT f.type, f.step, tt.base_priority, top.above
-        FROM unnest(p_types::text[], p_steps::int[]) AS f (type, step)
+    -- One group at a time, in short statements whose plans the session keeps: planning the
+    -- whole pick as one statement cost more than running it.
+    FOR g IN
+        SELECT f.type, f.step, tt.base_priority
+        FROM unnest(p_types, p_steps) AS f (type, step)
         JOIN task_types tt ON tt.name = f.type
-        CROSS JOIN LATERAL (
+    LOOP
+        v_above := NULL;
+        IF p_few IS NOT NULL THEN
             SELECT CASE WHEN count(*) = p_few
-                        THEN floor(min(x.rule_boost) + 1000 - 100 * p_top_share ^ 2)::int END AS above
+                        THEN floor(min(x.rule_boost) + 1000 - 100 * p_top_share ^ 2)::int END
+            INTO v_above
             FROM (
-                SELECT t.id, t.rule_boost
+                SELECT t.rule_boost
                 FROM tasks t
-                WHERE p_few::int IS NOT NULL
-                  AND t.status = 'queued' AND t.type = f.type AND t.step = f.step
+                WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
                   AND (t.sla_seconds <= 0
-                       OR (date_part('epoch', now()) - t.created_epoch) / t.sla_seconds >= p_top_share)
+                       OR (v_now - t.created_epoch) / t.sla_seconds >= p_top_share)
                 ORDER BY t.rule_boost DESC, t.id
                 LIMIT p_few
-            ) x
-        ) top
-    ),
-    cand AS (
-        SELECT c.id, c.priority
-        FROM grp
-        CROSS JOIN LATERAL (
-            SELECT u.id,
-                   grp.base_priority + u.rule_boost
-                       + sla_urgency(u.created_epoch, u.sla_seconds, date_part('epoch', now()), p_top_share)
-                       AS priority
+            ) x;
+        END IF;
+        IF v_above IS NULL THEN
+            SELECT v_ids || coalesce(array_agg(c.id ORDER BY c.priority DESC, c.id), '{}'),
+                   v_priorities
+                       || coalesce(array_agg(c.priority ORDER BY c.priority DESC, c.id), '{}')
+            INTO v_ids, v_priorities
             FROM (
-                SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+                SELECT t.id,
+                       g.base_priority + t.rule_boost
+                           + sla_urgency(t.created_epoch, t.sla_seconds, v_now, p_top_share)
+                           AS priority
                 FROM tasks t
-                WHERE grp.above IS NULL
-                  AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
-                UNION
-                (SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
-                 FROM tasks t
-                 WHERE grp.above IS NOT NULL
-                   AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
-                   AND (t.sla_seconds <= 0
-                        OR (date_part('epoch', now()) - t.created_epoch) / t.sla_seconds >= p_top_share)
-                 ORDER BY t.rule_boost DESC, t.id
-                 LIMIT p_few)
-                UNION
-                SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
-                FROM tasks t
-                WHERE grp.above IS NOT NULL
-                  AND t.status = 'queued' AND t.type = grp.type AND t.step = grp.step
-                  AND t.rule_boost > grp.above
-            ) u
-            ORDER BY priority DESC, u.id
-            LIMIT p_few
-        ) c
-    )
+                WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+                ORDER BY priority DESC, t.id
+                LIMIT p_few
+            ) c;
+        ELSE
+            SELECT v_ids || coalesce(array_agg(c.id ORDER BY c.priority DESC, c.id), '{}'),
+                   v_priorities
+                       || coalesce(array_agg(c.priority ORDER BY c.priority DESC, c.id), '{}')
+            INTO v_ids, v_priorities
+            FROM (
+                SELECT u.id,
+                       g.base_priority + u.rule_boost
+                           + sla_urgency(u.created_epoch, u.sla_seconds, v_now, p_top_share)
+                           AS priority
+                FROM (
+                    (SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+                     FROM tasks t
+                     WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+                       AND (t.sla_seconds <= 0
+                            OR (v_now - t.created_epoch) / t.sla_seconds >= p_top_share)
+                     ORDER BY t.rule_boost DESC, t.id
+                     LIMIT p_few)
+                    UNION
+                    SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+                    FROM tasks t
+                    WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+                      AND t.rule_boost > v_above
+                ) u
+                ORDER BY priority DESC, u.id
+                LIMIT p_few
+            ) c;
+        END IF;
+    END LOOP;
+    RETURN QUERY
     SELECT t.id, t.type, t.step, t.rule_reasons, t.created_at, t.due_at, t.rule_boost,
            tt.base_priority
-    FROM cand
-    JOIN tasks t ON t.id = cand.id
+    FROM unnest(v_ids, v_priorities) AS c (id, priority)
+    JOIN tasks t ON t.id = c.id
     JOIN task_types tt ON tt.name = t.type
     WHERE t.status = 'queued'
       AND NOT EXISTS (SELECT 1 FROM task_skips s
                       WHERE s.task_id = t.id AND s.agent_id = p_agent AND s.until > now())
-    ORDER BY cand.priority DESC, t.id
+    ORDER BY c.priority DESC, t.id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED;
 END
