@@ -11,6 +11,10 @@ times at once, gives back what the agent holds: the agent's row is locked for th
 that counts the agent's work and makes the offer, so two requests of one agent never both
 offer. Requests of different agents do not wait for each other: the task is picked with
 ``FOR UPDATE SKIP LOCKED``, so each gets a distinct task while fitting tasks remain.
+
+All of it is one round trip, the database function ``offer_next()`` (migration 0030): the
+agent's lock, their held work, the estimates of their fitting groups, the pick, the offer and
+its event row; it says which refusal applies and this module words it.
 """
 
 from __future__ import annotations
