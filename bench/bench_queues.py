@@ -315,9 +315,9 @@ async def main_async(
         + " | ".join(f"{f.baseline_ms:.0f} ms" for f in figures)
         + " | |",
         "",
-        "A cycle is three transitions, each with its event row: the ask for work (begin, lock "
-        "the agent, read whether they hold work, their fitting groups and handle-time samples "
-        "in one statement, pick with `FOR UPDATE SKIP LOCKED`, offer, commit: six round trips), "
+        "A cycle is three transitions, each with its event row: the ask for work (one round "
+        "trip: `offer_next()` locks the agent, checks what they hold, estimates their fitting "
+        "groups, picks with `FOR UPDATE SKIP LOCKED` over `tasks_queued_by_rank` and offers), "
         "the claim (one: `claim_offer()`) and the completion (one, which also ends the segment "
         "and learns the handle time). The raw loop is two round trips that write no event, "
         "segment or estimate. Every call from the pool, the raw loop's too, also pays the "

@@ -11,6 +11,10 @@ times at once, gives back what the agent holds: the agent's row is locked for th
 that counts the agent's work and makes the offer, so two requests of one agent never both
 offer. Requests of different agents do not wait for each other: the task is picked with
 ``FOR UPDATE SKIP LOCKED``, so each gets a distinct task while fitting tasks remain.
+
+All of it is one round trip, the database function ``offer_next()`` (migration 0030): the
+agent's lock, their held work, the estimates of their fitting groups, the pick, the offer and
+its event row; it says which refusal applies and this module words it.
 """
 
 from __future__ import annotations
@@ -18,16 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from queues.db import Executor, load_queries, transaction
+from queues.db import Executor, load_queries
 from queues.errors import AgentInactive, NotFound
-from queues.estimates import Estimates, Sample
-from queues.lifecycle import Lifecycle
+from queues.estimates import PRIOR_WEIGHT
 from queues.matching import Budget
 from queues.models import TaskOut
-from queues.priority import explain
 from queues.tasks import task_out
 
-_SQL = load_queries("queues", "tasks.sql")
+_OWN = load_queries("queues", "dispatch.sql")
 
 HELD_WHY = {
     "offered": "your open offer",
@@ -88,80 +90,43 @@ class Dispatcher:
         call may interrupt the agent)."""
         p = self._policy
         budget = time if isinstance(time, Budget) else Budget(float(time))
-        async with transaction(self._db) as conn:
-            locked = await conn.fetch(_SQL["lock_agents"], [agent_id])
-            if not locked:
-                raise NotFound("agent", agent_id)
-            if locked[0]["inactive"]:
-                raise AgentInactive(agent_id, "ask for work")
-            ctx = await conn.fetchrow(_SQL["work_context"], agent_id, pausable_only)
-            assert ctx is not None  # one row, always
-            held = []
-            if ctx["holds"]:
-                held = [task_out(r) for r in await conn.fetch(_SQL["held_by"], agent_id)]
-            # An open offer, or paused work with nothing in progress (the agent is free
-            # again after a recall: their paused task comes back before any new work), or as
-            # much work as one agent may hold.
-            if held and (held[0].status != "in_progress" or len(held) >= p.max_tasks_per_agent):
-                task = held[0]
-                return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
-            if not ctx["types"]:
-                return NoOffer(NO_MATCH)
-            minutes = budget.minutes
-            if minutes is None:
-                return NoOffer(budget.basis)
-            estimates = Estimates(
-                Sample(*sample)
-                for sample in zip(
-                    ctx["sample_agents"],
-                    ctx["sample_types"],
-                    ctx["sample_steps"],
-                    ctx["sample_completed"],
-                    ctx["sample_seconds"],
-                    strict=True,
-                )
-            )
-            fitting: dict[tuple[str, int], float] = {}
-            for type_, step, configured in zip(
-                ctx["types"], ctx["steps"], ctx["minutes"], strict=True
-            ):
-                mine = estimates.minutes(agent_id, type_, step, configured)
-                if mine * p.fit_margin <= minutes:
-                    fitting[(type_, step)] = mine
-            if not fitting:
-                return NoOffer(_nothing(minutes, budget.basis))
-            # The best few of each group first; when others took or are taking all of them,
-            # the whole queue of those groups.
-            for few in (CANDIDATES, None):
-                row = await conn.fetchrow(
-                    _SQL["pick_for_agent"],
-                    agent_id,
-                    [k[0] for k in fitting],
-                    [k[1] for k in fitting],
-                    p.sla_top_share,
-                    few,
-                )
-                if row is not None:
-                    break
-            if row is None:  # the last fitting tasks went to others since we looked
-                return NoOffer(NO_MATCH)
-            ranked = explain(
-                row["base_priority"],
-                row["rule_boost"],
-                list(row["rule_reasons"]),
-                row["created_at"],
-                row["due_at"],
-                now,
-                p.sla_top_share,
-            )
-            why = [
-                *ranked.reasons,
-                f"about {fitting[(row['type'], row['step'])]:.0f} min for you",
-                f"fits your {_shown(minutes)} min {budget.basis}".rstrip(),
-            ]
-            expires = now + timedelta(seconds=p.offer_seconds)
-            task = await Lifecycle(conn).offer(row["id"], agent_id, expires, "dispatcher", why)
-            return Offer(task, expires, why)
+        minutes = budget.minutes
+        expires = now + timedelta(seconds=p.offer_seconds)
+        fits = "" if minutes is None else f"fits your {_shown(minutes)} min {budget.basis}"
+        row = await self._db.fetchrow(
+            _OWN["offer_next"],
+            agent_id,
+            minutes,
+            pausable_only,
+            p.max_tasks_per_agent,
+            p.fit_margin,
+            p.sla_top_share,
+            CANDIDATES,
+            PRIOR_WEIGHT,
+            now,
+            expires,
+            expires.isoformat(),
+            fits.rstrip(),
+            "dispatcher",
+        )
+        assert row is not None  # one row, always
+        outcome = row["outcome"]
+        if outcome == "missing":
+            raise NotFound("agent", agent_id)
+        if outcome == "inactive":
+            raise AgentInactive(agent_id, "ask for work")
+        if outcome == "held":
+            task = task_out(row)
+            return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
+        if outcome == "offered":
+            return Offer(task_out(row), expires, list(row["why"]))
+        if outcome == "no_time":
+            return NoOffer(budget.basis)
+        if outcome == "no_fit":
+            assert minutes is not None
+            return NoOffer(_nothing(minutes, budget.basis))
+        # "no_match", or "taken": the last fitting tasks went to others since we looked.
+        return NoOffer(NO_MATCH)
 
 
 def _nothing(minutes: float, basis: str) -> str:
