@@ -52,7 +52,7 @@ from bench.large_feed import FeedShape, generate, slice_rate, stamped
 from bot.database import open_pool
 from bot.migrate import migrate_url
 from tests.conftest import TOKEN as API_TOKEN
-from tests.support.instances import Instance, instances
+from tests.support.instances import instances
 
 ASK_EVERY = 1800.0
 """Seconds of the day's time between one agent's asks for work."""
@@ -75,6 +75,15 @@ class Shape:
     @property
     def feed(self) -> FeedShape:
         return FeedShape(self.agents, self.queues, self.minutes, self.speed)
+
+
+@dataclass(frozen=True)
+class Served:
+    """An instance being driven: its name, address and process (for its memory)."""
+
+    name: str
+    base: str
+    pid: int
 
 
 @dataclass
@@ -226,12 +235,12 @@ def _metric(text: str, name: str) -> float | None:
 
 
 async def _watch(
-    http: aiohttp.ClientSession, running: list[Instance], figures: Figures, until: float
+    http: aiohttp.ClientSession, running: list[Served], figures: Figures, until: float
 ) -> None:
     """Tick rounds from the metrics every second; memory every ``RSS_EVERY`` seconds."""
     began = time.monotonic()
     seen = dict.fromkeys((i.name for i in running), 0.0)
-    procs = {i.name: psutil.Process(i.process.pid) for i in running}
+    procs = {i.name: psutil.Process(i.pid) for i in running}
     last_rss = -RSS_EVERY
     while time.monotonic() < until:
         for instance in running:
@@ -253,7 +262,7 @@ async def _watch(
         await asyncio.sleep(1.0)
 
 
-async def _sizes(pool: asyncpg.Pool) -> dict[str, float]:
+async def sizes(pool: asyncpg.Pool) -> dict[str, float]:
     row = await pool.fetchrow(
         "SELECT pg_database_size(current_database()) AS database,"
         " pg_total_relation_size('tasks') AS tasks,"
@@ -271,28 +280,32 @@ async def run_center(db_url: str, tmp: Path, shape: Shape) -> Figures:
         started = time.monotonic()
         await fill(pool, shape.tasks, shape.agents)
         figures.fill_seconds = time.monotonic() - started
-        figures.sizes["filled"] = await _sizes(pool)
+        figures.sizes["filled"] = await sizes(pool)
         env = {"BLENDBOT_TICK_SECONDS": str(shape.tick_seconds)}
         async with instances(db_url, tmp, ["first", "second"], **env) as running:
-            bases = [i.base for i in running]
-            headers = {"Authorization": f"Bearer {API_TOKEN}"}
-            connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT + 20)
-            timeout = aiohttp.ClientTimeout(total=60)
-            async with aiohttp.ClientSession(
-                headers=headers, connector=connector, timeout=timeout
-            ) as http:
-                began = time.monotonic()
-                until = began + shape.minutes * 60
-                jobs: list[Awaitable[None]] = [
-                    _feed(http, bases, shape, figures, began),
-                    _lag(http, bases, figures, until),
-                    _agents(http, bases, shape, figures, until),
-                    _watch(http, running, figures, until),
-                ]
-                await asyncio.gather(*jobs)
-                figures.seconds = time.monotonic() - began
-        figures.sizes["end"] = await _sizes(pool)
+            served = [Served(i.name, i.base, i.process.pid) for i in running]
+            await drive(served, shape, figures)
+        figures.sizes["end"] = await sizes(pool)
     return figures
+
+
+async def drive(running: list[Served], shape: Shape, figures: Figures) -> None:
+    """The feed, the agents, the lag probe and the samples, at once, for ``shape.minutes``."""
+    bases = [i.base for i in running]
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT + 20)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout) as http:
+        began = time.monotonic()
+        until = began + shape.minutes * 60
+        jobs: list[Awaitable[None]] = [
+            _feed(http, bases, shape, figures, began),
+            _lag(http, bases, figures, until),
+            _agents(http, bases, shape, figures, until),
+            _watch(http, running, figures, until),
+        ]
+        await asyncio.gather(*jobs)
+        figures.seconds = time.monotonic() - began
 
 
 def slope(points: list[tuple[float, float]]) -> float:
