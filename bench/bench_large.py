@@ -58,6 +58,10 @@ ASK_EVERY = 1800.0
 """Seconds of the day's time between one agent's asks for work."""
 RSS_EVERY = 5.0
 FEED_EVERY = 0.1
+PER_INSTANCE = 48
+"""Connections the client opens to one instance: below the service's limit per client
+(``BLENDBOT_MAX_CONNECTIONS_PER_CLIENT``, 64), which one client address would otherwise meet
+and be refused beyond; further requests wait for a connection, and that wait counts."""
 MAX_IN_FLIGHT = 200
 NEXT_TARGET_MS = 100.0
 LAG_TARGET_MS = 1000.0
@@ -94,6 +98,8 @@ class Figures:
     refusals: dict[str, int] = field(default_factory=dict)
     """``/next`` answered without an offer, by the reason's first words."""
     shed: int = 0
+    failed: int = 0
+    """Requests that got no answer (a connection refused or reset, or a minute passed)."""
     """``/next`` arrivals not sent: ``MAX_IN_FLIGHT`` requests already waiting."""
     statuses: dict[int, int] = field(default_factory=dict)
     sent_events: int = 0
@@ -119,10 +125,14 @@ def _count(figures: Figures, status: int) -> None:
 async def _post(
     http: aiohttp.ClientSession, url: str, body: Any, figures: Figures
 ) -> tuple[int, Any]:
-    async with http.post(url, json=body) as response:
-        _count(figures, response.status)
-        data = await response.json() if response.content_type == "application/json" else None
-        return response.status, data
+    try:
+        async with http.post(url, json=body) as response:
+            _count(figures, response.status)
+            json = response.content_type == "application/json"
+            return response.status, await response.json() if json else None
+    except (aiohttp.ClientError, TimeoutError):
+        figures.failed += 1
+        return 0, None
 
 
 async def _feed(
@@ -173,8 +183,12 @@ async def _lag(
         await _post(http, f"{to}/feeds/generic/events", [event], figures)
         while time.perf_counter() - started < 30:
             url = f"{asked}/api/v1/queues/lag-probe/intervals"
-            async with http.get(url, params=window) as response:
-                items = (await response.json())["items"] if response.status == 200 else []
+            try:
+                async with http.get(url, params=window) as response:
+                    items = (await response.json())["items"] if response.status == 200 else []
+            except (aiohttp.ClientError, TimeoutError):
+                figures.failed += 1
+                items = []
             if sum(i["offered"] for i in items) >= n:
                 figures.lag_ms.append(1000 * (time.perf_counter() - started))
                 break
@@ -244,8 +258,12 @@ async def _watch(
     last_rss = -RSS_EVERY
     while time.monotonic() < until:
         for instance in running:
-            async with http.get(f"{instance.base}/metrics") as response:
-                text = await response.text()
+            try:
+                async with http.get(f"{instance.base}/metrics") as response:
+                    text = await response.text()
+            except (aiohttp.ClientError, TimeoutError):
+                figures.failed += 1
+                continue
             rounds = _metric(text, "blendbot_tick_round_seconds_count") or 0.0
             if rounds > seen[instance.name]:
                 figures.tick_rounds += int(rounds - seen[instance.name])
@@ -290,19 +308,26 @@ async def run_center(db_url: str, tmp: Path, shape: Shape) -> Figures:
 
 
 async def drive(running: list[Served], shape: Shape, figures: Figures) -> None:
-    """The feed, the agents, the lag probe and the samples, at once, for ``shape.minutes``."""
+    """The feed, the agents, the lag probe and the samples, at once, for ``shape.minutes``;
+    the agents on connections of their own, so that their queue does not hold up the feed."""
     bases = [i.base for i in running]
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT + 20)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout) as http:
+    async with (
+        aiohttp.ClientSession(
+            headers=headers,
+            connector=aiohttp.TCPConnector(limit_per_host=PER_INSTANCE),
+            timeout=timeout,
+        ) as agents,
+        aiohttp.ClientSession(headers=headers, timeout=timeout) as feeds,
+    ):
         began = time.monotonic()
         until = began + shape.minutes * 60
         jobs: list[Awaitable[None]] = [
-            _feed(http, bases, shape, figures, began),
-            _lag(http, bases, figures, until),
-            _agents(http, bases, shape, figures, until),
-            _watch(http, running, figures, until),
+            _feed(feeds, bases, shape, figures, began),
+            _lag(feeds, bases, figures, until),
+            _agents(agents, bases, shape, figures, until),
+            _watch(feeds, running, figures, until),
         ]
         await asyncio.gather(*jobs)
         figures.seconds = time.monotonic() - began
@@ -370,7 +395,7 @@ def table(shape: Shape, figures: Figures, label: str) -> list[str]:
             f"{values[-1]:.0f} / {max(values):.0f} MiB, {slope(points):+.0f} MiB/h | flat |"
         )
     errors = sum(n for status, n in figures.statuses.items() if status >= 500)
-    lines.append(f"| answers 5xx | {errors} | 0 |")
+    lines.append(f"| answers 5xx; requests unanswered | {errors}; {figures.failed} | 0; 0 |")
     common = sorted(figures.refusals.items(), key=lambda kv: -kv[1])[:4]
     if common:
         lines += ["", "`/next` without an offer: " + "; ".join(f"{n:,}: {w}" for w, n in common)]
