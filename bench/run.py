@@ -5,8 +5,8 @@
 Each section names the command that produced it; figures are medians of several runs, next to
 a baseline measured in the same run, because the machine is shared and noisy. With ``--only``
 (api, import, queues, next, forecast, forecast_cluster, feeds, slack, blending, startup,
-faults, eta, sources, plan, reports, console), just those sections are run again and replaced in
-``docs/benchmarks.md``; the others stay as they were.
+faults, eta, sources, plan, reports, console, large), just those sections are run again and
+replaced in ``docs/benchmarks.md``; the others stay as they were.
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ from bench import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _large(quick: bool) -> str:
+    """The large center once (it takes tens of minutes); quick: a tenth of it for 2 minutes."""
+    large = importlib.import_module("bench.bench_large")
+    shape = large.Shape(1_000, 50, 100_000, 2) if quick else large.Shape(10_000, 500, 1_000_000, 15)
+    text: str = asyncio.run(large.main_async(shape))
+    return text
 
 
 SECTIONS: dict[str, Callable[[bool, int], str]] = {
@@ -70,6 +78,7 @@ SECTIONS: dict[str, Callable[[bool, int], str]] = {
             16,
         )
     ),
+    "large": lambda quick, runs: _large(quick),
 }
 
 

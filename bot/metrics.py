@@ -45,6 +45,18 @@ class Metrics:
             registry=self.registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5),
         )
+        self.tick_rounds = Histogram(
+            "blendbot_tick_round_seconds",
+            "Time of one whole round of the elected instance's tick (all its jobs); a round "
+            "longer than BLENDBOT_TICK_SECONDS delays the next.",
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
+        self.tick_last_round = Gauge(
+            "blendbot_tick_last_round_seconds",
+            "Time of the elected instance's last round of the tick.",
+            registry=self.registry,
+        )
         self.lent = Gauge(
             "blendbot_agents_lent",
             "Agents on back-office work or holding an offer, by staffing group.",

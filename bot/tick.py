@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -201,6 +202,7 @@ class Tick:
             return
         if not was_leader:
             self._ranker = Ranker(self._pool)  # a new leader re-ranks everything once
+        started = time.perf_counter()
         now = self._clock.now()
         await self._guarded("rank", lambda: self._rank(now), now)
         await self._guarded("forecasts", lambda: self._refresh_forecasts(now), now)
@@ -225,6 +227,10 @@ class Tick:
             watch = self.watch
             await self._guarded("sla_watch", lambda: self._watch(watch, now), now)
         self.rounds += 1
+        if self._metrics is not None:
+            took = time.perf_counter() - started
+            self._metrics.tick_rounds.observe(took)
+            self._metrics.tick_last_round.set(took)
 
     async def _roll_up(self, zone: str, now: datetime) -> None:
         """When a day is over, roll up the agents' states of the last ``ROLL_UP_DAYS`` days not

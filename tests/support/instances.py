@@ -72,19 +72,22 @@ class Instance:
 async def instances(
     db_url: str, tmp: Path, names: list[str], **env: str
 ) -> AsyncIterator[list[Instance]]:
-    """Start ``serve`` once per name on ``db_url``; wait until each answers; stop them all."""
+    """Start ``serve`` once per name on ``db_url`` (``env`` adds or overrides settings); wait
+    until each answers; stop them all."""
     started: list[Instance] = []
     try:
         for name in names:
             port = free_port()
             environment = {k: v for k, v in os.environ.items() if not k.startswith("BLENDBOT_")}
             environment.update(
-                DATABASE_URL=named(db_url, name),
-                BLENDBOT_DATA_DIR=str(tmp / name),
-                BLENDBOT_API_TOKENS=TOKEN,
-                BLENDBOT_TICK_SECONDS="0.5",
-                BLENDBOT_LOG_LEVEL="WARNING",
-                **env,
+                {
+                    "DATABASE_URL": named(db_url, name),
+                    "BLENDBOT_DATA_DIR": str(tmp / name),
+                    "BLENDBOT_API_TOKENS": TOKEN,
+                    "BLENDBOT_TICK_SECONDS": "0.5",
+                    "BLENDBOT_LOG_LEVEL": "WARNING",
+                    **env,
+                }
             )
             await asyncio.to_thread(tmp.mkdir, parents=True, exist_ok=True)
             log = tmp / f"{name}.log"
