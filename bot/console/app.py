@@ -95,6 +95,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_get("/tasks", pages.tasks_page)
     r.add_get("/tasks/{task_id}", pages.task_page)
     r.add_get("/me", pages.my_day)
+    r.add_post("/me/recognition", pages.set_my_recognition)
     r.add_get("/people", reports.people_page)
     r.add_get("/costs", reports.costs_page)
     r.add_get("/trends", reports.trends_page)

@@ -3,13 +3,15 @@ figures), Tasks (search, and a task's whole story), and an agent's own day."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from blending import decision_log
+from blending import decision_log, recognition
+from blending.reports import Span
 from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
 from bot.console.render import page
@@ -158,6 +160,19 @@ async def my_day(request: web.Request) -> web.Response:
     decisions = await decision_log.recent(
         stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
     )
+    taking_part = await stores.roster.recognition(found.agent_id)
+    standing = None
+    if taking_part:
+        today = since.date()
+        span = Span(
+            today, today, since, since + timedelta(days=1), getattr(since.tzinfo, "key", None)
+        )
+        mine = [
+            a
+            for a in (await recognition.recognition(stores.pool, span)).agents
+            if a.agent_id == found.agent_id
+        ]
+        standing = mine[0] if mine else None
     return await page(
         request,
         "me.html",
@@ -167,6 +182,21 @@ async def my_day(request: web.Request) -> web.Response:
             "done": await stores.views.done_since(found.agent_id, since),
             "items": decisions.items,
             "now": now,
+            "recognition": taking_part,
+            "standing": standing,
+            "badges": recognition.BADGES,
         },
         viewer=found,
     )
+
+
+async def set_my_recognition(request: web.Request) -> web.Response:
+    """An agent turns recognition off (or on again) for themselves, and only themselves."""
+    found = await required(request, supervisor=False)
+    if found.agent_id is None:
+        raise web.HTTPNotFound(reason="You are not on the roster: there is no day to show.")
+    on = (await request.post()).get("on") == "1"
+    stores = request.config_dict[STORES]
+    if await stores.roster.set_recognition(found.agent_id, on, found.actor):
+        await stores.slack.audit(found.actor, f"console_recognition_{'on' if on else 'off'}", True)
+    raise web.HTTPSeeOther("/console/me")

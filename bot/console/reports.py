@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from blending import reports
+from blending import recognition, reports
 from bot.console.pages import required
 from bot.console.render import page
 from bot.http import reports as api
@@ -59,8 +59,10 @@ async def people_page(request: web.Request) -> web.Response:
     found = await required(request)
     _, span, error = _range(request, api.RangeQuery, 1)
     now = request.config_dict[CLOCK].now()
-    report = await reports.agents(request.config_dict[STORES].pool, span, now)
+    pool = request.config_dict[STORES].pool
+    report = await reports.agents(pool, span, now)
     teams = reports.teams_of(report)
+    recognized = await recognition.recognition(pool, span)
     chart = {
         "type": "time",
         "labels": [a.name for a in report.agents],
@@ -77,12 +79,17 @@ async def people_page(request: web.Request) -> web.Response:
             "error": error,
             "report": report,
             "teams": teams,
+            "recognition": recognized,
+            "badges": recognition.BADGES,
             "chart_data": chart,
             "slow": PACE_SLOW,
             "exports": {
                 "agents": _link("agents", span),
                 "work": _link("agents", span, "work"),
                 "teams": _link("teams", span),
+                "top": _link("recognition", span, "top"),
+                "improved": _link("recognition", span, "improved"),
+                "standings": _link("recognition", span, "agents"),
             },
         },
         viewer=found,
