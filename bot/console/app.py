@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from bot.console import actions, pages, plan, reports, signin
+from bot.console import actions, lulls, pages, plan, reports, signin
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -81,6 +81,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     live = Live(lambda: pages.board_html(app, console))
     console[pages.LIVE] = live
     console[plan.CACHE] = plan.PlanCache()
+    console[lulls.CACHE] = lulls.LullCache()
     console.on_shutdown.append(live.close)
     r = console.router
     r.add_get("/", pages.home)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from blending import decision_log, recognition
 from blending.reports import Span
+from bot.console import lulls
 from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
 from bot.console.render import page
@@ -65,10 +66,17 @@ async def now_page(request: web.Request) -> web.Response:
     found = await required(request)
     live = request.app[LIVE]
     version = live.version
+    config = request.config_dict
+    ahead = await request.app[lulls.CACHE].ahead(config[STORES], config[CLOCK].now(), config[ZONE])
     return await page(
         request,
         "now.html",
-        {"board_html": await live.html(version), "version": version},
+        {
+            "board_html": await live.html(version),
+            "version": version,
+            "ahead": ahead,
+            "lull_hours": lulls.HOURS,
+        },
         viewer=found,
     )
 

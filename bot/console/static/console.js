@@ -47,6 +47,14 @@
     }
   };
   function draw(canvas, data) {
+    if (data.type === "lulls") {
+      // Agents scheduled as bars, the forecast's need as a line: where the bars stand above
+      // the line, agents are spare.
+      data.series = [
+        { label: "agents scheduled", values: data.staffed },
+        { label: "agents the forecast needs", values: data.need }
+      ];
+    }
     var datasets = data.series.map(function (s, i) {
       return { label: s.label, data: s.values, backgroundColor: colors[i % colors.length],
                borderColor: colors[i % colors.length], spanGaps: true,
@@ -67,6 +75,12 @@
                              y1: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
                                    title: { display: true, text: "tasks" } } } },
         plugins: [marks] };
+    } else if (data.type === "lulls") {
+      datasets[0].backgroundColor = "rgba(28,124,58,.45)";
+      datasets[1].type = "line"; datasets[1].borderColor = "#b3261e"; datasets[1].pointRadius = 0;
+      datasets[1].stepped = "middle"; datasets[1].borderWidth = 2;
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: "agents" } } } } };
     } else if (data.type === "plan") {
       // Extra hours up, hours to spare down, a colour per skill set.
       datasets.forEach(function (d, i) {
