@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from bot.console import actions, lulls, pages, plan, reports, signin
+from bot.console import actions, changes, lulls, pages, plan, reports, signin
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -83,6 +83,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     console[plan.CACHE] = plan.PlanCache()
     console[lulls.CACHE] = lulls.LullCache()
     console.on_shutdown.append(live.close)
+    console.cleanup_ctx.append(changes.listening(app[STORES].pool, live.decision))
     r = console.router
     r.add_get("/", pages.home)
     r.add_get("/sign-in", signin.show_sign_in)

@@ -15,7 +15,7 @@ from blending.reports import Span
 from bot.console import lulls
 from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
-from bot.console.render import page
+from bot.console.render import DECISIONS_REFRESH_MS, page
 from bot.console.session import Viewer, viewer
 from bot.http.keys import CLOCK, POLICY, STORES, ZONE
 from queues.errors import NotFound
@@ -87,7 +87,8 @@ async def now_live(request: web.Request) -> web.StreamResponse:
         since = int(request.query.get("since", "-1"))
     except ValueError:
         since = -1
-    return await request.app[LIVE].stream(request, since)
+    board = request.query.get("board") != "0"
+    return await request.app[LIVE].stream(request, since, board=board)
 
 
 async def decisions_page(request: web.Request) -> web.Response:
@@ -114,6 +115,8 @@ async def decisions_page(request: web.Request) -> web.Response:
             "agents": agents,
             "group": group,
             "agent": agent,
+            "live_on": "decisions",
+            "live_every": DECISIONS_REFRESH_MS,
         },
         viewer=found,
     )

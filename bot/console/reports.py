@@ -46,6 +46,11 @@ def _days(query: api.RangeQuery, default_days: int | None) -> int:
     return default_days if default_days is not None else int(getattr(query, "days", 1))
 
 
+def _live(request: web.Request, span: reports.Span) -> str | None:
+    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`)."""
+    return "any" if span.last >= _today(request) else None
+
+
 def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
     query = f"from={span.first}&to={span.last}"
     if table:
@@ -76,6 +81,7 @@ async def people_page(request: web.Request) -> web.Response:
         "people.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "error": error,
             "report": report,
             "teams": teams,
@@ -126,6 +132,7 @@ async def costs_page(request: web.Request) -> web.Response:
         "costs.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "error": error,
             "costs": costs,
             "skills": skills,
@@ -165,6 +172,7 @@ async def trends_page(request: web.Request) -> web.Response:
         "trends.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "days": days,
             "error": error,
             "report": report,

@@ -1,6 +1,7 @@
-// The console's only script: the Now board follows the server's events, the report pages draw
-// their charts (Chart.js, shipped beside this file) from the figures the page carries, and the
-// large-type (wallboard) mode is remembered by the browser.
+// The console's only script: the Now board follows the server's events, the other pages
+// showing today fetch their figures again when the same channel says something changed, the
+// report pages draw their charts (Chart.js, shipped beside this file) from the figures the
+// page carries, and the large-type (wallboard) mode is remembered by the browser.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -116,10 +117,49 @@
     canvas.chart = new window.Chart(canvas, config);
     canvas.setAttribute("data-drawn", "true");
   }
-  if (window.Chart) {
-    Array.prototype.forEach.call(document.querySelectorAll("script.chart-data"), function (el) {
+  function drawAll(root) {
+    if (!window.Chart) { return; }
+    Array.prototype.forEach.call(root.querySelectorAll("script.chart-data"), function (el) {
       var canvas = document.getElementById(el.getAttribute("data-for"));
       if (canvas) { draw(canvas, JSON.parse(el.textContent)); }
+    });
+  }
+  drawAll(document);
+  // A page of today's figures: on a change it cares for ("decisions", or "any"), at most once
+  // per data-every ms, it fetches itself and takes the new main part (not while a form in it
+  // has the focus: the next change does it).
+  var main = document.querySelector("main[data-changes]");
+  if (main && window.EventSource && window.fetch && window.DOMParser) {
+    var on = main.getAttribute("data-on");
+    var every = parseInt(main.getAttribute("data-every"), 10) || 60000;
+    var last = Date.now(), pending = null, busy = false;
+    var refresh = function () {
+      pending = null;
+      var active = document.activeElement;
+      if (busy || (active && active.form && main.contains(active))) { return; }
+      busy = true; last = Date.now();
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (text) {
+          var fresh = text && new DOMParser().parseFromString(text, "text/html").querySelector("main");
+          if (fresh) {
+            Array.prototype.forEach.call(main.querySelectorAll("canvas"), function (c) {
+              if (c.chart) { c.chart.destroy(); }
+            });
+            main.innerHTML = fresh.innerHTML;
+            drawAll(main);
+            main.setAttribute("data-updated", String(Date.now()));
+          }
+        })
+        .catch(function () { /* the next change tries again */ })
+        .then(function () { busy = false; });
+    };
+    var changes = new EventSource(main.getAttribute("data-changes"));
+    changes.addEventListener("open", function () { main.setAttribute("data-live", "open"); });
+    changes.addEventListener("changed", function (event) {
+      if (on !== "any" && event.data !== on) { return; }
+      if (pending) { return; }
+      pending = setTimeout(refresh, Math.max(0, last + every - Date.now()));
     });
   }
 })();
