@@ -107,6 +107,8 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_post("/actions/blending", actions.set_blending)
     r.add_post("/actions/boost", actions.boost)
     r.add_post("/actions/assign", actions.assign)
+    r.add_post("/actions/lend", actions.lend)
+    r.add_post("/actions/recall", actions.recall)
     r.add_static("/static/", _static_dir(), name="static")
     app.add_subapp("/console/", console)
     app.router.add_get("/console", _to_console)
