@@ -81,7 +81,9 @@ class RecognitionReport(BaseModel):
     last: date
     previous_first: date
     previous_last: date
-    top: list[Performer] = Field(description="Most steps on standard, then the quickest pace.")
+    top: list[Performer] = Field(
+        description="Most steps on standard (at least one), then the quickest pace."
+    )
     improved: list[Improver] = Field(description="The largest gain of pace on the range before.")
     agents: list[Standing] = Field(description="Every agent taking part who completed work.")
 
@@ -143,7 +145,7 @@ def rank(days: Sequence[Day], first: date, last: date) -> RecognitionReport:
     now = _sums(days, first, last)
     before = _sums(days, before_first, before_last)
     ranked = sorted(
-        (a for a, s in now.items() if s.done >= MIN_DONE and s.pace is not None),
+        (a for a, s in now.items() if s.done >= MIN_DONE and s.on_standard and s.pace),
         key=lambda a: (-now[a].on_standard, now[a].pace, now[a].name, a),
     )[:TOP]
     top = [
