@@ -22,7 +22,7 @@ import asyncpg
 
 from bench.bench_queues import fill
 from bench.common import drop_database, fresh_database, median, server_url
-from blending import reports
+from blending import recognition, reports
 from bot.database import open_pool
 from bot.migrate import migrate_url
 
@@ -136,6 +136,8 @@ async def measure(pool: asyncpg.Pool, runs: int) -> dict[str, list[float]]:
             lambda: reports.skills(pool, month, now, week_end), runs
         ),
         "decisions, 30 days": await timed(lambda: reports.decisions(pool, month), runs),
+        "recognition, one day": await timed(lambda: recognition.recognition(pool, day), runs),
+        "recognition, 30 days": await timed(lambda: recognition.recognition(pool, month), runs),
     }
     for days in (30, 90):
         trend = span(today - timedelta(days=days - 1), today)

@@ -104,6 +104,18 @@ class Roster:
                     done.released.append(await life.give_back(row["id"], agent_id, by, why))
             return done
 
+    async def set_recognition(self, agent_id: str, on: bool, by: str) -> bool:
+        """Turn the agent's recognition (rankings, streaks, badges) on or off, with its event;
+        whether it changed (``False`` when it was already so)."""
+        if await self.recognition(agent_id) is None:
+            raise NotFound("agent", agent_id)
+        return await self._db.fetchval(_SQL["set_recognition"], agent_id, on, by) is not None
+
+    async def recognition(self, agent_id: str) -> bool | None:
+        """Whether the agent takes part in recognition (``None``: no such agent)."""
+        found: bool | None = await self._db.fetchval(_SQL["recognition_of"], agent_id)
+        return found
+
     async def active(self, agent_id: str) -> bool | None:
         """Whether the agent is active (``None``: no such agent)."""
         inactive = await self._db.fetchval(_TASKS["inactive"], agent_id)

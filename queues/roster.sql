@@ -144,3 +144,20 @@ RETURNING id;
 
 -- name: last_sync
 SELECT max(at) FROM roster_syncs WHERE actor = $1;
+
+-- name: set_recognition
+-- Turn the agent $1's recognition on or off ($2) by $3, with its event; no row when the agent
+-- is missing or it was already so.
+WITH upd AS (
+    UPDATE agents SET recognition = $2, updated_at = now()
+    WHERE agent_id = $1 AND recognition <> $2
+    RETURNING agent_id
+),
+ev AS (
+    INSERT INTO agent_events (agent_id, event, actor)
+    SELECT agent_id, CASE WHEN $2 THEN 'recognition_on' ELSE 'recognition_off' END, $3 FROM upd
+)
+SELECT agent_id FROM upd;
+
+-- name: recognition_of
+SELECT recognition FROM agents WHERE agent_id = $1;

@@ -1,8 +1,10 @@
 """Supervisors' actions from the console: pause and resume blending, boost a task type, give a
-task to an agent. Each goes through the code Slack's `/blend` commands use (the blending
-switch, the priority rules under Slack's boost names, :func:`bot.work.reassign` with the
-agent's card through the outbox), each is written to the audit log, and each form carries
-its CSRF token (the console's middleware refuses a POST without it)."""
+task to an agent, lend an agent to back-office work and recall them. Each goes through the
+code Slack's `/blend` commands use (the blending switch, the priority rules under Slack's
+boost names, :func:`bot.work.reassign` with the agent's card through the outbox, and the
+:class:`bot.acd.Steering` that `/blend lend|recall` and the API's lend and recall share), each
+is written to the audit log, and each form carries its CSRF token (the console's middleware
+refuses a POST without it)."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ from datetime import timedelta
 from aiohttp import web
 from aiohttp_session import get_session
 
+from blending.errors import LendRefused
+from bot.acd import STEERING
 from bot.console.pages import required
 from bot.console.render import page
-from bot.http.keys import CLOCK, POLICY, STORES
+from bot.http.keys import CLOCK, POLICY, STORES, ZONE
 from bot.slack import cards
 from bot.slack.commands import _TYPE, BOOST_PREFIX
 from bot.slack.context import card_ref
 from bot.slack.store import SlackStore
 from bot.work import reassign
 from queues.db import transaction
+from queues.dispatch import NoOffer
 from queues.errors import QueuesError
 from queues.lifecycle import Lifecycle
 from queues.priority import InvalidRule
@@ -45,6 +50,7 @@ async def actions_page(request: web.Request) -> web.Response:
             "types": [t.name for t in await stores.catalog.all()],
             "boosts": [r for r in await stores.rules.all(now) if r.name.startswith(BOOST_PREFIX)],
             "agents": sorted((await stores.views.people(everyone)).values(), key=lambda p: p.name),
+            "steering": request.config_dict.get(STEERING) is not None,
         },
         viewer=found,
     )
@@ -147,3 +153,63 @@ async def assign(request: web.Request) -> web.Response:
     except QueuesError as exc:
         return await _done(request, f"Task #{task_id} was not given: {exc}")
     return await _done(request, f"Task #{task_id} is now with {person.name}.")
+
+
+MAX_LEND_MINUTES = 24 * 60
+
+
+async def lend(request: web.Request) -> web.Response:
+    """The API's and Slack's lend: a window of some minutes and the best task offered."""
+    found = await required(request)
+    steering = request.config_dict.get(STEERING)
+    if steering is None:
+        return await _done(request, "Lending is not available on this instance.")
+    form = await request.post()
+    stores = request.config_dict[STORES]
+    agent_id = str(form.get("agent", ""))
+    person = (await stores.views.people([agent_id])).get(agent_id)
+    if person is None:
+        return await _done(request, "Choose an agent on the roster.")
+    raw = str(form.get("minutes", "")).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LEND_MINUTES:
+        return await _done(request, f"Lend for 1 to {MAX_LEND_MINUTES} whole minutes.")
+    override = form.get("override") == "1"
+    try:
+        lent = await steering.lend(agent_id, int(raw), found.actor, override=override)
+    except LendRefused as exc:
+        await stores.slack.audit(found.actor, "console_lend", False, agent=agent_id, why=str(exc))
+        return await _done(request, f"{person.name} was not lent: {exc}.")
+    except QueuesError as exc:
+        return await _done(request, f"{person.name} was not lent: {exc}")
+    await stores.slack.audit(
+        found.actor, "console_lend", True, agent=agent_id, minutes=int(raw), override=override
+    )
+    zone = request.config_dict[ZONE]
+    said = f"{person.name} is lent to back-office work until {lent.ends_at.astimezone(zone):%H:%M}"
+    if isinstance(lent.offer, NoOffer):
+        return await _done(request, f"{said}. No task offered yet: {lent.offer.reason}.")
+    return await _done(request, f"{said}. Offered task #{lent.offer.task.id}.")
+
+
+async def recall(request: web.Request) -> web.Response:
+    """The API's and Slack's recall: back to the phones, as the guard recalls."""
+    found = await required(request)
+    steering = request.config_dict.get(STEERING)
+    if steering is None:
+        return await _done(request, "Recalling is not available on this instance.")
+    form = await request.post()
+    stores = request.config_dict[STORES]
+    agent_id = str(form.get("agent", ""))
+    person = (await stores.views.people([agent_id])).get(agent_id)
+    if person is None:
+        return await _done(request, "Choose an agent on the roster.")
+    reason = str(form.get("reason", "")).strip()[:500] or f"recalled by {found.name}"
+    try:
+        done = await steering.recall(agent_id, found.actor, reason)
+    except QueuesError as exc:
+        return await _done(request, f"{person.name} was not recalled: {exc}")
+    await stores.slack.audit(found.actor, "console_recall", True, agent=agent_id, reason=reason)
+    said = f"{person.name} is recalled to the phones"
+    if done.withdrawn:
+        said += f"; {len(done.withdrawn)} open offer(s) went back to the queue"
+    return await _done(request, said + ".")

@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from bot.console import actions, pages, plan, reports, signin
+from bot.console import actions, changes, lulls, pages, plan, reports, signin
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -81,7 +81,9 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     live = Live(lambda: pages.board_html(app, console))
     console[pages.LIVE] = live
     console[plan.CACHE] = plan.PlanCache()
+    console[lulls.CACHE] = lulls.LullCache()
     console.on_shutdown.append(live.close)
+    console.cleanup_ctx.append(changes.listening(app[STORES].pool, live.decision))
     r = console.router
     r.add_get("/", pages.home)
     r.add_get("/sign-in", signin.show_sign_in)
@@ -95,6 +97,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_get("/tasks", pages.tasks_page)
     r.add_get("/tasks/{task_id}", pages.task_page)
     r.add_get("/me", pages.my_day)
+    r.add_post("/me/recognition", pages.set_my_recognition)
     r.add_get("/people", reports.people_page)
     r.add_get("/costs", reports.costs_page)
     r.add_get("/trends", reports.trends_page)
@@ -104,6 +107,8 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     r.add_post("/actions/blending", actions.set_blending)
     r.add_post("/actions/boost", actions.boost)
     r.add_post("/actions/assign", actions.assign)
+    r.add_post("/actions/lend", actions.lend)
+    r.add_post("/actions/recall", actions.recall)
     r.add_static("/static/", _static_dir(), name="static")
     app.add_subapp("/console/", console)
     app.router.add_get("/console", _to_console)

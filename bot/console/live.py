@@ -1,6 +1,10 @@
-"""Live updates: a feed event that changes agents' states (the telemetry store's listeners)
-or the passing of time re-renders the Now board once, and every open console receives it as
-a server-sent event: no page reloads, one rendering however many consoles are open."""
+"""Live updates: a feed event that changes agents' states (the telemetry store's listeners),
+a decision (heard from PostgreSQL, :mod:`bot.console.changes`) or the passing of time
+re-renders the Now board once, and every open Now page receives it as a server-sent event:
+no page reloads, one rendering however many consoles are open. The other pages listen on the
+same channel without the board: a ``changed`` event names what changed (``decisions``,
+``states``, or ``time`` when nothing did for a while), and the page fetches its own figures
+again when they are today's."""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ class Live:
     def __init__(self, render: Callable[[], Awaitable[str]]) -> None:
         self._render = render
         self.version = 0
+        self.decided = 0
+        """How many decisions were heard: a change of version with it is a decision."""
         self.closed = False
         self._changed = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -38,6 +44,11 @@ class Live:
         self.version += 1
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
+
+    def decision(self, *_: object) -> None:
+        """A decision was recorded (by any instance)."""
+        self.decided += 1
+        self.kick()
 
     async def wait(self, seen: int, quiet: float = EVERY_SECONDS) -> int:
         """The version after ``seen``, or ``seen`` again after ``quiet`` seconds of none."""
@@ -59,8 +70,13 @@ class Live:
             self._cached = (version, time.monotonic(), text)
             return text
 
-    async def stream(self, request: web.Request, since: int) -> EventSourceResponse:
-        """Send the board as ``now`` events until the console goes away or the app stops."""
+    async def stream(
+        self, request: web.Request, since: int, *, board: bool = True
+    ) -> EventSourceResponse:
+        """Send the board as ``now`` events until the console goes away or the app stops;
+        without the ``board``, only what changed as ``changed`` events."""
+        if not board:
+            return await self._changes(request)
         async with sse_response(request) as events:
             self._streams.add(events)
             seen = since
@@ -72,6 +88,21 @@ class Live:
                 if self.closed:
                     break
                 await events.send(await self.html(seen), event="now")
+        return events
+
+    async def _changes(self, request: web.Request) -> EventSourceResponse:
+        async with sse_response(request) as events:
+            self._streams.add(events)
+            seen, decided = self.version, self.decided
+            while events.is_connected():
+                version = await self.wait(seen)
+                if self.closed:
+                    break
+                what = "time" if version == seen else "states"
+                if self.decided != decided:
+                    what = "decisions"
+                seen, decided = version, self.decided
+                await events.send(what, event="changed")
         return events
 
     async def close(self, _: web.Application) -> None:

@@ -3,16 +3,19 @@ figures), Tasks (search, and a task's whole story), and an agent's own day."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from blending import decision_log
+from blending import decision_log, recognition
+from blending.reports import Span
+from bot.console import lulls
 from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
-from bot.console.render import page
+from bot.console.render import DECISIONS_REFRESH_MS, page
 from bot.console.session import Viewer, viewer
 from bot.http.keys import CLOCK, POLICY, STORES, ZONE
 from queues.errors import NotFound
@@ -63,10 +66,17 @@ async def now_page(request: web.Request) -> web.Response:
     found = await required(request)
     live = request.app[LIVE]
     version = live.version
+    config = request.config_dict
+    ahead = await request.app[lulls.CACHE].ahead(config[STORES], config[CLOCK].now(), config[ZONE])
     return await page(
         request,
         "now.html",
-        {"board_html": await live.html(version), "version": version},
+        {
+            "board_html": await live.html(version),
+            "version": version,
+            "ahead": ahead,
+            "lull_hours": lulls.HOURS,
+        },
         viewer=found,
     )
 
@@ -77,7 +87,8 @@ async def now_live(request: web.Request) -> web.StreamResponse:
         since = int(request.query.get("since", "-1"))
     except ValueError:
         since = -1
-    return await request.app[LIVE].stream(request, since)
+    board = request.query.get("board") != "0"
+    return await request.app[LIVE].stream(request, since, board=board)
 
 
 async def decisions_page(request: web.Request) -> web.Response:
@@ -104,6 +115,8 @@ async def decisions_page(request: web.Request) -> web.Response:
             "agents": agents,
             "group": group,
             "agent": agent,
+            "live_on": "decisions",
+            "live_every": DECISIONS_REFRESH_MS,
         },
         viewer=found,
     )
@@ -158,6 +171,19 @@ async def my_day(request: web.Request) -> web.Response:
     decisions = await decision_log.recent(
         stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
     )
+    taking_part = await stores.roster.recognition(found.agent_id)
+    standing = None
+    if taking_part:
+        today = since.date()
+        span = Span(
+            today, today, since, since + timedelta(days=1), getattr(since.tzinfo, "key", None)
+        )
+        mine = [
+            a
+            for a in (await recognition.recognition(stores.pool, span)).agents
+            if a.agent_id == found.agent_id
+        ]
+        standing = mine[0] if mine else None
     return await page(
         request,
         "me.html",
@@ -167,6 +193,21 @@ async def my_day(request: web.Request) -> web.Response:
             "done": await stores.views.done_since(found.agent_id, since),
             "items": decisions.items,
             "now": now,
+            "recognition": taking_part,
+            "standing": standing,
+            "badges": recognition.BADGES,
         },
         viewer=found,
     )
+
+
+async def set_my_recognition(request: web.Request) -> web.Response:
+    """An agent turns recognition off (or on again) for themselves, and only themselves."""
+    found = await required(request, supervisor=False)
+    if found.agent_id is None:
+        raise web.HTTPNotFound(reason="You are not on the roster: there is no day to show.")
+    on = (await request.post()).get("on") == "1"
+    stores = request.config_dict[STORES]
+    if await stores.roster.set_recognition(found.agent_id, on, found.actor):
+        await stores.slack.audit(found.actor, f"console_recognition_{'on' if on else 'off'}", True)
+    raise web.HTTPSeeOther("/console/me")

@@ -14,6 +14,10 @@ from bot.http.keys import ZONE
 
 NONE = "\N{EN DASH}"
 """What a board shows for a figure nobody knows."""
+REPORT_REFRESH_MS = 60_000
+"""A report page showing today fetches its figures again at most this often as things change:
+each costs a database's reading of the range, per open console."""
+DECISIONS_REFRESH_MS = 1_000
 NAV = (
     ("now", "Now"),
     ("decisions", "Decisions"),
@@ -76,6 +80,8 @@ async def page(
         "large": request.query.get("large") == "1",
         "path": request.path,
         "zone": zone,
+        "live_on": None,
+        "live_every": REPORT_REFRESH_MS,
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, shown, status=status)

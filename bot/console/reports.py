@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from blending import reports
+from blending import recognition, reports
 from bot.console.pages import required
 from bot.console.render import page
 from bot.http import reports as api
@@ -46,6 +46,11 @@ def _days(query: api.RangeQuery, default_days: int | None) -> int:
     return default_days if default_days is not None else int(getattr(query, "days", 1))
 
 
+def _live(request: web.Request, span: reports.Span) -> str | None:
+    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`)."""
+    return "any" if span.last >= _today(request) else None
+
+
 def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
     query = f"from={span.first}&to={span.last}"
     if table:
@@ -59,8 +64,10 @@ async def people_page(request: web.Request) -> web.Response:
     found = await required(request)
     _, span, error = _range(request, api.RangeQuery, 1)
     now = request.config_dict[CLOCK].now()
-    report = await reports.agents(request.config_dict[STORES].pool, span, now)
+    pool = request.config_dict[STORES].pool
+    report = await reports.agents(pool, span, now)
     teams = reports.teams_of(report)
+    recognized = await recognition.recognition(pool, span)
     chart = {
         "type": "time",
         "labels": [a.name for a in report.agents],
@@ -74,15 +81,21 @@ async def people_page(request: web.Request) -> web.Response:
         "people.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "error": error,
             "report": report,
             "teams": teams,
+            "recognition": recognized,
+            "badges": recognition.BADGES,
             "chart_data": chart,
             "slow": PACE_SLOW,
             "exports": {
                 "agents": _link("agents", span),
                 "work": _link("agents", span, "work"),
                 "teams": _link("teams", span),
+                "top": _link("recognition", span, "top"),
+                "improved": _link("recognition", span, "improved"),
+                "standings": _link("recognition", span, "agents"),
             },
         },
         viewer=found,
@@ -119,6 +132,7 @@ async def costs_page(request: web.Request) -> web.Response:
         "costs.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "error": error,
             "costs": costs,
             "skills": skills,
@@ -158,6 +172,7 @@ async def trends_page(request: web.Request) -> web.Response:
         "trends.html",
         {
             "span": span,
+            "live_on": _live(request, span),
             "days": days,
             "error": error,
             "report": report,

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
-from blending import reports
+from blending import recognition, reports
 from blending.decision_log import DecisionOut
 from bot.console.board import board
 from bot.http.errors import ApiError, ErrorOut
@@ -247,6 +247,21 @@ async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
     return Answer(report, {"days": (reports.TrendDay, report.days)}, span.first, span.last)
 
 
+async def _recognition(request: web.Request, query: RangeQuery) -> Answer:
+    span = span_of(query, _today(request), request.config_dict[ZONE], default_days=30)
+    report = await recognition.recognition(request.config_dict[STORES].pool, span)
+    return Answer(
+        report,
+        {
+            "top": (recognition.Performer, report.top),
+            "improved": (recognition.Improver, report.improved),
+            "agents": (recognition.Standing, report.agents),
+        },
+        span.first,
+        span.last,
+    )
+
+
 @dataclass(frozen=True)
 class Report:
     name: str
@@ -321,6 +336,19 @@ REPORTS: dict[str, Report] = {
             "Daily utilization, service level, abandonment, throughput, SLA attainment",
             "The last 30, 60 or 90 days (`days`), with the days blending was switched on. CSV "
             "table: `days`.",
+        ),
+        Report(
+            "recognition",
+            RangeQuery,
+            _recognition,
+            recognition.RecognitionReport,
+            "Top performers, most improved, streaks and badges",
+            "For the agents who take part (each may turn recognition off for themselves, and "
+            "then is in none of it): the top performers of the range (default the last 30 "
+            "days) by steps done within their type's standard time, then pace; the most "
+            "improved, by pace against the equal range before; each agent's streak of working "
+            "days on standard and badges (`top_performer`, `most_improved`, `streak_5`, "
+            "`streak_10`, `streak_20`). CSV tables: `top`, `improved`, `agents`.",
         ),
     )
 }

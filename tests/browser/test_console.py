@@ -64,7 +64,6 @@ async def test_the_now_page_shows_the_seeded_center(page: Page, console: Console
     billing = page.locator("#backlog tr[data-type=billing]")
     await expect(billing.locator("td").nth(1)).to_have_text("2")  # open
     await expect(billing.locator("td").nth(2)).to_have_text("1")  # past SLA
-    await shot(page, "now")
     await page.click("#large-toggle")
     await expect(page.locator("body")).to_have_class("large")
     await page.set_viewport_size({"width": 1920, "height": 1080})

@@ -50,7 +50,6 @@ async def test_people_shows_each_agents_day_and_a_chart(page: Page, reporting: C
     await expect(dana.nth(9)).to_have_text("20m 00s")  # gained from lulls
     await expect(page.locator("#work")).to_contain_text("2.17")
     await expect(page.locator("#people-chart")).to_have_attribute("data-drawn", "true")
-    await shot(page, "people")
 
 
 async def test_a_range_that_ends_before_it_starts_is_explained(

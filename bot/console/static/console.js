@@ -1,6 +1,7 @@
-// The console's only script: the Now board follows the server's events, the report pages draw
-// their charts (Chart.js, shipped beside this file) from the figures the page carries, and the
-// large-type (wallboard) mode is remembered by the browser.
+// The console's only script: the Now board follows the server's events, the other pages
+// showing today fetch their figures again when the same channel says something changed, the
+// report pages draw their charts (Chart.js, shipped beside this file) from the figures the
+// page carries, and the large-type (wallboard) mode is remembered by the browser.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -47,6 +48,14 @@
     }
   };
   function draw(canvas, data) {
+    if (data.type === "lulls") {
+      // Agents scheduled as bars, the forecast's need as a line: where the bars stand above
+      // the line, agents are spare.
+      data.series = [
+        { label: "agents scheduled", values: data.staffed },
+        { label: "agents the forecast needs", values: data.need }
+      ];
+    }
     var datasets = data.series.map(function (s, i) {
       return { label: s.label, data: s.values, backgroundColor: colors[i % colors.length],
                borderColor: colors[i % colors.length], spanGaps: true,
@@ -67,6 +76,12 @@
                              y1: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
                                    title: { display: true, text: "tasks" } } } },
         plugins: [marks] };
+    } else if (data.type === "lulls") {
+      datasets[0].backgroundColor = "rgba(28,124,58,.45)";
+      datasets[1].type = "line"; datasets[1].borderColor = "#b3261e"; datasets[1].pointRadius = 0;
+      datasets[1].stepped = "middle"; datasets[1].borderWidth = 2;
+      config = { type: "bar", data: { labels: data.labels, datasets: datasets },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: "agents" } } } } };
     } else if (data.type === "plan") {
       // Extra hours up, hours to spare down, a colour per skill set.
       datasets.forEach(function (d, i) {
@@ -102,10 +117,49 @@
     canvas.chart = new window.Chart(canvas, config);
     canvas.setAttribute("data-drawn", "true");
   }
-  if (window.Chart) {
-    Array.prototype.forEach.call(document.querySelectorAll("script.chart-data"), function (el) {
+  function drawAll(root) {
+    if (!window.Chart) { return; }
+    Array.prototype.forEach.call(root.querySelectorAll("script.chart-data"), function (el) {
       var canvas = document.getElementById(el.getAttribute("data-for"));
       if (canvas) { draw(canvas, JSON.parse(el.textContent)); }
+    });
+  }
+  drawAll(document);
+  // A page of today's figures: on a change it cares for ("decisions", or "any"), at most once
+  // per data-every ms, it fetches itself and takes the new main part (not while a form in it
+  // has the focus: the next change does it).
+  var main = document.querySelector("main[data-changes]");
+  if (main && window.EventSource && window.fetch && window.DOMParser) {
+    var on = main.getAttribute("data-on");
+    var every = parseInt(main.getAttribute("data-every"), 10) || 60000;
+    var last = Date.now(), pending = null, busy = false;
+    var refresh = function () {
+      pending = null;
+      var active = document.activeElement;
+      if (busy || (active && active.form && main.contains(active))) { return; }
+      busy = true; last = Date.now();
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (text) {
+          var fresh = text && new DOMParser().parseFromString(text, "text/html").querySelector("main");
+          if (fresh) {
+            Array.prototype.forEach.call(main.querySelectorAll("canvas"), function (c) {
+              if (c.chart) { c.chart.destroy(); }
+            });
+            main.innerHTML = fresh.innerHTML;
+            drawAll(main);
+            main.setAttribute("data-updated", String(Date.now()));
+          }
+        })
+        .catch(function () { /* the next change tries again */ })
+        .then(function () { busy = false; });
+    };
+    var changes = new EventSource(main.getAttribute("data-changes"));
+    changes.addEventListener("open", function () { main.setAttribute("data-live", "open"); });
+    changes.addEventListener("changed", function (event) {
+      if (on !== "any" && event.data !== on) { return; }
+      if (pending) { return; }
+      pending = setTimeout(refresh, Math.max(0, last + every - Date.now()));
     });
   }
 })();
