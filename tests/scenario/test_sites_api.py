@@ -1,0 +1,94 @@
+"""Sites through the API: a clock per site, its agents and queues, refusals and the audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import AUTH
+
+Client = TestClient[Any, Any]
+
+
+async def test_a_site_is_created_replaced_listed_and_audited(client: Client) -> None:
+    body = {"name": "London", "time_zone": "Europe/London", "author": "sara"}
+    created = await client.put("/api/v1/sites/london", json=body, headers=AUTH)
+    assert created.status == 201
+    assert (await created.json())["time_zone"] == "Europe/London"
+    body = {"name": "London", "time_zone": "Europe/Dublin", "reason": "moved"}
+    replaced = await client.put("/api/v1/sites/london", json=body, headers=AUTH)
+    assert replaced.status == 200
+    listed = await (await client.get("/api/v1/sites", headers=AUTH)).json()
+    assert [(s["site_id"], s["time_zone"]) for s in listed["items"]] == [
+        ("london", "Europe/Dublin")
+    ]
+    assert listed["default_time_zone"] == "UTC"
+    log = await (await client.get("/api/v1/site-changes", headers=AUTH)).json()
+    assert [(c["action"], c["author"], c["change"]["time_zone"]) for c in log["items"]] == [
+        ("replaced", "api", "Europe/Dublin"),
+        ("created", "sara", "Europe/London"),
+    ]
+
+
+async def test_an_unknown_zone_is_refused_and_changes_nothing(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    body = {"name": "London", "time_zone": "Europe/London"}
+    assert (await client.put("/api/v1/sites/london", json=body, headers=AUTH)).status == 201
+    for zone in ("Europe/Londinium", "EST", "+01:00", "", "../../etc/passwd"):
+        bad = {"name": "London", "time_zone": zone}
+        answer = await client.put("/api/v1/sites/london", json=bad, headers=AUTH)
+        assert answer.status == 422, zone
+        assert (await answer.json())["error"]["fields"][0]["field"] == "time_zone"
+    assert await pool.fetchval("SELECT time_zone FROM sites") == "Europe/London"
+    assert await pool.fetchval("SELECT count(*) FROM site_changes") == 1
+    default = {"name": "Default", "time_zone": "Europe/Paris"}
+    assert (await client.put("/api/v1/sites/default", json=default, headers=AUTH)).status == 422
+    assert (await client.get("/api/v1/sites/nowhere", headers=AUTH)).status == 404
+
+
+async def test_agents_and_queues_join_a_site_and_leave_it(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    await client.put("/api/v1/agents/ana", json={"name": "Ana"}, headers=AUTH)
+    site = {"name": "New York", "time_zone": "America/New_York"}
+    await client.put("/api/v1/sites/nyc", json=site, headers=AUTH)
+    joined = await client.put(
+        "/api/v1/agents/ana/site", json={"site_id": "nyc", "author": "sara"}, headers=AUTH
+    )
+    assert (await joined.json()) == {"site_id": "nyc", "time_zone": "America/New_York"}
+    queue = await client.put("/api/v1/queues/sales/site", json={"site_id": "nyc"}, headers=AUTH)
+    assert queue.status == 200
+    got = await (await client.get("/api/v1/sites/nyc", headers=AUTH)).json()
+    assert (got["agents"], got["queues"]) == (["ana"], ["sales"])
+    left = await client.put("/api/v1/agents/ana/site", json={"site_id": None}, headers=AUTH)
+    assert (await left.json()) == {"site_id": None, "time_zone": "UTC"}
+    assert await pool.fetchval("SELECT site_id FROM agents WHERE agent_id = 'ana'") is None
+    log = await (await client.get("/api/v1/site-changes", headers=AUTH)).json()
+    assert [(c["action"], c["subject"]) for c in log["items"][:3]] == [
+        ("agent", "ana"),
+        ("queue", "sales"),
+        ("agent", "ana"),
+    ]
+
+
+async def test_joining_an_unknown_site_or_agent_is_a_404_that_changes_nothing(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    await client.put("/api/v1/agents/ana", json={"name": "Ana"}, headers=AUTH)
+    site = {"name": "New York", "time_zone": "America/New_York"}
+    await client.put("/api/v1/sites/nyc", json=site, headers=AUTH)
+    missing_site = await client.put(
+        "/api/v1/agents/ana/site", json={"site_id": "mars"}, headers=AUTH
+    )
+    assert missing_site.status == 404
+    missing_agent = await client.put(
+        "/api/v1/agents/bob/site", json={"site_id": "nyc"}, headers=AUTH
+    )
+    assert missing_agent.status == 404
+    queue = await client.put("/api/v1/queues/sales/site", json={"site_id": "mars"}, headers=AUTH)
+    assert queue.status == 404
+    assert await pool.fetchval("SELECT count(*) FROM queue_sites") == 0
+    assert await pool.fetchval("SELECT count(*) FROM site_changes WHERE action <> 'created'") == 0
