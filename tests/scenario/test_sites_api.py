@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import asyncpg
@@ -92,3 +93,45 @@ async def test_joining_an_unknown_site_or_agent_is_a_404_that_changes_nothing(
     assert queue.status == 404
     assert await pool.fetchval("SELECT count(*) FROM queue_sites") == 0
     assert await pool.fetchval("SELECT count(*) FROM site_changes WHERE action <> 'created'") == 0
+
+
+async def test_a_schedule_without_offsets_is_read_on_the_agents_site_clock(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    for agent in ("ana", "ben", "cy"):
+        await client.put(f"/api/v1/agents/{agent}", json={"name": agent}, headers=AUTH)
+    await client.put(
+        "/api/v1/sites/nyc", json={"name": "NY", "time_zone": "America/New_York"}, headers=AUTH
+    )
+    await client.put(
+        "/api/v1/sites/pune", json={"name": "Pune", "time_zone": "Asia/Kolkata"}, headers=AUTH
+    )
+    await client.put("/api/v1/agents/ana/site", json={"site_id": "nyc"}, headers=AUTH)
+    await client.put("/api/v1/agents/ben/site", json={"site_id": "pune"}, headers=AUTH)
+    shift = {
+        "items": [
+            {"kind": "shift", "start": "2026-03-09T09:00:00", "end": "2026-03-09T17:00:00"},
+            {"kind": "break", "start": "2026-03-09T12:00:00", "end": "2026-03-09T12:30:00"},
+        ]
+    }
+    starts = {}
+    for agent in ("ana", "ben", "cy"):
+        answer = await client.put(f"/api/v1/agents/{agent}/schedule", json=shift, headers=AUTH)
+        assert answer.status == 200
+        starts[agent] = (await answer.json())["items"][0]["start"]
+    assert starts == {
+        "ana": "2026-03-09T13:00:00Z",  # EDT began the day before
+        "ben": "2026-03-09T03:30:00Z",
+        "cy": "2026-03-09T09:00:00Z",  # no site: the default clock (UTC here)
+    }
+    stored = await pool.fetch(
+        "SELECT agent_id, ends_at FROM agent_schedules WHERE kind = 'shift' ORDER BY agent_id"
+    )
+    hours = [(r["ends_at"].astimezone(UTC).hour, r["ends_at"].minute) for r in stored]
+    assert hours == [(21, 0), (11, 30), (17, 0)]
+    mixed = {
+        "items": [{"kind": "shift", "start": "2026-03-10T09:00:00", "end": "2026-03-10T17:00:00Z"}]
+    }
+    refused = await client.put("/api/v1/agents/ana/schedule", json=mixed, headers=AUTH)
+    assert refused.status == 422
+    assert await pool.fetchval("SELECT count(*) FROM agent_schedules") == 6
