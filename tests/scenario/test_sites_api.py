@@ -135,3 +135,13 @@ async def test_a_schedule_without_offsets_is_read_on_the_agents_site_clock(
     refused = await client.put("/api/v1/agents/ana/schedule", json=mixed, headers=AUTH)
     assert refused.status == 422
     assert await pool.fetchval("SELECT count(*) FROM agent_schedules") == 6
+
+
+async def test_the_plan_follows_the_site_asked_for(client: Client) -> None:
+    site = {"name": "Pune", "time_zone": "Asia/Kolkata"}
+    await client.put("/api/v1/sites/pune", json=site, headers=AUTH)
+    pune = await (await client.get("/api/v1/plan?days=2&site=pune", headers=AUTH)).json()
+    default = await (await client.get("/api/v1/plan?days=2", headers=AUTH)).json()
+    assert (pune["timezone"], default["timezone"]) == ("Asia/Kolkata", "UTC")
+    assert (await client.get("/api/v1/plan?site=mars", headers=AUTH)).status == 404
+    assert (await client.get("/api/v1/plan?site=Not%20A%20Site", headers=AUTH)).status == 422
