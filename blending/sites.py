@@ -139,6 +139,13 @@ class SiteStore:
             return self.default_zone
         return ZoneInfo((await self.get(site_id)).time_zone)
 
+    async def agents_of(self, site_id: str | None) -> set[str]:
+        """The agents of a site (None or the default site's name: the agents in no site)."""
+        key = None if site_id in (None, DEFAULT_SITE) else site_id
+        if key is not None:
+            await self._known(self._db, key)
+        return {r["agent_id"] for r in await self._db.fetch(_SQL["agents_of_site"], key)}
+
     async def assign_agent(self, agent_id: str, body: Membership) -> None:
         """Put an agent in a site (or back in the default one); audited."""
         async with transaction(self._db) as conn:

@@ -49,3 +49,9 @@ WHERE a.agent_id = ANY($1::text[]);
 
 -- name: queue_zones
 SELECT q.queue, s.time_zone FROM queue_sites q JOIN sites s ON s.site_id = q.site_id;
+
+-- name: agents_of_site
+-- The agents of a site; NULL: the agents in no site (the default site's).
+SELECT agent_id FROM agents
+WHERE site_id = $1 OR ($1::text IS NULL AND site_id IS NULL)
+ORDER BY agent_id;

@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import AUTH
+from tests.support.reports import seed_day
 
 Client = TestClient[Any, Any]
 
@@ -145,3 +146,35 @@ async def test_the_plan_follows_the_site_asked_for(client: Client) -> None:
     assert (pune["timezone"], default["timezone"]) == ("Asia/Kolkata", "UTC")
     assert (await client.get("/api/v1/plan?site=mars", headers=AUTH)).status == 404
     assert (await client.get("/api/v1/plan?site=Not%20A%20Site", headers=AUTH)).status == 422
+
+
+async def test_an_agents_report_days_are_their_sites_days(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    """Dana's call, 09:30-10:00 UTC on 23 November, is 22:30-23:00 that day in Auckland
+    (UTC+13); her back-office work runs past Auckland's midnight."""
+    await seed_day(client, pool)
+    site = {"name": "Auckland", "time_zone": "Pacific/Auckland"}
+    await client.put("/api/v1/sites/akl", json=site, headers=AUTH)
+    await client.put("/api/v1/agents/dana/site", json={"site_id": "akl"}, headers=AUTH)
+
+    async def dana(query: str) -> dict[str, Any]:
+        answer = await client.get(f"/api/v1/reports/agents?{query}", headers=AUTH)
+        assert answer.status == 200, await answer.text()
+        people = {a["agent_id"]: a for a in (await answer.json())["agents"]}
+        return people
+
+    day = await dana("site=akl&from=2026-11-23")
+    assert set(day) == {"dana"}
+    assert day["dana"]["on_call_seconds"] == 1800.0
+    everyone = await dana("from=2026-11-23")
+    assert day["dana"]["back_office_seconds"] < everyone["dana"]["back_office_seconds"]
+    after_midnight = await dana("site=akl&from=2026-11-24")
+    assert after_midnight["dana"]["on_call_seconds"] == 0
+    assert after_midnight["dana"]["back_office_seconds"] > 0
+    both = day["dana"]["back_office_seconds"] + after_midnight["dana"]["back_office_seconds"]
+    assert both == everyone["dana"]["back_office_seconds"]
+    rest = await dana("site=default&from=2026-11-23")
+    assert "dana" not in rest
+    assert "omar" in rest
+    assert (await client.get("/api/v1/reports/agents?site=mars", headers=AUTH)).status == 404
