@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from blending.errors import BlendingError
-from blending.forecast_model import Z80, Z95, QueueForecast
+from blending.forecast_model import Z80, Z95, ForecastPoint, QueueForecast
+from blending.sites import SiteStore
 from queues.db import Executor, load_queries, transaction
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,8 @@ class ForecastSettings:
     target_seconds: float = 20
     max_occupancy: float = 0.9
     timezone: str = "UTC"
-    """The contact center's clock: days and weekly patterns follow it."""
+    """The default site's clock: the days and weekly patterns of a queue in no site follow
+    it; a queue in a site follows the site's (:mod:`blending.sites`)."""
     cluster: str | None = None
     """A Dask scheduler's address (``tcp://host:port``) the fits are sent to; None: fitted
     here, in a thread."""
@@ -102,6 +106,10 @@ def forecast_queue(
     frame = pd.DataFrame(rows, columns=["interval_start", "calls", "aht_seconds"])
     stamps = pd.to_datetime(frame["interval_start"], utc=True)
     frame["interval_start"] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
+    if frame["interval_start"].duplicated().any():
+        # The hour a DST change repeats gives two intervals per local slot: one slot, their mean.
+        frame["aht_seconds"] = frame["aht_seconds"].astype(float)
+        frame = frame.groupby("interval_start", as_index=False).mean()
     arrivals = regularise(frame, queue, minutes)[0]
     forecast = forecast_arrivals(
         arrivals, policy.model, horizon_days=horizon_days, weeks=policy.weeks
@@ -131,13 +139,37 @@ def forecast_queue(
         )
         for p in forecast.points
     ]
-    utc_points = [
-        p.model_copy(update={"interval_start": _to_utc(p.interval_start, zone)})
-        for p in forecast.points
-    ]
+    utc_points, utc_agents = on_the_clock(forecast.points, agents, zone, minutes)
     return forecast.model_copy(
         update={"origin": _to_utc(forecast.origin, zone), "points": utc_points}
-    ), agents
+    ), utc_agents
+
+
+P = TypeVar("P", bound=ForecastPoint)
+A = TypeVar("A")
+
+
+def on_the_clock(
+    points: Sequence[P], agents: Sequence[A], zone: ZoneInfo, minutes: int
+) -> tuple[list[P], list[A]]:
+    """Local-time points laid on the real intervals, in UTC: each interval gets the point of
+    its local time of day, so the day a DST change shortens loses the skipped hour's points
+    and the day it lengthens has the repeated hour's points twice."""
+    if not points:
+        return [], []
+    by_local = {p.interval_start: (p, a) for p, a in zip(points, agents, strict=True)}
+    step = timedelta(minutes=minutes)
+    at = _to_utc(points[0].interval_start, zone)
+    last = _to_utc(points[-1].interval_start, zone)
+    laid: list[P] = []
+    staffed: list[A] = []
+    while at <= last:
+        found = by_local.get(at.astimezone(zone).replace(tzinfo=None))
+        if found is not None:
+            laid.append(found[0].model_copy(update={"interval_start": at}))
+            staffed.append(found[1])
+        at += step
+    return laid, staffed
 
 
 def rate_bound(mean: float, high: float, z: float) -> float:
@@ -185,9 +217,14 @@ async def refresh(db: Executor, now: datetime, policy: ForecastSettings) -> dict
     due = await db.fetch(_SQL["queues_due"], policy.every_seconds, policy.new_intervals)
     if not due:
         return outcome
+    clocks = await SiteStore(db, policy.timezone).clocks()
+
+    def on_site_clock(queue: str) -> ForecastSettings:
+        return replace(policy, timezone=clocks.of_queue(queue).key)
+
     if policy.cluster is None:
         for row in due:
-            job = await _job(db, row["queue"], now, policy)
+            job = await _job(db, row["queue"], now, on_site_clock(row["queue"]))
             result = await asyncio.to_thread(fit_job, job)
             outcome[job[1]] = await _save(db, job, row["intervals"], result, policy)
         return outcome
@@ -198,7 +235,7 @@ async def refresh(db: Executor, now: datetime, policy: ForecastSettings) -> dict
     try:
         for first in range(0, len(due), CLUSTER_BATCH):
             rows = due[first : first + CLUSTER_BATCH]
-            jobs = [await _job(db, r["queue"], now, policy) for r in rows]
+            jobs = [await _job(db, r["queue"], now, on_site_clock(r["queue"])) for r in rows]
             results = await asyncio.to_thread(cluster.map, fit_job, jobs)
             for row, job, result in zip(rows, jobs, results, strict=True):
                 outcome[job[1]] = await _save(db, job, row["intervals"], result, policy)

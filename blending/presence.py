@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from blending.events import AgentState, AgentStateChanged
-from queues.bounds import Instant
+from queues.bounds import WallOrInstant
 
 DEFAULT_HEARTBEAT_SECONDS: dict[str, float] = {
     # Amazon Connect sends HEART_BEAT for every agent every 120 s when nothing else happens.
@@ -40,11 +40,20 @@ class ScheduleEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["shift", "break"]
-    start: Instant
-    end: Instant = Field(description="After `start`, at most 24 hours later.")
+    start: WallOrInstant = Field(
+        description="With its offset; or without one: a time on the agent's site clock."
+    )
+    end: WallOrInstant = Field(description="After `start`, at most 24 hours later.")
+
+    @property
+    def local(self) -> bool:
+        """Written without offsets: to be read on the agent's site clock."""
+        return self.start.tzinfo is None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> ScheduleEntry:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError(_ONE_CLOCK)
         if self.end <= self.start:
             raise ValueError("end must be after start")
         if self.end - self.start > timedelta(hours=24):
@@ -52,18 +61,47 @@ class ScheduleEntry(BaseModel):
         return self
 
 
+_ONE_CLOCK = "write every time with its offset, or every time without one (the site's clock)"
+
+
 class Schedule(BaseModel):
-    """An agent's schedule between ``start`` and ``end``: it replaces whatever was there."""
+    """An agent's schedule between ``start`` and ``end``: it replaces whatever was there.
+
+    Times written without an offset are wall-clock times on the agent's site clock;
+    :meth:`on_clock` turns them into instants (a DST change makes that day 23 or 25 hours).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    start: Instant | None = Field(default=None, description="Default: the first entry.")
-    end: Instant | None = Field(
+    start: WallOrInstant | None = Field(default=None, description="Default: the first entry.")
+    end: WallOrInstant | None = Field(
         default=None, description="After `start`. Default: the last entry's end."
     )
     items: list[ScheduleEntry] = Field(
         max_length=1000, description="Each between `start` and `end` when they are given."
     )
+
+    @property
+    def local(self) -> bool:
+        """Written without offsets: to be read on the agent's site clock."""
+        return any(t.tzinfo is None for t in self._times())
+
+    def on_clock(self, zone: tzinfo) -> Schedule:
+        """The schedule with its wall-clock times read in ``zone`` (an ambiguous time, in the
+        hour a DST change repeats, is its first occurrence; a time the change skips is read
+        with the offset before it, so it lands after the change)."""
+
+        def instant(at: datetime | None) -> datetime | None:
+            if at is None or at.tzinfo is not None:
+                return at
+            return at.replace(tzinfo=zone).astimezone(UTC)
+
+        items = [
+            {"kind": e.kind, "start": instant(e.start), "end": instant(e.end)} for e in self.items
+        ]
+        return Schedule.model_validate(
+            {"start": instant(self.start), "end": instant(self.end), "items": items}
+        )
 
     def span(self) -> tuple[datetime, datetime] | None:
         if self.start is not None and self.end is not None:
@@ -74,8 +112,14 @@ class Schedule(BaseModel):
         end = self.end or max(e.end for e in self.items)
         return start, end
 
+    def _times(self) -> list[datetime]:
+        times = [t for t in (self.start, self.end) if t is not None]
+        return times + [t for e in self.items for t in (e.start, e.end)]
+
     @model_validator(mode="after")
     def _inside_span(self) -> Schedule:
+        if len({t.tzinfo is None for t in self._times()}) > 1:
+            raise ValueError(_ONE_CLOCK)
         span = self.span()
         if span is not None:
             if span[1] <= span[0]:

@@ -39,6 +39,7 @@ from blending.presence import (
     reduce_states,
     resolve,
 )
+from blending.sites import SiteStore
 from queues.bounds import printable
 from queues.db import Connection, Executor, load_queries, transaction
 
@@ -442,12 +443,19 @@ class TelemetryStore:
         )
         return len(rows)
 
-    async def put_schedule(self, agent_id: str, schedule: Schedule) -> list[ScheduleEntry]:
-        """Replace the agent's schedule over the schedule's span; return what it now holds."""
-        span = schedule.span()
+    async def put_schedule(
+        self, agent_id: str, schedule: Schedule, default_zone: str = "UTC"
+    ) -> list[ScheduleEntry]:
+        """Replace the agent's schedule over the schedule's span; return what it now holds.
+        Times without an offset are read on the agent's site clock (``default_zone`` for an
+        agent in no site); a schedule that is then invalid raises ``ValidationError``."""
         async with transaction(self._db) as conn:
             if await conn.fetchval(_SQL["lock_agent"], agent_id) is None:
                 raise UnknownAgent(agent_id)
+            if schedule.local:
+                zone = await SiteStore(conn, default_zone).agent_zone(agent_id)
+                schedule = schedule.on_clock(zone)
+            span = schedule.span()
             if span is None:
                 return []
             await conn.execute(_SQL["delete_schedule"], agent_id, span[0], span[1])

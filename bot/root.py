@@ -516,6 +516,7 @@ def http_app(
         outlook=ForecastOutlook(pool, wired.blending, target=wired.target),
         eta=wired.eta,
         planning=wired.planning,
+        timezone=wired.timezone,
     )
     app = create_app(
         on_pool,

@@ -415,7 +415,9 @@ class Settings(BaseSettings):
         default=300, ge=1, le=3600, description="The longest pause before reconnecting a mailbox."
     )
     timezone: str = Field(
-        default="UTC", description="The contact center's time zone, e.g. Europe/Amsterdam."
+        default="UTC",
+        description="The default site's time zone, e.g. Europe/Amsterdam: the clock of every "
+        "agent and queue in no site (all of them when no site is configured).",
     )
     target_service_level: float = Field(
         default=0.8, gt=0, lt=1, description="Share of calls to answer within the target time."

@@ -15,6 +15,7 @@ import asyncpg
 
 from blending.planning.service import Planner, PlanSettings
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS
+from blending.sites import SiteStore
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from bot.quarantine import Quarantine
@@ -49,6 +50,8 @@ class Stores:
     """The task sources: their configuration, deliveries and rejects."""
     planner: Planner
     """The back-office plan."""
+    sites: SiteStore
+    """The sites and their clocks."""
 
 
 def stores(
@@ -60,8 +63,10 @@ def stores(
     outlook: Outlook | None = None,
     eta: EtaSettings | None = None,
     planning: PlanSettings | None = None,
+    timezone: str = "UTC",
 ) -> Stores:
-    """``outlook``: the lending the forecast expects, for the tasks' ETAs."""
+    """``outlook``: the lending the forecast expects, for the tasks' ETAs; ``timezone``: the
+    default site's clock."""
     return Stores(
         pool=pool,
         tasks=Tasks(pool, outlook=outlook, eta=eta),
@@ -81,4 +86,5 @@ def stores(
         quarantine=Quarantine(pool),
         sources=Intake(pool, SourceCatalog(pool)),
         planner=Planner(pool, planning),
+        sites=SiteStore(pool, timezone),
     )

@@ -159,6 +159,21 @@ Instant = Annotated[
 """A timezone-aware instant in [EARLIEST, LATEST), written as ISO 8601 text."""
 
 
+def _in_window_on_any_clock(value: datetime) -> datetime:
+    in_window(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
+    return value
+
+
+WallOrInstant = Annotated[
+    datetime,
+    BeforeValidator(_written_as_text),
+    AfterValidator(_in_window_on_any_clock),
+    _WindowSchema(),
+]
+"""An :data:`Instant`, or a wall-clock time written without an offset, which the caller reads
+on a clock it knows (an agent's site)."""
+
+
 def check_storable(value: Any) -> None:
     """Refuse what PostgreSQL ``text`` and ``jsonb`` cannot hold: the NUL character, lone
     surrogates, and numbers that are not finite; in a string, a list or a dict, keys too."""

@@ -41,6 +41,13 @@ def timestamp(source: str, value: Any, what: str) -> datetime:
         raise MalformedPayload(source, f"{what} {exc}: {value!r}") from None
 
 
+def wall_timestamp(source: str, value: Any, what: str) -> datetime:
+    """An ISO 8601 timestamp; a naive one stays naive, for the caller to read on a clock."""
+    parsed = timestamp(source, value, what)
+    naive = datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is None
+    return parsed.replace(tzinfo=None) if naive else parsed
+
+
 def validation_reason(exc: ValidationError, prefix: str = "") -> str:
     """A validation error of the normalized events, in a line: the first three problems."""
     parts = []

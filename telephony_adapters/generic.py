@@ -23,7 +23,7 @@ from blending.interval_stats import interval_start
 from blending.presence import Schedule, ScheduleEntry
 from blending.telemetry_store import IntervalRow
 from queues.bounds import MalformedJson, loads
-from telephony_adapters._fields import timestamp, validation_reason
+from telephony_adapters._fields import timestamp, validation_reason, wall_timestamp
 from telephony_adapters.errors import MalformedPayload
 
 SOURCE = "generic"
@@ -132,7 +132,8 @@ def parse_intervals_csv(text: str, minutes: int) -> list[IntervalRow]:
 
 
 def parse_schedule_csv(text: str) -> dict[str, Schedule]:
-    """Shifts and breaks per agent: ``agent_id, kind, start, end``."""
+    """Shifts and breaks per agent: ``agent_id, kind, start, end``; times without an offset
+    are kept so, to be read on the agent's site clock when the schedule is stored."""
     reader = csv.DictReader(io.StringIO(text))
     wanted = {
         "agent_id": ("agent_id", "agent"),
@@ -152,8 +153,8 @@ def parse_schedule_csv(text: str) -> dict[str, Schedule]:
         try:
             entry = ScheduleEntry(
                 kind=(record.get(columns["kind"]) or "").strip().lower(),
-                start=timestamp(SOURCE, (record.get(columns["start"]) or "").strip(), "start"),
-                end=timestamp(SOURCE, (record.get(columns["end"]) or "").strip(), "end"),
+                start=wall_timestamp(SOURCE, (record.get(columns["start"]) or "").strip(), "start"),
+                end=wall_timestamp(SOURCE, (record.get(columns["end"]) or "").strip(), "end"),
             )
         except ValidationError as exc:
             raise MalformedPayload(SOURCE, f"line {line}: {validation_reason(exc)}") from None

@@ -7,11 +7,14 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from blending.errors import UnknownAgent
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, transaction
-from telephony_adapters.errors import AdapterError
-from telephony_adapters.generic import parse_intervals_csv, parse_schedule_csv
+from telephony_adapters._fields import validation_reason
+from telephony_adapters.errors import AdapterError, MalformedPayload
+from telephony_adapters.generic import SOURCE, parse_intervals_csv, parse_schedule_csv
 
 
 @dataclass
@@ -33,7 +36,8 @@ async def import_intervals(db: Executor, path: Path, *, interval_minutes: int) -
 
 async def import_schedule(db: Executor, path: Path) -> ImportResult:
     """Shifts and breaks (``agent_id, kind, start, end``); each agent's entries replace what
-    overlapped them. An unknown agent refuses the whole file."""
+    overlapped them. An unknown agent refuses the whole file. A time without an offset is on
+    the agent's site clock, or UTC for an agent in no site (as before sites existed)."""
     schedules = parse_schedule_csv(await asyncio.to_thread(path.read_text, "utf-8"))
     result = ImportResult()
     async with transaction(db) as conn:
@@ -44,6 +48,10 @@ async def import_schedule(db: Executor, path: Path) -> ImportResult:
             except UnknownAgent as exc:
                 result.errors.append(str(exc))
                 continue
+            except ValidationError as exc:
+                raise MalformedPayload(
+                    SOURCE, f"agent {agent_id}: {validation_reason(exc)}"
+                ) from None
             result.rows += len(kept)
             result.agents += 1
         if result.errors:

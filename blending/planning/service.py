@@ -16,6 +16,7 @@ from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
 from blending.planning.plan import build_plan
 from blending.planning.what_if import MoveIn, WhatIf, what_if
 from blending.policy import BlendPolicy, policy_for
+from blending.sites import SiteStore
 from queues.db import Executor
 
 DEFAULT_TEAMS = frozenset({"back office", "backoffice"})
@@ -35,11 +36,11 @@ class PlanSettings:
 
 
 async def history(
-    db: Executor, now: datetime, settings: PlanSettings
+    db: Executor, now: datetime, settings: PlanSettings, zone: ZoneInfo | None = None
 ) -> tuple[date, dict[str, FloatArray]]:
-    """Arrivals per type and day, up to yesterday (the center's), from the first task seen
-    and at most ``history_days`` back."""
-    zone = ZoneInfo(settings.timezone)
+    """Arrivals per type and day, up to yesterday (on ``zone``'s clock, default the default
+    site's), from the first task seen and at most ``history_days`` back."""
+    zone = zone or ZoneInfo(settings.timezone)
     today = now.astimezone(zone).date()
     first_seen = await store.first_arrival(db)
     first = today - timedelta(days=settings.history_days)
@@ -79,19 +80,30 @@ class PlanInputs:
 
 
 async def make_plan(
-    db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
+    db: Executor,
+    now: datetime,
+    settings: PlanSettings,
+    *,
+    days: int | None = None,
+    zone: ZoneInfo | None = None,
 ) -> Plan:
-    inputs = await gather(db, now, settings, days=days)
+    """The plan with days on ``zone``'s clock (a site's; default the default site's)."""
+    inputs = await gather(db, now, settings, days=days, zone=zone)
     return await asyncio.to_thread(inputs.plan)  # seconds of arithmetic for a large center
 
 
 async def gather(
-    db: Executor, now: datetime, settings: PlanSettings, *, days: int | None = None
+    db: Executor,
+    now: datetime,
+    settings: PlanSettings,
+    *,
+    days: int | None = None,
+    zone: ZoneInfo | None = None,
 ) -> PlanInputs:
     horizon = days or settings.days
-    zone = ZoneInfo(settings.timezone)
+    zone = zone or ZoneInfo(settings.timezone)
     notes: list[str] = []
-    first, arrivals = await history(db, now, settings)
+    first, arrivals = await history(db, now, settings, zone)
     types = await store.task_types(db, now)
     forecast: dict[str, DailyBands] = {}
     length = len(next(iter(arrivals.values()))) if arrivals else 0
@@ -108,8 +120,10 @@ async def gather(
             f"{length} day(s) of task history, {MIN_DAYS} needed: no arrivals forecast "
             "(import the history with `blendbot import tasks`)"
         )
-    start = datetime.combine(now.astimezone(zone).date(), time(), zone)
-    rest_of_today = 1.0 - (now - start).total_seconds() / 86400
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today, time(), zone)
+    end = datetime.combine(today + timedelta(days=1), time(), zone)
+    rest_of_today = (end - now) / (end - start)  # a DST day is 23 or 25 hours long
     forecast = {t: _today_scaled(b, rest_of_today) for t, b in forecast.items()}
     backlog = await store.open_tasks(db, now)
     supply = await store.supply(
@@ -139,10 +153,14 @@ class Planner:
         self._db = db
         self.settings = settings or PlanSettings()
 
-    async def plan(self, now: datetime, days: int | None = None) -> Plan:
-        return await make_plan(self._db, now, self.settings, days=days)
+    async def plan(self, now: datetime, days: int | None = None, site: str | None = None) -> Plan:
+        """The plan with days on the site's clock (None: the default site's);
+        :class:`~blending.sites.UnknownSite` for a site that does not exist."""
+        zone = await SiteStore(self._db, self.settings.timezone).zone(site)
+        return await make_plan(self._db, now, self.settings, days=days, zone=zone)
 
-    async def what_if(self, now: datetime, move: MoveIn) -> WhatIf:
+    async def what_if(self, now: datetime, move: MoveIn, site: str | None = None) -> WhatIf:
         """The plan with the move, against the plan without it."""
-        inputs = await gather(self._db, now, self.settings)
+        zone = await SiteStore(self._db, self.settings.timezone).zone(site)
+        inputs = await gather(self._db, now, self.settings, zone=zone)
         return what_if(inputs, move, target_seconds=self.settings.target[1])

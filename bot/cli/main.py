@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     planner.add_argument("--days", type=int, help="days ahead (default BLENDBOT_PLAN_DAYS)")
     planner.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON")
     planner.add_argument(
+        "--site", help="the site whose clock the days follow (default: BLENDBOT_TIMEZONE's)"
+    )
+    planner.add_argument(
         "--what-if",
         type=Path,
         dest="move",
@@ -267,7 +270,11 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if args.days is not None and not 1 <= args.days <= 60:
             err.print("error: --days must be between 1 and 60")
             return 2
-        return _run(lambda: plan(settings, args.days, args.json_out, console, move=args.move))
+        return _run(
+            lambda: plan(
+                settings, args.days, args.json_out, console, move=args.move, site=args.site
+            )
+        )
     if args.command == "backtest":
         from bot.cli.planning import backtest_tasks
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from blending.errors import BlendingError
 from blending.planning.backtest import backtest_daily
 from blending.planning.model import Plan
-from blending.planning.service import Planner, history, make_plan
+from blending.planning.service import Planner, history
 from blending.planning.what_if import MoveIn
 from bot.database import database
 from bot.root import plan_settings
@@ -30,11 +30,13 @@ async def plan(
     console: Console,
     clock: Clock = SYSTEM,
     move: Path | None = None,
+    site: str | None = None,
 ) -> int:
+    """``site``: whose clock the days follow (None: the default site's)."""
     if move is not None:
-        return await what_if(settings, move, json_out, console, clock)
+        return await what_if(settings, move, json_out, console, clock, site)
     async with database(settings) as db:
-        result = await make_plan(db.pool, clock.now(), plan_settings(settings), days=days)
+        result = await Planner(db.pool, plan_settings(settings)).plan(clock.now(), days, site)
     render(result, console)
     if json_out is not None:
         await asyncio.to_thread(json_out.write_text, result.model_dump_json(indent=2))
@@ -109,7 +111,12 @@ def render(result: Plan, console: Console) -> None:
 
 
 async def what_if(
-    settings: Settings, path: Path, json_out: Path | None, console: Console, clock: Clock
+    settings: Settings,
+    path: Path,
+    json_out: Path | None,
+    console: Console,
+    clock: Clock,
+    site: str | None = None,
 ) -> int:
     try:
         text = await asyncio.to_thread(path.read_text)
@@ -119,7 +126,7 @@ async def what_if(
     except ValidationError as exc:
         raise BlendingError(f"{path}: {_describe(exc)}") from None
     async with database(settings) as db:
-        result = await Planner(db.pool, plan_settings(settings)).what_if(clock.now(), move)
+        result = await Planner(db.pool, plan_settings(settings)).what_if(clock.now(), move, site)
     table = Table(
         title=f"{move.agents} agent(s) off the phones, {move.start:%a %d %b %H:%M} "
         f"to {move.end:%H:%M}"

@@ -27,6 +27,7 @@ from bot.http.planning import PLAN_OPERATIONS
 from bot.http.quarantine import QUARANTINE_OPERATIONS
 from bot.http.reports import REPORT_OPERATIONS
 from bot.http.rules import RULE_OPERATIONS
+from bot.http.sites import SITE_OPERATIONS
 from bot.http.sources import SOURCE_OPERATIONS
 from bot.http.tasks import OPERATIONS as INTAKE_OPERATIONS
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -47,6 +48,7 @@ OPERATIONS = (
     + DECISION_OPERATIONS
     + PLAN_OPERATIONS
     + REPORT_OPERATIONS
+    + SITE_OPERATIONS
 )
 
 

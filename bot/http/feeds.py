@@ -27,6 +27,7 @@ from pydantic import (
     BaseModel,
     Field,
     TypeAdapter,
+    ValidationError,
     model_validator,
 )
 
@@ -36,7 +37,7 @@ from blending.interval_stats import IntervalOut, QueueOut
 from blending.presence import DEFAULT_HEARTBEAT_SECONDS, PresenceList, Schedule, ScheduleEntry
 from blending.telemetry_store import Recorded, TelemetryStore
 from bot.http.auth import bearer_ok, same_secret
-from bot.http.errors import ApiError, ErrorOut
+from bot.http.errors import ApiError, ErrorOut, from_validation
 from bot.http.keys import CLOCK, METRICS, STORES
 from bot.http.operations import (
     Handler,
@@ -312,10 +313,13 @@ async def get_presence(request: web.Request) -> web.Response:
 async def put_schedule(request: web.Request) -> web.Response:
     agent_id = path_param(request, AGENT_ID)
     body = await read_body(request, Schedule)
+    default_zone = request.app[STORES].sites.default_zone.key
     try:
-        items = await telemetry(request.app).put_schedule(agent_id, body)
+        items = await telemetry(request.app).put_schedule(agent_id, body, default_zone)
     except UnknownAgent as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    except ValidationError as exc:
+        raise from_validation(exc) from None
     return json_response(ScheduleOut(agent_id=agent_id, items=items))
 
 
@@ -400,7 +404,10 @@ FEED_OPERATIONS: tuple[Operation, ...] = (
         params=(AGENT_ID,),
         responses={200: ScheduleOut, 400: ErrorOut, 404: ErrorOut, **_ERRORS},
         description="Every entry overlapping [start, end) is replaced by the given items; "
-        "start and end default to the items' span.",
+        "start and end default to the items' span. Times written without an offset "
+        "(`2026-03-29T09:00:00`) are read on the agent's site clock (`PUT "
+        "/api/v1/agents/{agent_id}/site`; no site: `BLENDBOT_TIMEZONE`), so a 09:00-17:00 "
+        "shift is 09:00-17:00 there whatever the date's offset; the answer gives the instants.",
     ),
     Operation(
         "GET",

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from blending.planning.model import Plan
 from blending.planning.what_if import MoveIn, NoSuchGroup, WhatIf
+from blending.sites import SiteId
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, STORES
 from bot.http.operations import Operation, json_response, read_body, read_query
@@ -17,11 +18,17 @@ class PlanQuery(Strict):
     days: int | None = Field(
         default=None, ge=1, le=60, description="Days ahead (default BLENDBOT_PLAN_DAYS, 14)."
     )
+    site: SiteId | None = Field(
+        default=None,
+        description="The site whose clock the days follow (default: the default site, "
+        "`BLENDBOT_TIMEZONE`); an unknown site is a 404.",
+    )
 
 
 async def get_plan(request: web.Request) -> web.Response:
     query = read_query(request, PlanQuery)
-    plan = await request.app[STORES].planner.plan(request.app[CLOCK].now(), query.days)
+    planner = request.app[STORES].planner
+    plan = await planner.plan(request.app[CLOCK].now(), query.days, query.site)
     return json_response(plan)
 
 
@@ -42,13 +49,15 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         "The back-office plan: workload, backlog and the hours needed, per day",
         "planning",
         query=PlanQuery,
-        responses={200: Plan, 401: ErrorOut, 422: ErrorOut},
+        responses={200: Plan, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
         description="Per task type, the arrivals and workload hours forecast for each day with "
         "their 80% and 95% bounds, the open backlog, its course (with the arrivals' 80% band) "
         "and the day it is expected cleared. Per skill set, the hours the lulls (as forecast, "
         "and when calls run at their 95% bound) and dedicated back-office staff give, the "
         "extra hours needed each day to meet every SLA, and the hours to spare. The open tasks "
-        "expected to miss their SLA, worst first. Days follow the center's time zone.",
+        "expected to miss their SLA, worst first. Days follow the clock of `site` (default: the "
+        "default site's, `BLENDBOT_TIMEZONE`), from its local midnight to the next: a day a "
+        "DST change shortens or lengthens is 23 or 25 hours long.",
     ),
     Operation(
         "POST",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from blending import recognition, reports
 from blending.decision_log import DecisionOut
+from blending.sites import SiteId
 from bot.console.board import board
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, STORES, ZONE
@@ -62,6 +63,14 @@ class RangeQuery(Strict):
 class DecisionsQuery(RangeQuery):
     group: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]+$")
     agent: AgentId | None = None
+
+
+class AgentsQuery(RangeQuery):
+    site: SiteId | None = Field(
+        default=None,
+        description="Only this site's agents, with the days on its clock (`default`: the "
+        "agents in no site). Left out: every agent, on the default site's clock.",
+    )
 
 
 class TrendsQuery(RangeQuery):
@@ -187,11 +196,17 @@ async def _decisions(request: web.Request, query: DecisionsQuery) -> Answer:
     return Answer(report, {"decisions": (DecisionOut, items)}, span.first, span.last)
 
 
-async def _agents(request: web.Request, query: RangeQuery) -> Answer:
-    span = span_of(query, _today(request), request.config_dict[ZONE])
-    report = await reports.agents(
-        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
-    )
+async def _agents(request: web.Request, query: AgentsQuery) -> Answer:
+    stores, now = request.config_dict[STORES], request.config_dict[CLOCK].now()
+    if query.site is None:
+        span = span_of(query, _today(request), request.config_dict[ZONE])
+        report = await reports.agents(stores.pool, span, now)
+    else:
+        zone = await stores.sites.zone(query.site)
+        members = await stores.sites.agents_of(query.site)
+        span = span_of(query, now.astimezone(zone).date(), zone)
+        report = await reports.agents(stores.pool, span, now)
+        report.agents = [a for a in report.agents if a.agent_id in members]
     return Answer(
         report,
         {"agents": (reports.AgentTime, report.agents), "work": (reports.TypeWork, report.work)},
@@ -294,11 +309,12 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             "agents",
-            RangeQuery,
+            AgentsQuery,
             _agents,
             reports.AgentsReport,
             "Per agent: time on calls, wrap-up, back office, paused, idle, break; work by type",
-            "CSV tables: `agents` (time), `work` (steps done by type against the standard).",
+            "CSV tables: `agents` (time), `work` (steps done by type against the standard). "
+            "With `site`, the site's agents over the site's local days.",
         ),
         Report(
             "teams",

@@ -48,3 +48,29 @@ async def test_import_schedule_is_all_or_nothing(pool: asyncpg.Pool, tmp_path: P
     await Roster(pool).put("omer", AgentIn(name="Omer"))
     result = await import_schedule(pool, path)
     assert (result.agents, result.rows) == (2, 2)
+
+
+async def test_imported_times_without_an_offset_are_on_the_agents_site_clock(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await Roster(pool).put("dana", AgentIn(name="Dana"))
+    await Roster(pool).put("omer", AgentIn(name="Omer"))
+    await pool.execute("INSERT INTO sites VALUES ('nyc', 'New York', 'America/New_York')")
+    await pool.execute("UPDATE agents SET site_id = 'nyc' WHERE agent_id = 'dana'")
+    path = tmp_path / "schedule.csv"
+    path.write_text(
+        "agent_id,kind,start,end\n"
+        "dana,shift,2026-03-09T09:00:00,2026-03-09T17:00:00\n"
+        "omer,shift,2026-03-09T09:00:00,2026-03-09T17:00:00\n"
+    )
+    assert (await import_schedule(pool, path)).rows == 2
+    starts = await pool.fetch("SELECT agent_id, starts_at FROM agent_schedules ORDER BY agent_id")
+    assert [(r["agent_id"], r["starts_at"].astimezone(UTC).hour) for r in starts] == [
+        ("dana", 13),  # 09:00 EDT
+        ("omer", 9),  # no site: UTC, as before sites
+    ]
+    path.write_text(
+        "agent_id,kind,start,end\ndana,shift,2026-03-09T09:00:00,2026-03-09T17:00:00Z\n"
+    )
+    with pytest.raises(MalformedPayload, match="line 2"):
+        await import_schedule(pool, path)
