@@ -8,6 +8,7 @@ paused blending.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -63,7 +64,11 @@ class Blender:
         snap = await snapshot(self._pool, now, self.policy, target=self._target)
         work = await decision_store.waiting_work(self._pool)
         guards = await decision_store.load_guards(self._pool)
-        decision = decide(self.policy, now, snap.groups, snap.agents, work, guards)
+        # The decision is pure computation, long for a large center: off the event loop, so
+        # the requests this instance serves meanwhile are not held up by it.
+        decision = await asyncio.to_thread(
+            decide, self.policy, now, snap.groups, snap.agents, work, guards
+        )
         acted = await decision_store.act(self._pool, decision, now, self._dispatch, guards)
         self.last = Round(decision, acted)
         if self._metrics is not None:

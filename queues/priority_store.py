@@ -8,6 +8,7 @@ look at time (age, minutes to SLA) are re-applied every ``time_rules_every`` sec
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,6 +134,25 @@ class RankReport:
     full: bool = False
 
 
+def _evaluate(
+    ruleset: RuleSet, rows: list[Any], now: datetime
+) -> tuple[list[int], list[int], list[str]]:
+    """The tasks of ``rows`` whose boost or reasons change (or that were never ranked), with
+    their new boost and reasons."""
+    ids: list[int] = []
+    boosts: list[int] = []
+    reasons: list[str] = []
+    for row in rows:
+        boost, why = ruleset.apply(row, now)
+        unchanged = boost == row["rule_boost"] and why == row["rule_reasons"]
+        if unchanged and row["ranked_at"] is not None:
+            continue
+        ids.append(row["id"])
+        boosts.append(boost)
+        reasons.append(json.dumps(why))
+    return ids, boosts, reasons
+
+
 class Ranker:
     """Keeps each open task's rule boost and reasons current. One per tick leader."""
 
@@ -185,17 +205,9 @@ class Ranker:
             if not rows:
                 return report
             after = rows[-1]["id"]
-            ids: list[int] = []
-            boosts: list[int] = []
-            reasons: list[str] = []
-            for row in rows:
-                boost, why = ruleset.apply(row, now)
-                unchanged = boost == row["rule_boost"] and why == row["rule_reasons"]
-                if unchanged and row["ranked_at"] is not None:
-                    continue
-                ids.append(row["id"])
-                boosts.append(boost)
-                reasons.append(json.dumps(why))
+            # A batch's rules are evaluated off the event loop: a re-rank of every open task
+            # takes seconds, during which this instance still serves its requests.
+            ids, boosts, reasons = await asyncio.to_thread(_evaluate, ruleset, rows, now)
             report.examined += len(rows)
             report.changed += len(ids)
             if ids:

@@ -113,7 +113,9 @@ async def matching_round(
     for agent_id in pausable_only:
         if unpausable:
             excluded.setdefault(agent_id, set()).update(unpausable)
-    result = match(
+    # The assignment is computation alone (seconds for thousands of windows): off the loop.
+    result = await asyncio.to_thread(
+        match,
         free,
         [_candidate(r) for r in rows.values()],
         profiles,
