@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from blending.errors import BlendingError
+from blending.planning.arrivals import MODEL
 from blending.planning.backtest import backtest_daily
 from blending.planning.model import Plan
 from blending.planning.service import Planner, history, make_plan
@@ -186,6 +187,13 @@ async def backtest_tasks(
         )
     console.print(table)
     console.print(f"WAPE {result.wape_vs_baseline:.3f} of the weekly seasonal naive's")
+    if result.uncalibrated:
+        k80, k95 = result.band_factors
+        console.print(
+            f"{MODEL}'s bands calibrated (widened {k80:.2f}x and {k95:.2f}x on average): "
+            f"its own covered {result.uncalibrated.get('80', 0):.1%} and "
+            f"{result.uncalibrated.get('95', 0):.1%}"
+        )
     if json_out is not None:
         await asyncio.to_thread(json_out.write_text, result.model_dump_json(indent=2))
         console.print(f"wrote {json_out}")
