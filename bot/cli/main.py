@@ -147,6 +147,27 @@ def _simulate_parser(commands: Any) -> None:
     simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
     simulate.add_argument(
+        "--plan-check",
+        action="store_true",
+        help="check the back-office plan: made after --plan-after days, then the rest run "
+        "as is and with the plan's extra hours as dedicated back-office agents",
+    )
+    simulate.add_argument(
+        "--plan-after", type=int, default=2, help="days run before the plan is made (default 2)"
+    )
+    simulate.add_argument(
+        "--plan-hours",
+        choices=("mean", "80"),
+        default="mean",
+        help="add the plan's extra hours at the mean or at the 80%% bound (default mean)",
+    )
+    simulate.add_argument(
+        "--plan-target",
+        type=float,
+        default=0.9,
+        help="back-office SLA attainment the plan's hours must reach (default 0.9)",
+    )
+    simulate.add_argument(
         "--acd-mode",
         choices=MODES,
         help="how blendbot acts on the phone system (BLENDBOT_ACD_MODE; default: the setting)",

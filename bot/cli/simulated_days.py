@@ -9,7 +9,7 @@ forecast; each policy then runs on a clone of it, so every policy starts from th
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -90,6 +90,8 @@ def agents_of(roster: Sequence[RosterAgent]) -> list[SimAgent]:
     return [SimAgent(r.agent_id, dict(r.skills), r.speed) for r in roster]
 
 
+Setup = Callable[[EngineBackoffice, Center], Awaitable[None]]
+
 Wiring = Callable[[asyncpg.Pool, Clock], AbstractAsyncContextManager[tuple[AgentActions, Notify]]]
 """How virtual agents reach the engine other than directly: given the run's pool and its
 clock, it opens (and closes) what they act through, and what tells them of offers."""
@@ -103,7 +105,10 @@ async def run_policy(
     *,
     wiring: Wiring | None = None,
     progress: Callable[[float], None] | None = None,
+    setup: Setup | None = None,
 ) -> PolicyRun:
+    """``setup`` readies the run once the engine has scheduled its days (the center not yet
+    started): schedules, probes, more agents."""
     end = world.spec.days * 86400.0
     async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
@@ -123,6 +128,8 @@ async def run_policy(
             if wired is not None:
                 controller.actions, controller.notify = wired
             controller.start()
+            if setup is not None:
+                await setup(controller, center)
             center.start()
             await drive(center, controller, end, progress)
             figures = await results(conn, center, controller, end)
@@ -149,8 +156,10 @@ async def prepared_world(
     seed: int,
     engine: EngineSettings,
     profile: CenterProfile | None = None,
+    also: Callable[[asyncpg.Pool, World], Awaitable[object]] | None = None,
 ) -> AsyncIterator[Prepared]:
-    """The world of ``seed``, with a template database prepared for its runs."""
+    """The world of ``seed``, with a template database prepared for its runs (and ``also``
+    on it, for what one kind of run needs more)."""
     world = build_world(profile or load_profile(), spec, seed)
     roster = make_roster(world, roster_size(world))
     async with (
@@ -160,6 +169,8 @@ async def prepared_world(
         await migrate_url(url)
         async with open_pool(url, min_size=1, max_size=2) as pool:
             await prepare(pool, world, roster, engine.forecast)
+            if also is not None:
+                await also(pool, world)
         yield Prepared(server, name, world, roster)
 
 
