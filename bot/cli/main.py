@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="move",
         help='a move as JSON: {"agents": 2, "start": ..., "end": ..., "skills": [...]}',
     )
+    planner.add_argument(
+        "--intervals",
+        type=int,
+        choices=(15, 30, 60),
+        metavar="MINUTES",
+        help="instead of the plan: each type's arrivals per interval of 15, 30 or 60 minutes",
+    )
     _forecasting_parsers(commands)
     _simulate_parser(commands)
     demo = commands.add_parser(
@@ -288,6 +295,11 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if args.days is not None and not 1 <= args.days <= 60:
             err.print("error: --days must be between 1 and 60")
             return 2
+        if args.intervals is not None:
+            from bot.cli.planning import intervals
+
+            days = args.days or 2
+            return _run(lambda: intervals(settings, days, args.intervals, args.json_out, console))
         return _run(lambda: plan(settings, args.days, args.json_out, console, move=args.move))
     if args.command == "backtest":
         from bot.cli.planning import backtest_tasks
