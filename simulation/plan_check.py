@@ -80,12 +80,15 @@ async def import_history(db: Executor, world: World, batch: int = 2000) -> int:
 
 
 def roster_shifts(
-    world: World, roster: Sequence[RosterAgent], target: tuple[float, float, float]
+    world: World,
+    roster: Sequence[RosterAgent],
+    target: tuple[float, float, float],
+    days: int | None = None,
 ) -> dict[str, list[Shift]]:
-    """Every simulated day's shifts by agent, as the run assigns them (planned weeks ahead:
-    the same whatever happens on the days)."""
+    """The shifts of the first ``days`` days (default: the simulated ones) by agent, as the
+    run assigns them (planned weeks ahead: the same whatever happens on the days)."""
     booked: dict[str, list[Shift]] = {r.agent_id: [] for r in roster}
-    for day in range(world.spec.days):
+    for day in range(days or world.spec.days):
         for shift in plan_day(world, day, target):
             chosen = free_longest(booked, shift)
             if chosen is not None:
@@ -243,3 +246,21 @@ def wiring(
 
 def coverage(checks: Sequence[TypeDayCheck]) -> float:
     return sum(c.inside for c in checks) / len(checks) if checks else math.nan
+
+
+async def plan_after_run(
+    db: Executor, controller: EngineBackoffice, settings: PlanSettings
+) -> Plan:
+    """The plan at the end of a run, for the days after it: the task history imported and the
+    roster's shifts ahead written first (a run of the center has neither)."""
+    world = controller.world
+    end = world.spec.days * DAY
+    await controller._on_time()
+    await import_history(db, world)
+    f = controller.s.forecast
+    target = (f.target_sl, f.target_seconds, f.max_occupancy)
+    ahead = roster_shifts(
+        world, list(controller.roster.values()), target, world.spec.days + settings.days
+    )
+    await roster_schedules(db, world, ahead, end)
+    return await make_plan(db, controller.clock.now(), settings)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from blending.planning.service import PlanSettings
 from bot import root
 from bot.cli.simulated_days import prepared_world, run_on_clone
 from bot.cli.what_if import engine_settings
@@ -28,6 +29,7 @@ from simulation.plan_check import (
     roster_shifts,
     wiring,
 )
+from simulation.real_engine import EngineSettings
 from simulation.world import WorldSpec
 
 Bound = Literal["mean", "80"]
@@ -66,14 +68,7 @@ async def plan_check(
         engine_settings(settings), policy=root.blend_policy(settings, "forecast_guard", k=None)
     )
     f = base.forecast
-    plan_settings = replace(
-        root.plan_settings(settings),
-        days=spec.days - plan_after,
-        timezone="UTC",
-        forecasts=f,
-        policy=base.policy,
-        target=(f.target_sl, f.target_seconds),
-    )
+    plan_settings = simulated_plan_settings(settings, base, spec.days - plan_after)
     total = spec.days * 86400.0
 
     def tick(label: str) -> Callable[[float], None] | None:
@@ -121,6 +116,20 @@ async def plan_check(
         extra_by_skills=by_skills,
         without=first.figures,
         with_extra=second.figures,
+    )
+
+
+def simulated_plan_settings(settings: Settings, engine: EngineSettings, days: int) -> PlanSettings:
+    """The plan as the service would make it in the simulated center: its clock (UTC), the
+    engine's forecast and policy."""
+    f = engine.forecast
+    return replace(
+        root.plan_settings(settings),
+        days=days,
+        timezone="UTC",
+        forecasts=f,
+        policy=engine.policy,
+        target=(f.target_sl, f.target_seconds),
     )
 
 

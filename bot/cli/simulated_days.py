@@ -24,6 +24,7 @@ from bot.database import connect, database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
 from clock import Clock
+from queues.db import Executor
 from simulation.center import Center, SimAgent
 from simulation.database_clock import install_sql
 from simulation.profile import CenterProfile, load_profile
@@ -106,9 +107,11 @@ async def run_policy(
     wiring: Wiring | None = None,
     progress: Callable[[float], None] | None = None,
     setup: Setup | None = None,
+    after: Callable[[Executor, EngineBackoffice], Awaitable[None]] | None = None,
 ) -> PolicyRun:
     """``setup`` readies the run once the engine has scheduled its days (the center not yet
-    started): schedules, probes, more agents."""
+    started): schedules, probes, more agents; ``after`` reads the database at the end, once
+    the figures are taken."""
     end = world.spec.days * 86400.0
     async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
@@ -133,6 +136,8 @@ async def run_policy(
             center.start()
             await drive(center, controller, end, progress)
             figures = await results(conn, center, controller, end)
+            if after is not None:
+                await after(conn, controller)
     return PolicyRun(settings.policy, figures, controller.timeline, center)
 
 
