@@ -175,8 +175,12 @@ class Probe:
     async def _attainment(self, controller: EngineBackoffice, end: float) -> None:
         await controller._on_time()
         world = controller.world
+        # The run's own tasks: the imported history's are done before the first day.
         row = await controller.db.fetchrow(
-            _SQL["sla_attainment"], world.clock(self.plan_after * DAY), world.clock(end)
+            _SQL["sla_attainment_of_source"],
+            world.clock(self.plan_after * DAY),
+            world.clock(end),
+            "simulation",
         )
         assert row is not None
         backlog = int(await controller.db.fetchval(_SQL["open_tasks"]))
