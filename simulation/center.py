@@ -101,6 +101,8 @@ class SimAgent:
     backoffice_seconds: float = 0.0
     routable: bool = True
     """Whether the platform routes calls to the agent (``control`` mode sets it)."""
+    back_office: bool = False
+    """Dedicated back-office staff: never routed a call, and never lent or recalled."""
 
 
 @dataclass
@@ -329,7 +331,7 @@ class Center:
             agent.after = None
             self._take_break(agent)
             return
-        call = self.next_call()
+        call = None if agent.back_office else self.next_call()
         if call is not None:
             self._answer(agent, call)
             return

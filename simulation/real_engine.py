@@ -58,6 +58,7 @@ from simulation.center import Center, Shift, SimAgent, Work
 from simulation.database_clock import SimClock
 from simulation.hindsight import Hindsight, hindsight, realized
 from simulation.phone_system import CommandLatency, PhoneSystem
+from simulation.shifts import free_longest
 from simulation.world import TASK_KINDS, RosterAgent, SimTask, World, plan_day
 from telephony_adapters.control import AgentState
 from telephony_adapters.control_outbox import WEBHOOK_FEED, ControlOutbox, Targets
@@ -207,6 +208,8 @@ class EngineBackoffice:
         """Control: the task the service paused for each recalled agent."""
         self._interrupted: dict[str, Work] = {}
         """Interruptible: the work a call paused, by agent, until it is resumed."""
+        self.on_wake: list[Callable[[], None]] = []
+        """Told when an agent frees up and at every tick (dedicated staff ask for work)."""
         self.platform: PhoneSystem | None = None
         self.outbox: ControlOutbox | None = None
         self._outbox_due = False
@@ -228,6 +231,8 @@ class EngineBackoffice:
 
     def wake(self) -> None:
         self.round_due = self.s.policy.name != "none"
+        for listener in self.on_wake:
+            listener()
         for agent_id, work in list(self._interrupted.items()):
             agent = self.center.agents[agent_id]
             if agent.state == "idle":  # the call and its wrap-up are over
@@ -236,6 +241,8 @@ class EngineBackoffice:
 
     def tick(self) -> None:
         self.round_due = self.s.policy.name != "none"
+        for listener in self.on_wake:
+            listener()
 
     def work_done(self, agent: SimAgent, work: Work) -> None:
         self.jobs.append(lambda: self._complete(agent, work))
@@ -290,7 +297,7 @@ class EngineBackoffice:
         c = self.center
         out = []
         for a in c.agents.values():
-            if a.state not in ("idle", "call", "task") or a.shift is None:
+            if a.state not in ("idle", "call", "task") or a.shift is None or a.back_office:
                 continue
             shift = a.shift
             later = [b for b, _ in shift.breaks if b > c.now]
@@ -606,17 +613,12 @@ class EngineBackoffice:
     def _assign(self, shifts: list[Shift]) -> None:
         """Give each shift to the agent free longest (one shift at a time per agent)."""
         c = self.center
+        booked = {a.agent_id: a.shifts for a in c.agents.values() if not a.back_office}
         for shift in shifts:
-            free = [
-                a
-                for a in c.agents.values()
-                if all(s.end <= shift.start or s.start >= shift.end for s in a.shifts)
-            ]
-            if not free:
+            chosen = free_longest(booked, shift)
+            if chosen is None:
                 raise BlendingError("the roster is too small for the day's shifts")
-            agent = min(
-                free, key=lambda a: (max((s.end for s in a.shifts), default=-DAY), a.agent_id)
-            )
+            agent = c.agents[chosen]
             c.add_shift(agent, shift)
             first = int(shift.start // self._slot_seconds)
             last = math.ceil(shift.end / self._slot_seconds)

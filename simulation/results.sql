@@ -9,3 +9,10 @@ WHERE t.due_at >= $1 AND t.due_at < $2;
 
 -- name: open_tasks
 SELECT count(*) FROM tasks WHERE status NOT IN ('done', 'cancelled');
+
+-- name: sla_attainment_of_source
+-- The same, of the tasks from source $3 alone (a run's own work, not an imported history).
+SELECT count(*) AS due,
+       count(*) FILTER (WHERE t.status = 'done' AND t.updated_at <= t.due_at) AS met
+FROM tasks t
+WHERE t.due_at >= $1 AND t.due_at < $2 AND t.source = $3;

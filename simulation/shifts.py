@@ -8,7 +8,7 @@ need exactly: the over-cover that results, on top of the lulls, is what blending
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,3 +143,16 @@ def plan_shifts(
             )
         )
     return out
+
+
+def free_longest(booked: Mapping[str, Sequence[Shift]], shift: Shift) -> str | None:
+    """Who takes ``shift``: of the agents with no shift overlapping it, the one whose last
+    shift ended longest ago (by id on a tie); ``None`` when everyone is busy."""
+    free = [
+        agent
+        for agent, shifts in booked.items()
+        if all(s.end <= shift.start or s.start >= shift.end for s in shifts)
+    ]
+    if not free:
+        return None
+    return min(free, key=lambda a: (max((s.end for s in booked[a]), default=-86400.0), a))

@@ -158,7 +158,7 @@ def build_world(profile: CenterProfile, spec: WorldSpec, seed: int) -> World:
         calls=calls,
         history=_history(profile, spec, history_rng),
         day_levels=levels,
-        tasks=_tasks(spec, task_rng),
+        tasks=draw_tasks(spec, task_rng),
         seed=seed,
     )
 
@@ -184,7 +184,7 @@ def _draw_kind(rng: np.random.Generator, month_end: bool) -> TaskKind:
     return TASK_KINDS[int(rng.choice(len(TASK_KINDS), p=weights / weights.sum()))]
 
 
-def _tasks(spec: WorldSpec, rng: np.random.Generator) -> list[SimTask]:
+def draw_tasks(spec: WorldSpec, rng: np.random.Generator) -> list[SimTask]:
     sigma = math.sqrt(math.log(1 + spec.task_cv**2))
     out: list[SimTask] = []
 

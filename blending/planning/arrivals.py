@@ -30,6 +30,7 @@ MIN_DAYS = 4 * WEEK
 MODEL = "mstl"
 BASELINE = "seasonal_naive"
 Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
 MONTH_PRIOR = 3.0
 """How many months a month-position effect needs to count half."""
 
@@ -100,10 +101,12 @@ def forecast_daily(
     horizon: int,
     *,
     models: Sequence[str] = (MODEL, BASELINE),
+    widen: tuple[float, float] = (1.0, 1.0),
 ) -> dict[str, dict[str, DailyBands]]:
     """Per model and series: the next ``horizon`` days after ``history`` (counts per day
     from ``first_day``, every series as long). Series too short for a weekly season are
-    refused by name."""
+    refused by name. ``widen``: factors on the model's 80% and 95% bands
+    (:mod:`blending.planning.calibration`)."""
     if not history:
         return {m: {} for m in models}
     length = len(next(iter(history.values())))
@@ -145,9 +148,11 @@ def forecast_daily(
             sd = (rows[f"{model}-hi-80"].to_numpy(dtype=float) * bump - z) / Z80
             # The mean of the squared normal, not the square of its mean.
             mean = np.maximum(np.square(np.maximum(z, 0.0)) + np.square(sd) - 0.25, 0.0)
+            k80, k95 = widen if model == MODEL else (1.0, 1.0)
             bounds = (
-                _back(rows[f"{model}-{key}"].to_numpy(dtype=float) * bump)
-                for key in ("lo-80", "hi-80", "lo-95", "hi-95")
+                _back(z + sign * k * z_q * sd)
+                for k, z_q in ((k80, Z80), (k95, Z95))
+                for sign in (-1, 1)
             )
             out[model][name] = DailyBands(tuple(future), mean, *bounds)
     return out

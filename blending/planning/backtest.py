@@ -11,7 +11,16 @@ from pydantic import BaseModel, Field
 
 from blending.errors import NotEnoughHistory
 from blending.intervals import FloatArray
-from blending.planning.arrivals import BASELINE, MIN_DAYS, MODEL, WEEK, forecast_daily
+from blending.planning.arrivals import (
+    BASELINE,
+    MIN_DAYS,
+    MODEL,
+    WEEK,
+    Z80,
+    Z95,
+    forecast_daily,
+)
+from blending.planning.calibration import standard_scores, widening
 
 
 class Score(BaseModel):
@@ -30,6 +39,14 @@ class TaskBacktest(BaseModel):
     baseline: str = BASELINE
     best: str
     wape_vs_baseline: float = Field(description="The model's WAPE over the baseline's.")
+    uncalibrated: dict[str, float] = Field(
+        default_factory=dict,
+        description="The model's coverage of its own 80% and 95% bands, before calibration.",
+    )
+    band_factors: list[float] = Field(
+        default_factory=list,
+        description="The calibration's mean widening of the 80% and 95% bands.",
+    )
 
 
 def backtest_daily(
@@ -50,9 +67,13 @@ def backtest_daily(
     totals = 0.0
     scaled: dict[str, list[float]] = {m: [] for m in (MODEL, BASELINE)}
     inside: dict[str, list[float]] = {f"{m}/{b}": [] for m in (MODEL, BASELINE) for b in (80, 95)}
+    raw: dict[str, list[bool]] = {"80": [], "95": []}
+    factors: list[tuple[float, float]] = []
     for done, origin in enumerate(origins):
         train = {t: np.asarray(y[:origin], dtype=float) for t, y in history.items()}
-        out = forecast_daily(train, first, horizon)
+        widen = widening(train, first, horizon)
+        factors.append(widen)
+        out = forecast_daily(train, first, horizon, widen=widen)
         for name, y in history.items():
             actual = np.asarray(y[origin : origin + horizon], dtype=float)
             totals += float(actual.sum())
@@ -64,6 +85,10 @@ def backtest_daily(
                 errors[model].append(float(error.sum()))
                 if scale > 0:
                     scaled[model].append(float(error.mean()) / scale)
+                if model == MODEL:
+                    score = standard_scores(fc, actual, widen)
+                    raw["80"].extend((score <= Z80).tolist())
+                    raw["95"].extend((score <= Z95).tolist())
                 inside[f"{model}/80"].extend(((actual >= fc.lo_80) & (actual <= fc.hi_80)).tolist())
                 inside[f"{model}/95"].extend(((actual >= fc.lo_95) & (actual <= fc.hi_95)).tolist())
         if progress is not None:
@@ -87,4 +112,6 @@ def backtest_daily(
         models=models,
         best=best,
         wape_vs_baseline=round(models[MODEL].wape / base, 4) if base else 1.0,
+        uncalibrated={k: round(float(np.mean(v)), 4) for k, v in raw.items() if v},
+        band_factors=[round(float(np.mean([f[i] for f in factors])), 3) for i in (0, 1)],
     )

@@ -3,13 +3,16 @@ open tasks. Pure: ``now`` and everything else passed in.
 
 Work and hours meet per *skill set* (the skills a task step needs): an agent's hours go to
 the skill sets they have every skill of, split in proportion to how much work each set has
-over the plan (open and forecast), so that no hour is counted twice. Each day:
+over the plan (open and forecast), each type's over its SLA in days (the queue ranks tasks by
+the share of their SLA used, so short deadlines draw the hours first), so that no hour is
+counted twice. Each day:
 
 * the backlog carries over: ``left = left + arriving - hours`` (never below nothing), per skill
   set and per type (a type's hours are its share of its sets' hours, by work);
 * ``extra_hours`` is what must be added, earliest deadline first, so that by the end of each
   day every piece of work due by then is done: the open tasks by their due time, the
-  arriving work by its arrival day plus the type's SLA in whole days;
+  arriving work by the end of the day before the one its due time falls in (its arrival day
+  plus the type's SLA in days, less one);
 * ``spare_hours`` is the hours left once the backlog is worked off.
 
 The open tasks are worked earliest deadline first in each skill set's hours, piece by piece
@@ -20,6 +23,7 @@ a new task seldom passes an old one).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +58,8 @@ class _Set:
     skills: Skills
     parts: list[tuple[str, int]] = field(default_factory=list)
     weight: float = 0.0
+    pull: float = 0.0
+    """The set's claim on an agent's hours: its work over each type's SLA in days."""
     lull: FloatArray = field(default_factory=lambda: np.zeros(0))
     lull_low: FloatArray = field(default_factory=lambda: np.zeros(0))
     dedicated: FloatArray = field(default_factory=lambda: np.zeros(0))
@@ -119,6 +125,10 @@ def build_plan(
             open_due[info.step_skills[k - 1]][day] += hours
     for s in sets.values():
         s.weight = sum(left[p] + float(work[p]["mean"].sum()) for p in s.parts)
+        s.pull = sum(
+            (left[p] + float(work[p]["mean"].sum())) / max(1.0, types[p[0]].sla_minutes / 1440)
+            for p in s.parts
+        )
         s.lull, s.lull_low, s.dedicated = np.zeros(days), np.zeros(days), np.zeros(days)
     _allocate(supply, sets, index, zone, low=False)
     _allocate(supply_low, sets, index, zone, low=True)
@@ -130,7 +140,7 @@ def build_plan(
         arriving = sum((work[p]["mean"] for p in s.parts), np.zeros(days))
         due_mean, due_80 = open_due[skills].copy(), open_due[skills].copy()
         for name, k in s.parts:
-            lag = int(types[name].sla_minutes // 1440)
+            lag = _due_lag(types[name].sla_minutes)
             for d in range(days - lag):
                 due_mean[d + lag] += work[(name, k)]["mean"][d]
                 due_80[d + lag] += work[(name, k)]["hi_80"][d]
@@ -205,7 +215,7 @@ def _allocate(
 ) -> None:
     for agent in supply:
         fits = [s for skills, s in sets.items() if skills <= agent.skills]
-        total = sum(s.weight for s in fits)
+        total = sum(s.pull for s in fits)
         if not fits or total <= EPS:
             continue
         for start, end, share in agent.pieces:
@@ -214,7 +224,7 @@ def _allocate(
                 continue
             hours = share * (end - start).total_seconds() / 3600
             for s in fits:
-                part = hours * s.weight / total
+                part = hours * s.pull / total
                 if low:
                     s.lull_low[d] += part if not agent.dedicated else 0.0
                 elif agent.dedicated:
@@ -223,6 +233,13 @@ def _allocate(
                 else:
                     s.lull[d] += part
                     s.pieces.append((start, end, part))
+
+
+def _due_lag(sla_minutes: int) -> int:
+    """Days from arrival to the last day whose end the work must be done by: its due time
+    falls in the day ``sla`` later at the time of day it came, so the whole day before is the
+    day-grained safe side."""
+    return max(0, math.ceil(sla_minutes / 1440) - 1)
 
 
 def _extra(due: FloatArray, hours: FloatArray) -> FloatArray:

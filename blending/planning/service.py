@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from blending.forecast_store import ForecastSettings
 from blending.intervals import FloatArray
 from blending.planning import store
-from blending.planning.arrivals import MIN_DAYS, MODEL, DailyBands, forecast_daily
+from blending.planning.arrivals import MIN_DAYS, DailyBands
+from blending.planning.calibration import forecast_calibrated
 from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
 from blending.planning.plan import build_plan
 from blending.planning.what_if import MoveIn, WhatIf, what_if
@@ -110,8 +111,7 @@ async def gather(
     if length >= MIN_DAYS:
         known = {t: arrivals[t] for t in types if t in arrivals}
         if known:
-            fitted = await asyncio.to_thread(forecast_daily, known, first, horizon, models=(MODEL,))
-            forecast = fitted[MODEL]
+            forecast = await asyncio.to_thread(forecast_calibrated, known, first, horizon)
         new = sorted(set(types) - set(arrivals))
         if new:
             notes.append(f"no arrivals seen yet for {', '.join(new)}: none forecast")

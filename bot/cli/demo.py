@@ -14,7 +14,7 @@ import argparse
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,9 +29,12 @@ from slack_sdk.signature import SignatureVerifier
 
 from blending import decision_store
 from blending.acd import MODES
+from blending.planning.model import Plan
+from blending.planning.service import PlanSettings
 from blending.policy import policy_for
 from blending.policy_names import POLICIES
 from bot import root
+from bot.cli.plan_check import simulated_plan_settings
 from bot.cli.report import write_report
 from bot.cli.simulate import (
     Figures,
@@ -50,7 +53,9 @@ from bot.settings import Settings
 from bot.slack.blocks import OUTCOMES, SKIP_REASONS
 from bot.slack.context import SlackConfig
 from clock import Clock
-from simulation.real_engine import AgentActions, Notify
+from queues.db import Executor
+from simulation.plan_check import plan_after_run
+from simulation.real_engine import AgentActions, EngineBackoffice, Notify
 from simulation.world import RosterAgent, WorldSpec
 from standins.slack import StandIn
 
@@ -277,6 +282,20 @@ def _url_of(runner: web.AppRunner) -> str:
     return f"http://{host}:{port}"
 
 
+PLAN_DAYS = 7
+
+
+def _plan_into(
+    plans: list[Plan], settings: PlanSettings
+) -> Callable[[Executor, EngineBackoffice], Awaitable[None]]:
+    """The back-office plan for the days after the run, made on its database at its end."""
+
+    async def after(db: Executor, controller: EngineBackoffice) -> None:
+        plans.append(await plan_after_run(db, controller, settings))
+
+    return after
+
+
 async def demo(
     settings: Settings,
     console: Console,
@@ -296,11 +315,13 @@ async def demo(
         async with prepared_world(settings, spec, seed, base) as prepared:
             runs, _ = await run_all(prepared, base, ["none", "forecast"], None, bar, make=make)
             guarded = replace(base, policy=make("forecast_guard", None))
+            plans: list[Plan] = []
             runs["forecast_guard"] = await run_on_clone(
                 prepared,
                 guarded,
                 wiring=slack_wiring(prepared.roster, slack_runs),
                 progress=lambda share: bar.update("forecast_guard (through Slack)", share),
+                after=_plan_into(plans, simulated_plan_settings(settings, guarded, PLAN_DAYS)),
             )
             tuning = await tune_against(prepared, base, runs, bar)
             modes[base.acd_mode] = runs["forecast_guard"].figures
@@ -358,7 +379,7 @@ async def demo(
     if swept is not None:
         body["sweep"] = swept
     if report is not None:
-        write_report(report, world, runs, body, slack_run.standin)
+        write_report(report, world, runs, body, slack_run.standin, plans[0] if plans else None)
         console.print(f"report: {report}")
     console.print(f"{seconds:.0f} s")
     return body

@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="move",
         help='a move as JSON: {"agents": 2, "start": ..., "end": ..., "skills": [...]}',
     )
+    planner.add_argument(
+        "--intervals",
+        type=int,
+        choices=(15, 30, 60),
+        metavar="MINUTES",
+        help="instead of the plan: each type's arrivals per interval of 15, 30 or 60 minutes",
+    )
     _forecasting_parsers(commands)
     _simulate_parser(commands)
     demo = commands.add_parser(
@@ -149,6 +156,27 @@ def _simulate_parser(commands: Any) -> None:
     simulate.add_argument("--scale", type=float, default=1.0, help="calls times this")
     simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
+    simulate.add_argument(
+        "--plan-check",
+        action="store_true",
+        help="check the back-office plan: made after --plan-after days, then the rest run "
+        "as is and with the plan's extra hours as dedicated back-office agents",
+    )
+    simulate.add_argument(
+        "--plan-after", type=int, default=2, help="days run before the plan is made (default 2)"
+    )
+    simulate.add_argument(
+        "--plan-hours",
+        choices=("mean", "80"),
+        default="mean",
+        help="add the plan's extra hours at the mean or at the 80%% bound (default mean)",
+    )
+    simulate.add_argument(
+        "--plan-target",
+        type=float,
+        default=0.9,
+        help="back-office SLA attainment the plan's hours must reach (default 0.9)",
+    )
     simulate.add_argument(
         "--acd-mode",
         choices=MODES,
@@ -270,6 +298,11 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if args.days is not None and not 1 <= args.days <= 60:
             err.print("error: --days must be between 1 and 60")
             return 2
+        if args.intervals is not None:
+            from bot.cli.planning import intervals
+
+            days = args.days or 2
+            return _run(lambda: intervals(settings, days, args.intervals, args.json_out, console))
         return _run(
             lambda: plan(
                 settings, args.days, args.json_out, console, move=args.move, site=args.site

@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from blending.errors import BlendingError
+from blending.planning.arrivals import MODEL
 from blending.planning.backtest import backtest_daily
+from blending.planning.intraday_store import interval_forecast
 from blending.planning.model import Plan
 from blending.planning.service import Planner, history
 from blending.planning.what_if import MoveIn
@@ -40,6 +42,38 @@ async def plan(
     render(result, console)
     if json_out is not None:
         await asyncio.to_thread(json_out.write_text, result.model_dump_json(indent=2))
+        console.print(f"wrote {json_out}")
+    return 0
+
+
+async def intervals(
+    settings: Settings,
+    days: int,
+    minutes: int,
+    json_out: Path | None,
+    console: Console,
+    clock: Clock = SYSTEM,
+) -> int:
+    """Each type's arrivals per interval over the next ``days`` days, with the 80% band."""
+    async with database(settings) as db:
+        found = await interval_forecast(
+            db.pool, clock.now(), plan_settings(settings), days=days, minutes=minutes
+        )
+    if not found:
+        console.print("no arrivals forecast: the task history is too short")
+    for t in found:
+        table = Table(title=f"{t.type}: arrivals per {t.minutes} minutes")
+        for column in ("interval", "expected", "80% band"):
+            table.add_column(column, justify="left" if column == "interval" else "right")
+        for i in t.intervals:
+            if i.mean >= 0.05:
+                table.add_row(
+                    f"{i.start:%a %d %b %H:%M}", f"{i.mean:.1f}", f"{i.lo_80:.1f}-{i.hi_80:.1f}"
+                )
+        console.print(table)
+    if json_out is not None:
+        body = "[" + ",".join(t.model_dump_json() for t in found) + "]"
+        await asyncio.to_thread(json_out.write_text, body)
         console.print(f"wrote {json_out}")
     return 0
 
@@ -193,6 +227,13 @@ async def backtest_tasks(
         )
     console.print(table)
     console.print(f"WAPE {result.wape_vs_baseline:.3f} of the weekly seasonal naive's")
+    if result.uncalibrated:
+        k80, k95 = result.band_factors
+        console.print(
+            f"{MODEL}'s bands calibrated (widened {k80:.2f}x and {k95:.2f}x on average): "
+            f"its own covered {result.uncalibrated.get('80', 0):.1%} and "
+            f"{result.uncalibrated.get('95', 0):.1%}"
+        )
     if json_out is not None:
         await asyncio.to_thread(json_out.write_text, result.model_dump_json(indent=2))
         console.print(f"wrote {json_out}")

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 from matplotlib.dates import DateFormatter, date2num
 from matplotlib.figure import Figure
 
+from blending.planning.model import Plan
+from bot.cli.plan_report import plan_section
 from bot.cli.simulate import COLUMNS
 from bot.cli.simulated_days import PolicyRun
 from simulation.world import World
@@ -165,6 +167,7 @@ def write_report(
     runs: Mapping[str, PolicyRun],
     body: Mapping[str, Any],
     standin: StandIn | None = None,
+    plan: Plan | None = None,
 ) -> None:
     ordered = {n: runs[n] for n in ("none", "reserve_k", "forecast", "forecast_guard") if n in runs}
     guarded = ordered.get("forecast_guard") or next(iter(ordered.values()))
@@ -222,6 +225,7 @@ forecast and every blending decision made by the engine on a real PostgreSQL.</p
 {images}
 {modes}
 {swept}
+{plan_section(plan) if plan is not None else ""}
 </body></html>
 """
     path.write_text(text, encoding="utf-8")

@@ -98,6 +98,8 @@ def simulate(
         )
     except ValidationError as exc:
         raise BlendingError(_problems(exc, "the simulation")) from None
+    if getattr(args, "plan_check", False):
+        return _plan_check(args, spec, console, settings)
     names = policy_names(args.policy, settings)
     k = args.k
     if k is None and "reserve_k" in settings.model_fields_set:
@@ -108,6 +110,34 @@ def simulate(
         body = asyncio.run(_days(settings, spec, args.seed, names, k, console))
     if args.json_out:
         args.json_out.write_text(json.dumps(body, indent=2))
+        console.print(f"wrote {args.json_out}")
+    return 0
+
+
+def _plan_check(
+    args: argparse.Namespace, spec: WorldSpec, console: Console, settings: Settings
+) -> int:
+    from bot.cli.plan_check import plan_check, render
+
+    if not 1 <= args.plan_after < spec.days:
+        raise BlendingError("--plan-after must be at least 1 and less than --days")
+    if not 0 < args.plan_target <= 1:
+        raise BlendingError("--plan-target must be above 0 and at most 1")
+    with _bar(console) as bar:
+        result = asyncio.run(
+            plan_check(
+                settings,
+                spec,
+                args.seed,
+                plan_after=args.plan_after,
+                hours=args.plan_hours,
+                target=args.plan_target,
+                progress=bar.update,
+            )
+        )
+    render(result, console)
+    if args.json_out:
+        args.json_out.write_text(result.model_dump_json(indent=2))
         console.print(f"wrote {args.json_out}")
     return 0
 

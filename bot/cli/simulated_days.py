@@ -9,7 +9,7 @@ forecast; each policy then runs on a clone of it, so every policy starts from th
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +24,7 @@ from bot.database import connect, database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
 from clock import Clock
+from queues.db import Executor
 from simulation.center import Center, SimAgent
 from simulation.database_clock import install_sql
 from simulation.profile import CenterProfile, load_profile
@@ -90,6 +91,8 @@ def agents_of(roster: Sequence[RosterAgent]) -> list[SimAgent]:
     return [SimAgent(r.agent_id, dict(r.skills), r.speed) for r in roster]
 
 
+Setup = Callable[[EngineBackoffice, Center], Awaitable[None]]
+
 Wiring = Callable[[asyncpg.Pool, Clock], AbstractAsyncContextManager[tuple[AgentActions, Notify]]]
 """How virtual agents reach the engine other than directly: given the run's pool and its
 clock, it opens (and closes) what they act through, and what tells them of offers."""
@@ -103,7 +106,12 @@ async def run_policy(
     *,
     wiring: Wiring | None = None,
     progress: Callable[[float], None] | None = None,
+    setup: Setup | None = None,
+    after: Callable[[Executor, EngineBackoffice], Awaitable[None]] | None = None,
 ) -> PolicyRun:
+    """``setup`` readies the run once the engine has scheduled its days (the center not yet
+    started): schedules, probes, more agents; ``after`` reads the database at the end, once
+    the figures are taken."""
     end = world.spec.days * 86400.0
     async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
@@ -123,9 +131,13 @@ async def run_policy(
             if wired is not None:
                 controller.actions, controller.notify = wired
             controller.start()
+            if setup is not None:
+                await setup(controller, center)
             center.start()
             await drive(center, controller, end, progress)
             figures = await results(conn, center, controller, end)
+            if after is not None:
+                await after(conn, controller)
     return PolicyRun(settings.policy, figures, controller.timeline, center)
 
 
@@ -149,8 +161,10 @@ async def prepared_world(
     seed: int,
     engine: EngineSettings,
     profile: CenterProfile | None = None,
+    also: Callable[[asyncpg.Pool, World], Awaitable[object]] | None = None,
 ) -> AsyncIterator[Prepared]:
-    """The world of ``seed``, with a template database prepared for its runs."""
+    """The world of ``seed``, with a template database prepared for its runs (and ``also``
+    on it, for what one kind of run needs more)."""
     world = build_world(profile or load_profile(), spec, seed)
     roster = make_roster(world, roster_size(world))
     async with (
@@ -160,6 +174,8 @@ async def prepared_world(
         await migrate_url(url)
         async with open_pool(url, min_size=1, max_size=2) as pool:
             await prepare(pool, world, roster, engine.forecast)
+            if also is not None:
+                await also(pool, world)
         yield Prepared(server, name, world, roster)
 
 

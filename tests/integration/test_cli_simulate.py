@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.cli import blendbot
 
+pytestmark = pytest.mark.simulation
+
 KEYS = {
     "service_level",
     "asa_seconds",
@@ -119,3 +121,7 @@ def test_the_demo_reaches_the_targets_through_slack(
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
     assert "forecast_guard" in html
     assert "forecast_guard in each ACD mode" in html
+    # The plan for the days after, made on the run's database once its task history is in.
+    assert "Back-office plan for the next 7 days" in html
+    assert "Hours per skill set" in html
+    assert "billing: extra needed" in html

@@ -16,7 +16,7 @@ from bot.cli.what_if import Sweep, engine_settings, settings_with, used
 from simulation.world import WorldSpec
 from tests.support.cli import blendbot
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.simulation]
 SEED = 2
 SPEC = WorldSpec(days=1)
 

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from simulation.phone_system import CommandLatency
 from simulation.world import TASK_KINDS, WorldSpec
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.simulation]
 SEED = 3
 
 

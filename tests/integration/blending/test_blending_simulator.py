@@ -13,6 +13,8 @@ from simulation.scenario import ArrivalSpec, Dist, PolicySpec, Scenario
 from simulation.scenario_run import run, simulate
 from tests.support.threshold import threshold_chain
 
+pytestmark = pytest.mark.simulation
+
 
 @pytest.mark.parametrize(
     ("k", "service_level", "per_hour"),
