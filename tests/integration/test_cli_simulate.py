@@ -90,7 +90,7 @@ def test_bad_settings_are_named_and_nothing_runs(
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_the_demo_reaches_the_targets_through_slack(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
