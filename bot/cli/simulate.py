@@ -90,6 +90,8 @@ def simulate(
         spec = WorldSpec(
             days=args.days,
             scale=args.scale,
+            surge_days=tuple(d - 1 for d in args.surge),
+            surge=args.surge_factor,
             **(
                 {"start": datetime.combine(args.start, datetime.min.time(), UTC)}
                 if args.start
