@@ -10,8 +10,9 @@ with what each is doing; ``now`` is passed in. Four policies:
 * ``forecast``: the surplus of the forecast turned into windows (:mod:`blending.windows`);
 * ``forecast_guard``: those windows, with the live queue overriding them
   (:mod:`blending.guard`): it stops new offers and recalls lent agents when calls rise; and
-  while the live queue shows more agents idle than it keeps, a short chunk for one more
-  beyond the forecast's surplus, called back at the first waiting call.
+  while the live queue shows more agents idle than the calls forecast for the next minute
+  need (:mod:`blending.idle_cover`), a short chunk for one more beyond the forecast's
+  surplus, called back at the first waiting call.
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ class BlendPolicy:
     """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
     (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
     so the reserve the forecast keeps is partly spare."""
-    live_extra: int = 0
+    live_extra: int = 1
     """``forecast_guard``: agents lent beyond the forecast's surplus while the live queue
-    shows more than ``live_idle_keep`` agents idle and no call waiting (the adaptive
-    threshold of the call-blending literature, on top of the forecast's plan)."""
+    shows no call waiting and more agents idle than it keeps (the adaptive threshold of the
+    call-blending literature, on top of the forecast's plan); 0: off."""
     live_idle_keep: int = 0
     """Idle agents kept for calls at least before one more is lent on the live queue's word
     (the threshold itself with ``live_cover_seconds`` 0)."""
@@ -67,7 +68,7 @@ class BlendPolicy:
     """How surely the idle agents kept cover those calls (a Poisson quantile)."""
     live_minutes: float = 20.0
     """The longest chunk lent on the live queue's word: short, so the agent is soon back."""
-    live_recall_waiting: int = 0
+    live_recall_waiting: int = 1
     """Calls waiting at which agents lent beyond the forecast's surplus are called back at
     once, before the guard's own thresholds (0: only the guard recalls)."""
 

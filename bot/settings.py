@@ -167,11 +167,11 @@ class Settings(BaseSettings):
         "interruptible mode, where a call pauses lent work at once.",
     )
     live_extra: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=1000,
         description="forecast_guard: agents lent beyond the forecast's surplus while no call "
-        "waits and more than BLENDBOT_LIVE_IDLE_KEEP agents are idle.",
+        "waits and more agents are idle than the calls of the next minute need (0: off).",
     )
     live_idle_keep: int = Field(
         default=0,
@@ -198,7 +198,7 @@ class Settings(BaseSettings):
         default=20, ge=1, le=480, description="The longest chunk lent on the live queue."
     )
     live_recall_waiting: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=10_000,
         description="Calls waiting at which agents lent beyond the forecast's surplus are "

@@ -242,8 +242,8 @@ def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
     assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1
 
 
-LIVE = replace(policy_for("forecast_guard"), live_extra=1, live_recall_waiting=1)
-"""``forecast_guard`` with the live queue's extra agent on (``BLENDBOT_LIVE_EXTRA=1``)."""
+LIVE = policy_for("forecast_guard")
+"""``forecast_guard`` with the live queue's extra agent (``BLENDBOT_LIVE_EXTRA=1``, the default)."""
 
 
 def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> None:
@@ -267,9 +267,9 @@ def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> No
     [
         (LiveQueue(1, 2.0, 0.95, 5), LIVE),
         (LiveQueue(0, 0.0, 0.95, 4), LIVE),
-        (LiveQueue(0, 0.0, 0.95, 5), policy_for("forecast_guard")),
+        (LiveQueue(0, 0.0, 0.95, 5), replace(LIVE, live_extra=0)),
     ],
-    ids=["a-call-waiting", "only-the-kept-idle", "off-by-default"],
+    ids=["a-call-waiting", "only-the-kept-idle", "off"],
 )
 def test_nobody_more_than_the_forecast_spares_when_the_live_queue_says_no(
     live: LiveQueue, policy: BlendPolicy
