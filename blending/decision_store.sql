@@ -15,7 +15,9 @@ SELECT agent_id FROM agents
 WHERE agent_id = ANY ($1::text[]) AND acd_mode(queue) = 'interruptible';
 
 -- name: paused_of
-SELECT * FROM tasks WHERE status = 'paused' AND holder = ANY ($1::text[]) ORDER BY updated_at;
+-- Oldest pause first (ties by task: the same tasks in the same order for the same data).
+SELECT * FROM tasks WHERE status = 'paused' AND holder = ANY ($1::text[])
+ORDER BY updated_at, id;
 
 -- name: recall
 -- Record the recalls that are new, each with its event and the figures ($4) at $5; give the

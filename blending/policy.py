@@ -10,8 +10,9 @@ with what each is doing; ``now`` is passed in. Four policies:
 * ``forecast``: the surplus of the forecast turned into windows (:mod:`blending.windows`);
 * ``forecast_guard``: those windows, with the live queue overriding them
   (:mod:`blending.guard`): it stops new offers and recalls lent agents when calls rise; and
-  while the live queue shows more agents idle than it keeps, a short chunk for one more
-  beyond the forecast's surplus, called back at the first waiting call.
+  while the live queue shows more agents idle than the calls forecast for the next minute
+  need (:mod:`blending.idle_cover`), a short chunk for one more beyond the forecast's
+  surplus, called back at the first waiting call.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Literal
 
 from blending.figures import Figures, figures_of
 from blending.guard import GuardSettings, GuardState, LiveQueue, guard_step
+from blending.idle_cover import idle_kept
 from blending.policy_names import Bound, PolicyName
 from blending.windows import (
     AgentSlot,
@@ -52,15 +54,21 @@ class BlendPolicy:
     """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
     (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
     so the reserve the forecast keeps is partly spare."""
-    live_extra: int = 0
+    live_extra: int = 1
     """``forecast_guard``: agents lent beyond the forecast's surplus while the live queue
-    shows more than ``live_idle_keep`` agents idle and no call waiting (the adaptive
-    threshold of the call-blending literature, on top of the forecast's plan)."""
-    live_idle_keep: int = 3
-    """Idle agents kept for calls before one more is lent on the live queue's word."""
+    shows no call waiting and more agents idle than it keeps (the adaptive threshold of the
+    call-blending literature, on top of the forecast's plan); 0: off."""
+    live_idle_keep: int = 0
+    """Idle agents kept for calls at least before one more is lent on the live queue's word
+    (the threshold itself with ``live_cover_seconds`` 0)."""
+    live_cover_seconds: float = 60.0
+    """The idle agents kept cover the calls forecast to arrive in this long, the time a lent
+    agent takes to come back (:mod:`blending.idle_cover`); 0: a fixed ``live_idle_keep``."""
+    live_cover_share: float = 0.9
+    """How surely the idle agents kept cover those calls (a Poisson quantile)."""
     live_minutes: float = 20.0
     """The longest chunk lent on the live queue's word: short, so the agent is soon back."""
-    live_recall_waiting: int = 0
+    live_recall_waiting: int = 1
     """Calls waiting at which agents lent beyond the forecast's surplus are called back at
     once, before the guard's own thresholds (0: only the guard recalls)."""
 
@@ -213,7 +221,7 @@ def _decide_group(
     out.reason = plan.reason
     if p.name == "forecast_guard" and p.live_extra > 0 and group.live is not None:
         extra = _live_extra(
-            p, now, group.live, idle, out.windows, len(lent), plan.surplus_now, work
+            p, now, group.ahead, group.live, idle, out.windows, len(lent), plan.surplus_now, work
         )
         if extra:
             out.windows += extra
@@ -244,9 +252,22 @@ def _windows(p: BlendPolicy, group: GroupNow) -> WindowSettings:
     return p.windows
 
 
+def idle_kept_of(p: BlendPolicy, now: datetime, ahead: Sequence[IntervalNeed]) -> int:
+    """Idle agents the live rule keeps for calls now (:mod:`blending.idle_cover`)."""
+    return idle_kept(
+        ahead,
+        now,
+        floor=p.live_idle_keep,
+        cover_seconds=p.live_cover_seconds,
+        cover_share=p.live_cover_share,
+        minutes=p.live_minutes,
+    )
+
+
 def _live_extra(
     p: BlendPolicy,
     now: datetime,
+    ahead: Sequence[IntervalNeed],
     live: LiveQueue,
     idle: Sequence[AgentSlot],
     planned: Sequence[UsableWindow],
@@ -255,12 +276,13 @@ def _live_extra(
     work: Sequence[WorkNeed],
 ) -> list[UsableWindow]:
     """Short windows for idle agents beyond the forecast's surplus while the live queue is
-    quiet: no call waiting and more than ``live_idle_keep`` agents idle once the plan's
-    windows are taken out."""
+    quiet: no call waiting and more agents idle, once the plan's windows are taken out, than
+    the calls forecast to arrive while a lent agent comes back need."""
     if live.calls_waiting > 0:
         return []
+    keep = idle_kept_of(p, now, ahead)
     room = min(
-        live.idle_agents - len(planned) - p.live_idle_keep,
+        live.idle_agents - len(planned) - keep,
         surplus + p.live_extra - lent - len(planned),
     )
     if room <= 0 or not work:

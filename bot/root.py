@@ -141,6 +141,8 @@ def blend_policy(
         interruptible_extra=s.interruptible_extra,
         live_extra=s.live_extra,
         live_idle_keep=s.live_idle_keep,
+        live_cover_seconds=s.live_cover_seconds,
+        live_cover_share=s.live_cover_share,
         live_minutes=s.live_minutes,
         live_recall_waiting=s.live_recall_waiting,
     )

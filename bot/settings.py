@@ -167,23 +167,38 @@ class Settings(BaseSettings):
         "interruptible mode, where a call pauses lent work at once.",
     )
     live_extra: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=1000,
         description="forecast_guard: agents lent beyond the forecast's surplus while no call "
-        "waits and more than BLENDBOT_LIVE_IDLE_KEEP agents are idle.",
+        "waits and more agents are idle than the calls of the next minute need (0: off).",
     )
     live_idle_keep: int = Field(
-        default=3,
+        default=0,
         ge=0,
         le=10_000,
-        description="Idle agents kept for calls before one more is lent on the live queue.",
+        description="Idle agents kept for calls at least before one more is lent on the live "
+        "queue (the threshold itself with BLENDBOT_LIVE_COVER_SECONDS=0).",
+    )
+    live_cover_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="The idle agents kept cover the calls forecast to arrive in this many "
+        "seconds, the time a lent agent takes to come back (0: a fixed "
+        "BLENDBOT_LIVE_IDLE_KEEP).",
+    )
+    live_cover_share: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="How surely the idle agents kept cover those calls (a Poisson quantile).",
     )
     live_minutes: float = Field(
         default=20, ge=1, le=480, description="The longest chunk lent on the live queue."
     )
     live_recall_waiting: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=10_000,
         description="Calls waiting at which agents lent beyond the forecast's surplus are "

@@ -358,7 +358,9 @@ HAVING bool_or(status = 'offered') OR count(*) >= $2;
 -- name: offer_many
 -- Offer each task to its agent, if the task is still queued and the agent holds no open offer
 -- and less work than one agent may ($6), and is not deactivated; one event row each. The
--- caller has locked the agents' rows (lock_agents) in the same transaction.
+-- caller has locked the agents' rows (lock_agents) in the same transaction. The offers come
+-- back in task order, whatever plan the statistics of the moment choose: a caller that acts
+-- on them one by one does the same for the same data.
 WITH pairs AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p (task_id, agent_id, why)
 ),
@@ -394,7 +396,7 @@ ev AS (
                               'why', why::jsonb)
     FROM upd
 )
-SELECT * FROM upd;
+SELECT * FROM upd ORDER BY id;
 
 -- name: update_queued
 -- A source's update of its record, applied to the task while it waits in the queue: the

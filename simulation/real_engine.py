@@ -343,6 +343,7 @@ class EngineBackoffice:
                     required,
                     p.agents_high,
                     self.staffed_by_slot.get(slot // self.world.spec.interval_minutes, 0),
+                    p.mean,
                 )
             )
         return out

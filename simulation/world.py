@@ -6,6 +6,8 @@ meets the same callers, the same agents and the same back-office work.
 * **Calls** follow the profile's weekday-by-slot means, times a day level drawn around 1 (the
   part of a day's volume a forecast cannot know), as a non-homogeneous Poisson process; the
   weeks before the first day are drawn the same way, as the history the forecast learns from.
+  Surge days (``surge_days``) run ``surge`` times that, unannounced: neither the history nor
+  the planned shifts know of them, so the forecast is that much short (the days a guard is for).
 * **Agents** have two or three back-office skills, a proficiency in each, and a speed.
 * **Back-office work** arrives in bursts: the morning mail, a trickle through office hours, and
   more billing corrections at month end; a backlog is waiting at the start.
@@ -19,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from blending.errors import BlendingError
 from blending.staffing import agents_needed
@@ -96,6 +98,21 @@ class WorldSpec(BaseModel):
     task_cv: float = Field(default=0.5, gt=0)
     """Spread of a task's time around its type's handle minutes."""
     speed_sd: float = Field(default=0.2, ge=0)
+    surge_days: tuple[int, ...] = ()
+    """Days (0 = the first) whose calls run ``surge`` times their drawn volume, unannounced."""
+    surge: float = Field(default=1.3, gt=0, le=10)
+    """How much more the calls of a surge day are than the forecast expects."""
+
+    @model_validator(mode="after")
+    def _surge_within(self) -> WorldSpec:
+        outside = [d for d in self.surge_days if not 0 <= d < self.days]
+        if outside:
+            raise ValueError(f"surge days {outside} are not among the {self.days} simulated days")
+        return self
+
+    def level(self, day: int) -> float:
+        """The calls of ``day`` relative to a day's drawn volume (``surge`` on a surge day)."""
+        return self.surge if day in self.surge_days else 1.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +157,10 @@ def build_world(profile: CenterProfile, spec: WorldSpec, seed: int) -> World:
     levels = np.exp(level_rng.normal(0, profile.day_level_sd, spec.days)).tolist()
     per_minute = np.concatenate(
         [
-            profile.per_minute((spec.start + timedelta(days=d)).weekday()) * spec.scale * lvl
+            profile.per_minute((spec.start + timedelta(days=d)).weekday())
+            * spec.scale
+            * lvl
+            * spec.level(d)
             for d, lvl in enumerate(levels)
         ]
     )

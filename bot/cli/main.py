@@ -155,6 +155,19 @@ def _simulate_parser(commands: Any) -> None:
     simulate.add_argument("--k", type=int, help="reserve_k's k (default: tuned to the limits)")
     simulate.add_argument("--scale", type=float, default=1.0, help="calls times this")
     simulate.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    simulate.add_argument(
+        "--surge",
+        type=_day_numbers,
+        default=(),
+        metavar="DAY[,DAY...]",
+        help="days (1 = the first) whose calls run over the forecast, unannounced",
+    )
+    simulate.add_argument(
+        "--surge-factor",
+        type=float,
+        default=1.3,
+        help="the calls of a surge day over the forecast's (default 1.3: 30%% more)",
+    )
     simulate.add_argument("--json", type=Path, dest="json_out", help="write the result as JSON")
     simulate.add_argument(
         "--plan-check",
@@ -183,6 +196,13 @@ def _simulate_parser(commands: Any) -> None:
         help="how blendbot acts on the phone system (BLENDBOT_ACD_MODE; default: the setting)",
     )
     _what_if_arguments(simulate)
+
+
+def _day_numbers(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not day numbers: {text!r} (e.g. 2,5)") from None
 
 
 def _what_if_arguments(parser: argparse.ArgumentParser) -> None:

@@ -90,6 +90,8 @@ def simulate(
         spec = WorldSpec(
             days=args.days,
             scale=args.scale,
+            surge_days=tuple(d - 1 for d in args.surge),
+            surge=args.surge_factor,
             **(
                 {"start": datetime.combine(args.start, datetime.min.time(), UTC)}
                 if args.start
@@ -153,6 +155,9 @@ def policy_names(chosen: str | None, settings: Settings) -> list[PolicyName]:
 
 def _label(spec: WorldSpec, seed: int) -> str:
     days = f"{spec.days} simulated day{'s' if spec.days > 1 else ''} from {spec.start:%Y-%m-%d}"
+    if spec.surge_days:
+        surged = ", ".join(str(d + 1) for d in spec.surge_days)
+        days += f" (calls {spec.surge - 1:+.0%} over the forecast on day {surged})"
     return f"{days}, seed {seed}"
 
 
@@ -181,6 +186,8 @@ async def _days(
         "policies": rows,
         "backoffice_arrived": arrived,
         "settings": used(settings),
+        "surge_days": [d + 1 for d in spec.surge_days],
+        "surge": spec.surge,
     }
     if tuning is not None:
         body["reserve_k"] = tuning

@@ -27,6 +27,8 @@ ENGINE_SETTINGS: tuple[str, ...] = (
     "interruptible_extra",
     "live_extra",
     "live_idle_keep",
+    "live_cover_seconds",
+    "live_cover_share",
     "live_minutes",
     "live_recall_waiting",
     "min_window_minutes",

@@ -242,8 +242,8 @@ def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
     assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1
 
 
-LIVE = replace(policy_for("forecast_guard"), live_extra=1, live_recall_waiting=1)
-"""``forecast_guard`` with the live queue's extra agent on (``BLENDBOT_LIVE_EXTRA=1``)."""
+LIVE = policy_for("forecast_guard")
+"""``forecast_guard`` with the live queue's extra agent (``BLENDBOT_LIVE_EXTRA=1``, the default)."""
 
 
 def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> None:
@@ -267,9 +267,9 @@ def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> No
     [
         (LiveQueue(1, 2.0, 0.95, 5), LIVE),
         (LiveQueue(0, 0.0, 0.95, 4), LIVE),
-        (LiveQueue(0, 0.0, 0.95, 5), policy_for("forecast_guard")),
+        (LiveQueue(0, 0.0, 0.95, 5), replace(LIVE, live_extra=0)),
     ],
-    ids=["a-call-waiting", "only-the-kept-idle", "off-by-default"],
+    ids=["a-call-waiting", "only-the-kept-idle", "off"],
 )
 def test_nobody_more_than_the_forecast_spares_when_the_live_queue_says_no(
     live: LiveQueue, policy: BlendPolicy
@@ -292,3 +292,39 @@ def test_a_waiting_call_brings_back_at_once_those_lent_beyond_the_forecast() -> 
     assert decide(LIVE, NOW, [calm], people, [BILLING]).recalls == []
     off = replace(LIVE, live_recall_waiting=0)
     assert decide(off, NOW, [group], people, [BILLING]).recalls == []
+
+
+def busy(calls: float, *required: int, staffed: int) -> list[IntervalNeed]:
+    """Intervals of ``calls`` forecast calls each."""
+    return [replace(n, calls=calls) for n in needs(*required, staffed=staffed)]
+
+
+@pytest.mark.parametrize(
+    ("calls", "lent"),
+    [(1.0, ["a", "b", "c"]), (40.0, ["a"])],
+    ids=["a-call-an-hour-keeps-none", "a-busy-quarter-keeps-several"],
+)
+def test_the_idle_agents_kept_follow_the_calls_forecast(calls: float, lent: list[str]) -> None:
+    """Three on shift, the forecast sparing one: at night the extra is lent though only one
+    is left idle (the calls of the next minute are almost surely none); when 40 calls a
+    quarter are forecast, three idle agents would be gone in a minute, so none is lent
+    beyond the surplus (a fixed threshold of two would lend one)."""
+    people = [agent(n) for n in "abc"]
+    policy = replace(LIVE, live_extra=2)
+    group = GroupNow("calls", busy(calls, 2, 2, 2, 2, staffed=3), LiveQueue(0, 0.0, None, 3))
+    assert [w.agent_id for w in decide(policy, NOW, [group], people, [BILLING]).windows] == lent
+    many = [agent(n) for n in "abcdef"] + [agent(n, "on_call") for n in "xy"]
+    crowd = GroupNow("calls", busy(40.0, 7, 7, 7, 7, staffed=8), LiveQueue(0, 0.0, None, 6))
+    kept = len(decide(policy, NOW, [crowd], many, [BILLING]).windows)
+    fixed = replace(policy, live_cover_seconds=0, live_idle_keep=2)
+    assert len(decide(fixed, NOW, [crowd], many, [BILLING]).windows) > kept
+
+
+def test_the_idle_kept_is_never_below_the_floor() -> None:
+    people = [agent(n) for n in "abc"]
+    group = GroupNow("calls", busy(1.0, 2, 2, 2, 2, staffed=3), LiveQueue(0, 0.0, None, 3))
+    floor = replace(LIVE, live_extra=2, live_idle_keep=1)
+    assert [w.agent_id for w in decide(floor, NOW, [group], people, [BILLING]).windows] == [
+        "a",
+        "b",
+    ]
