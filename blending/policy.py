@@ -54,7 +54,7 @@ class BlendPolicy:
     """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
     (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
     so the reserve the forecast keeps is partly spare."""
-    live_extra: int = 1
+    live_extra: int = 0
     """``forecast_guard``: agents lent beyond the forecast's surplus while the live queue
     shows no call waiting and more agents idle than it keeps (the adaptive threshold of the
     call-blending literature, on top of the forecast's plan); 0: off."""
@@ -68,7 +68,7 @@ class BlendPolicy:
     """How surely the idle agents kept cover those calls (a Poisson quantile)."""
     live_minutes: float = 20.0
     """The longest chunk lent on the live queue's word: short, so the agent is soon back."""
-    live_recall_waiting: int = 1
+    live_recall_waiting: int = 0
     """Calls waiting at which agents lent beyond the forecast's surplus are called back at
     once, before the guard's own thresholds (0: only the guard recalls)."""
 

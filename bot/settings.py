@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         "interruptible mode, where a call pauses lent work at once.",
     )
     live_extra: int = Field(
-        default=1,
+        default=0,
         ge=0,
         le=1000,
         description="forecast_guard: agents lent beyond the forecast's surplus while no call "
@@ -198,7 +198,7 @@ class Settings(BaseSettings):
         default=20, ge=1, le=480, description="The longest chunk lent on the live queue."
     )
     live_recall_waiting: int = Field(
-        default=1,
+        default=0,
         ge=0,
         le=10_000,
         description="Calls waiting at which agents lent beyond the forecast's surplus are "

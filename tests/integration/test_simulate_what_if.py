@@ -17,6 +17,8 @@ from simulation.world import WorldSpec
 from tests.support.cli import blendbot
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.simulation]
+LIVE = {"live_extra": "1", "live_recall_waiting": "1"}
+"""The live rule, opt-in."""
 SEED = 2
 SPEC = WorldSpec(days=1)
 
@@ -30,9 +32,10 @@ def env(server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None) -> None:
     # The target shapes the first forecast too: each value gets a world of its own.
-    # The forecast's surplus alone (the live rule off), so that the target alone changes.
+    # The forecast's surplus alone (the live rule off, the default), so that the target alone
+    # changes.
     target = Sweep("target_service_level", ("0.8", "0.5"))
-    rows = await sweep_runs({"live_extra": "0"}, target, SPEC, SEED, ["forecast_guard"], None)
+    rows = await sweep_runs({}, target, SPEC, SEED, ["forecast_guard"], None)
     at_80, at_50 = (r["figures"] for r in rows)
     assert rows[1]["settings"]["BLENDBOT_TARGET_SERVICE_LEVEL"] == 0.5
     assert at_50 != at_80
@@ -46,7 +49,7 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
             "default": {},
             "guard": {"guard_hold_waiting": "8", "guard_recall_waiting": "8"},
             "bound": {"blending_bound": "mean"},
-            "surplus alone": {"live_extra": "0"},
+            "live": LIVE,
             "none": {"blending_policy": "none"},
         }.items():
             settings = settings_with(overrides)
@@ -55,27 +58,27 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
             figures[name] = (await run_on_clone(prepared, engine)).figures
     # The same seed in a world prepared again: the very same run, with the live rule and
     # without (the order of offers made together no longer follows the table statistics).
-    assert figures["surplus alone"] == at_80
-    again = settings_with({})
+    assert figures["default"] == at_80
+    again = settings_with(LIVE)
     async with prepared_world(again, SPEC, SEED, engine_settings(again)) as other:
         policy = policies_of(again)("forecast_guard", None)
         rerun = await run_on_clone(other, replace(engine_settings(again), policy=policy))
-    assert rerun.figures == figures["default"]
+    assert rerun.figures == figures["live"]
     assert figures["guard"] != figures["default"]
     assert figures["bound"] != figures["default"]
     done = {name: f["backoffice_completed"] for name, f in figures.items()}
     assert isinstance(done["bound"], int)
     assert isinstance(done["default"], int)
-    assert isinstance(done["surplus alone"], int)
-    assert done["bound"] > done["surplus alone"]
-    # The default spends the slack the live queue shows, within the limits: the service
+    assert isinstance(done["live"], int)
+    assert done["bound"] > done["default"]
+    # The live rule spends the slack the live queue shows, within the limits: the service
     # level at least the target, abandonment at most half a point over no blending, a fifth
     # more back-office work than the forecast's surplus alone, and in its SLA.
-    default, none = figures["default"], figures["none"]
-    assert done["default"] >= 1.2 * done["surplus alone"]
-    assert float(default["service_level"] or 0) >= 0.8
-    assert float(default["abandon_rate"] or 0) <= float(none["abandon_rate"] or 0) + 0.005
-    assert float(default["backoffice_sla_attainment"] or 0) >= 0.8
+    live, none = figures["live"], figures["none"]
+    assert done["live"] >= 1.2 * done["default"]
+    assert float(live["service_level"] or 0) >= 0.8
+    assert float(live["abandon_rate"] or 0) <= float(none["abandon_rate"] or 0) + 0.005
+    assert float(live["backoffice_sla_attainment"] or 0) >= 0.8
 
 
 def test_a_sweep_prints_a_row_per_value(cli_env: dict[str, str], tmp_path: Path) -> None:

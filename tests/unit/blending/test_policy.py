@@ -242,8 +242,9 @@ def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
     assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1
 
 
-LIVE = policy_for("forecast_guard")
-"""``forecast_guard`` with the live queue's extra agent (``BLENDBOT_LIVE_EXTRA=1``, the default)."""
+LIVE = replace(policy_for("forecast_guard"), live_extra=1, live_recall_waiting=1)
+"""``forecast_guard`` with the live queue's extra agent (``BLENDBOT_LIVE_EXTRA=1`` and
+``BLENDBOT_LIVE_RECALL_WAITING=1``; off by default)."""
 
 
 def test_one_more_is_lent_for_a_short_while_when_more_are_idle_than_kept() -> None:
