@@ -73,7 +73,13 @@ class Settings(BaseSettings):
         "new connections are refused.",
     )
     db_pool_min: int = Field(default=2, ge=1, le=1000, description="Smallest database pool size.")
-    db_pool_max: int = Field(default=10, ge=1, le=1000, description="Largest database pool size.")
+    db_pool_max: int = Field(
+        default=10,
+        ge=4,
+        le=1000,
+        description="Largest database pool size (at least 4: two pooled connections listen for "
+        "the sources' and the console's changes).",
+    )
     log_level: str = Field(default="INFO", description="Logging level.")
     offer_seconds: int = Field(
         default=90, ge=10, le=3600, description="How long an offer stands before it lapses."

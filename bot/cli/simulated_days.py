@@ -113,7 +113,10 @@ async def run_policy(
     started): schedules, probes, more agents; ``after`` reads the database at the end, once
     the figures are taken."""
     end = world.spec.days * 86400.0
-    async with open_pool(url, min_size=1, max_size=4) as pool, pool.acquire() as conn:
+    # Room beyond the engine's own connection: a service wired on this pool (the demo's Slack
+    # app) keeps a connection listening for the console's and the sources' changes, and its
+    # outbox holds one per card while Slack answers a request that itself needs one.
+    async with open_pool(url, min_size=1, max_size=8) as pool, pool.acquire() as conn:
         # The engine's work is sequential: one connection saves the pool's round trips.
         await acd_store.save_modes(conn, AcdModes(settings.acd_mode))
         controller = EngineBackoffice(conn, world, roster, settings, DirectActions(conn), pool=pool)

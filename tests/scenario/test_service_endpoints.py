@@ -59,7 +59,8 @@ async def test_health_is_503_when_the_database_does_not_answer(
     server_url: str, template_db: str
 ) -> None:
     name = await create_database(server_url, template_db)
-    async with open_pool(with_database(server_url, name), min_size=1, max_size=2) as pool:
+    # The smallest pool the service allows: two of its connections listen for changes.
+    async with open_pool(with_database(server_url, name), min_size=1, max_size=4) as pool:
         app = root.http_app(pool, tokens=[TOKEN], max_body_bytes=1024)
         async with TestClient(TestServer(app.web)) as c:
             assert (await c.get("/healthz")).status == 200
