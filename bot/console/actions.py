@@ -9,6 +9,7 @@ refuses a POST without it)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from aiohttp_session import get_session
@@ -158,18 +159,28 @@ async def assign(request: web.Request) -> web.Response:
 MAX_LEND_MINUTES = 24 * 60
 
 
+async def _steered(request: web.Request, what: str) -> tuple[Any, Any, str, Any] | web.Response:
+    """The steering, the form and the agent on the roster a lend or recall names; or the page
+    saying why not."""
+    steering = request.config_dict.get(STEERING)
+    if steering is None:
+        return await _done(request, f"{what} is not available on this instance.")
+    form = await request.post()
+    agent_id = str(form.get("agent", ""))
+    person = (await request.config_dict[STORES].views.people([agent_id])).get(agent_id)
+    if person is None:
+        return await _done(request, "Choose an agent on the roster.")
+    return steering, form, agent_id, person
+
+
 async def lend(request: web.Request) -> web.Response:
     """The API's and Slack's lend: a window of some minutes and the best task offered."""
     found = await required(request)
-    steering = request.config_dict.get(STEERING)
-    if steering is None:
-        return await _done(request, "Lending is not available on this instance.")
-    form = await request.post()
+    chosen = await _steered(request, "Lending")
+    if isinstance(chosen, web.Response):
+        return chosen
+    steering, form, agent_id, person = chosen
     stores = request.config_dict[STORES]
-    agent_id = str(form.get("agent", ""))
-    person = (await stores.views.people([agent_id])).get(agent_id)
-    if person is None:
-        return await _done(request, "Choose an agent on the roster.")
     raw = str(form.get("minutes", "")).strip()
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LEND_MINUTES:
         return await _done(request, f"Lend for 1 to {MAX_LEND_MINUTES} whole minutes.")
@@ -194,15 +205,11 @@ async def lend(request: web.Request) -> web.Response:
 async def recall(request: web.Request) -> web.Response:
     """The API's and Slack's recall: back to the phones, as the guard recalls."""
     found = await required(request)
-    steering = request.config_dict.get(STEERING)
-    if steering is None:
-        return await _done(request, "Recalling is not available on this instance.")
-    form = await request.post()
+    chosen = await _steered(request, "Recalling")
+    if isinstance(chosen, web.Response):
+        return chosen
+    steering, form, agent_id, person = chosen
     stores = request.config_dict[STORES]
-    agent_id = str(form.get("agent", ""))
-    person = (await stores.views.people([agent_id])).get(agent_id)
-    if person is None:
-        return await _done(request, "Choose an agent on the roster.")
     reason = str(form.get("reason", "")).strip()[:500] or f"recalled by {found.name}"
     try:
         done = await steering.recall(agent_id, found.actor, reason)
