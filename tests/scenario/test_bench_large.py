@@ -11,6 +11,7 @@ import os
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestServer
 
 from bench.bench_large import Figures, Served, Shape, drive, sizes, slope, table
@@ -19,6 +20,8 @@ from bench.large_feed import FeedShape, generate, slice_rate, stamped
 from bot import root
 from telephony_adapters.generic import parse
 from tests.conftest import TOKEN
+
+pytestmark = pytest.mark.once
 
 
 def test_the_generated_feed_is_accepted_whole_and_follows_the_days_shape() -> None:

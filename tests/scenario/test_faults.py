@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 
 from queues.catalog import Catalog
 from queues.models import AgentIn, TaskTypeIn
@@ -17,6 +18,8 @@ from queues.roster import Roster
 from tests.conftest import AUTH
 from tests.support.instances import Load, free_port, instances, leader, replay_is_consistent
 from tests.support.tcp_proxy import Proxy
+
+pytestmark = pytest.mark.once
 
 AGENTS = [f"a{n}" for n in range(8)]
 TAKEOVER_SECONDS = 15

@@ -23,6 +23,8 @@ from bot.root import parts
 from bot.settings import SettingsError, load_settings
 from tests.scenario.test_forecasting_service import NOW, add_history
 
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 
 from queues.catalog import Catalog
 from queues.models import TaskTypeIn
 from tests.conftest import AUTH
 from tests.support.instances import instances, leader
+
+pytestmark = pytest.mark.once
 
 NAMES = ["first", "second", "third"]
 

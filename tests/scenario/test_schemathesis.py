@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import pytest
 import schemathesis
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, Phase, given, settings
@@ -29,6 +30,8 @@ from schemathesis.specs.openapi.checks import (
 from bot import root
 from tests.conftest import AUTH, TOKEN
 from tests.support.factories import agent, put_type, task
+
+pytestmark = pytest.mark.once
 
 EXAMPLES = 12
 PINNED = {"agent_id": "dana", "name": "mortgage_document_check", "queue": "q"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import root
@@ -21,21 +20,32 @@ API_OPERATIONS = [op for op in OPERATIONS if op.openapi_path.startswith("/api/")
 own signature instead)."""
 
 
-@pytest.mark.parametrize("op", API_OPERATIONS, ids=lambda op: f"{op.method} {op.openapi_path}")
-@pytest.mark.parametrize(
-    "header", [None, "Bearer wrong-token-000000000", f"Basic {TOKEN}", "Bearer"]
-)
-async def test_every_api_route_needs_the_token(
-    client: Client, pool: asyncpg.Pool, op: Any, header: str | None
-) -> None:
-    path = (
-        op.openapi_path.replace("{task_id}", "1").replace("{name}", "t").replace("{agent_id}", "a")
-    )
-    headers = {"Authorization": header} if header else {}
-    response = await client.request(op.method, path, json={}, headers=headers)
-    assert response.status == 401
-    assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert (await response.json())["error"]["code"] == "unauthorized"
+HEADERS = [None, "Bearer wrong-token-000000000", f"Basic {TOKEN}", "Bearer"]
+"""No token, a wrong one, the right one in the wrong scheme, and the scheme alone."""
+
+
+async def test_every_api_route_needs_the_token(client: Client, pool: asyncpg.Pool) -> None:
+    """Every route, with each header that is not the token, answers 401 and changes nothing.
+    One app answers them all: a refused request must leave it as it was for the next."""
+    wrong: list[str] = []
+    for op in API_OPERATIONS:
+        path = (
+            op.openapi_path.replace("{task_id}", "1")
+            .replace("{name}", "t")
+            .replace("{agent_id}", "a")
+        )
+        for header in HEADERS:
+            headers = {"Authorization": header} if header else {}
+            response = await client.request(op.method, path, json={}, headers=headers)
+            body = await response.json()
+            if (
+                response.status != 401
+                or response.headers.get("WWW-Authenticate") != "Bearer"
+                or body.get("error", {}).get("code") != "unauthorized"
+            ):
+                wrong.append(f"{op.method} {path} with {header!r}: {response.status} {body}")
+    assert not wrong, "\n".join(wrong)
+    assert len(API_OPERATIONS) * len(HEADERS) >= 200
     assert await pool.fetchval("SELECT count(*) FROM task_types") == 0
 
 
