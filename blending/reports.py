@@ -213,19 +213,22 @@ def last_closed_day(now: datetime, zone: str) -> date:
 
 
 async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetime) -> int:
-    """Store each line's seconds per state of the local days ``first`` to ``last`` not stored
-    yet; returns how many days were stored. Meant for days that are over."""
+    """Store each line's seconds per state and each agent's completed steps of the local days
+    ``first`` to ``last`` not stored yet; returns how many days were stored. Meant for days
+    that are over (a completion stamped later on a stored day, as an imported history's,
+    stores its day again: migration 0038)."""
     async with transaction(db) as conn:
         days = [r["day"] for r in await conn.fetch(_SQL["claim_state_days"], first, last, zone)]
         if days:
             await conn.execute(_SQL["store_state_days"], min(days), max(days), zone, now, days)
+            await conn.execute(_SQL["store_work_days"], min(days), max(days), zone, days)
     return len(days)
 
 
 async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     times = await db.fetch(_SQL["agent_time"], span.start, span.end, now, span.zone, first, last)
-    work = await db.fetch(_SQL["work_done"], span.start, span.end)
+    work = await db.fetch(_SQL["work_done"], span.start, span.end, span.zone, first, last)
     return AgentsReport(
         first=span.first,
         last=span.last,
@@ -311,8 +314,9 @@ async def teams(db: Executor, span: Span, now: datetime) -> TeamsReport:
     return teams_of(await agents(db, span, now))
 
 
-async def costs(db: Executor, span: Span) -> CostsReport:
-    rows = await db.fetch(_SQL["costs"], span.start, span.end)
+async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last)
     return CostsReport(
         first=span.first,
         last=span.last,
@@ -345,7 +349,8 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         )
         for r in await db.fetch(_SQL["skills_gaps"], now, week_end)
     ]
-    done = await db.fetch(_SQL["work_done"], span.start, span.end)
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    done = await db.fetch(_SQL["work_done"], span.start, span.end, span.zone, first, last)
     coaching = [
         Coaching(
             agent_id=r["agent_id"],
@@ -360,6 +365,9 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
     ]
     since = span.end - timedelta(days=EXPOSURE_DAYS)
+    first, last = await closed_days(
+        db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
+    )
     coaching += [
         Coaching(
             agent_id=r["agent_id"],
@@ -370,7 +378,7 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             done=0,
             pace=None,
         )
-        for r in await db.fetch(_SQL["never_exposed"], since)
+        for r in await db.fetch(_SQL["never_exposed"], since, span.zone, first, last)
     ]
     return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
 
@@ -384,8 +392,11 @@ def _share(part: float | None, whole: float | None) -> float | None:
 async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsReport:
     """One row per local day of ``span``, and the days blending was switched on."""
     calls = {r["day"]: r for r in await db.fetch(_SQL["trend_calls"], span.first, span.last, zone)}
-    work = {r["day"]: r for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone)}
     first, last = await closed_days(db, zone, span.first, span.last, now)
+    work = {
+        r["day"]: r
+        for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone, first, last)
+    }
     live = max(span.first, last + timedelta(days=1))
     presence = {
         r["day"]: r

@@ -67,7 +67,7 @@ async def people_page(request: web.Request) -> web.Response:
     pool = request.config_dict[STORES].pool
     report = await reports.agents(pool, span, now)
     teams = reports.teams_of(report)
-    recognized = await recognition.recognition(pool, span)
+    recognized = await recognition.recognition(pool, span, now)
     chart = {
         "type": "time",
         "labels": [a.name for a in report.agents],
@@ -120,7 +120,7 @@ async def costs_page(request: web.Request) -> web.Response:
     today = _today(request)
     zone = request.config_dict[ZONE]
     week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
-    costs = await reports.costs(pool, span)
+    costs = await reports.costs(pool, span, now)
     skills = await reports.skills(pool, span, now, week_end)
     chart = {
         "type": "bar",
