@@ -47,8 +47,9 @@ def _days(query: api.RangeQuery, default_days: int | None) -> int:
 
 
 def _live(request: web.Request, span: reports.Span) -> str | None:
-    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`)."""
-    return "any" if span.last >= _today(request) else None
+    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`): work
+    claimed or completed and decisions at once, agents' states at most once a minute."""
+    return "work decisions any" if span.last >= _today(request) else None
 
 
 def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
