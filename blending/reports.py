@@ -9,6 +9,7 @@ log (completions, pauses, outcomes) and the blending log (work lent in a lull).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from blending.decision_log import DecisionOut, decision_out
@@ -391,22 +393,19 @@ def _share(part: float | None, whole: float | None) -> float | None:
 
 async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsReport:
     """One row per local day of ``span``, and the days blending was switched on."""
-    calls = {r["day"]: r for r in await db.fetch(_SQL["trend_calls"], span.first, span.last, zone)}
     first, last = await closed_days(db, zone, span.first, span.last, now)
-    work = {
-        r["day"]: r
-        for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone, first, last)
-    }
     live = max(span.first, last + timedelta(days=1))
-    presence = {
-        r["day"]: r
-        for r in await db.fetch(_SQL["trend_presence"], live, span.last, zone, now, first, last)
-    }
-    back_office = {
-        r["day"]: r["seconds"]
-        for r in await db.fetch(_SQL["trend_back_office"], span.first, span.last, zone, now)
-    }
-    switched = [r["at"] for r in await db.fetch(_SQL["switched_on"], span.end)]
+    read = await _side_by_side(
+        db,
+        (_SQL["trend_calls"], span.first, span.last, zone),
+        (_SQL["trend_work"], span.first, span.last, zone, first, last),
+        (_SQL["trend_presence"], live, span.last, zone, now, first, last),
+        (_SQL["trend_back_office"], span.first, span.last, zone, now),
+        (_SQL["switched_on"], span.end),
+    )
+    calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])
+    back_office = {r["day"]: r["seconds"] for r in read[3]}
+    switched = [r["at"] for r in read[4]]
     on_days = {_local_day(at, zone) for at in switched}
     days = []
     day = span.first
@@ -426,6 +425,14 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
         )
         day += timedelta(days=1)
     return TrendsReport(first=span.first, last=span.last, switched_on=switched, days=days)
+
+
+async def _side_by_side(db: Executor, *reads: tuple[Any, ...]) -> list[list[Any]]:
+    """The rows of each read (a query and its arguments): side by side, each on a connection
+    of its own, when ``db`` is a pool; one after the other on a connection."""
+    if isinstance(db, asyncpg.Pool):
+        return list(await asyncio.gather(*(db.fetch(*read) for read in reads)))
+    return [await db.fetch(*read) for read in reads]
 
 
 def _local_day(at: datetime, zone: str) -> date:
