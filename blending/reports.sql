@@ -40,10 +40,14 @@ states AS (
         FROM reports r
         WHERE coalesce(r.next_at, $3::timestamptz) > (SELECT lo FROM live)
         UNION ALL
+        -- Each line's days summed before the lines meet their agents: one row per line and
+        -- state to join, not one per day (exact: numeric seconds).
         SELECT i.agent_id, d.state, sum(d.seconds)
-        FROM agent_state_days d
+        FROM (SELECT x.source, x.external_agent, x.state, sum(x.seconds) AS seconds
+              FROM agent_state_days x
+              WHERE x.zone = $4::text AND x.day BETWEEN $5::date AND $6::date
+              GROUP BY 1, 2, 3) d
         JOIN ids i ON i.source = d.source AND i.external_id = d.external_agent
-        WHERE d.zone = $4::text AND d.day BETWEEN $5::date AND $6::date
         GROUP BY 1, 2
     ) x
     GROUP BY x.agent_id
