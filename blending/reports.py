@@ -229,8 +229,11 @@ async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetim
 
 async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    times = await db.fetch(_SQL["agent_time"], span.start, span.end, now, span.zone, first, last)
-    work = await db.fetch(_SQL["work_done"], span.start, span.end, span.zone, first, last)
+    times, work = await _side_by_side(
+        db,
+        (_SQL["agent_time"], span.start, span.end, now, span.zone, first, last),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
+    )
     return AgentsReport(
         first=span.first,
         last=span.last,
@@ -339,6 +342,17 @@ async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
 
 async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    since = span.end - timedelta(days=EXPOSURE_DAYS)
+    back, back_last = await closed_days(
+        db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
+    )
+    found, done, unexposed = await _side_by_side(
+        db,
+        (_SQL["skills_gaps"], now, week_end),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
+        (_SQL["never_exposed"], since, span.zone, back, back_last),
+    )
     gaps = [
         SkillGap(
             skill=r["skill"],
@@ -349,10 +363,8 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             skilled_hours=r["skilled_hours"],
             gap=r["uncovered_tasks"] > 0 or r["waiting_hours"] > r["skilled_hours"],
         )
-        for r in await db.fetch(_SQL["skills_gaps"], now, week_end)
+        for r in found
     ]
-    first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    done = await db.fetch(_SQL["work_done"], span.start, span.end, span.zone, first, last)
     coaching = [
         Coaching(
             agent_id=r["agent_id"],
@@ -366,10 +378,6 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         for r in done
         if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
     ]
-    since = span.end - timedelta(days=EXPOSURE_DAYS)
-    first, last = await closed_days(
-        db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
-    )
     coaching += [
         Coaching(
             agent_id=r["agent_id"],
@@ -380,7 +388,7 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             done=0,
             pace=None,
         )
-        for r in await db.fetch(_SQL["never_exposed"], since, span.zone, first, last)
+        for r in unexposed
     ]
     return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
 
