@@ -131,13 +131,15 @@ async def measure(pool: asyncpg.Pool, runs: int) -> dict[str, list[float]]:
         "agents, one day": await timed(lambda: reports.agents(pool, day, now), runs),
         "agents, 30 days": await timed(lambda: reports.agents(pool, month, now), runs),
         "teams, 30 days": await timed(lambda: reports.teams(pool, month, now), runs),
-        "costs, 30 days": await timed(lambda: reports.costs(pool, month), runs),
+        "costs, 30 days": await timed(lambda: reports.costs(pool, month, now), runs),
         "skills gaps and coaching, 30 days": await timed(
             lambda: reports.skills(pool, month, now, week_end), runs
         ),
         "decisions, 30 days": await timed(lambda: reports.decisions(pool, month), runs),
-        "recognition, one day": await timed(lambda: recognition.recognition(pool, day), runs),
-        "recognition, 30 days": await timed(lambda: recognition.recognition(pool, month), runs),
+        "recognition, one day": await timed(lambda: recognition.recognition(pool, day, now), runs),
+        "recognition, 30 days": await timed(
+            lambda: recognition.recognition(pool, month, now), runs
+        ),
     }
     for days in (30, 90):
         trend = span(today - timedelta(days=days - 1), today)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from blending.reports import Span
+from blending.reports import Span, closed_days
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "recognition.sql")
@@ -218,12 +218,15 @@ def rank(days: Sequence[Day], first: date, last: date) -> RecognitionReport:
     )
 
 
-async def recognition(db: Executor, span: Span) -> RecognitionReport:
+async def recognition(db: Executor, span: Span, now: datetime) -> RecognitionReport:
     """Read the days of every agent taking part, from far enough before ``span`` for the
-    equal range before it and the streaks, and rank them."""
-    length = (span.last - span.first).days + 1
-    since = span.start - timedelta(days=max(length, STREAK_DAYS))
-    rows = await db.fetch(_SQL["recognition_days"], since, span.end, span.zone or "UTC")
+    equal range before it and the streaks (the days that are over from their roll-up), and
+    rank them."""
+    back = timedelta(days=max((span.last - span.first).days + 1, STREAK_DAYS))
+    first, last = await closed_days(db, span.zone, span.first - back, span.last, now)
+    rows = await db.fetch(
+        _SQL["recognition_days"], span.start - back, span.end, span.zone or "UTC", first, last
+    )
     days = [
         Day(
             r["agent_id"],

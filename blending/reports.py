@@ -9,6 +9,7 @@ log (completions, pauses, outcomes) and the blending log (work lent in a lull).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from blending.decision_log import DecisionOut, decision_out
@@ -213,19 +215,25 @@ def last_closed_day(now: datetime, zone: str) -> date:
 
 
 async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetime) -> int:
-    """Store each line's seconds per state of the local days ``first`` to ``last`` not stored
-    yet; returns how many days were stored. Meant for days that are over."""
+    """Store each line's seconds per state and each agent's completed steps of the local days
+    ``first`` to ``last`` not stored yet; returns how many days were stored. Meant for days
+    that are over (a completion stamped later on a stored day, as an imported history's,
+    stores its day again: migration 0038)."""
     async with transaction(db) as conn:
         days = [r["day"] for r in await conn.fetch(_SQL["claim_state_days"], first, last, zone)]
         if days:
             await conn.execute(_SQL["store_state_days"], min(days), max(days), zone, now, days)
+            await conn.execute(_SQL["store_work_days"], min(days), max(days), zone, days)
     return len(days)
 
 
 async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    times = await db.fetch(_SQL["agent_time"], span.start, span.end, now, span.zone, first, last)
-    work = await db.fetch(_SQL["work_done"], span.start, span.end)
+    times, work = await _side_by_side(
+        db,
+        (_SQL["agent_time"], span.start, span.end, now, span.zone, first, last),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
+    )
     return AgentsReport(
         first=span.first,
         last=span.last,
@@ -311,8 +319,9 @@ async def teams(db: Executor, span: Span, now: datetime) -> TeamsReport:
     return teams_of(await agents(db, span, now))
 
 
-async def costs(db: Executor, span: Span) -> CostsReport:
-    rows = await db.fetch(_SQL["costs"], span.start, span.end)
+async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last)
     return CostsReport(
         first=span.first,
         last=span.last,
@@ -333,6 +342,17 @@ async def costs(db: Executor, span: Span) -> CostsReport:
 
 async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
+    first, last = await closed_days(db, span.zone, span.first, span.last, now)
+    since = span.end - timedelta(days=EXPOSURE_DAYS)
+    back, back_last = await closed_days(
+        db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
+    )
+    found, done, unexposed = await _side_by_side(
+        db,
+        (_SQL["skills_gaps"], now, week_end),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
+        (_SQL["never_exposed"], since, span.zone, back, back_last),
+    )
     gaps = [
         SkillGap(
             skill=r["skill"],
@@ -343,9 +363,8 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             skilled_hours=r["skilled_hours"],
             gap=r["uncovered_tasks"] > 0 or r["waiting_hours"] > r["skilled_hours"],
         )
-        for r in await db.fetch(_SQL["skills_gaps"], now, week_end)
+        for r in found
     ]
-    done = await db.fetch(_SQL["work_done"], span.start, span.end)
     coaching = [
         Coaching(
             agent_id=r["agent_id"],
@@ -359,7 +378,6 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         for r in done
         if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
     ]
-    since = span.end - timedelta(days=EXPOSURE_DAYS)
     coaching += [
         Coaching(
             agent_id=r["agent_id"],
@@ -370,7 +388,7 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             done=0,
             pace=None,
         )
-        for r in await db.fetch(_SQL["never_exposed"], since)
+        for r in unexposed
     ]
     return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
 
@@ -383,19 +401,19 @@ def _share(part: float | None, whole: float | None) -> float | None:
 
 async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsReport:
     """One row per local day of ``span``, and the days blending was switched on."""
-    calls = {r["day"]: r for r in await db.fetch(_SQL["trend_calls"], span.first, span.last, zone)}
-    work = {r["day"]: r for r in await db.fetch(_SQL["trend_work"], span.first, span.last, zone)}
     first, last = await closed_days(db, zone, span.first, span.last, now)
     live = max(span.first, last + timedelta(days=1))
-    presence = {
-        r["day"]: r
-        for r in await db.fetch(_SQL["trend_presence"], live, span.last, zone, now, first, last)
-    }
-    back_office = {
-        r["day"]: r["seconds"]
-        for r in await db.fetch(_SQL["trend_back_office"], span.first, span.last, zone, now)
-    }
-    switched = [r["at"] for r in await db.fetch(_SQL["switched_on"], span.end)]
+    read = await _side_by_side(
+        db,
+        (_SQL["trend_calls"], span.first, span.last, zone),
+        (_SQL["trend_work"], span.first, span.last, zone, first, last),
+        (_SQL["trend_presence"], live, span.last, zone, now, first, last),
+        (_SQL["trend_back_office"], span.first, span.last, zone, now),
+        (_SQL["switched_on"], span.end),
+    )
+    calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])
+    back_office = {r["day"]: r["seconds"] for r in read[3]}
+    switched = [r["at"] for r in read[4]]
     on_days = {_local_day(at, zone) for at in switched}
     days = []
     day = span.first
@@ -415,6 +433,14 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
         )
         day += timedelta(days=1)
     return TrendsReport(first=span.first, last=span.last, switched_on=switched, days=days)
+
+
+async def _side_by_side(db: Executor, *reads: tuple[Any, ...]) -> list[list[Any]]:
+    """The rows of each read (a query and its arguments): side by side, each on a connection
+    of its own, when ``db`` is a pool; one after the other on a connection."""
+    if isinstance(db, asyncpg.Pool):
+        return list(await asyncio.gather(*(db.fetch(*read) for read in reads)))
+    return [await db.fetch(*read) for read in reads]
 
 
 def _local_day(at: datetime, zone: str) -> date:

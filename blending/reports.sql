@@ -2,8 +2,9 @@
 -- Each agent's time in a span [$1, $2), cut at $3 (now): the telephony states as the feeds
 -- reported them (each state lasts until the line's next report), the back-office work's active
 -- time (task segments), the time their work stood paused, and the part of the active time
--- spent on work the engine lent them in a lull. The states of local days $5 to $6 (zone $4)
--- come from their roll-up (agent_state_days), the rest of the span from the reports.
+-- spent on work the engine lent them in a lull. The states and steps done of local days $5
+-- to $6 (zone $4) come from their roll-ups (agent_state_days, agent_work_days), the rest of
+-- the span from the reports and the task log.
 WITH live AS (
     SELECT CASE WHEN $6::date >= $5::date
                 THEN greatest($1::timestamptz, ($6::date + 1)::timestamp AT TIME ZONE $4::text)
@@ -39,10 +40,14 @@ states AS (
         FROM reports r
         WHERE coalesce(r.next_at, $3::timestamptz) > (SELECT lo FROM live)
         UNION ALL
+        -- Each line's days summed before the lines meet their agents: one row per line and
+        -- state to join, not one per day (exact: numeric seconds).
         SELECT i.agent_id, d.state, sum(d.seconds)
-        FROM agent_state_days d
+        FROM (SELECT x.source, x.external_agent, x.state, sum(x.seconds) AS seconds
+              FROM agent_state_days x
+              WHERE x.zone = $4::text AND x.day BETWEEN $5::date AND $6::date
+              GROUP BY 1, 2, 3) d
         JOIN ids i ON i.source = d.source AND i.external_id = d.external_agent
-        WHERE d.zone = $4::text AND d.day BETWEEN $5::date AND $6::date
         GROUP BY 1, 2
     ) x
     GROUP BY x.agent_id
@@ -59,6 +64,7 @@ segments AS (
                      AND b.agent_id = s.agent_id AND b.at <= s.started_at)), 0)::float8 AS lull
     FROM task_segments s
     WHERE s.started_at < $2::timestamptz AND coalesce(s.ended_at, $3::timestamptz) > $1::timestamptz
+      AND (s.ended_at > $1::timestamptz OR s.ended_at IS NULL)
     GROUP BY s.agent_id
 ),
 pauses AS (
@@ -76,10 +82,16 @@ pauses AS (
     GROUP BY p.agent_id
 ),
 done AS (
-    SELECT e.actor AS agent_id, count(*) AS tasks_done
-    FROM task_events e
-    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
-    GROUP BY e.actor
+    SELECT x.agent_id, sum(x.n)::bigint AS tasks_done
+    FROM (
+        SELECT w.agent_id, w.steps_done AS n FROM agent_work_days w
+        WHERE w.zone = $4::text AND w.day BETWEEN $5::date AND $6::date
+        UNION ALL
+        SELECT e.actor, 1 FROM task_events e
+        WHERE e.event IN ('completed', 'step_completed') AND e.at < $2::timestamptz
+          AND e.at >= live_from($1::timestamptz, $4::text, $5::date, $6::date)
+    ) x
+    GROUP BY x.agent_id
 )
 SELECT a.agent_id, a.name, a.team,
        coalesce(st.on_call, 0)::float8 AS on_call,
@@ -101,28 +113,32 @@ ORDER BY a.name, a.agent_id;
 
 -- name: work_done
 -- Each agent's completed steps in [$1, $2) by task type: how many, their active time against
--- the step's standard, and the outcomes given.
+-- the step's standard, and the outcomes given; local days $4 to $5 (zone $3) from their
+-- roll-up, the rest from the task log.
 WITH done AS (
-    SELECT e.actor AS agent_id, t.type,
-           coalesce((e.data ->> 'worked_seconds')::float8, 0) AS worked,
-           60 * step_minutes(tt.steps, coalesce((e.data ->> 'step')::int, 1), tt.handle_minutes)
-               AS standard,
-           e.data ->> 'outcome' AS outcome
-    FROM task_events e
-    JOIN tasks t ON t.id = e.task_id
-    JOIN task_types tt ON tt.name = t.type
-    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM agent_work_days w
+    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
+    UNION ALL
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM work_rows(coalesce($3::text, 'UTC'), live_from($1::timestamptz, $3::text, $4::date, $5::date),
+                   $2::timestamptz) w
 ),
 outcomes AS (
     SELECT o.agent_id, o.type, jsonb_object_agg(o.outcome, o.n) AS outcomes
-    FROM (SELECT x.agent_id, x.type, x.outcome, count(*) AS n FROM done x
-          WHERE x.outcome IS NOT NULL GROUP BY x.agent_id, x.type, x.outcome) o
+    FROM (SELECT x.agent_id, x.type, k.key AS outcome, sum(k.value::bigint)::bigint AS n
+          FROM done x, jsonb_each_text(x.outcomes) k
+          GROUP BY x.agent_id, x.type, k.key) o
     GROUP BY o.agent_id, o.type
 ),
 totals AS (
-    SELECT d.agent_id, d.type, count(*) AS done, sum(d.worked)::float8 AS worked,
-           sum(d.standard)::float8 AS standard
+    SELECT d.agent_id, d.type, sum(d.steps_done)::bigint AS done, sum(d.worked)::float8 AS worked,
+           sum(d.steps_done * 60 * step_minutes(tt.steps, d.step, tt.handle_minutes))::float8
+               AS standard
     FROM done d
+    JOIN task_types tt ON tt.name = d.type
     GROUP BY d.agent_id, d.type
 )
 SELECT t.agent_id, coalesce(a.name, t.agent_id) AS name, a.team, t.type, t.done, t.worked,
@@ -134,20 +150,29 @@ ORDER BY name, t.agent_id, t.type;
 
 -- name: costs
 -- Per task type in [$1, $2): the steps completed, their active time, and its cost at each
--- worker's cost per hour (steps done by someone without one are counted apart).
-SELECT t.type,
-       count(*) FILTER (WHERE e.event = 'completed') AS tasks_done,
-       count(*) AS steps_done,
-       sum(coalesce((e.data ->> 'worked_seconds')::float8, 0))::float8 AS active_seconds,
-       sum(coalesce((e.data ->> 'worked_seconds')::float8, 0) / 3600 * a.cost_per_hour)::float8
-           AS cost,
-       count(*) FILTER (WHERE a.cost_per_hour IS NULL) AS steps_without_cost
-FROM task_events e
-JOIN tasks t ON t.id = e.task_id
-LEFT JOIN agents a ON a.agent_id = e.actor
-WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
-GROUP BY t.type
-ORDER BY t.type;
+-- worker's cost per hour (steps done by someone without one are counted apart); local days
+-- $4 to $5 (zone $3) from their roll-up.
+SELECT d.type,
+       sum(d.tasks_done)::bigint AS tasks_done,
+       sum(d.steps_done)::bigint AS steps_done,
+       sum(d.worked)::float8 AS active_seconds,
+       sum(d.worked / 3600 * a.cost_per_hour)::float8 AS cost,
+       coalesce(sum(d.steps_done) FILTER (WHERE a.cost_per_hour IS NULL), 0)::bigint
+           AS steps_without_cost
+FROM (
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM agent_work_days w
+    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
+    UNION ALL
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM work_rows(coalesce($3::text, 'UTC'), live_from($1::timestamptz, $3::text, $4::date, $5::date),
+                   $2::timestamptz) w
+) d
+LEFT JOIN agents a ON a.agent_id = d.agent_id
+GROUP BY d.type
+ORDER BY d.type;
 
 -- name: skills_gaps
 -- The work waiting now ($1) per skill it needs, against the agents on shift who have the
@@ -218,22 +243,27 @@ ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
 
 -- name: never_exposed
 -- Training candidates: active agents who never worked a task type that others of their team
--- completed since $1.
+-- completed since $1 (local days $3 to $4 of zone $2 from their roll-up).
 WITH handled AS (
-    SELECT DISTINCT a.team, t.type
-    FROM task_events e
-    JOIN tasks t ON t.id = e.task_id
-    JOIN agents a ON a.agent_id = e.actor
-    WHERE e.event IN ('completed', 'step_completed') AND e.at >= $1::timestamptz AND a.team IS NOT NULL
-),
-exposed AS (
-    SELECT DISTINCT s.agent_id, t.type
-    FROM task_segments s JOIN tasks t ON t.id = s.task_id
+    SELECT DISTINCT a.team, x.type
+    FROM (
+        SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+               w.in_sla, w.outcomes, w.day
+        FROM agent_work_days w
+        WHERE w.zone = $2::text AND w.day BETWEEN $3::date AND $4::date
+        UNION ALL
+        SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+               w.in_sla, w.outcomes, w.day
+        FROM work_rows(coalesce($2::text, 'UTC'), live_from($1::timestamptz, $2::text, $3::date, $4::date),
+                       'infinity'::timestamptz) w
+    ) x
+    JOIN agents a ON a.agent_id = x.agent_id
+    WHERE a.team IS NOT NULL
 )
 SELECT a.agent_id, a.name, a.team, h.type
 FROM agents a
 JOIN handled h ON h.team = a.team
-LEFT JOIN exposed x ON x.agent_id = a.agent_id AND x.type = h.type
+LEFT JOIN agent_type_exposure x ON x.agent_id = a.agent_id AND x.type = h.type
 WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
 ORDER BY a.team, a.name, h.type;
 
@@ -252,17 +282,23 @@ GROUP BY 1
 ORDER BY 1;
 
 -- name: trend_work
--- Per local day: tasks completed, those completed by their due time.
-SELECT (e.at AT TIME ZONE $3::text)::date AS day,
-       count(*) AS done,
-       count(*) FILTER (WHERE e.at <= t.due_at) AS in_sla
-FROM task_events e
-JOIN tasks t ON t.id = e.task_id
-WHERE e.event = 'completed'
-  AND e.at >= ($1::date)::timestamp AT TIME ZONE $3::text
-  AND e.at < ($2::date + 1)::timestamp AT TIME ZONE $3::text
-GROUP BY 1
-ORDER BY 1;
+-- Per local day: tasks completed, those completed by their due time; local days $4 to $5 from
+-- their roll-up.
+SELECT d.day, sum(d.tasks_done)::bigint AS done, sum(d.in_sla)::bigint AS in_sla
+FROM (
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM agent_work_days w
+    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
+    UNION ALL
+    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
+           w.in_sla, w.outcomes, w.day
+    FROM work_rows(coalesce($3::text, 'UTC'), live_from((($1::date)::timestamp AT TIME ZONE $3::text)::timestamptz, $3::text, $4::date, $5::date),
+                   (($2::date + 1)::timestamp AT TIME ZONE $3::text)::timestamptz) w
+) d
+GROUP BY d.day
+HAVING sum(d.tasks_done) > 0
+ORDER BY d.day;
 
 -- name: trend_states
 -- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive), each telephony line's
@@ -314,6 +350,14 @@ FROM (
     {trend_states}
 ) x
 WHERE x.day = ANY($5::date[]);
+
+-- name: store_work_days
+-- Rolls up the completed steps of the days $4 (of $1 to $2, zone $3) into agent_work_days.
+INSERT INTO agent_work_days
+SELECT w.*
+FROM work_rows($3::text, ($1::date)::timestamp AT TIME ZONE $3::text,
+               ($2::date + 1)::timestamp AT TIME ZONE $3::text) w
+WHERE w.day = ANY($4::date[]);
 
 -- name: trend_presence
 -- Per local day: seconds logged in (any state but offline) and on calls or wrap-up, from the

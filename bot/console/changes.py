@@ -1,7 +1,8 @@
-"""Decisions heard from PostgreSQL: a trigger (migration 0035) announces each statement that
-records lends, holds, recalls, offers and expiries on ``console_changes`` at commit, whichever
-instance made it; one pooled connection per instance listens and tells the live channel, so
-every open console shows the decision at once."""
+"""Decisions and work heard from PostgreSQL: triggers announce each statement that records
+lends, holds, recalls, offers and expiries (migration 0035) or work claimed or completed
+(0038) on ``console_changes`` at commit, named by its table, whichever instance made it; one
+pooled connection per instance listens and tells the live channel, so every open console
+shows the change at once."""
 
 from __future__ import annotations
 

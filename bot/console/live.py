@@ -1,10 +1,12 @@
 """Live updates: a feed event that changes agents' states (the telemetry store's listeners),
-a decision (heard from PostgreSQL, :mod:`bot.console.changes`) or the passing of time
-re-renders the Now board once, and every open Now page receives it as a server-sent event:
-no page reloads, one rendering however many consoles are open. The other pages listen on the
-same channel without the board: a ``changed`` event names what changed (``decisions``,
-``states``, or ``time`` when nothing did for a while), and the page fetches its own figures
-again when they are today's."""
+a decision or work claimed or completed (both heard from PostgreSQL,
+:mod:`bot.console.changes`) or the passing of time re-renders the Now board once, and every
+open Now page receives it as a server-sent event: no page reloads, one rendering however many
+consoles are open. The other pages listen on the same channel without the board: a
+``changed`` event names what changed (``decisions``, ``work``, ``states``, or ``time`` when
+nothing did for a while), and the page fetches its own figures again when they are today's.
+Each console receives at most one event every ``GAP_SECONDS``: what happens meanwhile goes
+as one, so a busy center does not have every open page asking again all the time."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 EVERY_SECONDS = 10.0
 """With no event, the board is sent again this often (waits and durations grow)."""
+GAP_SECONDS = 1.0
+"""The least time between two events to one console."""
 FRESH_SECONDS = 0.5
 """A rendering this young is shared by the consoles that ask for the same version."""
 _LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
@@ -33,6 +37,8 @@ class Live:
         self.version = 0
         self.decided = 0
         """How many decisions were heard: a change of version with it is a decision."""
+        self.worked = 0
+        """How many notices of work claimed or completed were heard."""
         self.closed = False
         self._changed = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -50,6 +56,18 @@ class Live:
         self.decided += 1
         self.kick()
 
+    def work(self, *_: object) -> None:
+        """Work was claimed or completed (by any instance)."""
+        self.worked += 1
+        self.kick()
+
+    def heard(self, table: str) -> None:
+        """A notice on the changes channel, named by the table that changed."""
+        if table == "task_events":
+            self.work()
+        else:
+            self.decision()
+
     async def wait(self, seen: int, quiet: float = EVERY_SECONDS) -> int:
         """The version after ``seen``, or ``seen`` again after ``quiet`` seconds of none."""
         if self.version == seen:
@@ -57,6 +75,15 @@ class Live:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(quiet):
                     await changed.wait()
+        return self.version
+
+    async def next(self, seen: int, sent: float) -> int:
+        """As :meth:`wait`, but not before ``GAP_SECONDS`` after ``sent`` (a monotonic time):
+        the versions that come meanwhile are one."""
+        await self.wait(seen)
+        early = sent + GAP_SECONDS - time.monotonic()
+        if early > 0 and not self.closed:
+            await asyncio.sleep(early)
         return self.version
 
     async def html(self, version: int) -> str:
@@ -79,29 +106,34 @@ class Live:
             return await self._changes(request)
         async with sse_response(request) as events:
             self._streams.add(events)
-            seen = since
+            seen, sent = since, -GAP_SECONDS
             if seen != self.version:  # an event came between the page and this stream
-                seen = self.version
+                seen, sent = self.version, time.monotonic()
                 await events.send(await self.html(seen), event="now")
             while events.is_connected():
-                seen = await self.wait(seen)
+                seen = await self.next(seen, sent)
                 if self.closed:
                     break
+                sent = time.monotonic()
                 await events.send(await self.html(seen), event="now")
         return events
 
     async def _changes(self, request: web.Request) -> EventSourceResponse:
         async with sse_response(request) as events:
             self._streams.add(events)
-            seen, decided = self.version, self.decided
+            seen, decided, worked = self.version, self.decided, self.worked
+            sent = -GAP_SECONDS
             while events.is_connected():
-                version = await self.wait(seen)
+                version = await self.next(seen, sent)
                 if self.closed:
                     break
                 what = "time" if version == seen else "states"
+                if self.worked != worked:
+                    what = "work"
                 if self.decided != decided:
                     what = "decisions"
-                seen, decided = version, self.decided
+                seen, decided, worked = version, self.decided, self.worked
+                sent = time.monotonic()
                 await events.send(what, event="changed")
         return events
 

@@ -180,7 +180,7 @@ async def my_day(request: web.Request) -> web.Response:
         )
         mine = [
             a
-            for a in (await recognition.recognition(stores.pool, span)).agents
+            for a in (await recognition.recognition(stores.pool, span, now)).agents
             if a.agent_id == found.agent_id
         ]
         standing = mine[0] if mine else None

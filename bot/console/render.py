@@ -15,9 +15,12 @@ from bot.http.keys import ZONE
 NONE = "\N{EN DASH}"
 """What a board shows for a figure nobody knows."""
 REPORT_REFRESH_MS = 60_000
-"""A report page showing today fetches its figures again at most this often as things change:
-each costs a database's reading of the range, per open console."""
+"""A report page showing today fetches its figures again at most this often as agents' states
+change: each costs a database's reading of the range, per open console."""
 DECISIONS_REFRESH_MS = 1_000
+"""A page fetches its figures again at most this often for a change it shows at once (a
+decision on the Decisions page; work claimed or completed, or a decision, on a report page
+showing today)."""
 NAV = (
     ("now", "Now"),
     ("decisions", "Decisions"),
@@ -82,6 +85,7 @@ async def page(
         "zone": zone,
         "live_on": None,
         "live_every": REPORT_REFRESH_MS,
+        "live_soon": DECISIONS_REFRESH_MS,
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, shown, status=status)

@@ -1,9 +1,11 @@
 """The report pages: People (each agent's and team's time and work), Cost and skills (unit
 cost, skills gaps, coaching) and Trends (30/60/90 days), read through the same functions as
-the reporting API; their CSV exports are the API's own CSV behind the console's sign-in."""
+the reporting API; their CSV exports are the API's own CSV behind the console's sign-in. A
+page's reports are read side by side, each on a connection of its own."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,8 +49,9 @@ def _days(query: api.RangeQuery, default_days: int | None) -> int:
 
 
 def _live(request: web.Request, span: reports.Span) -> str | None:
-    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`)."""
-    return "any" if span.last >= _today(request) else None
+    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`): work
+    claimed or completed and decisions at once, agents' states at most once a minute."""
+    return "work decisions any" if span.last >= _today(request) else None
 
 
 def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
@@ -65,9 +68,10 @@ async def people_page(request: web.Request) -> web.Response:
     _, span, error = _range(request, api.RangeQuery, 1)
     now = request.config_dict[CLOCK].now()
     pool = request.config_dict[STORES].pool
-    report = await reports.agents(pool, span, now)
+    report, recognized = await asyncio.gather(
+        reports.agents(pool, span, now), recognition.recognition(pool, span, now)
+    )
     teams = reports.teams_of(report)
-    recognized = await recognition.recognition(pool, span)
     chart = {
         "type": "time",
         "labels": [a.name for a in report.agents],
@@ -120,8 +124,9 @@ async def costs_page(request: web.Request) -> web.Response:
     today = _today(request)
     zone = request.config_dict[ZONE]
     week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
-    costs = await reports.costs(pool, span)
-    skills = await reports.skills(pool, span, now, week_end)
+    costs, skills = await asyncio.gather(
+        reports.costs(pool, span, now), reports.skills(pool, span, now, week_end)
+    )
     chart = {
         "type": "bar",
         "labels": [t.type for t in costs.types],

@@ -230,7 +230,9 @@ async def _teams(request: web.Request, query: RangeQuery) -> Answer:
 
 async def _costs(request: web.Request, query: RangeQuery) -> Answer:
     span = span_of(query, _today(request), request.config_dict[ZONE])
-    report = await reports.costs(request.config_dict[STORES].pool, span)
+    report = await reports.costs(
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+    )
     return Answer(report, {"types": (reports.TypeCost, report.types)}, span.first, span.last)
 
 
@@ -264,7 +266,9 @@ async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
 
 async def _recognition(request: web.Request, query: RangeQuery) -> Answer:
     span = span_of(query, _today(request), request.config_dict[ZONE], default_days=30)
-    report = await recognition.recognition(request.config_dict[STORES].pool, span)
+    report = await recognition.recognition(
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+    )
     return Answer(
         report,
         {

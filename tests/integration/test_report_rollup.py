@@ -1,6 +1,7 @@
 """The daily roll-up of the agents' states gives the reports exactly the figures the state
 reports give read live, over a range of local days that ends today (closed days from the
-roll-up, the last two live), in a zone whose days are not UTC's."""
+roll-up, the last two live), in a zone whose days are not UTC's; and so does the daily roll-up
+of the steps completed, for every report that reads them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from blending import reports
+from blending import recognition, reports
 from bot.tick import ROLL_UP_CHUNK, ROLL_UP_DAYS, Tick
 from clock import FixedClock
 
@@ -115,3 +116,84 @@ async def test_the_tick_rolls_up_the_days_as_they_end(db_url: str, pool: asyncpg
     assert max(days) == LAST - timedelta(days=2)
     with_roll_up = await reports.agents(pool, _span(ZONE), NOW)
     assert with_roll_up == await reports.agents(pool, _span(None), NOW)
+
+
+WORKED = (("ana", 700.0, "refunded"), ("ben", 1300.5, "declined"), ("ana", 420.25, None))
+"""Who completes each task (cycling), their active time and outcome: Ana fast, Ben slow."""
+
+
+async def _seed_work(pool: asyncpg.Pool, at: datetime, tasks: int) -> None:
+    """``tasks`` two-step tasks whose steps are completed from ``at``, every 5 h 13 min (across
+    local and UTC midnights), each with a segment; some by their due time, some late."""
+    await pool.execute(
+        "INSERT INTO task_types (name, skills, sla_minutes, handle_minutes, steps) VALUES"
+        ' (\'billing\', \'{billing}\', 600, 10, \'[{"skills": ["billing"], "handle_minutes": 8},'
+        ' {"skills": ["billing"], "handle_minutes": 15}]\') ON CONFLICT DO NOTHING'
+    )
+    for n in range(tasks):
+        done = at + timedelta(hours=5 * n, minutes=13 * n)
+        task_id = await pool.fetchval(
+            "INSERT INTO tasks (source, external_id, type, title, status, due_at, request_hash)"
+            " VALUES ('crm', $1, 'billing', 'Case', 'done', $2, $1) RETURNING id",
+            f"{at.isoformat()}-{n}",
+            done + timedelta(hours=1 if n % 2 else -1),
+        )
+        agent, worked, outcome = WORKED[n % len(WORKED)]
+        for step, event in ((1, "step_completed"), (2, "completed")):
+            ended = done + timedelta(minutes=20 * step)
+            await pool.execute(
+                "INSERT INTO task_segments (task_id, agent_id, step, started_at, started_by,"
+                " ended_at, ended_by) VALUES ($1, $2, $3, $4, 'claimed', $5, 'completed')",
+                task_id,
+                agent,
+                step,
+                ended - timedelta(seconds=worked),
+                ended,
+            )
+            await pool.execute(
+                "INSERT INTO task_events (task_id, at, event, from_status, to_status, actor,"
+                " data) VALUES ($1, $2, $3, 'in_progress', 'done', $4, $5)",
+                task_id,
+                ended,
+                event,
+                agent,
+                {"step": step, "steps": 2, "worked_seconds": worked * step, "outcome": outcome},
+            )
+
+
+async def _all(pool: asyncpg.Pool, span: reports.Span) -> list[object]:
+    week_end = NOW + timedelta(days=4)
+    return [
+        await reports.agents(pool, span, NOW),
+        await reports.costs(pool, span, NOW),
+        await reports.skills(pool, span, NOW, week_end),
+        await reports.trends(pool, span, NOW, ZONE),
+        await recognition.recognition(pool, span, NOW),
+    ]
+
+
+async def test_the_work_roll_up_gives_the_figures_of_the_task_log(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _seed(pool)
+    await pool.execute("UPDATE agents SET cost_per_hour = 30, team = 'north'")
+    await _seed_work(pool, datetime(2026, 11, 20, 2, 0, tzinfo=UTC), 60)
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        from_the_log = await _all(pool, _span(ZONE))
+    assert await pool.fetchval("SELECT count(*) FROM agent_work_days") == 0
+
+    assert await _all(pool, _span(ZONE)) == from_the_log
+    assert await pool.fetchval("SELECT count(*) FROM agent_work_days") > 0
+    agents = from_the_log[0]
+    assert isinstance(agents, reports.AgentsReport)
+    assert sum(a.tasks_done for a in agents.agents) > 0
+    assert {w.agent_id for w in agents.work} == {"ana", "ben"}
+
+    # A history imported later, on days already rolled up, counts as if read from the log.
+    await _seed_work(pool, datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 5)
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        with_import = await _all(pool, _span(ZONE))
+    assert with_import != from_the_log
+    assert await _all(pool, _span(ZONE)) == with_import

@@ -125,14 +125,16 @@
     });
   }
   drawAll(document);
-  // A page of today's figures: on a change it cares for ("decisions", or "any"), at most once
-  // per data-every ms, it fetches itself and takes the new main part (not while a form in it
-  // has the focus: the next change does it).
+  // A page of today's figures: on a change it names in data-on ("decisions", "work"), at most
+  // once per data-soon ms, and on any other change when data-on has "any", at most once per
+  // data-every ms, it fetches itself and takes the new main part (not while a form in it has
+  // the focus: the next change does it).
   var main = document.querySelector("main[data-changes]");
   if (main && window.EventSource && window.fetch && window.DOMParser) {
-    var on = main.getAttribute("data-on");
+    var on = (main.getAttribute("data-on") || "").split(" ");
     var every = parseInt(main.getAttribute("data-every"), 10) || 60000;
-    var last = Date.now(), pending = null, busy = false;
+    var soon = parseInt(main.getAttribute("data-soon"), 10) || 1000;
+    var last = Date.now(), pending = null, due = 0, busy = false;
     var refresh = function () {
       pending = null;
       var active = document.activeElement;
@@ -157,9 +159,15 @@
     var changes = new EventSource(main.getAttribute("data-changes"));
     changes.addEventListener("open", function () { main.setAttribute("data-live", "open"); });
     changes.addEventListener("changed", function (event) {
-      if (on !== "any" && event.data !== on) { return; }
-      if (pending) { return; }
-      pending = setTimeout(refresh, Math.max(0, last + every - Date.now()));
+      var named = on.indexOf(event.data) >= 0;
+      if (!named && on.indexOf("any") < 0) { return; }
+      var at = Math.max(Date.now(), last + (named ? soon : every));
+      if (pending) {
+        if (at >= due) { return; }
+        clearTimeout(pending);
+      }
+      due = at;
+      pending = setTimeout(refresh, at - Date.now());
     });
   }
 })();
