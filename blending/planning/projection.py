@@ -8,8 +8,8 @@ work goes late; the queue does not.
 The band: the projection is run again with the arrivals at their 80% bounds and with the
 lulls at their low outlook, and the two departures from the expected backlog are taken as
 independent and added in quadrature (the calls that shorten the lulls owe nothing to the
-back-office mail). The low outlook is the lulls when calls run at their 95% bound, so its
-departure is scaled to the 80% band's. Pure.
+back-office mail). The low outlook is the lulls when calls run at the upper bound of their
+95% interval, so its departure is scaled to the 80% band's. Pure.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from blending.planning.arrivals import Z80, Z95
 from blending.planning.model import AgentSupply, Skills, TypeInfo
 
 EPS = 1e-9
-LOW_TO_80 = Z80 / ((Z95 + Z80) / 2)
-"""The low outlook sits near the calls' one-sided 95% bound (z 1.64, between the two-sided
-80% and 95%); the 80% band's departure is this share of it."""
+LOW_TO_80 = Z80 / Z95
+"""The low outlook staffs the calls at the upper bound of their 95% interval (z 1.96); the
+80% band's departure is this share of it. (Each interval at its bound: on the wide side when
+the intervals' errors are not all the day's level.)"""
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,11 @@ def render(result: PlanCheck, console: Console) -> None:
         f"Plan made after {result.plan_after} of {result.days} simulated days "
         f"(seed {result.seed}), checked over the {result.days - result.plan_after} after"
     )
+    if result.arrivals:
+        console.print(
+            "arrivals the plan learnt from, of the simulated days before it (counted/drawn): "
+            + ", ".join(f"{a.day} {a.counted}/{a.drawn}" for a in result.arrivals)
+        )
     table = Table(title="Backlog at the end of each day against the plan's 80% band (hours)")
     for column in ("type", "day", "measured", "projected", "80% band", "inside"):
         table.add_column(column, justify="left" if column in ("type", "day") else "right")
