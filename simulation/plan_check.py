@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from blending.planning.model import Plan, TypeInfo
 from blending.planning.plan import remaining_hours
-from blending.planning.service import PlanSettings, make_plan
+from blending.planning.service import PlanSettings, history, make_plan
 from blending.planning.store import open_tasks, task_types
 from blending.presence import Schedule, ScheduleEntry
 from blending.telemetry_store import TelemetryStore
@@ -35,7 +35,7 @@ from simulation.center import Center, Shift
 from simulation.dedicated import DedicatedStaff, ExtraShift, extra_shifts
 from simulation.real_engine import DAY, EngineBackoffice
 from simulation.shifts import free_longest
-from simulation.world import RosterAgent, World, draw_tasks, plan_day
+from simulation.world import BACKLOG_SECONDS, RosterAgent, World, draw_tasks, plan_day
 
 _SQL = load_queries("simulation", "results.sql")
 TOLERANCE = 0.01
@@ -50,8 +50,18 @@ def history_tasks(world: World) -> list[ClosedTaskIn]:
     start = spec.start - timedelta(weeks=weeks)
     before = spec.model_copy(update={"start": start, "days": 7 * weeks, "backlog_start": 0})
     rng = np.random.default_rng(np.random.SeedSequence(world.seed).spawn(6)[5])
+    drawn = draw_tasks(before, rng)
+    # The work waiting at the start (the world's backlog) is the part of the last days'
+    # arrivals not done by then: as many of those days' tasks are left out of the closed
+    # history, so that those days' arrivals are the days' work, not that and the backlog.
+    window = [i for i, t in enumerate(drawn) if t.arrives >= 7 * weeks * 86400 - BACKLOG_SECONDS]
+    left_out = set(
+        rng.choice(window, min(len(window), spec.backlog_start), replace=False).tolist()
+        if window
+        else []
+    )
     out = []
-    for t in draw_tasks(before, rng):
+    for t in (t for i, t in enumerate(drawn) if i not in left_out):
         created = start + timedelta(seconds=t.arrives)
         worked = t.seconds / 60
         wait = timedelta(minutes=float(rng.uniform(0.05, 0.8)) * t.kind.sla_minutes)
@@ -127,6 +137,23 @@ class TypeDayCheck(BaseModel):
     inside: bool
 
 
+class DayArrivals(BaseModel):
+    day: str
+    counted: int = Field(description="Tasks the plan's history counts as that day's arrivals.")
+    drawn: int = Field(description="Tasks the simulated world made arrive that day.")
+
+
+def drawn_per_day(world: World, days: int) -> list[int]:
+    """The world's own arrivals on each of its first ``days`` days (the work waiting at the
+    start came before the first)."""
+    out = [0] * days
+    for t in world.tasks:
+        d = math.floor(t.arrives / DAY)
+        if 0 <= d < days:
+            out[d] += 1
+    return out
+
+
 class RunChecked(BaseModel):
     sla_attainment: float | None = Field(
         description="Of the tasks due after the plan was made, the share done by their due time."
@@ -146,6 +173,9 @@ class Probe:
     types: dict[str, TypeInfo] = field(default_factory=dict)
     measured: dict[tuple[str, int], float] = field(default_factory=dict)
     figures: RunChecked | None = None
+    arrivals: list[DayArrivals] = field(default_factory=list)
+    """The simulated days before the plan: the arrivals its history counted, against the
+    world's."""
 
     def schedule(self, controller: EngineBackoffice, make: bool) -> None:
         end = controller.world.spec.days
@@ -158,8 +188,17 @@ class Probe:
 
     async def _plan(self, controller: EngineBackoffice) -> None:
         await controller._on_time()
-        self.plan = await make_plan(controller.db, controller.clock.now(), self.settings)
-        self.types = await task_types(controller.db, controller.clock.now())
+        now = controller.clock.now()
+        self.plan = await make_plan(controller.db, now, self.settings)
+        self.types = await task_types(controller.db, now)
+        world = controller.world
+        first, counts = await history(controller.db, now, self.settings)
+        drawn = drawn_per_day(world, self.plan_after)
+        for d in range(self.plan_after):
+            day = world.clock(d * DAY).date()
+            i = (day - first).days
+            counted = sum(int(c[i]) for c in counts.values()) if i >= 0 else 0
+            self.arrivals.append(DayArrivals(day=day.isoformat(), counted=counted, drawn=drawn[d]))
 
     async def _measure(self, controller: EngineBackoffice, day: int) -> None:
         await controller._on_time()

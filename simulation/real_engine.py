@@ -563,6 +563,20 @@ class EngineBackoffice:
             self._later(minute * 60.0, partial(self._intake, batch))
 
     async def _intake(self, batch: list[SimTask]) -> None:
+        # The work waiting at the start came before it: each is created at its own time on
+        # the database's clock, so it counts as the arrivals of the days before the first
+        # (and its share of the SLA used is what it is), not as the first day's.
+        waiting = [t for t in batch if t.arrives < 0]
+        for t in waiting:
+            await self.database_clock.set(self.world.clock(t.arrives))
+            await self._create([t])
+        if waiting:
+            await self._on_time()
+        await self._create([t for t in batch if t.arrives >= 0])
+
+    async def _create(self, batch: list[SimTask]) -> None:
+        if not batch:
+            return
         items = [
             TaskIn(
                 source="simulation",

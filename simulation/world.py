@@ -204,6 +204,10 @@ def _draw_kind(rng: np.random.Generator, month_end: bool) -> TaskKind:
     return TASK_KINDS[int(rng.choice(len(TASK_KINDS), p=weights / weights.sum()))]
 
 
+BACKLOG_SECONDS = 2 * 86400.0
+"""The work waiting at the start came over this long before the first day."""
+
+
 def draw_tasks(spec: WorldSpec, rng: np.random.Generator) -> list[SimTask]:
     sigma = math.sqrt(math.log(1 + spec.task_cv**2))
     out: list[SimTask] = []
@@ -214,7 +218,7 @@ def draw_tasks(spec: WorldSpec, rng: np.random.Generator) -> list[SimTask]:
         out.append(SimTask(f"BO-{len(out) + 1:06d}", kind, at, seconds))
 
     for _ in range(spec.backlog_start):
-        add(-float(rng.uniform(0, 2 * 86400)), False)
+        add(-float(rng.uniform(0, BACKLOG_SECONDS)), False)
     for d in range(spec.days):
         day = spec.start + timedelta(days=d)
         if day.weekday() == 5:  # Saturday: no mail, no office

@@ -2,10 +2,11 @@
 
 The model's own intervals (MSTL with ETS on the square-root scale) take the decomposition and
 the month factors as known, so they come out too narrow. Before the forecast, the model is fit
-once more without the last ``horizon`` days of (at most ``most_series`` of) the series; each
-of those days gives a score, how many of the model's standard deviations the actual arrivals
-(square-root scale) fell from its mean. The scores' 80% and 95% quantiles, over the model's
-own 1.28 and 1.96, are the factors the bands are widened (or narrowed) by. Pure and blocking.
+once more without the last ``horizon`` days (at least 14) of (at most ``most_series`` of) the
+series; each of those days gives a score, how many of the model's standard deviations the actual
+arrivals (square-root scale) fell from its mean. The scores' 80% and 95% quantiles, over the
+model's own 1.28 and 1.96, are the factors the bands are widened (or narrowed) by. Pure and
+blocking.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import numpy as np
 from blending.intervals import FloatArray
 from blending.planning.arrivals import MIN_DAYS, MODEL, Z80, Z95, DailyBands, forecast_daily
 
+HOLD_OUT = 14
+"""Days held out at least, whatever the plan's horizon: a few days' scores are too few to
+read an 80% quantile from, and one odd day would set it."""
 MOST_SERIES = 12
 """Series refit for the calibration: the busiest, so that the cost stays bounded."""
 LIMITS = (0.5, 4.0)
@@ -46,10 +50,11 @@ def widening(
     *,
     most_series: int = MOST_SERIES,
 ) -> tuple[float, float]:
-    """Factors for the 80% and 95% bands; (1, 1) when the history is too short to hold out
-    ``horizon`` days."""
+    """Factors for the 80% and 95% bands, from the last ``horizon`` days held out (at least
+    :data:`HOLD_OUT`); (1, 1) when the history is too short to hold them out."""
     if not history:
         return 1.0, 1.0
+    horizon = max(horizon, HOLD_OUT)
     length = len(next(iter(history.values())))
     if length - horizon < MIN_DAYS:
         return 1.0, 1.0

@@ -60,7 +60,8 @@ class TypeDay(BaseModel):
     arrivals: Band = Field(description="Tasks expected to arrive.")
     workload_hours: Band = Field(description="Their work: arrivals times the handle time.")
     backlog_hours: Band = Field(
-        description="Work left open at the end of the day (the band from the arrivals' 80%)."
+        description="Work left open at the end of the day (the 80% band: the arrivals' "
+        "spread and the lulls')."
     )
 
 

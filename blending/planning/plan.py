@@ -8,7 +8,9 @@ the share of their SLA used, so short deadlines draw the hours first), so that n
 counted twice. Each day:
 
 * the backlog carries over: ``left = left + arriving - hours`` (never below nothing), per skill
-  set and per type (a type's hours are its share of its sets' hours, by work);
+  set; per type it is projected as the queue serves the work, each agent's hours going to the
+  earliest deadlines among the sets they fit (:mod:`blending.planning.projection`, which also
+  gives its band, from the arrivals' spread and the lulls');
 * ``extra_hours`` is what must be added, earliest deadline first, so that by the end of each
   day every piece of work due by then is done: the open tasks by their due time, the
   arriving work by the end of the day before the one its due time falls in (its arrival day
@@ -47,6 +49,7 @@ from blending.planning.model import (
     TypeInfo,
     TypePlan,
 )
+from blending.planning.projection import Projected, daily_hours, due_in_days, project_band
 
 MIN_LEFT = 0.1
 """A step worked longer than expected still has this share of its minutes left."""
@@ -57,7 +60,6 @@ EPS = 1e-9
 class _Set:
     skills: Skills
     parts: list[tuple[str, int]] = field(default_factory=list)
-    weight: float = 0.0
     pull: float = 0.0
     """The set's claim on an agent's hours: its work over each type's SLA in days."""
     lull: FloatArray = field(default_factory=lambda: np.zeros(0))
@@ -124,7 +126,6 @@ def build_plan(
             by_type_left[task.type] += hours
             open_due[info.step_skills[k - 1]][day] += hours
     for s in sets.values():
-        s.weight = sum(left[p] + float(work[p]["mean"].sum()) for p in s.parts)
         s.pull = sum(
             (left[p] + float(work[p]["mean"].sum())) / max(1.0, types[p[0]].sla_minutes / 1440)
             for p in s.parts
@@ -134,7 +135,6 @@ def build_plan(
     _allocate(supply_low, sets, index, zone, low=True)
 
     skill_plans: list[SkillPlan] = []
-    type_hours: dict[str, FloatArray] = defaultdict(lambda: np.zeros(days))
     for skills, s in sorted(sets.items(), key=lambda kv: sorted(kv[0])):
         supplied: FloatArray = s.lull + s.dedicated
         arriving = sum((work[p]["mean"] for p in s.parts), np.zeros(days))
@@ -151,13 +151,6 @@ def build_plan(
             used = min(supplied[d], carried + arriving[d])
             carried += arriving[d] - used
             spare[d] = supplied[d] - used
-        for name, k in s.parts:
-            share = (
-                (left[(name, k)] + float(work[(name, k)]["mean"].sum())) / s.weight
-                if (s.weight > EPS)
-                else 0.0
-            )
-            type_hours[name] += supplied * share
         skill_plans.append(
             SkillPlan(
                 skills=sorted(skills),
@@ -178,8 +171,23 @@ def build_plan(
                 ],
             )
         )
+    first = day_start(calendar[0], zone)
+    open_work: dict[tuple[float, str, int], float] = defaultdict(float)
+    for task in backlog:
+        if task.type in types:
+            due = round(due_in_days(task.due_at, first) * 24) / 24  # to the hour: bounded
+            for k, hours in remaining_hours(task, types[task.type]).items():
+                open_work[(due, task.type, k)] += hours
+    projected = project_band(
+        types,
+        work,
+        [(due, name, k, h) for (due, name, k), h in open_work.items()],
+        daily_hours(supply, index, zone, days),
+        daily_hours(supply_low, index, zone, days),
+        days,
+    )
     type_plans = [
-        _type_plan(info, arrivals.get(info.name), work, by_type_left, type_hours, calendar, backlog)
+        _type_plan(info, arrivals.get(info.name), work, by_type_left, projected, calendar, backlog)
         for info in sorted(types.values(), key=lambda i: i.name)
     ]
     misses = _misses(backlog, types, sets, now)
@@ -261,7 +269,7 @@ def _type_plan(
     bands: DailyBands | None,
     work: Mapping[tuple[str, int], Mapping[str, FloatArray]],
     left: Mapping[str, float],
-    hours: Mapping[str, FloatArray],
+    projected: Projected,
     calendar: Sequence[date],
     backlog: Sequence[OpenTask],
 ) -> TypePlan:
@@ -272,26 +280,19 @@ def _type_plan(
         for k in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
     }
     counts = _scaled(bands, days, 1.0)
-    have = hours.get(info.name, np.zeros(days))
     start = left.get(info.name, 0.0)
-    carried = {"mean": start, "lo_80": start, "hi_80": start}
+    mean, lo, hi = (b[info.name] for b in (projected.mean, projected.lo_80, projected.hi_80))
     clears: date | None = calendar[0] if start <= EPS else None
     out: list[TypeDay] = []
     for d in range(days):
-        for key in carried:
-            carried[key] = max(0.0, carried[key] + load[key][d] - have[d])
-        if clears is None and carried["mean"] <= EPS:
+        if clears is None and mean[d] <= EPS:
             clears = calendar[d]
         out.append(
             TypeDay(
                 day=calendar[d],
                 arrivals=_band(counts, d),
                 workload_hours=_band(load, d),
-                backlog_hours=Band(
-                    mean=_r(carried["mean"]),
-                    lo_80=_r(carried["lo_80"]),
-                    hi_80=_r(carried["hi_80"]),
-                ),
+                backlog_hours=Band(mean=_r(mean[d]), lo_80=_r(lo[d]), hi_80=_r(hi[d])),
             )
         )
     return TypePlan(

@@ -20,6 +20,7 @@ from bot.cli.simulated_days import prepared_world, run_on_clone
 from bot.cli.what_if import engine_settings
 from bot.settings import Settings
 from simulation.plan_check import (
+    DayArrivals,
     Probe,
     RunChecked,
     TypeDayCheck,
@@ -43,6 +44,9 @@ class PlanCheck(BaseModel):
     target: float = Field(description="The back-office SLA attainment aimed at.")
     coverage_80: float = Field(description="Share of (type, day) backlogs inside the 80% band.")
     checks: list[TypeDayCheck]
+    arrivals: list[DayArrivals] = Field(
+        description="The simulated days before the plan: arrivals counted by the plan and drawn."
+    )
     extra_hours: float = Field(description="Hours of dedicated agents added.")
     extra_by_skills: dict[str, float]
     without: RunChecked
@@ -112,6 +116,7 @@ async def plan_check(
         target=target,
         coverage_80=round(coverage(checks), 4),
         checks=checks,
+        arrivals=first.arrivals,
         extra_hours=round(sum(s.hours for s in extra), 2),
         extra_by_skills=by_skills,
         without=first.figures,
@@ -138,6 +143,11 @@ def render(result: PlanCheck, console: Console) -> None:
         f"Plan made after {result.plan_after} of {result.days} simulated days "
         f"(seed {result.seed}), checked over the {result.days - result.plan_after} after"
     )
+    if result.arrivals:
+        console.print(
+            "arrivals the plan learnt from, of the simulated days before it (counted/drawn): "
+            + ", ".join(f"{a.day} {a.counted}/{a.drawn}" for a in result.arrivals)
+        )
     table = Table(title="Backlog at the end of each day against the plan's 80% band (hours)")
     for column in ("type", "day", "measured", "projected", "80% band", "inside"):
         table.add_column(column, justify="left" if column in ("type", "day") else "right")

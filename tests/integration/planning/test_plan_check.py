@@ -2,11 +2,11 @@
 
 The plan is made after the first days of a simulated month, on the engine's own reading of the
 database; the rest of the days are run as they are and again with the plan's extra hours as
-dedicated back-office agents. Every type's backlog is measured against its band each day after
-the plan, and the added hours must lift the back-office SLA attainment from well under the
-target to near it. (The band coverage and the exact target are reported, not asserted here:
-the README says why the coverage figure is not yet a fair one and by how much the target is
-missed in some runs.)
+dedicated back-office agents (the hours at the arrivals' upper 80% bound). Every type's backlog
+is measured against its band each day after the plan, and the added hours must lift the
+back-office SLA attainment from well under the target to it. The work waiting at the start of
+the first day came before it: the plan learns it as the arrivals of the days before, not of the
+first day (counted so, it had widened the bands threefold and made their coverage worthless).
 """
 
 from __future__ import annotations
@@ -27,16 +27,27 @@ async def test_the_plan_holds_against_the_simulator_and_its_hours_reach_the_targ
     server_url: str, tmp_path: Path
 ) -> None:
     settings = Settings(database_url=server_url, data_dir=tmp_path)
-    result = await plan_check(settings, WorldSpec(days=5), 1, plan_after=2, target=TARGET)
+    result = await plan_check(
+        settings, WorldSpec(days=5), 2, plan_after=2, hours="80", target=TARGET
+    )
 
-    # Every type on every day after the plan was measured against its band.
+    # The days before the plan: the arrivals it learnt from are the world's, day by day.
+    assert [(a.counted, a.drawn) for a in result.arrivals] == [
+        (a.drawn, a.drawn) for a in result.arrivals
+    ]
+    assert len(result.arrivals) == 2
+    # Every type on every day after the plan was measured against its band, and the bands
+    # hold: measured 13 of 15 inside for this seed, 14 of 15 for seed 1.
     assert len(result.checks) == 5 * 3
+    assert result.coverage_80 >= 0.75
     assert result.extra_hours > 0
     without, with_extra = result.without.sla_attainment, result.with_extra.sla_attainment
     assert without is not None
     assert with_extra is not None
     assert without < TARGET - 0.2  # the lulls alone leave much work late: hours to add
-    # The plan's hours close most of the gap: measured 87.8% to 90.5% against 48.5% without.
-    assert with_extra >= TARGET - 0.05
+    # The plan's hours reach the target: measured 92.8% with its 69.2 hours against 54.9%
+    # without (seed 1: 90.0%, 362 of 402, against 52.5%). Its hours at the mean arrivals fall
+    # short (85.2%; seed 1 87.3%): the README says why.
+    assert with_extra >= TARGET
     assert with_extra - without >= 0.3
     assert result.with_extra.due == result.without.due

@@ -8,6 +8,7 @@ import numpy as np
 
 from blending.planning.arrivals import month_position
 from blending.planning.backtest import backtest_daily
+from blending.planning.calibration import widening
 
 FIRST = date(2024, 1, 1)
 
@@ -35,3 +36,19 @@ def test_calibrated_bands_cover_near_their_level_where_the_models_own_fall_short
     assert 0.76 <= mstl.coverage_80 <= 0.88
     assert abs(mstl.coverage_80 - 0.8) < abs(result.uncalibrated["80"] - 0.8)
     assert mstl.coverage_95 >= 0.92
+
+
+def test_one_odd_day_before_a_short_plan_does_not_set_the_width_of_its_bands() -> None:
+    # A plan 3 days ahead still holds 14 days out: with 3, the odd last day (say work that
+    # was waiting counted as that day's arrivals) was one score in three per type and set
+    # the 80% factor at its ceiling.
+    history = _overdispersed(5, 90)
+    odd = {name: counts.copy() for name, counts in history.items()}
+    for counts in odd.values():
+        counts[-1] += 30
+
+    usual = widening(history, FIRST, 3)
+    with_odd_day = widening(odd, FIRST, 3)
+
+    assert with_odd_day[0] < 1.5
+    assert with_odd_day[0] - usual[0] < 0.3
