@@ -93,8 +93,8 @@ AFTER INSERT ON task_segments REFERENCING NEW TABLE AS added
 FOR EACH STATEMENT EXECUTE FUNCTION task_segments_exposed();
 
 -- A completion stamped on a day already rolled up (an imported history) rolls that day up
--- again; and each statement that records work claimed or completed announces it on
--- `console_changes` at commit, so the People, Cost and Trends pages of every instance follow.
+-- again. (Work is not announced with a NOTIFY: that serializes the commits of the claim path;
+-- the console reads the task log's last id instead.)
 CREATE FUNCTION task_events_work() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -111,9 +111,6 @@ BEGIN
         SELECT * FROM work_rows(late.zone, late.day::timestamp AT TIME ZONE late.zone,
                                 (late.day + 1)::timestamp AT TIME ZONE late.zone);
     END LOOP;
-    IF EXISTS (SELECT 1 FROM added WHERE event IN ('claimed', 'completed', 'step_completed')) THEN
-        PERFORM pg_notify('console_changes', TG_TABLE_NAME);
-    END IF;
     RETURN NULL;
 END
 $$;

@@ -83,7 +83,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
     console[plan.CACHE] = plan.PlanCache()
     console[lulls.CACHE] = lulls.LullCache()
     console.on_shutdown.append(live.close)
-    console.cleanup_ctx.append(changes.listening(app[STORES].pool, live.heard))
+    console.cleanup_ctx.append(changes.listening(app[STORES].pool, live.heard, live.work))
     r = console.router
     r.add_get("/", pages.home)
     r.add_get("/sign-in", signin.show_sign_in)

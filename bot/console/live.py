@@ -1,5 +1,5 @@
 """Live updates: a feed event that changes agents' states (the telemetry store's listeners),
-a decision or work claimed or completed (both heard from PostgreSQL,
+a decision or work claimed or completed (both learnt from PostgreSQL,
 :mod:`bot.console.changes`) or the passing of time re-renders the Now board once, and every
 open Now page receives it as a server-sent event: no page reloads, one rendering however many
 consoles are open. The other pages listen on the same channel without the board: a
@@ -61,12 +61,9 @@ class Live:
         self.worked += 1
         self.kick()
 
-    def heard(self, table: str) -> None:
-        """A notice on the changes channel, named by the table that changed."""
-        if table == "task_events":
-            self.work()
-        else:
-            self.decision()
+    def heard(self, _: str) -> None:
+        """A notice on the changes channel: decisions were recorded."""
+        self.decision()
 
     async def wait(self, seen: int, quiet: float = EVERY_SECONDS) -> int:
         """The version after ``seen``, or ``seen`` again after ``quiet`` seconds of none."""
