@@ -71,6 +71,14 @@ class BlendPolicy:
     live_recall_waiting: int = 0
     """Calls waiting at which agents lent beyond the forecast's surplus are called back at
     once, before the guard's own thresholds (0: only the guard recalls)."""
+    live_recall_share: float = 0.0
+    """The agents lent beyond the forecast's surplus are called back, before any call waits,
+    once fewer agents are idle than the calls of ``live_cover_seconds`` need with this
+    probability (the same Poisson count as the agents kept, at a lower quantile: the lend
+    and the recall thresholds are a band, so the rule does not flap). Decisions come every
+    half minute or so and a recalled agent takes seconds more to return, so a recall at the
+    first waiting call comes after the target's 20 seconds; at night, when the calls of a
+    minute are almost surely none, nobody is recalled this way. 0: off."""
 
 
 def policy_for(
@@ -202,7 +210,7 @@ def _decide_group(
         verdict = guard_step(state, group.live, now, p.guard)
         out.guard = verdict.state
         back = verdict.recall
-        if p.live_recall_waiting and group.live.calls_waiting >= p.live_recall_waiting:
+        if _live_recall(p, now, group.ahead, group.live):
             back = max(back, len(lent) - _surplus(p, now, group, people, work, len(lent)))
         if back > 0:
             out.recall = [a.agent_id for a in _recall_order(lent)[:back]]
@@ -227,6 +235,28 @@ def _decide_group(
             out.windows += extra
             out.reason = None
     return out
+
+
+def _live_recall(
+    p: BlendPolicy, now: datetime, ahead: Sequence[IntervalNeed], live: LiveQueue
+) -> bool:
+    """Whether the agents lent beyond the forecast's surplus are called back now: a call
+    waits, or fewer agents are idle than the next calls need (:func:`recall_below`)."""
+    if p.live_recall_waiting > 0 and live.calls_waiting >= p.live_recall_waiting:
+        return True
+    return p.live_recall_share > 0 and live.idle_agents < recall_below(p, now, ahead)
+
+
+def recall_below(p: BlendPolicy, now: datetime, ahead: Sequence[IntervalNeed]) -> int:
+    """Idle agents below which those lent beyond the forecast's surplus are called back."""
+    return idle_kept(
+        ahead,
+        now,
+        floor=0,
+        cover_seconds=p.live_cover_seconds,
+        cover_share=p.live_recall_share,
+        minutes=p.live_minutes,
+    )
 
 
 def _surplus(

@@ -145,6 +145,7 @@ def blend_policy(
         live_cover_share=s.live_cover_share,
         live_minutes=s.live_minutes,
         live_recall_waiting=s.live_recall_waiting,
+        live_recall_share=s.live_recall_share,
     )
 
 

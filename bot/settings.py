@@ -173,7 +173,7 @@ class Settings(BaseSettings):
         "interruptible mode, where a call pauses lent work at once.",
     )
     live_extra: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=1000,
         description="forecast_guard: agents lent beyond the forecast's surplus while no call "
@@ -204,11 +204,18 @@ class Settings(BaseSettings):
         default=20, ge=1, le=480, description="The longest chunk lent on the live queue."
     )
     live_recall_waiting: int = Field(
-        default=0,
+        default=1,
         ge=0,
         le=10_000,
         description="Calls waiting at which agents lent beyond the forecast's surplus are "
         "called back (0: only the guard recalls).",
+    )
+    live_recall_share: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Agents lent beyond the forecast's surplus are called back once fewer are "
+        "idle than cover the next calls with this probability, before a call waits (0: off).",
     )
     min_window_minutes: float = Field(
         default=10, ge=1, le=480, description="A shorter chunk of time is not lent."

@@ -31,6 +31,7 @@ ENGINE_SETTINGS: tuple[str, ...] = (
     "live_cover_share",
     "live_minutes",
     "live_recall_waiting",
+    "live_recall_share",
     "min_window_minutes",
     "max_window_minutes",
     "fit_margin",

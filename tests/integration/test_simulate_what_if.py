@@ -17,8 +17,8 @@ from simulation.world import WorldSpec
 from tests.support.cli import blendbot
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.simulation]
-LIVE = {"live_extra": "1", "live_recall_waiting": "1"}
-"""The live rule, opt-in."""
+SURPLUS = {"live_extra": "0", "live_recall_waiting": "0", "live_recall_share": "0"}
+"""The forecast's surplus alone: the live rule (the default) off."""
 SEED = 2
 SPEC = WorldSpec(days=1)
 
@@ -32,10 +32,9 @@ def env(server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None) -> None:
     # The target shapes the first forecast too: each value gets a world of its own.
-    # The forecast's surplus alone (the live rule off, the default), so that the target alone
-    # changes.
+    # The forecast's surplus alone (the live rule off), so that the target alone changes.
     target = Sweep("target_service_level", ("0.8", "0.5"))
-    rows = await sweep_runs({}, target, SPEC, SEED, ["forecast_guard"], None)
+    rows = await sweep_runs(dict(SURPLUS), target, SPEC, SEED, ["forecast_guard"], None)
     at_80, at_50 = (r["figures"] for r in rows)
     assert rows[1]["settings"]["BLENDBOT_TARGET_SERVICE_LEVEL"] == 0.5
     assert at_50 != at_80
@@ -46,10 +45,10 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
     async with prepared_world(base_settings, SPEC, SEED, base) as prepared:
         figures = {}
         for name, overrides in {
-            "default": {},
-            "guard": {"guard_hold_waiting": "8", "guard_recall_waiting": "8"},
-            "bound": {"blending_bound": "mean"},
-            "live": LIVE,
+            "surplus": SURPLUS,
+            "guard": {**SURPLUS, "guard_hold_waiting": "8", "guard_recall_waiting": "8"},
+            "bound": {**SURPLUS, "blending_bound": "mean"},
+            "live": {},
             "none": {"blending_policy": "none"},
         }.items():
             settings = settings_with(overrides)
@@ -58,24 +57,24 @@ async def test_the_target_the_guard_and_the_bound_each_change_the_run(env: None)
             figures[name] = (await run_on_clone(prepared, engine)).figures
     # The same seed in a world prepared again: the very same run, with the live rule and
     # without (the order of offers made together no longer follows the table statistics).
-    assert figures["default"] == at_80
-    again = settings_with(LIVE)
+    assert figures["surplus"] == at_80
+    again = settings_with({})
     async with prepared_world(again, SPEC, SEED, engine_settings(again)) as other:
         policy = policies_of(again)("forecast_guard", None)
         rerun = await run_on_clone(other, replace(engine_settings(again), policy=policy))
     assert rerun.figures == figures["live"]
-    assert figures["guard"] != figures["default"]
-    assert figures["bound"] != figures["default"]
+    assert figures["guard"] != figures["surplus"]
+    assert figures["bound"] != figures["surplus"]
     done = {name: f["backoffice_completed"] for name, f in figures.items()}
     assert isinstance(done["bound"], int)
-    assert isinstance(done["default"], int)
+    assert isinstance(done["surplus"], int)
     assert isinstance(done["live"], int)
-    assert done["bound"] > done["default"]
+    assert done["bound"] > done["surplus"]
     # The live rule spends the slack the live queue shows, within the limits: the service
     # level at least the target, abandonment at most half a point over no blending, a fifth
     # more back-office work than the forecast's surplus alone, and in its SLA.
     live, none = figures["live"], figures["none"]
-    assert done["live"] >= 1.2 * done["default"]
+    assert done["live"] >= 1.2 * done["surplus"]
     assert float(live["service_level"] or 0) >= 0.8
     assert float(live["abandon_rate"] or 0) <= float(none["abandon_rate"] or 0) + 0.005
     assert float(live["backoffice_sla_attainment"] or 0) >= 0.8

@@ -329,3 +329,26 @@ def test_the_idle_kept_is_never_below_the_floor() -> None:
         "a",
         "b",
     ]
+
+
+@pytest.mark.parametrize(
+    ("calls", "idle", "recalled"),
+    [(40.0, 1, ["l1"]), (40.0, 3, []), (1.0, 0, [])],
+    ids=["the-last-idle-at-a-busy-hour", "enough-idle", "at-night-none-needed"],
+)
+def test_those_lent_beyond_the_forecast_come_back_before_a_call_waits(
+    calls: float, idle: int, recalled: list[str]
+) -> None:
+    """No call waits yet, but at 40 calls a quarter the calls of the next minute likely
+    need two agents: with one idle, the agent lent beyond the forecast's surplus is called
+    back now rather than after a caller has waited a decision round and the agent's walk
+    back; at night, when a call an hour comes, nobody is called back with none idle."""
+    far = NOW + timedelta(minutes=15)
+    people = [agent("l1", "lent", work_end=far), agent("l2", "lent", work_end=far)]
+    people += [agent(n, "on_call") for n in "abcdef"[: 6 - idle]]
+    people += [agent(n) for n in "uvwxyz"[:idle]]
+    group = GroupNow("calls", busy(calls, 7, 7, 7, 7, staffed=8), LiveQueue(0, 0.0, 0.95, idle))
+    early = replace(LIVE, live_recall_share=0.5)
+    decision = decide(early, NOW, [group], people, [BILLING])
+    assert decision.recalls == recalled
+    assert decide(LIVE, NOW, [group], people, [BILLING]).recalls == []
