@@ -37,17 +37,16 @@ async def test_the_plan_holds_against_the_simulator_and_its_hours_reach_the_targ
     ]
     assert len(result.arrivals) == 2
     # Every type on every day after the plan was measured against its band, and the bands
-    # hold: measured 13 of 15 inside for this seed, 14 of 15 for seed 1.
+    # hold: measured 12 of 15 inside for this seed with the live rule lending (the default).
     assert len(result.checks) == 5 * 3
     assert result.coverage_80 >= 0.75
     assert result.extra_hours > 0
     without, with_extra = result.without.sla_attainment, result.with_extra.sla_attainment
     assert without is not None
     assert with_extra is not None
-    assert without < TARGET - 0.2  # the lulls alone leave much work late: hours to add
-    # The plan's hours reach the target: measured 92.8% with its 69.2 hours against 54.9%
-    # without (seed 1: 90.0%, 362 of 402, against 52.5%). Its hours at the mean arrivals fall
-    # short (85.2%; seed 1 87.3%): the README says why.
+    assert without < TARGET  # the lulls alone leave work late (87.7%): hours to add
+    # The plan's hours reach the target: measured 93.9% with its 49.5 hours against 87.7%
+    # without. Its hours at the mean arrivals fall short: the README says why.
     assert with_extra >= TARGET
-    assert with_extra - without >= 0.3
+    assert with_extra - without >= 0.05
     assert result.with_extra.due == result.without.due
