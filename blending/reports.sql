@@ -116,15 +116,7 @@ ORDER BY a.name, a.agent_id;
 -- the step's standard, and the outcomes given; local days $4 to $5 (zone $3) from their
 -- roll-up, the rest from the task log.
 WITH done AS (
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM agent_work_days w
-    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
-    UNION ALL
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM work_rows(coalesce($3::text, 'UTC'), live_from($1::timestamptz, $3::text, $4::date, $5::date),
-                   $2::timestamptz) w
+    SELECT * FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date)
 ),
 outcomes AS (
     SELECT o.agent_id, o.type, jsonb_object_agg(o.outcome, o.n) AS outcomes
@@ -159,17 +151,7 @@ SELECT d.type,
        sum(d.worked / 3600 * a.cost_per_hour)::float8 AS cost,
        coalesce(sum(d.steps_done) FILTER (WHERE a.cost_per_hour IS NULL), 0)::bigint
            AS steps_without_cost
-FROM (
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM agent_work_days w
-    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
-    UNION ALL
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM work_rows(coalesce($3::text, 'UTC'), live_from($1::timestamptz, $3::text, $4::date, $5::date),
-                   $2::timestamptz) w
-) d
+FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date) d
 LEFT JOIN agents a ON a.agent_id = d.agent_id
 GROUP BY d.type
 ORDER BY d.type;
@@ -246,17 +228,7 @@ ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
 -- completed since $1 (local days $3 to $4 of zone $2 from their roll-up).
 WITH handled AS (
     SELECT DISTINCT a.team, x.type
-    FROM (
-        SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-               w.in_sla, w.outcomes, w.day
-        FROM agent_work_days w
-        WHERE w.zone = $2::text AND w.day BETWEEN $3::date AND $4::date
-        UNION ALL
-        SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-               w.in_sla, w.outcomes, w.day
-        FROM work_rows(coalesce($2::text, 'UTC'), live_from($1::timestamptz, $2::text, $3::date, $4::date),
-                       'infinity'::timestamptz) w
-    ) x
+    FROM work_done($1::timestamptz, 'infinity'::timestamptz, $2::text, $3::date, $4::date) x
     JOIN agents a ON a.agent_id = x.agent_id
     WHERE a.team IS NOT NULL
 )
@@ -285,17 +257,9 @@ ORDER BY 1;
 -- Per local day: tasks completed, those completed by their due time; local days $4 to $5 from
 -- their roll-up.
 SELECT d.day, sum(d.tasks_done)::bigint AS done, sum(d.in_sla)::bigint AS in_sla
-FROM (
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM agent_work_days w
-    WHERE w.zone = $3::text AND w.day BETWEEN $4::date AND $5::date
-    UNION ALL
-    SELECT w.agent_id, w.type, w.step, w.steps_done, w.tasks_done, w.worked, w.on_standard,
-           w.in_sla, w.outcomes, w.day
-    FROM work_rows(coalesce($3::text, 'UTC'), live_from((($1::date)::timestamp AT TIME ZONE $3::text)::timestamptz, $3::text, $4::date, $5::date),
-                   (($2::date + 1)::timestamp AT TIME ZONE $3::text)::timestamptz) w
-) d
+FROM work_done((($1::date)::timestamp AT TIME ZONE $3::text)::timestamptz,
+               (($2::date + 1)::timestamp AT TIME ZONE $3::text)::timestamptz,
+               $3::text, $4::date, $5::date) d
 GROUP BY d.day
 HAVING sum(d.tasks_done) > 0
 ORDER BY d.day;

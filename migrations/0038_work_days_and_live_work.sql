@@ -60,6 +60,15 @@ CREATE TABLE agent_work_days (
 );
 CREATE INDEX agent_work_days_by_day ON agent_work_days (zone, day);
 
+-- The steps done in [lo, hi): the local days first to last of zone z from their roll-up, the
+-- rest from the task log. One body for every report that reads the steps done.
+CREATE FUNCTION work_done(lo timestamptz, hi timestamptz, z text, first date, last date)
+RETURNS SETOF agent_work_days LANGUAGE sql STABLE AS $$
+    SELECT w.* FROM agent_work_days w WHERE w.zone = z AND w.day BETWEEN first AND last
+    UNION ALL
+    SELECT r.* FROM work_rows(coalesce(z, 'UTC'), live_from(lo, z, first, last), hi) r
+$$;
+
 -- The days already rolled up get their work too.
 INSERT INTO agent_work_days
 SELECT w.*
