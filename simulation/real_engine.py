@@ -56,7 +56,7 @@ from queues.tasks import Tasks
 from queues.timers import TimerSettings, run_timers
 from simulation.center import Center, Shift, SimAgent, Work
 from simulation.database_clock import SimClock
-from simulation.hindsight import Hindsight, hindsight, realized
+from simulation.hindsight import Hindsight, hindsight, realized, work_by_interval
 from simulation.phone_system import CommandLatency, PhoneSystem
 from simulation.shifts import free_longest
 from simulation.world import TASK_KINDS, RosterAgent, SimTask, World, plan_day
@@ -756,18 +756,27 @@ async def results(
         "backlog_end": int(await db.fetchval(_SQL["open_tasks"])),
         "recall_delay_seconds": float(np.mean(delays)) if delays else None,
         "hindsight_hours": bound.hours,
+        "hindsight_spare_hours": bound.spare_hours,
         "hindsight_share": bound.share(t.on_tasks / 3600),
     }
 
 
 def hindsight_of(center: Center, controller: EngineBackoffice) -> Hindsight:
     """The run's hindsight bound (:mod:`simulation.hindsight`): the world's realized calls,
-    the agents its shifts staffed, the run's target and the callers' mean patience."""
+    the agents its shifts staffed, the run's target and the callers' mean patience, and the
+    back-office work as it arrived, at the roster's mean pace."""
     world, f = controller.world, controller.s.forecast
     minutes = world.spec.interval_minutes
     slots = len(center.offered_by_interval)
     calls, aht = realized(world.calls, slots, minutes, world.profile.handle_mean)
     staffed = [controller.staffed_by_slot.get(i, 0) for i in range(slots)]
+    pace = float(np.mean([r.speed for r in controller.roster.values()]))
+    work = work_by_interval(
+        [t.arrives for t in world.tasks],
+        [t.seconds * pace for t in world.tasks],
+        slots,
+        minutes,
+    )
     return hindsight(
         calls,
         aht,
@@ -776,4 +785,5 @@ def hindsight_of(center: Center, controller: EngineBackoffice) -> Hindsight:
         target_sl=f.target_sl,
         target_seconds=f.target_seconds,
         patience_seconds=world.profile.patience_mean,
+        work_hours=work,
     )
