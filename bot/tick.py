@@ -201,7 +201,7 @@ class Tick:
         if not self.is_leader:
             return
         if not was_leader:
-            self._ranker = Ranker(self._pool)  # a new leader re-ranks everything once
+            self._ranker = Ranker(self._pool)  # goes on from the last leader's ranking
         started = time.perf_counter()
         now = self._clock.now()
         await self._guarded("rank", lambda: self._rank(now), now)

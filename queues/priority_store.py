@@ -182,6 +182,12 @@ class Ranker:
         rules = await self._rules(now)
         change_id = await self._db.fetchval(_SQL["rules_fingerprint"])
         fingerprint = (int(change_id), frozenset(r.rule.name for r in rules))
+        if self._fingerprint is None:
+            # A new leader goes on from the last complete ranking, whoever made it.
+            last = await self._db.fetchrow(_SQL["last_ranking"])
+            if last is not None:
+                self._fingerprint = (int(last["change_id"]), frozenset(last["rules"]))
+                self._time_ranked_at = last["ranked_at"]
         time_due = any(r.uses_time for r in rules) and (
             self._time_ranked_at is None
             or (now - self._time_ranked_at).total_seconds() >= self._time_every
@@ -191,6 +197,9 @@ class Ranker:
         self._fingerprint = fingerprint
         if full:
             self._time_ranked_at = now
+            await self._db.execute(
+                _SQL["save_ranking"], fingerprint[0], sorted(fingerprint[1]), now
+            )
         return report
 
     async def rank(self, rules: list[CompiledRule], now: datetime, everything: bool) -> RankReport:

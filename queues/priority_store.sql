@@ -52,3 +52,12 @@ SET rule_boost = r.boost,
     ranked_at = $4
 FROM unnest($1::bigint[], $2::int[], $3::text[]) AS r (id, boost, reasons)
 WHERE t.id = r.id;
+
+-- name: last_ranking
+-- The rules every open task was last ranked with, by whichever leader ranked them.
+SELECT change_id, rules, ranked_at FROM ranking_state;
+
+-- name: save_ranking
+INSERT INTO ranking_state (change_id, rules, ranked_at) VALUES ($1, $2, $3)
+ON CONFLICT (one) DO UPDATE
+SET change_id = EXCLUDED.change_id, rules = EXCLUDED.rules, ranked_at = EXCLUDED.ranked_at;
