@@ -7,7 +7,9 @@ Each staffing group has a mode:
   and puts them back to available when the lend ends (a recall, the work done or released, a
   supervisor's lend over);
 - ``interruptible``: the agent stays routable; a call routed to them pauses their back-office
-  task, which resumes when their wrap-up ends. Only pausable task types are lent.
+  task, which resumes when their wrap-up ends. Work that cannot be paused is lent only where
+  blendbot can command the platform, to the windows the forecast spares without the
+  interruptible extra, its holder set to the back-office status while they hold it.
 
 The commands themselves are queued by the database in the transaction of the decision (see
 ``migrations/0016_acd_control.sql``) and sent by :mod:`telephony_adapters.control_outbox`; this

@@ -188,9 +188,12 @@ async def act(
         acted.resume = list(paused.values())
         free = [Window(w.agent_id, w.minutes) for w in windows if w.agent_id not in paused]
         if free:
+            # In interruptible groups a call may pause the work: pausable work only, but for
+            # the windows the forecast spares without the extra (they leave routing for it).
             interruptible = [
                 r["agent_id"]
                 for r in await db.fetch(_SQL["interruptible"], [w.agent_id for w in free])
+                if r["agent_id"] not in decision.unpausable_ok
             ]
             acted.round = await matching_round(
                 db,

@@ -54,6 +54,10 @@ class BlendPolicy:
     """Agents lent beyond the forecast's surplus in a group whose calls pause lent work at once
     (``interruptible`` mode): a lent agent is back on the phones the moment a call needs them,
     so the reserve the forecast keeps is partly spare."""
+    interruptible_unpausable: bool = False
+    """Whether work a call cannot pause may be lent in ``interruptible`` groups, to the windows
+    the forecast spares without the extra, its holder out of routing for it: only where
+    blendbot can command the platform (a control client is configured)."""
     live_extra: int = 0
     """``forecast_guard``: agents lent beyond the forecast's surplus while the live queue
     shows no call waiting and more agents idle than it keeps (the adaptive threshold of the
@@ -145,6 +149,10 @@ class GroupDecision:
     """Why nobody (more) is lent, when nobody is."""
     figures: Figures | None = None
     """The figures the decision rests on (:mod:`blending.figures`)."""
+    unpausable_ok: list[str] = field(default_factory=list)
+    """In an ``interruptible`` group, the agents of windows the forecast spares without the
+    interruptible extra: they may be lent work a call cannot pause, out of routing for it (the
+    others only pausable work)."""
 
 
 @dataclass
@@ -158,6 +166,10 @@ class Decision:
     @property
     def recalls(self) -> list[str]:
         return [a for g in self.groups.values() for a in g.recall]
+
+    @property
+    def unpausable_ok(self) -> set[str]:
+        return {a for g in self.groups.values() for a in g.unpausable_ok}
 
 
 def decide(
@@ -227,6 +239,8 @@ def _decide_group(
     out.windows = [_capped(w, cap) for w in plan.windows]
     out.surplus_now = plan.surplus_now
     out.reason = plan.reason
+    if group.interruptible and p.interruptible_unpausable:
+        out.unpausable_ok = _unpausable_ok(p, lent, out.windows, plan.surplus_now)
     if p.name == "forecast_guard" and p.live_extra > 0 and group.live is not None:
         extra = _live_extra(
             p, now, group.ahead, group.live, idle, out.windows, len(lent), plan.surplus_now, work
@@ -235,6 +249,17 @@ def _decide_group(
             out.windows += extra
             out.reason = None
     return out
+
+
+def _unpausable_ok(
+    p: BlendPolicy, lent: Sequence[AgentNow], windows: Sequence[UsableWindow], surplus: int
+) -> list[str]:
+    """In an interruptible group, the windows that may take work a call cannot pause: as many
+    as the forecast spares without the interruptible extra, less the lent agents already on
+    such work. Their holders leave routing for it, so the phones count on them no more than
+    on an agent lent in ``control`` mode."""
+    room = surplus - p.interruptible_extra - sum(1 for a in lent if not a.pausable)
+    return [w.agent_id for w in windows[: max(0, room)]]
 
 
 def _live_recall(

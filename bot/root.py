@@ -139,6 +139,7 @@ def blend_policy(
         blending,
         max_minutes=s.max_window_minutes,
         interruptible_extra=s.interruptible_extra,
+        interruptible_unpausable=can_command(s),
         live_extra=s.live_extra,
         live_idle_keep=s.live_idle_keep,
         live_cover_seconds=s.live_cover_seconds,
@@ -237,6 +238,14 @@ def parts(settings: Settings, clock: Clock = SYSTEM) -> Parts:
             if s.imap_poll
             else None
         ),
+    )
+
+
+def can_command(settings: Settings) -> bool:
+    """Whether the settings configure a way to set agents' states in the platform."""
+    s = settings
+    return bool(s.acd_webhook_url) or any(
+        on(s) for on in (_connect_on, _genesys_on, _twilio_on, _asterisk_on)
     )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
@@ -179,6 +179,11 @@ class EngineBackoffice:
         self.db = db
         self.world = world
         self.roster = {r.agent_id: r for r in roster}
+        if settings.acd_mode == "interruptible":
+            # The simulated platform takes commands: work no call can pause may be lent, its
+            # holder out of routing for it.
+            policy = replace(settings.policy, interruptible_unpausable=True)
+            settings = replace(settings, policy=policy)
         self.s = settings
         self.actions = actions
         self.notify = notify
@@ -213,9 +218,9 @@ class EngineBackoffice:
         self.platform: PhoneSystem | None = None
         self.outbox: ControlOutbox | None = None
         self._outbox_due = False
-        if settings.acd_mode == "control":
+        if settings.acd_mode in ("control", "interruptible"):
             if pool is None:
-                raise BlendingError("control mode needs a pool for the command outbox")
+                raise BlendingError(f"{settings.acd_mode} mode needs a pool for the command outbox")
             self.platform = PhoneSystem(
                 settings.latency,
                 world.seed + 2,

@@ -1,6 +1,7 @@
 """State commands are queued by the database in the transaction of the decision that causes
 them, whatever the path: the engine's matching round and recall, a pull, a claim, the timers,
-a cancellation; only for agents whose staffing group is in control mode."""
+a cancellation; for agents whose staffing group is in control mode, and in interruptible mode
+for work a call cannot pause."""
 
 from __future__ import annotations
 
@@ -159,6 +160,34 @@ async def test_an_interruptible_round_offers_only_pausable_work(pool: asyncpg.Po
     assert await _commands(pool, "dana") == []
 
 
+async def test_interruptible_work_no_call_can_pause_takes_its_holder_out_of_routing(
+    pool: asyncpg.Pool,
+) -> None:
+    # A window the forecast spares without the interruptible extra may take an account
+    # opening; the platform is told to take the agent out of routing while they hold it, and
+    # to put them back when it is done. Pausable work sends nothing (a call pauses it).
+    (unpausable,) = await _setup(pool, tasks=1, pausable=False)
+    await acd_store.save_modes(pool, AcdModes("interruptible"))
+    window = UsableWindow("dana", NOW, NOW + timedelta(minutes=60), 1.0)
+    group = GroupDecision("all", windows=[window], unpausable_ok=["dana"])
+    acted = await act(pool, Decision({"all": group}), NOW, DispatchSettings(), {})
+    assert [(t.id, t.holder) for t in acted.offers] == [(unpausable, "dana")]
+    assert await _commands(pool, "dana") == [("backoffice", "task", "pending")]
+    life = Lifecycle(pool)
+    await life.claim(unpausable, "dana")
+    await life.complete(unpausable, "dana", "Resolved", None)
+    assert [c[0] for c in await _commands(pool, "dana")] == ["backoffice", "available"]
+    await Catalog(pool).put(
+        "letters", TaskTypeIn(skills=["billing"], sla_minutes=600, handle_minutes=10)
+    )
+    item = TaskIn(source="crm", external_id="L-1", type="letters", title="Letter")
+    (made,) = await Tasks(pool).create_many([item], "test")
+    assert made.task is not None
+    await life.offer(made.task.id, "dana", NOW + timedelta(minutes=5), "test", [])
+    await life.claim(made.task.id, "dana")
+    assert [c[0] for c in await _commands(pool, "dana")] == ["backoffice", "available"]
+
+
 async def test_an_agent_removed_takes_their_commands_along(pool: asyncpg.Pool) -> None:
     (task_id, _) = await _setup(pool)
     await acd_store.save_modes(pool, AcdModes("control"))
@@ -171,7 +200,9 @@ async def test_an_agent_removed_takes_their_commands_along(pool: asyncpg.Pool) -
 
 
 @pytest.mark.parametrize("mode", ["advisory", "interruptible"])
-async def test_no_commands_outside_control_mode(pool: asyncpg.Pool, mode: str) -> None:
+async def test_no_commands_for_pausable_work_outside_control_mode(
+    pool: asyncpg.Pool, mode: str
+) -> None:
     (task_id, _) = await _setup(pool)
     await acd_store.save_modes(pool, AcdModes(mode))  # type: ignore[arg-type]
     life = Lifecycle(pool)

@@ -242,6 +242,32 @@ def test_no_extra_agent_is_lent_when_the_setting_is_zero() -> None:
     assert len(decide(policy, NOW, [group], people, [BILLING]).windows) == 1
 
 
+UNPAUSABLE = replace(policy_for("forecast_guard"), interruptible_unpausable=True)
+"""``forecast_guard`` where blendbot can command the platform (a control client)."""
+
+
+def test_work_no_call_can_pause_goes_only_to_the_surplus_without_the_extra() -> None:
+    """Five on shift, calls needing two: three are spare, four lent with the interruptible
+    extra. Work a call cannot pause takes its holder out of routing, so only three of the four
+    windows may take it, less those already lent to such work; without a control client,
+    none."""
+    people = [agent(n) for n in "abcde"]
+    group = GroupNow("calls", needs(2, 2, 2, 2, staffed=5), CALM, interruptible=True)
+    decision = decide(UNPAUSABLE, NOW, [group], people, [BILLING])
+    assert len(decision.windows) == 4
+    ok = decision.groups["calls"].unpausable_ok
+    assert ok == [w.agent_id for w in decision.windows][:3]
+    assert decision.unpausable_ok == set(ok)
+    on_it = [agent("a", "lent", pausable=False), *(agent(n) for n in "bcde")]
+    assert (
+        len(decide(UNPAUSABLE, NOW, [group], on_it, [BILLING]).groups["calls"].unpausable_ok) == 2
+    )
+    without = decide(policy_for("forecast_guard"), NOW, [group], people, [BILLING])
+    assert without.unpausable_ok == set()
+    calls_only = GroupNow("calls", needs(2, 2, 2, 2, staffed=5), CALM)
+    assert decide(UNPAUSABLE, NOW, [calls_only], people, [BILLING]).unpausable_ok == set()
+
+
 LIVE = replace(policy_for("forecast_guard"), live_extra=1, live_recall_waiting=1)
 """``forecast_guard`` with the live queue's extra agent (``BLENDBOT_LIVE_EXTRA=1`` and
 ``BLENDBOT_LIVE_RECALL_WAITING=1``; off by default)."""
