@@ -10,9 +10,9 @@
 -- goes straight to the agent in progress (p_take true): one `claimed` event from `queued`,
 -- whose actor is the agent and whose data say it was taken (`taken: true`) with the reasons
 -- of the pick. No offer ever stood, so no `offered` event is written: the task's history
--- says what happened, a claim straight from the queue, as an imported history or a
--- supervisor's reassignment already write one; the claim counts, the write-back to the source
--- and the segments read it as any claim.
+-- says what happened, a claim straight from the queue, as an imported history's claims are
+-- (and a supervisor's reassignment moves a task from `queued` to `in_progress` too); the
+-- claim counts, the write-back to the source and the segments read it as any claim.
 --
 -- outcome 'claimed' is a take's success; the refusals are those of offer_next() (0030).
 CREATE FUNCTION dispatch_next(
