@@ -6,6 +6,8 @@ On the queue of ``bench.bench_queues`` (the embedded server, and ``BLENDBOT_BENC
 too), take+complete cycles and the raw two-statement loop take turns, 32 workers, for each of:
 
 - **as shipped**;
+- **the pick as before migration 0041** (``pick_next()`` of migration 0036, which tests every
+  entry of a group's index against the SLA, without the bound on ``top_epoch``);
 - **six indexes of ``tasks`` dropped** that neither loop reads (due, external id, type and
   status, type and creation, unranked, customer): what the indexes' upkeep costs the cycle;
 - **a pick that reads nothing** (``pick_next()`` replaced by the first queued task of the
@@ -23,7 +25,7 @@ import os
 import asyncpg
 
 from bench.bench_queues import WORKERS, cycles, fill, raw_cycles, requeue_done
-from bench.common import drop_database, fresh_database, median, servers
+from bench.common import ROOT, drop_database, fresh_database, median, servers
 from bot.database import open_pool
 from bot.migrate import migrate_url
 
@@ -52,6 +54,11 @@ $$
 """
 
 
+def _pick_of_0036() -> str:
+    text = (ROOT / "migrations" / "0036_cheaper_pick_and_kept_plans.sql").read_text()
+    return text[text.index("CREATE OR REPLACE FUNCTION pick_next") : text.index("ALTER FUNCTION")]
+
+
 async def _turns(pool: asyncpg.Pool, runs: int, seconds: float) -> tuple[float, float]:
     taken: list[float] = []
     raw: list[float] = []
@@ -70,6 +77,10 @@ async def measure(label: str, url: str, tasks: int, runs: int, seconds: float) -
         await migrate_url(db_url)
         async with open_pool(db_url, min_size=4, max_size=40) as pool:
             await fill(pool, tasks, 1000)
+            shipped_pick = await pool.fetchval(
+                "SELECT pg_get_functiondef('pick_next(text, text[], integer[],"
+                " double precision, integer)'::regprocedure)"
+            )
             definitions = await pool.fetch(
                 "SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS ddl"
                 " FROM pg_index WHERE indexrelid::regclass::text = ANY ($1::text[])",
@@ -77,12 +88,14 @@ async def measure(label: str, url: str, tasks: int, runs: int, seconds: float) -
             )
             steps = (
                 ("as shipped", None),
+                ("the pick as before migration 0041", _pick_of_0036()),
                 ("six indexes of `tasks` dropped", f"DROP INDEX {', '.join(UNREAD)}"),
                 ("a pick that reads nothing", FREE_PICK),
             )
             for name, change in steps:
                 if change is not None:
                     # Each step starts from the shipped schema but for its own change.
+                    await pool.execute(shipped_pick)
                     for index in definitions:
                         await pool.execute(index["ddl"].replace("INDEX", "INDEX IF NOT EXISTS", 1))
                     await pool.execute(change)

@@ -175,3 +175,109 @@ $$;
 
 -- The ask for work calls dispatch_next() now (queues/dispatch.sql).
 DROP FUNCTION offer_next;
+
+-- The pick (pick_next(), migration 0036) reads each fitting group's best few tasks at the top
+-- of the queue (past the top share of their SLA) from `tasks_queued_by_rank` in rank order
+-- (rule boost, then id), testing each entry against the SLA as a filter. The server checks an
+-- entry's visibility before that filter, in the heap when the page changed since the last
+-- VACUUM, which on a busy queue is nearly every page: a group whose first tasks at the top
+-- were taken made every pick visit the heap for each task before the next ones at the top
+-- (thousands, on the benchmark's queue). Each task now keeps when it reaches the top at the
+-- default share of 0.8 (`top_epoch`, computed by the server from the creation time and the
+-- SLA; minus infinity for a task without SLA time), as the last key of the queue's index, so
+-- the index itself passes over the tasks not yet at the top. The SLA test stays, so the
+-- answers are the same for any share; below 0.8 the bound is not used.
+ALTER TABLE tasks ADD COLUMN top_epoch double precision GENERATED ALWAYS AS (
+    CASE WHEN sla_seconds <= 0 THEN '-Infinity'::double precision
+         ELSE created_epoch + 0.8 * sla_seconds END) STORED;
+CREATE INDEX tasks_queued_by_rank_and_top ON tasks (type, step, rule_boost DESC, id, top_epoch)
+    INCLUDE (created_epoch, sla_seconds) WHERE status = 'queued';
+DROP INDEX tasks_queued_by_rank;
+ALTER INDEX tasks_queued_by_rank_and_top RENAME TO tasks_queued_by_rank;
+
+CREATE OR REPLACE FUNCTION pick_next(p_agent text, p_types text[], p_steps integer[],
+                                     p_top_share double precision, p_few integer)
+RETURNS TABLE (id bigint, type text, step integer, rule_reasons text[], created_at timestamptz,
+               due_at timestamptz, rule_boost integer, base_priority integer)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now double precision := date_part('epoch', now());
+    -- Every task at the top for a share of 0.8 or more has top_epoch <= now (a millisecond
+    -- over, for rounding); for a smaller share the bound lets every task through.
+    v_top_bound double precision :=
+        CASE WHEN p_top_share >= 0.8 THEN v_now + 0.001 ELSE 'Infinity' END;
+    v_ids bigint[];
+    v_candidate bigint;
+BEGIN
+    -- Each group's best p_few (every queued task of the group when p_few is NULL), as the
+    -- loop of migration 0030 read them: `top.above` is the rule boost a task below the top of
+    -- the queue needs to outrank the p_few-th task at the top; NULL when the group has fewer
+    -- than p_few at the top, and then the group is read whole. The top is read once, for both.
+    SELECT array_agg(c.id ORDER BY c.priority DESC, c.id)
+    INTO v_ids
+    FROM unnest(p_types, p_steps) AS g (type, step)
+    JOIN task_types tt ON tt.name = g.type
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN count(*) = p_few
+                    THEN floor(min(x.rule_boost) + 1000 - 100 * p_top_share ^ 2)::int END
+                   AS above,
+               array_agg(x.id) AS ids, array_agg(x.rule_boost) AS boosts,
+               array_agg(x.created_epoch) AS created, array_agg(x.sla_seconds) AS sla
+        FROM (
+            SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+            FROM tasks t
+            WHERE p_few IS NOT NULL
+              AND t.status = 'queued' AND t.type = g.type AND t.step = g.step
+              AND t.top_epoch <= v_top_bound
+              AND (t.sla_seconds <= 0
+                   OR (v_now - t.created_epoch) / t.sla_seconds >= p_top_share)
+            ORDER BY t.rule_boost DESC, t.id
+            LIMIT p_few
+        ) x
+    ) top
+    CROSS JOIN LATERAL (
+        SELECT u.id,
+               tt.base_priority + u.rule_boost
+                   + sla_urgency(u.created_epoch, u.sla_seconds, v_now, p_top_share)
+                   AS priority
+        FROM (
+            SELECT f.id, f.rule_boost, f.created_epoch, f.sla_seconds
+            FROM unnest(top.ids, top.boosts, top.created, top.sla)
+                 AS f (id, rule_boost, created_epoch, sla_seconds)
+            WHERE top.above IS NOT NULL
+            UNION ALL
+            SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+            FROM tasks t
+            WHERE t.status = 'queued' AND t.type = g.type AND t.step = g.step
+              AND t.rule_boost > top.above AND t.id <> ALL (top.ids)
+            UNION ALL
+            SELECT t.id, t.rule_boost, t.created_epoch, t.sla_seconds
+            FROM tasks t
+            WHERE top.above IS NULL
+              AND t.status = 'queued' AND t.type = g.type AND t.step = g.step
+        ) u
+        ORDER BY priority DESC, u.id
+        LIMIT p_few
+    ) c;
+
+    -- The best one still queued, not skipped lately by the agent and not being offered by
+    -- another transaction right now.
+    FOREACH v_candidate IN ARRAY coalesce(v_ids, '{}') LOOP
+        RETURN QUERY
+        SELECT t.id, t.type, t.step, t.rule_reasons, t.created_at, t.due_at, t.rule_boost,
+               tt.base_priority
+        FROM tasks t
+        JOIN task_types tt ON tt.name = t.type
+        WHERE t.id = v_candidate AND t.status = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM task_skips s
+                          WHERE s.task_id = t.id AND s.agent_id = p_agent AND s.until > now())
+        FOR UPDATE OF t SKIP LOCKED;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END LOOP;
+END
+$$;
