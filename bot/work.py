@@ -65,10 +65,13 @@ async def ask_for_work(
     now: datetime,
     *,
     zone: tzinfo = UTC,
+    take: bool = False,
 ) -> Offer | NoOffer:
     """The agent's work back, or an offer that fits their time, or why not. ``minutes``: the
     time named in the request (None: the engine's window); ``zone`` is the center's, for the
-    clock times the agent is told. A deactivated agent is refused (:class:`AgentInactive`)."""
+    clock times the agent is told. A deactivated agent is refused (:class:`AgentInactive`).
+    With ``take`` the task is claimed for them at once, under the same checks, and held work
+    refuses it (:class:`~queues.errors.HoldsWork`)."""
     active = await Roster(db).active(agent_id)
     if active is None:
         raise NotFound("agent", agent_id)
@@ -92,7 +95,9 @@ async def ask_for_work(
             state = item.state
     time = await time_for(db, agent_id, minutes, now, zone, state)
     interruptible = await acd_store.mode_of(db, agent_id) == "interruptible"
-    return await Dispatcher(db, policy).next_for(agent_id, time, now, pausable_only=interruptible)
+    return await Dispatcher(db, policy).next_for(
+        agent_id, time, now, pausable_only=interruptible, take=take
+    )
 
 
 async def time_for(

@@ -12,9 +12,15 @@ that counts the agent's work and makes the offer, so two requests of one agent n
 offer. Requests of different agents do not wait for each other: the task is picked with
 ``FOR UPDATE SKIP LOCKED``, so each gets a distinct task while fitting tasks remain.
 
-All of it is one round trip, the database function ``offer_next()`` (migration 0030): the
-agent's lock, their held work, the estimates of their fitting groups, the pick, the offer and
-its event row; it says which refusal applies and this module words it.
+All of it is one round trip, the database function ``dispatch_next()`` (migrations 0030 and
+0041): the agent's lock, their held work, the estimates of their fitting groups, the pick, the
+offer and its event row; it says which refusal applies and this module words it.
+
+A pull client that starts every task it is given (an agent's desktop, a center that accepts
+work automatically) *takes* instead (``take=True``): the same pick, claimed for the agent at
+once in the same transaction, with one ``claimed`` event, instead of an offer and a claim in
+two. Held work is not given back then: the agent is refused (:class:`HoldsWork`) until they
+deal with it, since a take is an order to start new work.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from queues.db import Executor, load_queries
-from queues.errors import AgentInactive, NotFound
+from queues.errors import AgentInactive, HoldsWork, NotFound
 from queues.estimates import PRIOR_WEIGHT
 from queues.matching import Budget
 from queues.models import TaskOut
@@ -83,18 +89,21 @@ class Dispatcher:
         now: datetime,
         *,
         pausable_only: bool = False,
+        take: bool = False,
     ) -> Offer | NoOffer:
         """What the agent holds when at the limit (or their open offer, or their paused work
         when none is in progress), else an offer of the best task that fits in ``time`` (a
         bare number: minutes the agent named); with ``pausable_only``, of a pausable type (a
-        call may interrupt the agent)."""
+        call may interrupt the agent). With ``take`` the task is claimed for the agent at once
+        (the offer's ``expires_at`` is None), and held work refuses it (:class:`HoldsWork`)."""
         p = self._policy
         budget = time if isinstance(time, Budget) else Budget(float(time))
         minutes = budget.minutes
         expires = now + timedelta(seconds=p.offer_seconds)
         fits = "" if minutes is None else f"fits your {_shown(minutes)} min {budget.basis}"
         row = await self._db.fetchrow(
-            _OWN["offer_next"],
+            _OWN["dispatch_next"],
+            take,
             agent_id,
             minutes,
             pausable_only,
@@ -117,9 +126,13 @@ class Dispatcher:
             raise AgentInactive(agent_id, "ask for work")
         if outcome == "held":
             task = task_out(row)
+            if take:
+                raise HoldsWork(agent_id, task.id, task.status, p.max_tasks_per_agent)
             return Offer(task, task.offer_expires_at, [HELD_WHY[task.status]])
         if outcome == "offered":
             return Offer(task_out(row), expires, list(row["why"]))
+        if outcome == "claimed":
+            return Offer(task_out(row), None, list(row["why"]))
         if outcome == "no_time":
             return NoOffer(budget.basis)
         if outcome == "no_fit":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class QueuesError(Exception):
     """A request about the task list cannot be carried out."""
@@ -126,3 +128,24 @@ class AgentInactive(QueuesError):
         self.action = action
         what = f" cannot {action}:" if action else ""
         super().__init__(f"agent {agent_id}{what} the agent is deactivated")
+
+
+class HoldsWork(QueuesError):
+    """An agent asked to take their next task while holding work that comes first: an open
+    offer, paused work, or as much in progress as one agent may hold."""
+
+    _FIRST: ClassVar[dict[str, str]] = {
+        "offered": "claim or skip their open offer #{id} first",
+        "paused": "resume or release their paused task #{id} first",
+        "in_progress": "they already work on #{id}",
+    }
+
+    def __init__(self, agent_id: str, task_id: int, status: str, limit: int) -> None:
+        self.agent_id = agent_id
+        self.task_id = task_id
+        self.status = status
+        self.limit = limit
+        first = self._FIRST.get(status, "they hold #{id}").format(id=task_id)
+        super().__init__(
+            f"agent {agent_id} cannot take a task: {first} (at most {limit} at a time)"
+        )

@@ -158,7 +158,7 @@ ORDER BY id;
 -- The best queued task of the fitting groups ($2 types, $3 steps) that the agent $1 did not skip
 -- lately, locked (FOR UPDATE SKIP LOCKED); each group's best $5 first ($4: the SLA top share).
 -- The query is the function pick_next (migrations/0030_one_call_dispatch.sql), which the
--- dispatcher's offer_next() calls.
+-- dispatcher's dispatch_next() calls (migration 0041).
 SELECT * FROM pick_next($1, $2, $3, $4, $5);
 
 -- name: expire_offers

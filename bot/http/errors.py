@@ -17,6 +17,7 @@ from queues.errors import (
     AgentInactive,
     AgentNeeded,
     HeldByOther,
+    HoldsWork,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
@@ -113,6 +114,15 @@ def from_domain(exc: QueuesError) -> ApiError:
         return ApiError(409, "offer_expired", str(exc))
     if isinstance(exc, AgentBusy):
         return ApiError(409, "agent_busy", str(exc), holding=exc.holding, limit=exc.limit)
+    if isinstance(exc, HoldsWork):
+        return ApiError(
+            409,
+            "agent_busy",
+            str(exc),
+            current_status=exc.status,
+            holding=[exc.task_id],
+            limit=exc.limit,
+        )
     if isinstance(exc, OfferWithdrawn):
         return ApiError(409, "offer_withdrawn", str(exc), current_status="queued")
     if isinstance(exc, AgentNeeded):

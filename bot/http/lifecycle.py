@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from bot import work
 from bot.http.errors import ErrorOut
@@ -170,15 +170,23 @@ class NextIn(BaseModel):
         description="How long the agent has, capped by their window and their schedule; none: "
         "the rest of the usable window the blending engine granted them.",
     )
+    take: StrictBool = Field(
+        default=False,
+        description="Claim the task for the agent at once, in the same transaction (a pull "
+        "client that starts every task it gets): `status` is `in_progress`. Refused (409 "
+        "`agent_busy`, nothing changed) while the agent holds an open offer, paused work, or "
+        "as much work as allowed.",
+    )
 
 
 class OfferOut(BaseModel):
     task_id: int
     status: str = Field(
-        description="`offered`; `in_progress` or `paused` when the agent already works on it."
+        description="`offered`; `in_progress` or `paused` when the agent already works on it; "
+        "`in_progress` for a task taken (`take`)."
     )
     expires_at: datetime | None = Field(
-        description="When the offer lapses; null for a task the agent already claimed."
+        description="When the offer lapses; null for a task the agent already claimed or took."
     )
     why: list[str] = Field(
         description="Why this task: its priority reasons, the agent's expected minutes and the"
@@ -199,7 +207,9 @@ async def next_task(request: web.Request) -> web.Response:
     body = await read_body(request, NextIn) if request.body_exists else NextIn()
     policy, now = request.app[POLICY], request.app[CLOCK].now()
     pool, zone = request.app[POOL], request.app[ZONE]
-    result = await ask_for_work(pool, agent_id, body.minutes, policy, now, zone=zone)
+    result = await ask_for_work(
+        pool, agent_id, body.minutes, policy, now, zone=zone, take=body.take
+    )
     if isinstance(result, NoOffer):
         return json_response(NextOut(offer=None, reason=result.reason))
     offer = OfferOut(
@@ -215,7 +225,7 @@ NEXT_OPERATION = Operation(
     "POST",
     "/api/v1/agents/{agent_id}/next",
     next_task,
-    "Offer the agent the best task now",
+    "Offer the agent the best task now, or take it for them",
     "lifecycle",
     body=NextIn,
     body_required=False,
@@ -225,6 +235,7 @@ NEXT_OPERATION = Operation(
         400: ErrorOut,
         401: ErrorOut,
         404: ErrorOut,
+        409: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
     },
@@ -238,7 +249,11 @@ NEXT_OPERATION = Operation(
     "and `reason` says why (e.g. the calls need every available agent) and when to ask again; "
     "with `minutes` and no window, the minutes are honoured within the schedule. Nothing new "
     "is offered while blending is paused, the guard of the agent's staffing group holds or "
-    "recalls, the agent is recalled, on a call, or on a break by their schedule.",
+    "recalls, the agent is recalled, on a call, or on a break by their schedule. With `take` "
+    "the task picked is claimed for the agent at once in the same transaction (one `claimed` "
+    "event, no offer), for pull clients that start every task they get; an agent holding an "
+    "open offer, paused work or as much work as allowed is refused with 409 `agent_busy` "
+    "naming it, and nothing changes.",
 )
 
 LIFECYCLE_OPERATIONS: tuple[Operation, ...] = (NEXT_OPERATION, *_TRANSITIONS)

@@ -1,4 +1,5 @@
-"""The ask for work in one round trip (``offer_next()``, migration 0030), on a real database.
+"""The ask for work in one round trip (``dispatch_next()``, migrations 0030 and 0041), on a real
+database.
 
 It answers as the step-by-step path did: the same refusals with the same reasons, the same
 handle-time estimates (queues/estimates.py) and the same reasons for the rank
