@@ -57,3 +57,26 @@ SET completed = h.completed + excluded.completed,
 
 -- name: types
 SELECT name, sla_minutes, handle_minutes, steps FROM task_types;
+
+-- name: roll_up_again
+-- The completed steps of every rolled-up local day (any zone) on which an instant of $1
+-- falls, rolled up again from the task log; returns how many days.
+WITH touched AS (
+    SELECT DISTINCT z.zone, (c.at AT TIME ZONE z.zone)::date AS day
+    FROM (SELECT DISTINCT zone FROM agent_state_days_done) z, unnest($1::timestamptz[]) c (at)
+),
+days AS (
+    SELECT t.zone, t.day
+    FROM touched t JOIN agent_state_days_done d ON d.zone = t.zone AND d.day = t.day
+),
+gone AS (
+    DELETE FROM agent_work_days w USING days x WHERE w.zone = x.zone AND w.day = x.day
+),
+stored AS (
+    INSERT INTO agent_work_days
+    SELECT w.*
+    FROM days x,
+         LATERAL work_rows(x.zone, x.day::timestamp AT TIME ZONE x.zone,
+                           (x.day + 1)::timestamp AT TIME ZONE x.zone) w
+)
+SELECT count(*) FROM days;

@@ -5,6 +5,7 @@ of the steps completed, for every report that reads them."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ import pytest
 from blending import recognition, reports
 from bot.tick import ROLL_UP_CHUNK, ROLL_UP_DAYS, Tick
 from clock import FixedClock
+from queues.importer import import_tasks
 
 ZONE = "America/New_York"
 NOW = datetime(2026, 12, 3, 15, 7, tzinfo=UTC)
@@ -161,6 +163,23 @@ async def _seed_work(pool: asyncpg.Pool, at: datetime, tasks: int) -> None:
             )
 
 
+def _history(at: datetime, tasks: int) -> io.StringIO:
+    """``tasks`` closed two-step tasks of a ticketing system's export, completed from ``at``
+    every 5 h 13 min, as ``blendbot import tasks`` reads them."""
+    rows = [
+        "source,external_id,type,title,created_at,completed_at,worked_minutes,"
+        "completed_by,outcome\n"
+    ]
+    for n in range(tasks):
+        done = at + timedelta(hours=5 * n, minutes=13 * n)
+        agent, worked, outcome = WORKED[n % len(WORKED)]
+        rows.append(
+            f"zen,H-{n},billing,Old,{(done - timedelta(hours=3)).isoformat()},"
+            f"{done.isoformat()},{worked * 3 / 60:.4f},{agent},{outcome or ''}\n"
+        )
+    return io.StringIO("".join(rows))
+
+
 async def _all(pool: asyncpg.Pool, span: reports.Span) -> list[object]:
     week_end = NOW + timedelta(days=4)
     return [
@@ -190,8 +209,14 @@ async def test_the_work_roll_up_gives_the_figures_of_the_task_log(
     assert sum(a.tasks_done for a in agents.agents) > 0
     assert {w.agent_id for w in agents.work} == {"ana", "ben"}
 
-    # A history imported later, on days already rolled up, counts as if read from the log.
-    await _seed_work(pool, datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 5)
+    # A history imported later (through the importer), on days already rolled up, counts as
+    # if read from the log: the importer rolls those days up again.
+    stored = await pool.fetch("SELECT * FROM agent_work_days ORDER BY day, agent_id, step")
+    report = await import_tasks(
+        pool, _history(datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 5), actor="import:test", now=NOW
+    )
+    assert (report.created, report.errors) == (5, [])
+    assert await pool.fetch("SELECT * FROM agent_work_days ORDER BY day, agent_id, step") != stored
     with monkeypatch.context() as live:
         live.setattr(reports, "LIVE_DAYS", 10_000)
         with_import = await _all(pool, _span(ZONE))
