@@ -215,15 +215,17 @@ def last_closed_day(now: datetime, zone: str) -> date:
 
 
 async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetime) -> int:
-    """Store each line's seconds per state and each agent's completed steps of the local days
-    ``first`` to ``last`` not stored yet; returns how many days were stored. Meant for days
-    that are over (a completion stamped later on a stored day, as an imported history's,
-    stores its day again: migration 0038)."""
+    """Store each line's seconds per state (and their sum per day), each agent's completed
+    steps and active time of the local days ``first`` to ``last`` not stored yet; returns how
+    many days were stored. Meant for days that are over (work written later on a stored day,
+    as an imported history's, stores its day again: ``queues.history.roll_up_again``)."""
     async with transaction(db) as conn:
         days = [r["day"] for r in await conn.fetch(_SQL["claim_state_days"], first, last, zone)]
         if days:
             await conn.execute(_SQL["store_state_days"], min(days), max(days), zone, now, days)
             await conn.execute(_SQL["store_work_days"], min(days), max(days), zone, days)
+            await conn.execute(_SQL["store_state_totals"], zone, days)
+            await conn.execute(_SQL["store_time_days"], min(days), max(days), zone, now, days)
     return len(days)
 
 
@@ -342,6 +344,23 @@ async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
 
 async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
+    report, _ = await skills_page(db, span, now, week_end)
+    return report
+
+
+async def skills_page(
+    db: Executor,
+    span: Span,
+    now: datetime,
+    week_end: datetime,
+    *,
+    candidates: int | None = None,
+    skip: int = 0,
+) -> tuple[SkillsReport, int]:
+    """``skills``, with only ``candidates`` of the training candidates (all when None) from
+    the ``skip``-th on, in the order of the whole list; and how many there are in all. A
+    center's teams handle many types, so the candidates can run to thousands: a page shows a
+    slice of them and the CSV all."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     since = span.end - timedelta(days=EXPOSURE_DAYS)
     back, back_last = await closed_days(
@@ -351,7 +370,7 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         db,
         (_SQL["skills_gaps"], now, week_end),
         (_SQL["work_done"], span.start, span.end, span.zone, first, last),
-        (_SQL["never_exposed"], since, span.zone, back, back_last),
+        (_SQL["never_exposed"], since, span.zone, back, back_last, candidates, skip),
     )
     gaps = [
         SkillGap(
@@ -389,8 +408,10 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             pace=None,
         )
         for r in unexposed
+        if r["agent_id"] is not None
     ]
-    return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
+    total = unexposed[0]["total"] if unexposed else 0
+    return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching), total
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
@@ -408,7 +429,7 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
         (_SQL["trend_calls"], span.first, span.last, zone),
         (_SQL["trend_work"], span.first, span.last, zone, first, last),
         (_SQL["trend_presence"], live, span.last, zone, now, first, last),
-        (_SQL["trend_back_office"], span.first, span.last, zone, now),
+        (_SQL["trend_back_office"], live, span.last, zone, now, first, last),
         (_SQL["switched_on"], span.end),
     )
     calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])

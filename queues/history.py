@@ -99,11 +99,11 @@ class _Rows:
 @dataclass
 class Written:
     """What ``insert_closed`` did: per item, in order, ``("created", id)``, ``("existing", id)``
-    for the same task imported before, or ``("conflict", id)``; and when the steps it wrote
-    were completed (their days may need rolling up again: ``roll_up_again``)."""
+    for the same task imported before, or ``("conflict", id)``; and the work segments it wrote,
+    as ``(start, end)`` (their days may need rolling up again: ``roll_up_again``)."""
 
     outcomes: list[tuple[str, int | None]]
-    completed: set[datetime]
+    worked: set[tuple[datetime, datetime]]
 
 
 async def insert_closed(
@@ -172,23 +172,22 @@ async def insert_closed(
         for (agent, type_, step), (n, seconds, last, day, day_seconds) in learnt.items():
             taught.add(agent, type_, step, n, seconds, last, day, day_seconds)
         await db.execute(_SQL["learn_handle_times"], *taught.columns)
-    completed = {
-        at
-        for at, event in zip(events.columns[1], events.columns[2], strict=True)
-        if event in ("completed", "step_completed")
-    }
-    return Written(outcomes, completed)
+    worked = set(zip(segments.columns[3], segments.columns[5], strict=True))
+    return Written(outcomes, worked)
 
 
-async def roll_up_again(db: Executor, completed: Iterable[datetime]) -> int:
-    """Roll up again the days already rolled up (``agent_work_days``, in each zone rolled up)
-    on which any of ``completed`` falls, so that the reports' figures stay those of the task
-    log; returns how many days. Only an imported history stamps a completion on a past day, so
+async def roll_up_again(db: Executor, worked: Iterable[tuple[datetime, datetime]]) -> int:
+    """Roll up again the reports' days already rolled up (the steps done, ``agent_work_days``,
+    and the active time, ``agent_time_days``, in each zone rolled up) that any of the work
+    segments ``worked`` (start, end) reaches, so that the reports' figures stay those of the
+    task log; returns how many days. Only an imported history writes work on a past day, so
     the importer calls this, in its own transaction, once for every day it touched."""
-    instants = sorted(set(completed))
-    if not instants:
+    spans = sorted(set(worked))
+    if not spans:
         return 0
-    return int(await db.fetchval(_SQL["roll_up_again"], instants))
+    return int(
+        await db.fetchval(_SQL["roll_up_again"], [s for s, _ in spans], [e for _, e in spans])
+    )
 
 
 def _lifecycle(

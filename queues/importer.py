@@ -275,12 +275,12 @@ async def _import_history(
         moment = now if now is not None else await conn.fetchval("SELECT now()")
         closed: list[tuple[int, ClosedTaskIn]] = []
         open_: list[tuple[int, TaskIn]] = []
-        completed: set[datetime] = set()
+        worked: set[tuple[datetime, datetime]] = set()
 
         async def flush() -> None:
             if closed:
                 written = await insert_closed(conn, [i for _, i in closed], types, actor)
-                completed.update(written.completed)
+                worked.update(written.worked)
                 for (line, item), (outcome, task_id) in zip(closed, written.outcomes, strict=True):
                     if outcome == "conflict":
                         report.errors.append(
@@ -334,7 +334,7 @@ async def _import_history(
             await flush()
             # The days already rolled up that the history reached are rolled up again, in
             # this transaction (a day of the reports' roll-up reads what the log says).
-            await roll_up_again(conn, completed)
+            await roll_up_again(conn, worked)
 
     await _all_or_nothing(pool, run, report)
     report.errors.sort(key=lambda e: e.line)

@@ -84,11 +84,11 @@ async def import_history(db: Executor, world: World, batch: int = 2000) -> int:
     """The task history into the (template) database, as ``blendbot import tasks`` would."""
     items = history_tasks(world)
     facts = await type_facts(db)
-    completed: set[datetime] = set()
+    worked: set[tuple[datetime, datetime]] = set()
     for i in range(0, len(items), batch):
         written = await insert_closed(db, items[i : i + batch], facts, "import:history")
-        completed |= written.completed
-    await roll_up_again(db, completed)
+        worked |= written.worked
+    await roll_up_again(db, worked)
     return len(items)
 
 

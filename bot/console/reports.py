@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 
 from blending import recognition, reports
 from bot.console.pages import required
@@ -20,6 +21,15 @@ from bot.http.keys import CLOCK, STORES, ZONE
 from bot.http.operations import read_query
 
 PACE_SLOW = reports.SLOWER
+CANDIDATES_PAGE = 50
+"""Training candidates shown on a page of Cost and skills (a center's can run to thousands;
+the CSV has them all)."""
+
+
+class CostsQuery(api.RangeQuery):
+    page: int = Field(
+        default=1, ge=1, le=100_000, description="Which page of the training candidates."
+    )
 
 
 def _today(request: web.Request) -> date:
@@ -118,15 +128,20 @@ TIME_PARTS = (
 
 async def costs_page(request: web.Request) -> web.Response:
     found = await required(request)
-    _, span, error = _range(request, api.RangeQuery, 30)
+    query, span, error = _range(request, CostsQuery, 30)
     pool = request.config_dict[STORES].pool
     now = request.config_dict[CLOCK].now()
     today = _today(request)
     zone = request.config_dict[ZONE]
     week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
-    costs, skills = await asyncio.gather(
-        reports.costs(pool, span, now), reports.skills(pool, span, now, week_end)
+    shown = CANDIDATES_PAGE
+    costs, (skills, candidates) = await asyncio.gather(
+        reports.costs(pool, span, now),
+        reports.skills_page(
+            pool, span, now, week_end, candidates=shown, skip=(query.page - 1) * shown
+        ),
     )
+    pages = max(1, -(-candidates // shown))
     chart = {
         "type": "bar",
         "labels": [t.type for t in costs.types],
@@ -141,6 +156,13 @@ async def costs_page(request: web.Request) -> web.Response:
             "error": error,
             "costs": costs,
             "skills": skills,
+            "candidates": {
+                "total": candidates,
+                "page": query.page,
+                "pages": pages,
+                "first": (query.page - 1) * shown + 1,
+                "link": f"/console/costs?from={span.first}&to={span.last}&page=",
+            },
             "chart_data": chart,
             "exports": {
                 "costs": _link("costs", span),
