@@ -344,8 +344,24 @@ async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
 
 async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
-    report, _ = await skills_page(db, span, now, week_end)
-    return report
+    return (await skills_page(db, span, now, week_end)).report
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``size`` items of a list from the ``skip``-th on."""
+
+    skip: int
+    size: int
+
+
+@dataclass(frozen=True)
+class SkillsPage:
+    report: SkillsReport
+    slower: int
+    """How many agents are much slower than a type's standard, in all."""
+    candidates: int
+    """How many training candidates there are, in all."""
 
 
 async def skills_page(
@@ -354,23 +370,23 @@ async def skills_page(
     now: datetime,
     week_end: datetime,
     *,
-    candidates: int | None = None,
-    skip: int = 0,
-) -> tuple[SkillsReport, int]:
-    """``skills``, with only ``candidates`` of the training candidates (all when None) from
-    the ``skip``-th on, in the order of the whole list; and how many there are in all. A
-    center's teams handle many types, so the candidates can run to thousands: a page shows a
-    slice of them and the CSV all."""
+    slower: Slice | None = None,
+    candidates: Slice | None = None,
+) -> SkillsPage:
+    """``skills`` with only a slice of each kind of coaching suggestion (all of it when None),
+    in the order of the whole list, and how many of each there are. A center's coaching can
+    run to thousands of lines: a page shows a slice, the CSV all of it."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     since = span.end - timedelta(days=EXPOSURE_DAYS)
     back, back_last = await closed_days(
         db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
     )
+    limit, skip = (None, 0) if candidates is None else (candidates.size, candidates.skip)
     found, done, unexposed = await _side_by_side(
         db,
         (_SQL["skills_gaps"], now, week_end),
         (_SQL["work_done"], span.start, span.end, span.zone, first, last),
-        (_SQL["never_exposed"], since, span.zone, back, back_last, candidates, skip),
+        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip),
     )
     gaps = [
         SkillGap(
@@ -384,6 +400,8 @@ async def skills_page(
         )
         for r in found
     ]
+    slow = [r for r in done if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0]
+    shown = slow if slower is None else slow[slower.skip : slower.skip + slower.size]
     coaching = [
         Coaching(
             agent_id=r["agent_id"],
@@ -394,8 +412,7 @@ async def skills_page(
             done=r["done"],
             pace=_pace(r["worked"], r["standard"]),
         )
-        for r in done
-        if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
+        for r in shown
     ]
     coaching += [
         Coaching(
@@ -410,8 +427,11 @@ async def skills_page(
         for r in unexposed
         if r["agent_id"] is not None
     ]
-    total = unexposed[0]["total"] if unexposed else 0
-    return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching), total
+    return SkillsPage(
+        SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching),
+        len(slow),
+        unexposed[0]["total"] if unexposed else 0,
+    )
 
 
 def _share(part: float | None, whole: float | None) -> float | None:

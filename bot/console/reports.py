@@ -21,14 +21,15 @@ from bot.http.keys import CLOCK, STORES, ZONE
 from bot.http.operations import read_query
 
 PACE_SLOW = reports.SLOWER
-CANDIDATES_PAGE = 50
-"""Training candidates shown on a page of Cost and skills (a center's can run to thousands;
-the CSV has them all)."""
+COACHING_PAGE = 50
+"""Coaching suggestions of each kind shown on a page of Cost and skills (a center's can run
+to thousands; the CSV has them all)."""
 
 
 class CostsQuery(api.RangeQuery):
-    page: int = Field(
-        default=1, ge=1, le=100_000, description="Which page of the training candidates."
+    slower: int = Field(default=1, ge=1, le=100_000, description="Page of the slower agents.")
+    candidates: int = Field(
+        default=1, ge=1, le=100_000, description="Page of the training candidates."
     )
 
 
@@ -134,14 +135,28 @@ async def costs_page(request: web.Request) -> web.Response:
     today = _today(request)
     zone = request.config_dict[ZONE]
     week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
-    shown = CANDIDATES_PAGE
-    costs, (skills, candidates) = await asyncio.gather(
+    size = COACHING_PAGE
+    costs, coaching = await asyncio.gather(
         reports.costs(pool, span, now),
         reports.skills_page(
-            pool, span, now, week_end, candidates=shown, skip=(query.page - 1) * shown
+            pool,
+            span,
+            now,
+            week_end,
+            slower=reports.Slice((query.slower - 1) * size, size),
+            candidates=reports.Slice((query.candidates - 1) * size, size),
         ),
     )
-    pages = max(1, -(-candidates // shown))
+    skills = coaching.report
+    link = f"/console/costs?from={span.first}&to={span.last}"
+    pagers = {
+        "slower": _pager(
+            coaching.slower, query.slower, size, f"{link}&candidates={query.candidates}&slower="
+        ),
+        "candidates": _pager(
+            coaching.candidates, query.candidates, size, f"{link}&slower={query.slower}&candidates="
+        ),
+    }
     chart = {
         "type": "bar",
         "labels": [t.type for t in costs.types],
@@ -156,13 +171,7 @@ async def costs_page(request: web.Request) -> web.Response:
             "error": error,
             "costs": costs,
             "skills": skills,
-            "candidates": {
-                "total": candidates,
-                "page": query.page,
-                "pages": pages,
-                "first": (query.page - 1) * shown + 1,
-                "link": f"/console/costs?from={span.first}&to={span.last}&page=",
-            },
+            "pagers": pagers,
             "chart_data": chart,
             "exports": {
                 "costs": _link("costs", span),
@@ -172,6 +181,22 @@ async def costs_page(request: web.Request) -> web.Response:
         },
         viewer=found,
     )
+
+
+def _pager(total: int, page: int, size: int, link: str) -> dict[str, Any]:
+    """Where a page of ``size`` lines of ``total`` is, and the links to the pages beside it
+    (``link`` ends with the page parameter)."""
+    pages = max(1, -(-total // size))
+    first = (page - 1) * size + 1
+    return {
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "first": first,
+        "last": min(total, first + size - 1),
+        "previous": f"{link}{min(page - 1, pages)}" if page > 1 else None,
+        "next": f"{link}{page + 1}" if page < pages else None,
+    }
 
 
 async def trends_page(request: web.Request) -> web.Response:

@@ -113,11 +113,11 @@ async def test_trends_mark_the_day_blending_was_switched_on(page: Page, reportin
     await expect(page.locator("#days tbody tr")).to_have_count(90)
 
 
-async def test_training_candidates_come_a_page_at_a_time_and_the_csv_has_all(
+async def test_coaching_comes_a_page_at_a_time_and_the_csv_has_all(
     page: Page, reporting: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Three more agents of Kim's team who never worked billing: four candidates, two a page.
-    monkeypatch.setattr(console_reports, "CANDIDATES_PAGE", 2)
+    monkeypatch.setattr(console_reports, "COACHING_PAGE", 2)
     await reporting.pool.executemany(
         "INSERT INTO agents (agent_id, name, team) VALUES ($1, $2, 'north')",
         [("zoe", "Zoe Ames"), ("abe", "Abe Lind"), ("mia", "Mia Roth")],
@@ -131,26 +131,34 @@ async def test_training_candidates_come_a_page_at_a_time_and_the_csv_has_all(
     )
     seen = await coaching.locator("td:first-child").all_inner_texts()
     await expect(page.locator("#coaching")).to_contain_text("much slower than the standard")
+    await expect(page.locator("#slower")).to_contain_text(
+        "Much slower than the standard 1\N{EN DASH}1 of 1"
+    )
 
     await page.click("#candidates >> text=Next")
-    await page.wait_for_url("**/console/costs?*page=2")
+    await page.wait_for_url("**/console/costs?*candidates=2")
     await expect(page.locator("#candidates")).to_contain_text(
         "Training candidates 3\N{EN DASH}4 of 4"
     )
     await expect(page.locator("#candidates a[rel=next]")).to_have_count(0)
     seen += await coaching.locator("td:first-child").all_inner_texts()
     assert seen == ["Abe Lind", "Kim Sato", "Mia Roth", "Zoe Ames"]
-    # The slower agent is on every page, the range kept.
+    # The slower agents keep their own page, and the range is kept.
+    assert "from=2026-10-25&to=2026-11-23&slower=1&candidates=2" in page.url
     await expect(page.locator("#coaching")).to_contain_text("much slower than the standard")
+    await page.goto(reporting.url + "/console/costs?slower=2")
+    await expect(page.locator("#slower")).to_contain_text("none on page 2 of 1")
+    await expect(page.locator("#coaching")).not_to_contain_text("much slower")
+    await page.go_back()
     await page.click("#candidates >> text=Previous")
-    await page.wait_for_url("**/console/costs?*page=1")
+    await page.wait_for_url("**/console/costs?*candidates=1")
     await expect(page.locator("#candidates")).to_contain_text("1\N{EN DASH}2 of 4")
 
     # Past the last page: none shown, the count still given, the way back offered.
-    await page.goto(reporting.url + "/console/costs?page=9")
+    await page.goto(reporting.url + "/console/costs?candidates=9")
     await expect(page.locator("#candidates")).to_contain_text("none on page 9 of 4")
     await expect(page.locator("#candidates a[rel=prev]")).to_have_attribute(
-        "href", re.compile(r"page=2$")
+        "href", re.compile(r"candidates=2$")
     )
 
     csv_rows = await page.request.get(
