@@ -26,6 +26,15 @@ COACHING_PAGE = 50
 to thousands; the CSV has them all)."""
 
 
+PEOPLE_PAGE = 100
+"""Agents shown on a page of People, with their work by type (the teams and the CSV have
+everyone)."""
+
+
+class PeopleQuery(api.RangeQuery):
+    page: int = Field(default=1, ge=1, le=100_000, description="Page of the agents.")
+
+
 class CostsQuery(api.RangeQuery):
     slower: int = Field(default=1, ge=1, le=100_000, description="Page of the slower agents.")
     candidates: int = Field(
@@ -76,18 +85,29 @@ def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any)
 
 async def people_page(request: web.Request) -> web.Response:
     found = await required(request)
-    _, span, error = _range(request, api.RangeQuery, 1)
+    query, span, error = _range(request, PeopleQuery, 1)
     now = request.config_dict[CLOCK].now()
     pool = request.config_dict[STORES].pool
     report, recognized = await asyncio.gather(
         reports.agents(pool, span, now), recognition.recognition(pool, span, now)
     )
     teams = reports.teams_of(report)
+    size = PEOPLE_PAGE
+    skip = (query.page - 1) * size
+    agents = report.agents[skip : skip + size]
+    on_page = {a.agent_id for a in agents}
+    work = [w for w in report.work if w.agent_id in on_page]
+    pager = _pager(
+        len(report.agents),
+        query.page,
+        size,
+        f"/console/people?from={span.first}&to={span.last}&page=",
+    )
     chart = {
         "type": "time",
-        "labels": [a.name for a in report.agents],
+        "labels": [a.name for a in agents],
         "series": [
-            {"label": label, "values": [round(getattr(a, key) / 3600, 2) for a in report.agents]}
+            {"label": label, "values": [round(getattr(a, key) / 3600, 2) for a in agents]}
             for key, label in TIME_PARTS
         ],
     }
@@ -99,6 +119,9 @@ async def people_page(request: web.Request) -> web.Response:
             "live_on": _live(request, span),
             "error": error,
             "report": report,
+            "agents": agents,
+            "work": work,
+            "pager": pager,
             "teams": teams,
             "recognition": recognized,
             "badges": recognition.BADGES,

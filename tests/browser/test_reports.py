@@ -171,3 +171,27 @@ async def test_coaching_comes_a_page_at_a_time_and_the_csv_has_all(
         "mia",
         "zoe",
     ]
+
+
+async def test_people_come_a_page_at_a_time_with_their_work(
+    page: Page, reporting: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_reports, "PEOPLE_PAGE", 2)
+    await sign_in_with_token(page, reporting)
+    await page.goto(reporting.url + "/console/people")
+    rows = page.locator("#agents tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator("#agents-pages")).to_contain_text("Agents 1\N{EN DASH}2 of 4")
+    first = await rows.evaluate_all("rows => rows.map(r => r.dataset.agent)")
+    await expect(page.locator("#work")).to_contain_text("2.17")  # Dana's work is on her page
+    await expect(page.locator("#teams")).to_contain_text("north")  # every team, every page
+
+    await page.click("#agents-pages >> text=Next")
+    await page.wait_for_url("**/console/people?*page=2")
+    await expect(page.locator("#agents-pages")).to_contain_text("Agents 3\N{EN DASH}4 of 4")
+    second = await rows.evaluate_all("rows => rows.map(r => r.dataset.agent)")
+    assert first + second == ["dana", "kim", "lena", "omar"]
+    await expect(page.locator("#work")).not_to_contain_text("Dana")
+    await expect(page.locator("#work")).to_contain_text("Omar")
+    await expect(page.locator("#agents-pages a[rel=next]")).to_have_count(0)
+    await expect(page.locator("#people-chart")).to_have_attribute("data-drawn", "true")
