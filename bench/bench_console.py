@@ -52,8 +52,11 @@ PAGES = (
     "/console/tasks?q=1234",
     "/console/tasks/1234",
     "/console/people",
+    "/console/people?page=10",
     "/console/costs",
+    "/console/costs?candidates=50",
     "/console/trends",
+    "/console/trends?days=90",
     "/console/me",
 )
 FRESH = "`/console/now`, asked 0.6 s apart (the board rendered afresh each time)"

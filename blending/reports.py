@@ -215,15 +215,17 @@ def last_closed_day(now: datetime, zone: str) -> date:
 
 
 async def roll_up(db: Executor, zone: str, first: date, last: date, now: datetime) -> int:
-    """Store each line's seconds per state and each agent's completed steps of the local days
-    ``first`` to ``last`` not stored yet; returns how many days were stored. Meant for days
-    that are over (a completion stamped later on a stored day, as an imported history's,
-    stores its day again: migration 0038)."""
+    """Store each line's seconds per state (and their sum per day), each agent's completed
+    steps and active time of the local days ``first`` to ``last`` not stored yet; returns how
+    many days were stored. Meant for days that are over (work written later on a stored day,
+    as an imported history's, stores its day again: ``queues.history.roll_up_again``)."""
     async with transaction(db) as conn:
         days = [r["day"] for r in await conn.fetch(_SQL["claim_state_days"], first, last, zone)]
         if days:
             await conn.execute(_SQL["store_state_days"], min(days), max(days), zone, now, days)
             await conn.execute(_SQL["store_work_days"], min(days), max(days), zone, days)
+            await conn.execute(_SQL["store_state_totals"], zone, days)
+            await conn.execute(_SQL["store_time_days"], min(days), max(days), zone, now, days)
     return len(days)
 
 
@@ -342,16 +344,49 @@ async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
 
 async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
+    return (await skills_page(db, span, now, week_end)).report
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``size`` items of a list from the ``skip``-th on."""
+
+    skip: int
+    size: int
+
+
+@dataclass(frozen=True)
+class SkillsPage:
+    report: SkillsReport
+    slower: int
+    """How many agents are much slower than a type's standard, in all."""
+    candidates: int
+    """How many training candidates there are, in all."""
+
+
+async def skills_page(
+    db: Executor,
+    span: Span,
+    now: datetime,
+    week_end: datetime,
+    *,
+    slower: Slice | None = None,
+    candidates: Slice | None = None,
+) -> SkillsPage:
+    """``skills`` with only a slice of each kind of coaching suggestion (all of it when None),
+    in the order of the whole list, and how many of each there are. A center's coaching can
+    run to thousands of lines: a page shows a slice, the CSV all of it."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     since = span.end - timedelta(days=EXPOSURE_DAYS)
     back, back_last = await closed_days(
         db, span.zone, span.last + timedelta(days=1 - EXPOSURE_DAYS), span.last, now
     )
+    limit, skip = (None, 0) if candidates is None else (candidates.size, candidates.skip)
     found, done, unexposed = await _side_by_side(
         db,
         (_SQL["skills_gaps"], now, week_end),
         (_SQL["work_done"], span.start, span.end, span.zone, first, last),
-        (_SQL["never_exposed"], since, span.zone, back, back_last),
+        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip),
     )
     gaps = [
         SkillGap(
@@ -365,6 +400,8 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
         )
         for r in found
     ]
+    slow = [r for r in done if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0]
+    shown = slow if slower is None else slow[slower.skip : slower.skip + slower.size]
     coaching = [
         Coaching(
             agent_id=r["agent_id"],
@@ -375,8 +412,7 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             done=r["done"],
             pace=_pace(r["worked"], r["standard"]),
         )
-        for r in done
-        if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0
+        for r in shown
     ]
     coaching += [
         Coaching(
@@ -389,8 +425,13 @@ async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) ->
             pace=None,
         )
         for r in unexposed
+        if r["agent_id"] is not None
     ]
-    return SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching)
+    return SkillsPage(
+        SkillsReport(at=now, week_end=week_end, gaps=gaps, coaching=coaching),
+        len(slow),
+        unexposed[0]["total"] if unexposed else 0,
+    )
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
@@ -408,7 +449,7 @@ async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsRe
         (_SQL["trend_calls"], span.first, span.last, zone),
         (_SQL["trend_work"], span.first, span.last, zone, first, last),
         (_SQL["trend_presence"], live, span.last, zone, now, first, last),
-        (_SQL["trend_back_office"], span.first, span.last, zone, now),
+        (_SQL["trend_back_office"], live, span.last, zone, now, first, last),
         (_SQL["switched_on"], span.end),
     )
     calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])

@@ -53,19 +53,30 @@ states AS (
     GROUP BY x.agent_id
 ),
 segments AS (
-    SELECT s.agent_id,
-           sum(extract(epoch FROM least(coalesce(s.ended_at, $3::timestamptz), $2::timestamptz) - greatest(s.started_at, $1::timestamptz))
-           )::float8 AS active,
-           coalesce(sum(extract(epoch FROM least(coalesce(s.ended_at, $3::timestamptz), $2::timestamptz)
-                                           - greatest(s.started_at, $1::timestamptz)))
-               FILTER (WHERE EXISTS (
+    -- The days that are over from their roll-up (agent_time_days), the rest from the
+    -- segments themselves: numeric seconds, so the sum is the one of the segments read whole.
+    SELECT x.agent_id, sum(x.active)::float8 AS active, coalesce(sum(x.lull), 0)::float8 AS lull
+    FROM (
+        SELECT t.agent_id, sum(t.active) AS active, sum(t.lull) AS lull
+        FROM agent_time_days t
+        WHERE t.zone = $4::text AND t.day BETWEEN $5::date AND $6::date
+        GROUP BY t.agent_id
+        UNION ALL
+        SELECT s.agent_id, w.seconds,
+               CASE WHEN EXISTS (
                    SELECT 1 FROM blending_events b
                    WHERE b.event = 'lend_offered' AND b.task_id = s.task_id
-                     AND b.agent_id = s.agent_id AND b.at <= s.started_at)), 0)::float8 AS lull
-    FROM task_segments s
-    WHERE s.started_at < $2::timestamptz AND coalesce(s.ended_at, $3::timestamptz) > $1::timestamptz
-      AND (s.ended_at > $1::timestamptz OR s.ended_at IS NULL)
-    GROUP BY s.agent_id
+                     AND b.agent_id = s.agent_id AND b.at <= s.started_at)
+                    THEN w.seconds ELSE 0 END
+        FROM task_segments s,
+             LATERAL (SELECT extract(epoch FROM least(coalesce(s.ended_at, $3::timestamptz), $2::timestamptz)
+                                                - greatest(s.started_at, (SELECT lo FROM live)))
+                          AS seconds) w
+        WHERE s.started_at < $2::timestamptz
+          AND coalesce(s.ended_at, $3::timestamptz) > (SELECT lo FROM live)
+          AND (s.ended_at > (SELECT lo FROM live) OR s.ended_at IS NULL)
+    ) x
+    GROUP BY x.agent_id
 ),
 pauses AS (
     SELECT p.agent_id,
@@ -225,19 +236,29 @@ ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
 
 -- name: never_exposed
 -- Training candidates: active agents who never worked a task type that others of their team
--- completed since $1 (local days $3 to $4 of zone $2 from their roll-up).
+-- completed since $1 (local days $3 to $4 of zone $2 from their roll-up): $5 of them (all when
+-- NULL) from the $6th on, in the order shown, each with how many there are in all (one row of
+-- NULLs but the count when none is on that page).
 WITH handled AS (
     SELECT DISTINCT a.team, x.type
     FROM work_done($1::timestamptz, 'infinity'::timestamptz, $2::text, $3::date, $4::date) x
     JOIN agents a ON a.agent_id = x.agent_id
     WHERE a.team IS NOT NULL
+),
+found AS (
+    SELECT a.agent_id, a.name, a.team, h.type
+    FROM agents a
+    JOIN handled h ON h.team = a.team
+    LEFT JOIN agent_type_exposure x ON x.agent_id = a.agent_id AND x.type = h.type
+    WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
 )
-SELECT a.agent_id, a.name, a.team, h.type
-FROM agents a
-JOIN handled h ON h.team = a.team
-LEFT JOIN agent_type_exposure x ON x.agent_id = a.agent_id AND x.type = h.type
-WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
-ORDER BY a.team, a.name, h.type;
+SELECT c.total, p.agent_id, p.name, p.team, p.type
+FROM (SELECT count(*) AS total FROM found) c
+LEFT JOIN LATERAL (
+    SELECT f.* FROM found f ORDER BY f.team, f.name, f.type, f.agent_id
+    LIMIT $5::bigint OFFSET $6::bigint
+) p ON true
+ORDER BY p.team, p.name, p.type, p.agent_id;
 
 -- name: trend_calls
 -- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive): the calls' service
@@ -323,11 +344,26 @@ FROM work_rows($3::text, ($1::date)::timestamp AT TIME ZONE $3::text,
                ($2::date + 1)::timestamp AT TIME ZONE $3::text) w
 WHERE w.day = ANY($4::date[]);
 
+-- name: store_state_totals
+-- Every line's seconds per state summed, for the days $2 of zone $1 just rolled up.
+INSERT INTO agent_state_day_totals (zone, day, state, seconds)
+SELECT d.zone, d.day, d.state, sum(d.seconds)
+FROM agent_state_days d
+WHERE d.zone = $1::text AND d.day = ANY($2::date[])
+GROUP BY 1, 2, 3;
+
+-- name: store_time_days
+-- Rolls up the active and lull time of the days $5 (of $1 to $2, zone $3, cut at $4) into
+-- agent_time_days.
+INSERT INTO agent_time_days
+SELECT t.* FROM time_rows($3::text, $1::date, $2::date, $4::timestamptz) t
+WHERE t.day = ANY($5::date[]);
+
 -- name: trend_presence
 -- Per local day: seconds logged in (any state but offline) and on calls or wrap-up, from the
--- roll-up of days $5 to $6 (zone $3) and the state reports of days $1 to $2 (cut at $4, now).
+-- roll-up of days $5 to $6 (zone $3: every line's states summed per day) and the state reports of days $1 to $2 (cut at $4, now).
 WITH parts AS (
-    SELECT d.day, d.state, d.seconds FROM agent_state_days d
+    SELECT d.day, d.state, d.seconds FROM agent_state_day_totals d
     WHERE d.zone = $3::text AND d.day BETWEEN $5::date AND $6::date
     UNION ALL
     SELECT s.day, s.state, s.seconds FROM ({trend_states}) s
@@ -341,11 +377,16 @@ ORDER BY p.day;
 
 -- name: trend_back_office
 -- Per local day ($3: the time zone) from $1 to $2: the back-office work's active time (task
--- segments), cut at $4 (now).
+-- segments), cut at $4 (now); local days $5 to $6 from their roll-up (agent_time_days).
 WITH bounds AS (
     SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
            least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
 )
+SELECT t.day, sum(t.active)::float8 AS seconds
+FROM agent_time_days t
+WHERE t.zone = $3::text AND t.day BETWEEN $5::date AND $6::date
+GROUP BY t.day
+UNION ALL
 SELECT d::date AS day,
        sum(extract(epoch FROM
            least(coalesce(s.ended_at, $4::timestamptz), (d::date + 1)::timestamp AT TIME ZONE $3::text)
@@ -357,6 +398,7 @@ FROM task_segments s,
                      interval '1 day') d
 WHERE s.started_at < (SELECT hi FROM bounds)
   AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
+  AND $1::date <= $2::date
 GROUP BY 1;
 
 -- name: switched_on

@@ -12,7 +12,7 @@ expected minutes, the segments back to back, ending at the completion.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Self
@@ -96,11 +96,20 @@ class _Rows:
             column.append(value)
 
 
+@dataclass
+class Written:
+    """What ``insert_closed`` did: per item, in order, ``("created", id)``, ``("existing", id)``
+    for the same task imported before, or ``("conflict", id)``; and the work segments it wrote,
+    as ``(start, end)`` (their days may need rolling up again: ``roll_up_again``)."""
+
+    outcomes: list[tuple[str, int | None]]
+    worked: set[tuple[datetime, datetime]]
+
+
 async def insert_closed(
     db: Executor, items: Sequence[ClosedTaskIn], types: dict[str, TypeFacts], actor: str
-) -> list[tuple[str, int | None]]:
-    """Write the closed tasks whose key is new; per item, in order: ``("created", id)``,
-    ``("existing", id)`` for the same task imported before, or ``("conflict", id)``."""
+) -> Written:
+    """Write the closed tasks whose key is new, with their lifecycle."""
     hashes = [i.request_hash() for i in items]
     tasks = _Rows.of(13)
     seen: set[tuple[str, str]] = set()
@@ -163,7 +172,22 @@ async def insert_closed(
         for (agent, type_, step), (n, seconds, last, day, day_seconds) in learnt.items():
             taught.add(agent, type_, step, n, seconds, last, day, day_seconds)
         await db.execute(_SQL["learn_handle_times"], *taught.columns)
-    return outcomes
+    worked = set(zip(segments.columns[3], segments.columns[5], strict=True))
+    return Written(outcomes, worked)
+
+
+async def roll_up_again(db: Executor, worked: Iterable[tuple[datetime, datetime]]) -> int:
+    """Roll up again the reports' days already rolled up (the steps done, ``agent_work_days``,
+    and the active time, ``agent_time_days``, in each zone rolled up) that any of the work
+    segments ``worked`` (start, end) reaches, so that the reports' figures stay those of the
+    task log; returns how many days. Only an imported history writes work on a past day, so
+    the importer calls this, in its own transaction, once for every day it touched."""
+    spans = sorted(set(worked))
+    if not spans:
+        return 0
+    return int(
+        await db.fetchval(_SQL["roll_up_again"], [s for s, _ in spans], [e for _, e in spans])
+    )
 
 
 def _lifecycle(

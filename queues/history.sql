@@ -57,3 +57,37 @@ SET completed = h.completed + excluded.completed,
 
 -- name: types
 SELECT name, sla_minutes, handle_minutes, steps FROM task_types;
+
+-- name: roll_up_again
+-- The steps done and the active time of every rolled-up local day (any zone) that a work
+-- segment [$1, $2] reaches, rolled up again from the task log and the segments; returns how
+-- many days.
+WITH touched AS (
+    SELECT DISTINCT z.zone, d::date AS day
+    FROM (SELECT DISTINCT zone FROM agent_state_days_done) z,
+         unnest($1::timestamptz[], $2::timestamptz[]) w (lo, hi),
+         generate_series((w.lo AT TIME ZONE z.zone)::date, (w.hi AT TIME ZONE z.zone)::date,
+                         interval '1 day') d
+),
+days AS (
+    SELECT t.zone, t.day
+    FROM touched t JOIN agent_state_days_done d ON d.zone = t.zone AND d.day = t.day
+),
+work_gone AS (
+    DELETE FROM agent_work_days w USING days x WHERE w.zone = x.zone AND w.day = x.day
+),
+work_stored AS (
+    INSERT INTO agent_work_days
+    SELECT w.*
+    FROM days x,
+         LATERAL work_rows(x.zone, x.day::timestamp AT TIME ZONE x.zone,
+                           (x.day + 1)::timestamp AT TIME ZONE x.zone) w
+),
+time_gone AS (
+    DELETE FROM agent_time_days t USING days x WHERE t.zone = x.zone AND t.day = x.day
+),
+time_stored AS (
+    INSERT INTO agent_time_days
+    SELECT t.* FROM days x, LATERAL time_rows(x.zone, x.day, x.day, now()) t
+)
+SELECT count(*) FROM days;

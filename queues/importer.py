@@ -17,7 +17,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from queues.db import Connection, Executor, transaction
 from queues.errors import QueuesError
-from queues.history import HISTORY_COLUMNS, ClosedTaskIn, check_closed, insert_closed, type_facts
+from queues.history import (
+    HISTORY_COLUMNS,
+    ClosedTaskIn,
+    check_closed,
+    insert_closed,
+    roll_up_again,
+    type_facts,
+)
 from queues.models import AgentId, AgentIn, TaskIn
 from queues.roster import Roster
 from queues.tasks import Tasks
@@ -268,11 +275,13 @@ async def _import_history(
         moment = now if now is not None else await conn.fetchval("SELECT now()")
         closed: list[tuple[int, ClosedTaskIn]] = []
         open_: list[tuple[int, TaskIn]] = []
+        worked: set[tuple[datetime, datetime]] = set()
 
         async def flush() -> None:
             if closed:
-                outcomes = await insert_closed(conn, [i for _, i in closed], types, actor)
-                for (line, item), (outcome, task_id) in zip(closed, outcomes, strict=True):
+                written = await insert_closed(conn, [i for _, i in closed], types, actor)
+                worked.update(written.worked)
+                for (line, item), (outcome, task_id) in zip(closed, written.outcomes, strict=True):
                     if outcome == "conflict":
                         report.errors.append(
                             RowError(
@@ -323,6 +332,9 @@ async def _import_history(
                 await flush()
         if not report.errors:
             await flush()
+            # The days already rolled up that the history reached are rolled up again, in
+            # this transaction (a day of the reports' roll-up reads what the log says).
+            await roll_up_again(conn, worked)
 
     await _all_or_nothing(pool, run, report)
     report.errors.sort(key=lambda e: e.line)

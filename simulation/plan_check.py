@@ -30,7 +30,7 @@ from blending.planning.store import open_tasks, task_types
 from blending.presence import Schedule, ScheduleEntry
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, load_queries
-from queues.history import ClosedTaskIn, insert_closed, type_facts
+from queues.history import ClosedTaskIn, insert_closed, roll_up_again, type_facts
 from simulation.center import Center, Shift
 from simulation.dedicated import DedicatedStaff, ExtraShift, extra_shifts
 from simulation.real_engine import DAY, EngineBackoffice
@@ -84,8 +84,11 @@ async def import_history(db: Executor, world: World, batch: int = 2000) -> int:
     """The task history into the (template) database, as ``blendbot import tasks`` would."""
     items = history_tasks(world)
     facts = await type_facts(db)
+    worked: set[tuple[datetime, datetime]] = set()
     for i in range(0, len(items), batch):
-        await insert_closed(db, items[i : i + batch], facts, "import:history")
+        written = await insert_closed(db, items[i : i + batch], facts, "import:history")
+        worked |= written.worked
+    await roll_up_again(db, worked)
     return len(items)
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 
 from blending import recognition, reports
 from bot.console.pages import required
@@ -20,6 +21,25 @@ from bot.http.keys import CLOCK, STORES, ZONE
 from bot.http.operations import read_query
 
 PACE_SLOW = reports.SLOWER
+COACHING_PAGE = 50
+"""Coaching suggestions of each kind shown on a page of Cost and skills (a center's can run
+to thousands; the CSV has them all)."""
+
+
+PEOPLE_PAGE = 100
+"""Agents shown on a page of People, with their work by type (the teams and the CSV have
+everyone)."""
+
+
+class PeopleQuery(api.RangeQuery):
+    page: int = Field(default=1, ge=1, le=100_000, description="Page of the agents.")
+
+
+class CostsQuery(api.RangeQuery):
+    slower: int = Field(default=1, ge=1, le=100_000, description="Page of the slower agents.")
+    candidates: int = Field(
+        default=1, ge=1, le=100_000, description="Page of the training candidates."
+    )
 
 
 def _today(request: web.Request) -> date:
@@ -65,18 +85,29 @@ def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any)
 
 async def people_page(request: web.Request) -> web.Response:
     found = await required(request)
-    _, span, error = _range(request, api.RangeQuery, 1)
+    query, span, error = _range(request, PeopleQuery, 1)
     now = request.config_dict[CLOCK].now()
     pool = request.config_dict[STORES].pool
     report, recognized = await asyncio.gather(
         reports.agents(pool, span, now), recognition.recognition(pool, span, now)
     )
     teams = reports.teams_of(report)
+    size = PEOPLE_PAGE
+    skip = (query.page - 1) * size
+    agents = report.agents[skip : skip + size]
+    on_page = {a.agent_id for a in agents}
+    work = [w for w in report.work if w.agent_id in on_page]
+    pager = _pager(
+        len(report.agents),
+        query.page,
+        size,
+        f"/console/people?from={span.first}&to={span.last}&page=",
+    )
     chart = {
         "type": "time",
-        "labels": [a.name for a in report.agents],
+        "labels": [a.name for a in agents],
         "series": [
-            {"label": label, "values": [round(getattr(a, key) / 3600, 2) for a in report.agents]}
+            {"label": label, "values": [round(getattr(a, key) / 3600, 2) for a in agents]}
             for key, label in TIME_PARTS
         ],
     }
@@ -88,6 +119,9 @@ async def people_page(request: web.Request) -> web.Response:
             "live_on": _live(request, span),
             "error": error,
             "report": report,
+            "agents": agents,
+            "work": work,
+            "pager": pager,
             "teams": teams,
             "recognition": recognized,
             "badges": recognition.BADGES,
@@ -118,15 +152,34 @@ TIME_PARTS = (
 
 async def costs_page(request: web.Request) -> web.Response:
     found = await required(request)
-    _, span, error = _range(request, api.RangeQuery, 30)
+    query, span, error = _range(request, CostsQuery, 30)
     pool = request.config_dict[STORES].pool
     now = request.config_dict[CLOCK].now()
     today = _today(request)
     zone = request.config_dict[ZONE]
     week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
-    costs, skills = await asyncio.gather(
-        reports.costs(pool, span, now), reports.skills(pool, span, now, week_end)
+    size = COACHING_PAGE
+    costs, coaching = await asyncio.gather(
+        reports.costs(pool, span, now),
+        reports.skills_page(
+            pool,
+            span,
+            now,
+            week_end,
+            slower=reports.Slice((query.slower - 1) * size, size),
+            candidates=reports.Slice((query.candidates - 1) * size, size),
+        ),
     )
+    skills = coaching.report
+    link = f"/console/costs?from={span.first}&to={span.last}"
+    pagers = {
+        "slower": _pager(
+            coaching.slower, query.slower, size, f"{link}&candidates={query.candidates}&slower="
+        ),
+        "candidates": _pager(
+            coaching.candidates, query.candidates, size, f"{link}&slower={query.slower}&candidates="
+        ),
+    }
     chart = {
         "type": "bar",
         "labels": [t.type for t in costs.types],
@@ -141,6 +194,7 @@ async def costs_page(request: web.Request) -> web.Response:
             "error": error,
             "costs": costs,
             "skills": skills,
+            "pagers": pagers,
             "chart_data": chart,
             "exports": {
                 "costs": _link("costs", span),
@@ -150,6 +204,22 @@ async def costs_page(request: web.Request) -> web.Response:
         },
         viewer=found,
     )
+
+
+def _pager(total: int, page: int, size: int, link: str) -> dict[str, Any]:
+    """Where a page of ``size`` lines of ``total`` is, and the links to the pages beside it
+    (``link`` ends with the page parameter)."""
+    pages = max(1, -(-total // size))
+    first = (page - 1) * size + 1
+    return {
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "first": first,
+        "last": min(total, first + size - 1),
+        "previous": f"{link}{min(page - 1, pages)}" if page > 1 else None,
+        "next": f"{link}{page + 1}" if page < pages else None,
+    }
 
 
 async def trends_page(request: web.Request) -> web.Response:

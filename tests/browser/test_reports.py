@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -13,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Page, expect
 
+from bot.console import reports as console_reports
 from clock import FixedClock
 from standins.slack import StandIn
 from tests.browser.conftest import SUPERVISOR, Console, _service
@@ -109,3 +111,87 @@ async def test_trends_mark_the_day_blending_was_switched_on(page: Page, reportin
     await shot(page, "trends")
     await page.click("text=90 days")
     await expect(page.locator("#days tbody tr")).to_have_count(90)
+
+
+async def test_coaching_comes_a_page_at_a_time_and_the_csv_has_all(
+    page: Page, reporting: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three more agents of Kim's team who never worked billing: four candidates, two a page.
+    monkeypatch.setattr(console_reports, "COACHING_PAGE", 2)
+    await reporting.pool.executemany(
+        "INSERT INTO agents (agent_id, name, team) VALUES ($1, $2, 'north')",
+        [("zoe", "Zoe Ames"), ("abe", "Abe Lind"), ("mia", "Mia Roth")],
+    )
+    await sign_in_with_token(page, reporting)
+    await page.goto(reporting.url + "/console/costs")
+    coaching = page.locator("#coaching tbody tr", has_text="training candidate")
+    await expect(coaching).to_have_count(2)
+    await expect(page.locator("#candidates")).to_contain_text(
+        "Training candidates 1\N{EN DASH}2 of 4"
+    )
+    seen = await coaching.locator("td:first-child").all_inner_texts()
+    await expect(page.locator("#coaching")).to_contain_text("much slower than the standard")
+    await expect(page.locator("#slower")).to_contain_text(
+        "Much slower than the standard 1\N{EN DASH}1 of 1"
+    )
+
+    await page.click("#candidates >> text=Next")
+    await page.wait_for_url("**/console/costs?*candidates=2")
+    await expect(page.locator("#candidates")).to_contain_text(
+        "Training candidates 3\N{EN DASH}4 of 4"
+    )
+    await expect(page.locator("#candidates a[rel=next]")).to_have_count(0)
+    seen += await coaching.locator("td:first-child").all_inner_texts()
+    assert seen == ["Abe Lind", "Kim Sato", "Mia Roth", "Zoe Ames"]
+    # The slower agents keep their own page, and the range is kept.
+    assert "from=2026-10-25&to=2026-11-23&slower=1&candidates=2" in page.url
+    await expect(page.locator("#coaching")).to_contain_text("much slower than the standard")
+    await page.goto(reporting.url + "/console/costs?slower=2")
+    await expect(page.locator("#slower")).to_contain_text("none on page 2 of 1")
+    await expect(page.locator("#coaching")).not_to_contain_text("much slower")
+    await page.go_back()
+    await page.click("#candidates >> text=Previous")
+    await page.wait_for_url("**/console/costs?*candidates=1")
+    await expect(page.locator("#candidates")).to_contain_text("1\N{EN DASH}2 of 4")
+
+    # Past the last page: none shown, the count still given, the way back offered.
+    await page.goto(reporting.url + "/console/costs?candidates=9")
+    await expect(page.locator("#candidates")).to_contain_text("none on page 9 of 4")
+    await expect(page.locator("#candidates a[rel=prev]")).to_have_attribute(
+        "href", re.compile(r"candidates=2$")
+    )
+
+    csv_rows = await page.request.get(
+        reporting.url + "/console/export/skills-gaps?table=coaching&format=csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(await csv_rows.text())))
+    assert sorted(r["agent_id"] for r in rows if r["kind"] == "never_exposed") == [
+        "abe",
+        "kim",
+        "mia",
+        "zoe",
+    ]
+
+
+async def test_people_come_a_page_at_a_time_with_their_work(
+    page: Page, reporting: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_reports, "PEOPLE_PAGE", 2)
+    await sign_in_with_token(page, reporting)
+    await page.goto(reporting.url + "/console/people")
+    rows = page.locator("#agents tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator("#agents-pages")).to_contain_text("Agents 1\N{EN DASH}2 of 4")
+    first = await rows.evaluate_all("rows => rows.map(r => r.dataset.agent)")
+    await expect(page.locator("#work")).to_contain_text("2.17")  # Dana's work is on her page
+    await expect(page.locator("#teams")).to_contain_text("north")  # every team, every page
+
+    await page.click("#agents-pages >> text=Next")
+    await page.wait_for_url("**/console/people?*page=2")
+    await expect(page.locator("#agents-pages")).to_contain_text("Agents 3\N{EN DASH}4 of 4")
+    second = await rows.evaluate_all("rows => rows.map(r => r.dataset.agent)")
+    assert first + second == ["dana", "kim", "lena", "omar"]
+    await expect(page.locator("#work")).not_to_contain_text("Dana")
+    await expect(page.locator("#work")).to_contain_text("Omar")
+    await expect(page.locator("#agents-pages a[rel=next]")).to_have_count(0)
+    await expect(page.locator("#people-chart")).to_have_attribute("data-drawn", "true")

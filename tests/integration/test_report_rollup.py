@@ -5,16 +5,21 @@ of the steps completed, for every report that reads them."""
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+import migrations
 from blending import recognition, reports
 from bot.tick import ROLL_UP_CHUNK, ROLL_UP_DAYS, Tick
 from clock import FixedClock
+from queues.importer import import_tasks
 
 ZONE = "America/New_York"
 NOW = datetime(2026, 12, 3, 15, 7, tzinfo=UTC)
@@ -161,6 +166,23 @@ async def _seed_work(pool: asyncpg.Pool, at: datetime, tasks: int) -> None:
             )
 
 
+def _history(at: datetime, tasks: int) -> io.StringIO:
+    """``tasks`` closed two-step tasks of a ticketing system's export, completed from ``at``
+    every 5 h 13 min, as ``blendbot import tasks`` reads them."""
+    rows = [
+        "source,external_id,type,title,created_at,completed_at,worked_minutes,"
+        "completed_by,outcome\n"
+    ]
+    for n in range(tasks):
+        done = at + timedelta(hours=5 * n, minutes=13 * n)
+        agent, worked, outcome = WORKED[n % len(WORKED)]
+        rows.append(
+            f"zen,H-{n},billing,Old,{(done - timedelta(hours=3)).isoformat()},"
+            f"{done.isoformat()},{worked * 3 / 60:.4f},{agent},{outcome or ''}\n"
+        )
+    return io.StringIO("".join(rows))
+
+
 async def _all(pool: asyncpg.Pool, span: reports.Span) -> list[object]:
     week_end = NOW + timedelta(days=4)
     return [
@@ -190,10 +212,62 @@ async def test_the_work_roll_up_gives_the_figures_of_the_task_log(
     assert sum(a.tasks_done for a in agents.agents) > 0
     assert {w.agent_id for w in agents.work} == {"ana", "ben"}
 
-    # A history imported later, on days already rolled up, counts as if read from the log.
-    await _seed_work(pool, datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 5)
+    # A history imported later (through the importer), on days already rolled up, counts as
+    # if read from the log: the importer rolls those days up again.
+    stored = await pool.fetch("SELECT * FROM agent_work_days ORDER BY day, agent_id, step")
+    report = await import_tasks(
+        pool, _history(datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 5), actor="import:test", now=NOW
+    )
+    assert (report.created, report.errors) == (5, [])
+    assert await pool.fetch("SELECT * FROM agent_work_days ORDER BY day, agent_id, step") != stored
     with monkeypatch.context() as live:
         live.setattr(reports, "LIVE_DAYS", 10_000)
         with_import = await _all(pool, _span(ZONE))
     assert with_import != from_the_log
     assert await _all(pool, _span(ZONE)) == with_import
+
+
+async def test_migration_0039_fills_the_day_totals_of_the_days_already_rolled_up(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The active and lull time per day and the state totals are filled, for the days rolled
+    up before the migration, by the migration's own statements: exactly what a roll-up stores."""
+    await _seed(pool)
+    await pool.execute("UPDATE agents SET cost_per_hour = 30, team = 'north'")
+    await _seed_work(pool, datetime(2026, 11, 20, 2, 0, tzinfo=UTC), 60)
+    # Half of Ana's work was lent to her in a lull (offered before her segment started).
+    await pool.execute(
+        "INSERT INTO blending_events (at, event, grp, agent_id, task_id, reason, actor)"
+        " SELECT s.started_at - interval '1 minute', 'lend_offered', 'sales', s.agent_id,"
+        " s.task_id, 'a lull', 'blendbot' FROM task_segments s"
+        " WHERE s.agent_id = 'ana' AND s.task_id % 2 = 0"
+    )
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        from_the_log = await _all(pool, _span(ZONE))
+    rolled = await _all(pool, _span(ZONE))
+    assert rolled == from_the_log
+    agents = rolled[0]
+    assert isinstance(agents, reports.AgentsReport)
+    assert next(a.lull_seconds for a in agents.agents if a.agent_id == "ana") > 0
+    stored = [
+        await pool.fetch(f"SELECT * FROM {table} ORDER BY zone, day, 3, 4")
+        for table in ("agent_time_days", "agent_state_day_totals")
+    ]
+    assert all(stored)
+
+    await pool.execute("TRUNCATE agent_time_days, agent_state_day_totals")
+    sql = (Path(migrations.__file__).parent / "0039_report_day_totals.sql").read_text()
+    for table in ("agent_state_day_totals", "agent_time_days"):
+        found = re.search(rf"^INSERT INTO {table}\b.*?;$", sql, re.S | re.M)
+        assert found is not None
+        statement = found.group(0)
+        if "now()" in statement:  # as the migration runs it, at a moment after these days
+            await pool.execute(statement.replace("now()", "$1::timestamptz"), NOW)
+        else:
+            await pool.execute(statement)
+    assert [
+        await pool.fetch(f"SELECT * FROM {table} ORDER BY zone, day, 3, 4")
+        for table in ("agent_time_days", "agent_state_day_totals")
+    ] == stored
+    assert await _all(pool, _span(ZONE)) == rolled
