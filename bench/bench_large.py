@@ -20,8 +20,8 @@ it with the service's own tick period. For ``minutes`` of wall-clock time, all a
   memory (psutil) every ``RSS_EVERY`` seconds.
 
 Reported: p50/p99 of ``/next`` (as the client sees it), the feed's lag, the tick's rounds (the
-first round of a new leader, which re-ranks every open task, apart), database size per million
-tasks, and each instance's memory at start, end, highest, with its slope.
+first leader's first round, which ranks every open task filled, apart), database size per
+million tasks, and each instance's memory at start, end, highest, with its slope.
 """
 
 from __future__ import annotations
@@ -378,9 +378,10 @@ def table(shape: Shape, figures: Figures, label: str) -> list[str]:
         f"{over} over the period) | {_p([1000 * t for t in steady], 50)} ms / "
         f"{_p([1000 * t for t in steady], 99)} ms / "
         f"{_p([1000 * t for t in steady], 100)} ms | < {shape.tick_seconds:g} s |",
-        f"| a new leader's first round (re-ranks every open task) | {figures.ticks[0]:.1f} s |  |"
+        "| the first leader's first round (ranks every open task filled) | "
+        f"{figures.ticks[0]:.1f} s |  |"
         if figures.ticks
-        else "| a new leader's first round | not seen | |",
+        else "| the first leader's first round | not seen | |",
         f"| database size per million tasks, filled / at the end | "
         f"{filled['database'] * per_million:,.0f} MiB / {size['database'] * per_million:,.0f} MiB"
         " | |",
