@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from blending.decision_log import DecisionOut, decision_out
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
-for _name in ("store_state_days", "trend_presence"):
+for _name in ("store_state_days", "trend_presence", "trend_presence_site"):
     _SQL[_name] = _SQL[_name].format(trend_states=_SQL["trend_states"])
 SLOWER = 1.5
 """An agent this many times slower than a type's standard is a coaching suggestion."""
@@ -317,13 +317,29 @@ def teams_of(report: AgentsReport) -> TeamsReport:
     )
 
 
-async def teams(db: Executor, span: Span, now: datetime) -> TeamsReport:
-    return teams_of(await agents(db, span, now))
+async def teams(
+    db: Executor, span: Span, now: datetime, members: Collection[str] | None = None
+) -> TeamsReport:
+    """The agents' figures summed per team; ``members``: only those agents'."""
+    return teams_of(only(await agents(db, span, now), members))
 
 
-async def costs(db: Executor, span: Span, now: datetime) -> CostsReport:
+def only(report: AgentsReport, members: Collection[str] | None) -> AgentsReport:
+    """The report of ``members`` alone (None: everyone's)."""
+    if members is None:
+        return report
+    return report.model_copy(
+        update={
+            "agents": [a for a in report.agents if a.agent_id in members],
+            "work": [w for w in report.work if w.agent_id in members],
+        }
+    )
+
+
+async def costs(db: Executor, span: Span, now: datetime, site: str | None = None) -> CostsReport:
+    """``site``: only the steps its agents did (``default``: the agents in no site)."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last)
+    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last, site)
     return CostsReport(
         first=span.first,
         last=span.last,
@@ -440,16 +456,22 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return min(1.0, part / whole)
 
 
-async def trends(db: Executor, span: Span, now: datetime, zone: str) -> TrendsReport:
-    """One row per local day of ``span``, and the days blending was switched on."""
+async def trends(
+    db: Executor, span: Span, now: datetime, zone: str, site: str | None = None
+) -> TrendsReport:
+    """One row per local day of ``span``, and the days blending was switched on; ``site``:
+    only its queues' calls and its agents' time and work (``default``: those in no site)."""
     first, last = await closed_days(db, zone, span.first, span.last, now)
     live = max(span.first, last + timedelta(days=1))
+    states: tuple[Any, ...] = (_SQL["trend_presence"], live, span.last, zone, now, first, last)
+    if site is not None:  # the day totals have lost each line's agent: read the lines' days
+        states = (_SQL["trend_presence_site"], *states[1:], site)
     read = await _side_by_side(
         db,
-        (_SQL["trend_calls"], span.first, span.last, zone),
-        (_SQL["trend_work"], span.first, span.last, zone, first, last),
-        (_SQL["trend_presence"], live, span.last, zone, now, first, last),
-        (_SQL["trend_back_office"], live, span.last, zone, now, first, last),
+        (_SQL["trend_calls"], span.first, span.last, zone, site),
+        (_SQL["trend_work"], span.first, span.last, zone, first, last, site),
+        states,
+        (_SQL["trend_back_office"], live, span.last, zone, now, first, last, site),
         (_SQL["switched_on"], span.end),
     )
     calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])
@@ -494,19 +516,27 @@ async def decisions(
     *,
     group: str | None = None,
     agent_id: str | None = None,
+    site: str | None = None,
 ) -> list[DecisionOut]:
+    """``site``: only the decisions about its agents, or about its queues when they name no
+    agent (``default``: those in no site)."""
     return [
         decision_out(r)
-        for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id)
+        for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id, site)
     ]
 
 
 async def stream_decisions(
-    conn: Any, span: Span, *, group: str | None = None, agent_id: str | None = None
+    conn: Any,
+    span: Span,
+    *,
+    group: str | None = None,
+    agent_id: str | None = None,
+    site: str | None = None,
 ) -> AsyncIterator[DecisionOut]:
     """The decisions of ``span`` read through a cursor (inside the caller's transaction), for
     a CSV of any length without holding it all."""
-    async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id):
+    async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id, site):
         yield decision_out(r)
 
 

@@ -154,7 +154,8 @@ ORDER BY name, t.agent_id, t.type;
 -- name: costs
 -- Per task type in [$1, $2): the steps completed, their active time, and its cost at each
 -- worker's cost per hour (steps done by someone without one are counted apart); local days
--- $4 to $5 (zone $3) from their roll-up.
+-- $4 to $5 (zone $3) from their roll-up. $6: only the steps of that site's agents ('default':
+-- those in no site); NULL: everyone's.
 SELECT d.type,
        sum(d.tasks_done)::bigint AS tasks_done,
        sum(d.steps_done)::bigint AS steps_done,
@@ -164,6 +165,7 @@ SELECT d.type,
            AS steps_without_cost
 FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date) d
 LEFT JOIN agents a ON a.agent_id = d.agent_id
+WHERE $6::text IS NULL OR coalesce(a.site_id, 'default') = $6::text
 GROUP BY d.type
 ORDER BY d.type;
 
@@ -262,7 +264,8 @@ ORDER BY p.team, p.name, p.type, p.agent_id;
 
 -- name: trend_calls
 -- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive): the calls' service
--- level and abandonment from the interval statistics.
+-- level and abandonment from the interval statistics. $4: only that site's queues ('default':
+-- those in no site); NULL: every queue.
 SELECT (s.interval_start AT TIME ZONE $3::text)::date AS day,
        sum(s.offered) AS offered,
        sum(s.abandoned) AS abandoned,
@@ -271,16 +274,22 @@ SELECT (s.interval_start AT TIME ZONE $3::text)::date AS day,
 FROM interval_stats s
 WHERE s.interval_start >= ($1::date)::timestamp AT TIME ZONE $3::text
   AND s.interval_start < ($2::date + 1)::timestamp AT TIME ZONE $3::text
+  AND ($4::text IS NULL
+       OR coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = s.queue), 'default')
+          = $4::text)
 GROUP BY 1
 ORDER BY 1;
 
 -- name: trend_work
 -- Per local day: tasks completed, those completed by their due time; local days $4 to $5 from
--- their roll-up.
+-- their roll-up. $6: only by that site's agents ('default': those in no site); NULL: anyone.
 SELECT d.day, sum(d.tasks_done)::bigint AS done, sum(d.in_sla)::bigint AS in_sla
 FROM work_done((($1::date)::timestamp AT TIME ZONE $3::text)::timestamptz,
                (($2::date + 1)::timestamp AT TIME ZONE $3::text)::timestamptz,
                $3::text, $4::date, $5::date) d
+WHERE $6::text IS NULL
+   OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = d.agent_id), 'default')
+      = $6::text
 GROUP BY d.day
 HAVING sum(d.tasks_done) > 0
 ORDER BY d.day;
@@ -375,9 +384,39 @@ FROM parts p
 GROUP BY p.day
 ORDER BY p.day;
 
+-- name: trend_presence_site
+-- trend_presence for the lines of site $7's agents alone ('default': those in no site): the
+-- day totals have lost which line was which, so the days that are over come from each line's
+-- roll-up (agent_state_days).
+WITH lines AS (
+    -- The site's lines: each agent's telephony ids, and their own id on the generic feed.
+    SELECT t.source, t.external_id FROM agent_telephony_ids t
+    JOIN agents a ON a.agent_id = t.agent_id
+    WHERE coalesce(a.site_id, 'default') = $7::text
+    UNION
+    SELECT 'generic', a.agent_id FROM agents a
+    WHERE coalesce(a.site_id, 'default') = $7::text
+      AND NOT EXISTS (SELECT 1 FROM agent_telephony_ids t
+                      WHERE t.source = 'generic' AND t.external_id = a.agent_id)
+),
+parts AS (
+    SELECT d.day, d.source, d.external_agent, d.state, d.seconds FROM agent_state_days d
+    WHERE d.zone = $3::text AND d.day BETWEEN $5::date AND $6::date
+    UNION ALL
+    SELECT s.day, s.source, s.external_agent, s.state, s.seconds FROM ({trend_states}) s
+)
+SELECT p.day,
+       sum(p.seconds) FILTER (WHERE p.state NOT IN ('offline', 'unknown'))::float8 AS logged_in,
+       sum(p.seconds) FILTER (WHERE p.state IN ('on_call', 'after_call_work'))::float8 AS calls
+FROM parts p
+JOIN lines l ON l.source = p.source AND l.external_id = p.external_agent
+GROUP BY p.day
+ORDER BY p.day;
+
 -- name: trend_back_office
 -- Per local day ($3: the time zone) from $1 to $2: the back-office work's active time (task
--- segments), cut at $4 (now); local days $5 to $6 from their roll-up (agent_time_days).
+-- segments), cut at $4 (now); local days $5 to $6 from their roll-up (agent_time_days). $7:
+-- only that site's agents' ('default': those in no site); NULL: everyone's.
 WITH bounds AS (
     SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
            least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
@@ -385,6 +424,9 @@ WITH bounds AS (
 SELECT t.day, sum(t.active)::float8 AS seconds
 FROM agent_time_days t
 WHERE t.zone = $3::text AND t.day BETWEEN $5::date AND $6::date
+  AND ($7::text IS NULL
+       OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = t.agent_id), 'default')
+          = $7::text)
 GROUP BY t.day
 UNION ALL
 SELECT d::date AS day,
@@ -399,6 +441,9 @@ FROM task_segments s,
 WHERE s.started_at < (SELECT hi FROM bounds)
   AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
   AND $1::date <= $2::date
+  AND ($7::text IS NULL
+       OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = s.agent_id), 'default')
+          = $7::text)
 GROUP BY 1;
 
 -- name: switched_on
@@ -408,7 +453,9 @@ WHERE blending_on AND at <= $1::timestamptz
 ORDER BY at;
 
 -- name: decisions
--- The blending log in [$1, $2), oldest first, for a report or its CSV.
+-- The blending log in [$1, $2), oldest first, for a report or its CSV. $5: only that site's
+-- ('default': of no site): a decision about an agent is their site's, one about a group alone
+-- its queue's; NULL: all.
 SELECT e.id, e.at, e.event, e.grp, e.agent_id, a.name AS agent_name, e.task_id, e.reason,
        e.actor, e.figures
 FROM blending_events e
@@ -416,4 +463,8 @@ LEFT JOIN agents a ON a.agent_id = e.agent_id
 WHERE e.at >= $1::timestamptz AND e.at < $2::timestamptz
   AND ($3::text IS NULL OR e.grp = $3)
   AND ($4::text IS NULL OR e.agent_id = $4)
+  AND ($5::text IS NULL
+       OR CASE WHEN e.agent_id IS NOT NULL THEN coalesce(a.site_id, 'default')
+               ELSE coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = e.grp),
+                             'default') END = $5::text)
 ORDER BY e.at, e.id;

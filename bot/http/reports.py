@@ -60,20 +60,24 @@ class RangeQuery(Strict):
         return self
 
 
-class DecisionsQuery(RangeQuery):
+class SiteQuery(RangeQuery):
+    site: SiteId | None = Field(
+        default=None,
+        description="Only this site's agents (and queues), with the days on its clock "
+        "(`default`: those in no site). Left out: everyone, on the default site's clock.",
+    )
+
+
+class DecisionsQuery(SiteQuery):
     group: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]+$")
     agent: AgentId | None = None
 
 
-class AgentsQuery(RangeQuery):
-    site: SiteId | None = Field(
-        default=None,
-        description="Only this site's agents, with the days on its clock (`default`: the "
-        "agents in no site). Left out: every agent, on the default site's clock.",
-    )
+class AgentsQuery(SiteQuery):
+    pass
 
 
-class TrendsQuery(RangeQuery):
+class TrendsQuery(SiteQuery):
     days: int = Field(
         default=30,
         description="The last 30, 60 or 90 days to today, unless `from` is given.",
@@ -168,6 +172,26 @@ def _today(request: web.Request) -> date:
     return now.astimezone(request.config_dict[ZONE]).date()
 
 
+async def _site_span(
+    request: web.Request, query: SiteQuery, *, default_days: int = 1
+) -> tuple[reports.Span, tzinfo]:
+    """The days asked for on the site's clock (the default site's when none is asked for),
+    and that clock; :class:`~blending.sites.UnknownSite` for a site that does not exist."""
+    if query.site is None:
+        zone: tzinfo = request.config_dict[ZONE]
+    else:
+        zone = await request.config_dict[STORES].sites.zone(query.site)
+    now: datetime = request.config_dict[CLOCK].now()
+    return span_of(query, now.astimezone(zone).date(), zone, default_days=default_days), zone
+
+
+async def _members(request: web.Request, query: SiteQuery) -> set[str] | None:
+    if query.site is None:
+        return None
+    members: set[str] = await request.config_dict[STORES].sites.agents_of(query.site)
+    return members
+
+
 async def _now(request: web.Request, _: RangeQuery) -> Answer:
     shown = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
     report = NowReport(
@@ -188,25 +212,22 @@ async def _now(request: web.Request, _: RangeQuery) -> Answer:
 
 
 async def _decisions(request: web.Request, query: DecisionsQuery) -> Answer:
-    span = span_of(query, _today(request), request.config_dict[ZONE])
+    span, _ = await _site_span(request, query)
     items = await reports.decisions(
-        request.config_dict[STORES].pool, span, group=query.group, agent_id=query.agent
+        request.config_dict[STORES].pool,
+        span,
+        group=query.group,
+        agent_id=query.agent,
+        site=query.site,
     )
     report = DecisionsReport(first=span.first, last=span.last, items=items)
     return Answer(report, {"decisions": (DecisionOut, items)}, span.first, span.last)
 
 
 async def _agents(request: web.Request, query: AgentsQuery) -> Answer:
-    stores, now = request.config_dict[STORES], request.config_dict[CLOCK].now()
-    if query.site is None:
-        span = span_of(query, _today(request), request.config_dict[ZONE])
-        report = await reports.agents(stores.pool, span, now)
-    else:
-        zone = await stores.sites.zone(query.site)
-        members = await stores.sites.agents_of(query.site)
-        span = span_of(query, now.astimezone(zone).date(), zone)
-        report = await reports.agents(stores.pool, span, now)
-        report.agents = [a for a in report.agents if a.agent_id in members]
+    span, _ = await _site_span(request, query)
+    pool, now = request.config_dict[STORES].pool, request.config_dict[CLOCK].now()
+    report = reports.only(await reports.agents(pool, span, now), await _members(request, query))
     return Answer(
         report,
         {"agents": (reports.AgentTime, report.agents), "work": (reports.TypeWork, report.work)},
@@ -215,10 +236,13 @@ async def _agents(request: web.Request, query: AgentsQuery) -> Answer:
     )
 
 
-async def _teams(request: web.Request, query: RangeQuery) -> Answer:
-    span = span_of(query, _today(request), request.config_dict[ZONE])
+async def _teams(request: web.Request, query: SiteQuery) -> Answer:
+    span, _ = await _site_span(request, query)
     report = await reports.teams(
-        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+        request.config_dict[STORES].pool,
+        span,
+        request.config_dict[CLOCK].now(),
+        await _members(request, query),
     )
     return Answer(
         report,
@@ -228,10 +252,10 @@ async def _teams(request: web.Request, query: RangeQuery) -> Answer:
     )
 
 
-async def _costs(request: web.Request, query: RangeQuery) -> Answer:
-    span = span_of(query, _today(request), request.config_dict[ZONE])
+async def _costs(request: web.Request, query: SiteQuery) -> Answer:
+    span, _ = await _site_span(request, query)
     report = await reports.costs(
-        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), query.site
     )
     return Answer(report, {"types": (reports.TypeCost, report.types)}, span.first, span.last)
 
@@ -253,13 +277,13 @@ async def _skills(request: web.Request, query: RangeQuery) -> Answer:
 
 
 async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
-    zone = request.config_dict[ZONE]
-    span = span_of(query, _today(request), zone, default_days=query.days)
+    span, zone = await _site_span(request, query, default_days=query.days)
     report = await reports.trends(
         request.config_dict[STORES].pool,
         span,
         request.config_dict[CLOCK].now(),
         getattr(zone, "key", str(zone)),
+        query.site,
     )
     return Answer(report, {"days": (reports.TrendDay, report.days)}, span.first, span.last)
 
@@ -308,8 +332,10 @@ REPORTS: dict[str, Report] = {
             _decisions,
             DecisionsReport,
             "Every lend, hold, recall and their reasons over a range of days",
-            "Oldest first, filtered by `group` (a staffing group: the queue) and `agent`. The "
-            "CSV (`decisions`) is read through a cursor and streamed, for a range of any size.",
+            "Oldest first, filtered by `group` (a staffing group: the queue) and `agent`. With "
+            "`site`, the decisions about its agents (or its queues, for those about a group "
+            "alone) over the site's local days. The CSV (`decisions`) is read through a cursor "
+            "and streamed, for a range of any size.",
         ),
         Report(
             "agents",
@@ -322,20 +348,21 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             "teams",
-            RangeQuery,
+            SiteQuery,
             _teams,
             reports.TeamsReport,
             "Per team: the agents' figures summed",
-            "CSV tables: `teams`, `work`.",
+            "CSV tables: `teams`, `work`. With `site`, the site's agents over the site's local "
+            "days.",
         ),
         Report(
             "costs",
-            RangeQuery,
+            SiteQuery,
             _costs,
             reports.CostsReport,
             "Unit cost per task type",
-            "Each type's cost: `cost_per_hour` times active time, over the tasks done. CSV "
-            "table: `types`.",
+            "Each type's cost: `cost_per_hour` times active time, over the tasks done. With "
+            "`site`, the steps its agents did over the site's local days. CSV table: `types`.",
         ),
         Report(
             "skills-gaps",
@@ -354,8 +381,9 @@ REPORTS: dict[str, Report] = {
             _trends,
             reports.TrendsReport,
             "Daily utilization, service level, abandonment, throughput, SLA attainment",
-            "The last 30, 60 or 90 days (`days`), with the days blending was switched on. CSV "
-            "table: `days`.",
+            "The last 30, 60 or 90 days (`days`), with the days blending was switched on. With "
+            "`site`, its queues' calls and its agents' time and work over the site's local "
+            "days. CSV table: `days`.",
         ),
         Report(
             "recognition",
@@ -397,12 +425,14 @@ async def answer(request: web.Request, name: str, *, as_csv: bool = False) -> we
 
 
 async def _decisions_csv(request: web.Request, query: DecisionsQuery) -> web.StreamResponse:
-    span = span_of(query, _today(request), request.config_dict[ZONE])
+    span, _ = await _site_span(request, query)
     if query.table not in (None, "decisions"):
         raise ApiError(422, "invalid", "invalid request: table is one of decisions")
     name = f"blendbot-decisions-{span.first}-{span.last}.csv"
     async with request.config_dict[STORES].pool.acquire() as conn, conn.transaction():
-        rows = reports.stream_decisions(conn, span, group=query.group, agent_id=query.agent)
+        rows = reports.stream_decisions(
+            conn, span, group=query.group, agent_id=query.agent, site=query.site
+        )
         return await write_csv(request, name, DecisionOut, _arows(rows))
 
 
@@ -482,7 +512,8 @@ REPORT_OPERATIONS: tuple[Operation, ...] = tuple(
         query=r.query,
         responses={200: r.model, 401: ErrorOut, 422: ErrorOut},
         description=r.description
-        + " Days are local days of the center's time zone; `from` and `to` (included) span at "
+        + " Days are local days of the center's time zone (of the site's, where a `site` is "
+        "asked for); `from` and `to` (included) span at "
         "most 92 days. With `format=csv`, one table as `text/csv` (nested values as JSON).",
         csv=True,
     )

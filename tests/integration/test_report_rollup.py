@@ -271,3 +271,43 @@ async def test_migration_0039_fills_the_day_totals_of_the_days_already_rolled_up
         for table in ("agent_time_days", "agent_state_day_totals")
     ] == stored
     assert await _all(pool, _span(ZONE)) == rolled
+
+
+async def test_a_sites_trends_from_the_roll_up_are_its_live_figures(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site's trends read its own lines' rolled-up days (the day totals have lost whose line
+    was whose) and its agents' rolled-up active time: the figures read live, on its own clock
+    (Auckland's days rolled up when first asked for) and on New York's."""
+    await _seed(pool)
+    await _seed_work(pool, datetime(2026, 11, 20, 2, 0, tzinfo=UTC), 60)
+    await pool.execute(
+        "INSERT INTO sites (site_id, name, time_zone) VALUES ('akl', 'Auckland',"
+        " 'Pacific/Auckland'), ('nyc', 'New York', $1)",
+        ZONE,
+    )
+    await pool.execute("UPDATE agents SET site_id = 'akl' WHERE agent_id = 'ana'")
+    await pool.execute("UPDATE agents SET site_id = 'nyc' WHERE agent_id = 'ben'")
+    asked = [
+        (site, zone)
+        for site in (None, "akl", "nyc", "default")
+        for zone in ("Pacific/Auckland", ZONE)
+    ]
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        read_live = [await reports.trends(pool, _span(ZONE), NOW, z, s) for s, z in asked]
+    assert await pool.fetchval("SELECT count(*) FROM agent_state_days_done") == 0
+
+    rolled = [await reports.trends(pool, _span(ZONE), NOW, z, s) for s, z in asked]
+    assert rolled == read_live
+    zones = await pool.fetch("SELECT zone, count(*) FROM agent_state_days_done GROUP BY zone")
+    assert {r["zone"]: r["count"] for r in zones} == {"Pacific/Auckland": 7, ZONE: 6}
+    by = dict(zip(asked, rolled, strict=True))
+    akl, nyc, everyone = by["akl", ZONE], by["nyc", ZONE], by[None, ZONE]
+    # Each site has its own figures: Ana's line and work, Ben's; the ghost line is no one's.
+    assert akl.days != nyc.days != everyone.days
+    assert sum(d.utilization is not None for d in akl.days) == 8
+    assert all(d.utilization is None for d in by["default", ZONE].days)
+    assert [a.throughput + n.throughput for a, n in zip(akl.days, nyc.days, strict=True)] == [
+        d.throughput for d in everyone.days
+    ]

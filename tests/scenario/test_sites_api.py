@@ -6,8 +6,10 @@ from datetime import UTC
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
+from blending import reports
 from tests.conftest import AUTH
 from tests.support.reports import seed_day
 
@@ -178,3 +180,76 @@ async def test_an_agents_report_days_are_their_sites_days(
     assert "dana" not in rest
     assert "omar" in rest
     assert (await client.get("/api/v1/reports/agents?site=mars", headers=AUTH)).status == 404
+
+
+async def test_teams_costs_trends_and_decisions_count_on_each_sites_days(
+    client: Client, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sites: Dana in Auckland (UTC+13 in November), Omar in New York (UTC-5), the
+    `sales` queue in New York. Dana's lull began at 23:29 on 23 November in Auckland (10:29
+    UTC) and her first task was done at 23:50 there; her other two after Auckland's midnight.
+    Omar's one task was done at 06:10 in New York."""
+    await seed_day(client, pool)
+    for site_id, name, zone in (
+        ("akl", "Auckland", "Pacific/Auckland"),
+        ("nyc", "New York", "America/New_York"),
+    ):
+        body = {"name": name, "time_zone": zone}
+        assert (await client.put(f"/api/v1/sites/{site_id}", json=body, headers=AUTH)).ok
+    await client.put("/api/v1/agents/dana/site", json={"site_id": "akl"}, headers=AUTH)
+    await client.put("/api/v1/agents/omar/site", json={"site_id": "nyc"}, headers=AUTH)
+    await client.put("/api/v1/queues/sales/site", json={"site_id": "nyc"}, headers=AUTH)
+
+    async def get(report: str, query: str) -> dict[str, Any]:
+        answer = await client.get(f"/api/v1/reports/{report}?{query}", headers=AUTH)
+        assert answer.status == 200, await answer.text()
+        found: dict[str, Any] = await answer.json()
+        return found
+
+    def done(costs: dict[str, Any]) -> dict[str, int]:
+        return {t["type"]: t["tasks_done"] for t in costs["types"]}
+
+    assert done(await get("costs", "site=akl&from=2026-11-23")) == {"billing": 1}
+    assert done(await get("costs", "site=akl&from=2026-11-24")) == {"billing": 2}
+    assert done(await get("costs", "site=nyc&from=2026-11-23")) == {"billing": 1}
+    assert done(await get("costs", "site=default&from=2026-11-23")) == {}
+    assert done(await get("costs", "from=2026-11-23")) == {"billing": 4}
+
+    teams = await get("teams", "site=akl&from=2026-11-23")
+    assert [(t["team"], t["agents"], t["tasks_done"]) for t in teams["teams"]] == [("north", 1, 1)]
+    assert [(w["team"], w["done"]) for w in teams["work"]] == [("north", 1)]
+    late = await get("teams", "site=akl&from=2026-11-24")
+    assert [(w["team"], w["done"]) for w in late["work"]] == [("north", 2)]
+    everyone = await get("teams", "from=2026-11-23")
+    assert sum(t["agents"] for t in everyone["teams"]) == 4
+
+    akl = await get("trends", "site=akl&from=2026-11-23&to=2026-11-24")
+    nyc = await get("trends", "site=nyc&from=2026-11-22&to=2026-11-24")
+    assert [d["throughput"] for d in akl["days"]] == [1, 2]
+    assert [d["throughput"] for d in nyc["days"]] == [0, 1, 0]
+    # The calls are the New York queue's; Dana's time on them, Auckland's.
+    assert [d["service_level"] for d in akl["days"]] == [None, None]
+    assert [d["service_level"] for d in nyc["days"]] == [None, 0.72, None]
+    assert akl["days"][0]["utilization"] is not None
+    assert nyc["days"][1]["utilization"] is None  # Omar sent no states
+    # Those days are over: read from each zone's roll-up, the figures read live.
+    rolled = "SELECT count(*) FROM agent_state_days_done WHERE zone = $1"
+    assert await pool.fetchval(rolled, "Pacific/Auckland") > 0
+    with monkeypatch.context() as live:
+        live.setattr(reports, "LIVE_DAYS", 10_000)
+        assert await get("trends", "site=akl&from=2026-11-23&to=2026-11-24") == akl
+        assert await get("trends", "site=nyc&from=2026-11-22&to=2026-11-24") == nyc
+
+    def lends(found: dict[str, Any]) -> list[str]:
+        return [d["agent_id"] for d in found["items"]]
+
+    assert lends(await get("decisions", "site=akl&from=2026-11-23")) == ["dana"]
+    assert lends(await get("decisions", "site=akl&from=2026-11-24")) == []
+    assert lends(await get("decisions", "site=nyc&from=2026-11-23")) == []
+    csv = await client.get(
+        "/api/v1/reports/decisions?site=akl&from=2026-11-23&format=csv", headers=AUTH
+    )
+    assert (await csv.text()).count("dana") == 1
+    for report in ("teams", "costs", "trends", "decisions"):
+        missing = await client.get(f"/api/v1/reports/{report}?site=mars", headers=AUTH)
+        assert missing.status == 404, report
