@@ -34,12 +34,18 @@ async def interval_counts(
 
 
 async def interval_forecast(
-    db: Executor, now: datetime, settings: PlanSettings, *, days: int, minutes: int = 60
+    db: Executor,
+    now: datetime,
+    settings: PlanSettings,
+    *,
+    days: int,
+    minutes: int = 60,
+    zone: ZoneInfo | None = None,
 ) -> list[TypeIntervals]:
-    """Each type's arrivals per interval over the next ``days`` days (none without the
-    history a daily forecast needs)."""
-    zone = ZoneInfo(settings.timezone)
-    first, arrivals = await history(db, now, settings)
+    """Each type's arrivals per interval over the next ``days`` days on ``zone``'s clock
+    (default the default site's), none without the history a daily forecast needs."""
+    zone = zone or ZoneInfo(settings.timezone)
+    first, arrivals = await history(db, now, settings, zone)
     if not arrivals or len(next(iter(arrivals.values()))) < MIN_DAYS:
         return []
     forecast = await asyncio.to_thread(forecast_calibrated, arrivals, first, days)

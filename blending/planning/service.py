@@ -13,6 +13,7 @@ from blending.intervals import FloatArray
 from blending.planning import store
 from blending.planning.arrivals import MIN_DAYS, DailyBands
 from blending.planning.calibration import forecast_calibrated
+from blending.planning.intraday import TypeIntervals
 from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
 from blending.planning.plan import build_plan
 from blending.planning.what_if import MoveIn, WhatIf, what_if
@@ -158,6 +159,18 @@ class Planner:
         :class:`~blending.sites.UnknownSite` for a site that does not exist."""
         zone = await SiteStore(self._db, self.settings.timezone).zone(site)
         return await make_plan(self._db, now, self.settings, days=days, zone=zone)
+
+    async def intervals(
+        self, now: datetime, days: int, minutes: int, site: str | None = None
+    ) -> list[TypeIntervals]:
+        """Each type's arrivals per interval over the next ``days`` days on the site's clock."""
+        # The intraday split reads this module's history: imported here, not at the top.
+        from blending.planning.intraday_store import interval_forecast
+
+        zone = await SiteStore(self._db, self.settings.timezone).zone(site)
+        return await interval_forecast(
+            self._db, now, self.settings, days=days, minutes=minutes, zone=zone
+        )
 
     async def what_if(self, now: datetime, move: MoveIn, site: str | None = None) -> WhatIf:
         """The plan with the move, against the plan without it."""

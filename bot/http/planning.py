@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import BaseModel, Field, field_validator
 
+from blending.planning.intraday import TypeIntervals
 from blending.planning.model import Plan
 from blending.planning.what_if import MoveIn, NoSuchGroup, WhatIf
 from blending.sites import SiteId
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, STORES
 from bot.http.operations import Operation, json_response, read_body, read_query
-from queues.models import Strict
+from queues.models import Name, Strict
 
 
 class PlanQuery(Strict):
@@ -30,6 +31,45 @@ async def get_plan(request: web.Request) -> web.Response:
     planner = request.app[STORES].planner
     plan = await planner.plan(request.app[CLOCK].now(), query.days, query.site)
     return json_response(plan)
+
+
+class IntervalsQuery(Strict):
+    days: int = Field(default=7, ge=1, le=31, description="Days ahead, today first.")
+    minutes: int = Field(
+        default=60,
+        description="The intervals' length: 15, 30 or 60.",
+        json_schema_extra={"enum": [15, 30, 60]},
+    )
+    site: SiteId | None = Field(
+        default=None,
+        description="The site whose clock the intervals follow (default: the default site's); "
+        "an unknown site is a 404.",
+    )
+    type: Name | None = Field(default=None, description="One task type only.")
+
+    @field_validator("minutes")
+    @classmethod
+    def _a_length_the_day_divides_into(cls, value: int) -> int:
+        if value not in (15, 30, 60):
+            raise ValueError("15, 30 or 60")
+        return value
+
+
+class IntervalsOut(BaseModel):
+    days: int
+    minutes: int
+    types: list[TypeIntervals] = Field(
+        description="Per task type with enough history, the intervals with arrivals expected."
+    )
+
+
+async def get_intervals(request: web.Request) -> web.Response:
+    query = read_query(request, IntervalsQuery)
+    planner = request.app[STORES].planner
+    now = request.app[CLOCK].now()
+    found = await planner.intervals(now, query.days, query.minutes, query.site)
+    types = [t for t in found if query.type is None or t.type == query.type]
+    return json_response(IntervalsOut(days=query.days, minutes=query.minutes, types=types))
 
 
 async def post_what_if(request: web.Request) -> web.Response:
@@ -58,6 +98,19 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         "expected to miss their SLA, worst first. Days follow the clock of `site` (default: the "
         "default site's, `BLENDBOT_TIMEZONE`), from its local midnight to the next: a day a "
         "DST change shortens or lengthens is 23 or 25 hours long.",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/plan/intervals",
+        get_intervals,
+        "The back-office arrivals forecast per interval, per task type",
+        "planning",
+        query=IntervalsQuery,
+        responses={200: IntervalsOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+        description="The daily forecast of each type's arrivals (calibrated, as in the plan) "
+        "spread over the day by the weekday's profile of the last weeks, with the 80% band "
+        "of each interval. Types with too short a history are left out; intervals with no "
+        "arrivals expected are left out.",
     ),
     Operation(
         "POST",

@@ -53,3 +53,34 @@ async def test_a_what_if_over_http(client: Client, pool: asyncpg.Pool) -> None:
         {**body, "minutes": 3},
     ):
         assert (await _call(client, spec, "POST", "/api/v1/plan/what-if", bad)).status_code == 422
+
+
+async def test_arrivals_per_interval_over_http(client: Client, pool: asyncpg.Pool) -> None:
+    # Ten billing tasks a weekday from 09:00 UTC, one every 20 minutes.
+    now = datetime.now(UTC)
+    await history(pool, weeks=8, now=now)
+    spec = OpenAPI.from_dict(await (await client.get("/api/v1/openapi.json")).json())
+    answer = await _call(client, spec, "GET", "/api/v1/plan/intervals?days=2&minutes=60")
+    assert answer.status_code == 200
+    body = await (await client.get("/api/v1/plan/intervals?days=2", headers=AUTH)).json()
+    assert (body["days"], body["minutes"]) == (2, 60)
+    (billing,) = body["types"]
+    assert billing["type"] == "billing"
+    starts = [datetime.fromisoformat(i["start"]) for i in billing["intervals"]]
+    assert {s.astimezone(UTC).hour for s in starts} <= {9, 10, 11, 12}
+    assert all(i["lo_80"] <= i["mean"] <= i["hi_80"] for i in billing["intervals"])
+    # On a site's clock the same arrivals fall in its own half hours.
+    await client.put(
+        "/api/v1/sites/pune", json={"name": "Pune", "time_zone": "Asia/Kolkata"}, headers=AUTH
+    )
+    pune = await client.get("/api/v1/plan/intervals?minutes=30&site=pune", headers=AUTH)
+    (local,) = (await pune.json())["types"]
+    assert {i["start"][-6:] for i in local["intervals"]} == {"+05:30"}
+    only = await client.get("/api/v1/plan/intervals?type=letters", headers=AUTH)
+    assert (await only.json())["types"] == []
+    for query in ("?minutes=20", "?days=0", "?days=32", "?type=Bad%20Type", "?hours=2"):
+        bad = await _call(client, spec, "GET", "/api/v1/plan/intervals" + query)
+        assert bad.status_code == 422, query
+    assert (await client.get("/api/v1/plan/intervals?site=mars", headers=AUTH)).status == 404
+    unsigned = await _call(client, spec, "GET", "/api/v1/plan/intervals", auth=False)
+    assert unsigned.status_code == 401
