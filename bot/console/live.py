@@ -31,6 +31,11 @@ _LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
 framed for a hundred consoles in the time one took (a break is a space in HTML)."""
 
 
+def _gone_quietly() -> contextlib.AbstractContextManager[None]:
+    """A console that closes its page while an update is on its way is gone, not an error."""
+    return contextlib.suppress(ConnectionResetError)
+
+
 class Live:
     def __init__(self, render: Callable[[], Awaitable[str]]) -> None:
         self._render = render
@@ -104,15 +109,16 @@ class Live:
         async with sse_response(request) as events:
             self._streams.add(events)
             seen, sent = since, -GAP_SECONDS
-            if seen != self.version:  # an event came between the page and this stream
-                seen, sent = self.version, time.monotonic()
-                await events.send(await self.html(seen), event="now")
-            while events.is_connected():
-                seen = await self.next(seen, sent)
-                if self.closed:
-                    break
-                sent = time.monotonic()
-                await events.send(await self.html(seen), event="now")
+            with _gone_quietly():
+                if seen != self.version:  # an event came between the page and this stream
+                    seen, sent = self.version, time.monotonic()
+                    await events.send(await self.html(seen), event="now")
+                while events.is_connected():
+                    seen = await self.next(seen, sent)
+                    if self.closed:
+                        break
+                    sent = time.monotonic()
+                    await events.send(await self.html(seen), event="now")
         return events
 
     async def _changes(self, request: web.Request) -> EventSourceResponse:
@@ -120,18 +126,19 @@ class Live:
             self._streams.add(events)
             seen, decided, worked = self.version, self.decided, self.worked
             sent = -GAP_SECONDS
-            while events.is_connected():
-                version = await self.next(seen, sent)
-                if self.closed:
-                    break
-                what = "time" if version == seen else "states"
-                if self.worked != worked:
-                    what = "work"
-                if self.decided != decided:
-                    what = "decisions"
-                seen, decided, worked = version, self.decided, self.worked
-                sent = time.monotonic()
-                await events.send(what, event="changed")
+            with _gone_quietly():
+                while events.is_connected():
+                    version = await self.next(seen, sent)
+                    if self.closed:
+                        break
+                    what = "time" if version == seen else "states"
+                    if self.worked != worked:
+                        what = "work"
+                    if self.decided != decided:
+                        what = "decisions"
+                    seen, decided, worked = version, self.decided, self.worked
+                    sent = time.monotonic()
+                    await events.send(what, event="changed")
         return events
 
     async def close(self, _: web.Application) -> None:
