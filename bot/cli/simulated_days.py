@@ -20,7 +20,7 @@ import asyncpg
 from blending import acd_store
 from blending.acd import AcdModes
 from blending.policy import BlendPolicy
-from bot.database import connect, database_url, open_pool
+from bot.database import SESSION, connect, database_url, open_pool
 from bot.migrate import migrate_url
 from bot.settings import Settings
 from clock import Clock
@@ -44,6 +44,10 @@ from simulation.world import RosterAgent, World, WorldSpec, build_world, make_ro
 
 Progress = Callable[[str, float], None]
 """(policy, share of its simulated time done)."""
+
+SIMULATED = {**SESSION, "synchronous_commit": "off"}
+"""A simulated run's database is a clone dropped at its end: its commits need not wait for the
+write-ahead log to reach the disk, which is most of what a simulated day waits on."""
 
 
 @dataclass
@@ -116,7 +120,10 @@ async def run_policy(
     # Room beyond the engine's own connection: a service wired on this pool (the demo's Slack
     # app) keeps a connection listening for the console's and the sources' changes, and its
     # outbox holds one per card while Slack answers a request that itself needs one.
-    async with open_pool(url, min_size=1, max_size=8) as pool, pool.acquire() as conn:
+    async with (
+        open_pool(url, min_size=1, max_size=8, session=SIMULATED) as pool,
+        pool.acquire() as conn,
+    ):
         # The engine's work is sequential: one connection saves the pool's round trips.
         await acd_store.save_modes(conn, AcdModes(settings.acd_mode))
         controller = EngineBackoffice(conn, world, roster, settings, DirectActions(conn), pool=pool)
@@ -175,7 +182,7 @@ async def prepared_world(
         _database(server, world) as (name, url),
     ):
         await migrate_url(url)
-        async with open_pool(url, min_size=1, max_size=2) as pool:
+        async with open_pool(url, min_size=1, max_size=2, session=SIMULATED) as pool:
             await prepare(pool, world, roster, engine.forecast)
             if also is not None:
                 await also(pool, world)
