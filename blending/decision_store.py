@@ -183,7 +183,7 @@ async def act(
     await save_plan(db, decision, now)
     windows = decision.windows
     if windows:
-        windows = await _lend_again(db, windows, now)
+        windows, acted.cleared = await _lend_again(db, windows, now)
     if windows:
         ids = [w.agent_id for w in windows]
         paused: dict[str, TaskOut] = {}
@@ -249,16 +249,17 @@ async def act(
 
 async def _lend_again(
     db: Executor, windows: list[UsableWindow], now: datetime
-) -> list[UsableWindow]:
-    """The windows that may be lent in: the engine's own recall of an agent it lends again
-    ends here (the live rule recalls while the guard stays open, so no guard clears it, and a
-    recall left in place keeps the agent available in the platform while lent), each with its
-    event; a supervisor's recall holds, and their window goes unused."""
+) -> tuple[list[UsableWindow], list[str]]:
+    """The windows that may be lent in, and the agents whose recall ends: the engine's own
+    recall of an agent it lends again ends here (the live rule recalls while the guard stays
+    open, so no guard clears it, and a recall left in place keeps the agent available in the
+    platform while lent), each with its event; a supervisor's recall holds, and their window
+    goes unused."""
     ids = [w.agent_id for w in windows]
     async with transaction(db) as conn:
         held = {r["agent_id"] for r in await conn.fetch(_SQL["held_by_supervisor"], ids)}
-        await conn.execute(_SQL["end_engine_recalls"], ids, now)
-    return [w for w in windows if w.agent_id not in held]
+        ended = [r["agent_id"] for r in await conn.fetch(_SQL["end_engine_recalls"], ids, now)]
+    return [w for w in windows if w.agent_id not in held], ended
 
 
 def _json(figures: Figures | None) -> dict[str, Any] | None:

@@ -58,10 +58,14 @@ WITH gone AS (
     DELETE FROM blending_recalls
     WHERE agent_id = ANY ($1::text[]) AND recalled_by IS NULL
     RETURNING agent_id, grp
+),
+ev AS (
+    INSERT INTO blending_events (at, event, grp, agent_id, reason, actor)
+    SELECT $2, 'recall_cleared', grp, agent_id, 'lent again: the calls can spare them',
+           'blendbot'
+    FROM gone
 )
-INSERT INTO blending_events (at, event, grp, agent_id, reason, actor)
-SELECT $2, 'recall_cleared', grp, agent_id, 'lent again: the calls can spare them', 'blendbot'
-FROM gone;
+SELECT agent_id FROM gone ORDER BY agent_id;
 
 -- name: recalled
 SELECT agent_id, grp, reason, recalled_at FROM blending_recalls

@@ -171,6 +171,7 @@ async def test_a_live_recall_ends_when_the_engine_lends_the_agent_again(
     guards = {"retail": open_}
     acted = await act(pool, Decision({"retail": lend}), later, DispatchSettings(), guards)
     assert [t.id for t in acted.resume] == [task_id]
+    assert acted.cleared == ["dana"]
     assert await pool.fetchval("SELECT count(*) FROM blending_recalls") == 0
     cleared = await pool.fetchrow(
         "SELECT at, reason FROM blending_events WHERE event = 'recall_cleared'"
