@@ -4,7 +4,9 @@ The one place where a decision of :mod:`blending.policy` meets the database, for
 tick and for the simulator alike. An agent given a window who holds paused work is asked to
 resume it rather than offered more; the other windows go to one matching round
 (:func:`queues.rounds.matching_round`). Recalls are recorded (an agent recalled is offered
-nothing until the guard clears) with an event each, and so is every change of the guard's mode.
+nothing until the guard clears or, for a recall made while the guard stays open, until a round
+lends them again; a supervisor's recall holds until its end) with an event each, and so is
+every change of the guard's mode.
 A recalled agent's open offers are withdrawn in the same transaction as the recall. Each lend
 (an offer made in a window: ``lend_offered``), recall and change of the guard is recorded with
 the figures behind it (:mod:`blending.figures`), in the transaction of the change.
@@ -181,6 +183,8 @@ async def act(
     await save_plan(db, decision, now)
     windows = decision.windows
     if windows:
+        windows, acted.cleared = await _lend_again(db, windows, now)
+    if windows:
         ids = [w.agent_id for w in windows]
         paused: dict[str, TaskOut] = {}
         for row in await db.fetch(_SQL["paused_of"], ids):
@@ -241,6 +245,21 @@ async def act(
                 r["agent_id"] for r in await db.fetch(_SQL["clear_recalls"], group.group)
             ]
     return acted
+
+
+async def _lend_again(
+    db: Executor, windows: list[UsableWindow], now: datetime
+) -> tuple[list[UsableWindow], list[str]]:
+    """The windows that may be lent in, and the agents whose recall ends: the engine's own
+    recall of an agent it lends again ends here (the live rule recalls while the guard stays
+    open, so no guard clears it, and a recall left in place keeps the agent available in the
+    platform while lent), each with its event; a supervisor's recall holds, and their window
+    goes unused."""
+    ids = [w.agent_id for w in windows]
+    async with transaction(db) as conn:
+        held = {r["agent_id"] for r in await conn.fetch(_SQL["held_by_supervisor"], ids)}
+        ended = [r["agent_id"] for r in await conn.fetch(_SQL["end_engine_recalls"], ids, now)]
+    return [w for w in windows if w.agent_id not in held], ended
 
 
 def _json(figures: Figures | None) -> dict[str, Any] | None:

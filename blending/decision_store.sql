@@ -45,6 +45,28 @@ ev AS (
 )
 SELECT agent_id FROM gone;
 
+-- name: held_by_supervisor
+-- Of the agents $1, those a supervisor recalled: the engine does not lend them until the
+-- recall's hold ends.
+SELECT agent_id FROM blending_recalls
+WHERE agent_id = ANY ($1::text[]) AND recalled_by IS NOT NULL;
+
+-- name: end_engine_recalls
+-- The engine lends the agents $1 again at $2: its own recalls of them end, each with its
+-- event (the triggers queue the command the agent's work now calls for).
+WITH gone AS (
+    DELETE FROM blending_recalls
+    WHERE agent_id = ANY ($1::text[]) AND recalled_by IS NULL
+    RETURNING agent_id, grp
+),
+ev AS (
+    INSERT INTO blending_events (at, event, grp, agent_id, reason, actor)
+    SELECT $2, 'recall_cleared', grp, agent_id, 'lent again: the calls can spare them',
+           'blendbot'
+    FROM gone
+)
+SELECT agent_id FROM gone ORDER BY agent_id;
+
 -- name: recalled
 SELECT agent_id, grp, reason, recalled_at FROM blending_recalls
 WHERE $1::text[] IS NULL OR agent_id = ANY ($1::text[]);

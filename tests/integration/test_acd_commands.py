@@ -147,6 +147,61 @@ async def test_the_engines_recall_puts_agents_back_in_the_recalls_transaction(
     assert [c[1] for c in await _commands(pool, "dana")] == ["task", "recall", "recall_cleared"]
 
 
+async def test_a_live_recall_ends_when_the_engine_lends_the_agent_again(
+    pool: asyncpg.Pool,
+) -> None:
+    """The live rule recalls while the guard stays open, so no guard clears its recall: the
+    round that lends the agent again ends it, and their resumed work takes them out of routing
+    again (a recall left in place kept them available while lent, and a later recall sent the
+    platform nothing)."""
+    (task_id, _) = await _setup(pool)
+    await acd_store.save_modes(pool, AcdModes("control"))
+    life = Lifecycle(pool)
+    await life.offer(task_id, "dana", NOW + timedelta(minutes=5), "test", [])
+    await life.claim(task_id, "dana")
+    open_ = GuardState("open")
+    live = GroupDecision("retail", recall=["dana"], guard=open_, reason="busy")
+    await act(pool, Decision({"retail": live}), NOW, DispatchSettings(), {"retail": open_})
+    paused = await acd_store.work_for_phones(pool, AcdModes("control"))
+    assert [t.id for t in paused.recalled] == [task_id]
+
+    later = NOW + timedelta(minutes=3)
+    window = UsableWindow("dana", later, later + timedelta(minutes=20), 1.0)
+    lend = GroupDecision("retail", windows=[window], guard=open_)
+    guards = {"retail": open_}
+    acted = await act(pool, Decision({"retail": lend}), later, DispatchSettings(), guards)
+    assert [t.id for t in acted.resume] == [task_id]
+    assert acted.cleared == ["dana"]
+    assert await pool.fetchval("SELECT count(*) FROM blending_recalls") == 0
+    cleared = await pool.fetchrow(
+        "SELECT at, reason FROM blending_events WHERE event = 'recall_cleared'"
+    )
+    assert cleared is not None
+    assert cleared["at"] == later
+    await life.resume(task_id, "dana")
+    assert [c[:2] for c in await _commands(pool, "dana")] == [
+        ("backoffice", "task"),
+        ("available", "recall"),
+        ("backoffice", "task"),
+    ]
+    # Recalled once more: the platform is told again.
+    await act(pool, Decision({"retail": live}), later, DispatchSettings(), {"retail": open_})
+    assert (await _commands(pool, "dana"))[-1] == ("available", "recall", "pending")
+
+
+async def test_the_engine_does_not_lend_an_agent_a_supervisor_recalled(
+    pool: asyncpg.Pool,
+) -> None:
+    await _setup(pool)
+    await acd_store.save_modes(pool, AcdModes("control"))
+    await acd_store.recall(pool, "dana", "retail", "sam", "a meeting", NOW + timedelta(hours=1))
+    window = UsableWindow("dana", NOW, NOW + timedelta(minutes=20), 1.0)
+    lend = GroupDecision("retail", windows=[window], guard=GuardState("open"))
+    acted = await act(pool, Decision({"retail": lend}), NOW, DispatchSettings(), {})
+    assert acted.offers == []
+    assert await pool.fetchval("SELECT recalled_by FROM blending_recalls") == "sam"
+
+
 async def test_an_interruptible_round_offers_only_pausable_work(pool: asyncpg.Pool) -> None:
     await _setup(pool, tasks=1, pausable=False)
     await acd_store.save_modes(pool, AcdModes("interruptible", {"loans": "advisory"}))
