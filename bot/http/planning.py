@@ -72,10 +72,20 @@ async def get_intervals(request: web.Request) -> web.Response:
     return json_response(IntervalsOut(days=query.days, minutes=query.minutes, types=types))
 
 
+class WhatIfQuery(Strict):
+    site: SiteId | None = Field(
+        default=None,
+        description="The site whose clock the plan's days follow (default: the default "
+        "site's); an unknown site is a 404.",
+    )
+
+
 async def post_what_if(request: web.Request) -> web.Response:
+    query = read_query(request, WhatIfQuery)
     move = await read_body(request, MoveIn)
     try:
-        result = await request.app[STORES].planner.what_if(request.app[CLOCK].now(), move)
+        planner = request.app[STORES].planner
+        result = await planner.what_if(request.app[CLOCK].now(), move, query.site)
     except NoSuchGroup as exc:
         raise ApiError(422, "unknown_group", str(exc)) from None
     return json_response(result)
@@ -118,13 +128,15 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         post_what_if,
         "What moving agents from the phones to the back office would do",
         "planning",
+        query=WhatIfQuery,
         body=MoveIn,
-        responses={200: WhatIf, 401: ErrorOut, 422: ErrorOut},
+        responses={200: WhatIf, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
         description="Takes `agents` of a staffing `group` (a queue; none: the pooled group) "
         "off the phones from `start` to `end` to work on back-office steps needing `skills`. "
         "Answers, per call interval of the move, the agents left and the service level and "
         "abandonment before and after (Erlang A with the callers' mean patience), and the "
         "plan's extra and spare hours per skill set, each type's backlog at the end of the "
-        "move's day, and the tasks that will miss their SLA, without and with the move.",
+        "move's day (on the clock of `site`), and the tasks that will miss their SLA, without and "
+        "with the move.",
     ),
 )

@@ -53,6 +53,14 @@ async def test_a_what_if_over_http(client: Client, pool: asyncpg.Pool) -> None:
         {**body, "minutes": 3},
     ):
         assert (await _call(client, spec, "POST", "/api/v1/plan/what-if", bad)).status_code == 422
+    # On a site's clock: the same move, the days of that site; an unknown site is not found.
+    site = {"name": "Pune", "time_zone": "Asia/Kolkata"}
+    await client.put("/api/v1/sites/pune", json=site, headers=AUTH)
+    there = await _call(client, spec, "POST", "/api/v1/plan/what-if?site=pune", body)
+    assert there.status_code == 200
+    for query, status in (("?site=mars", 404), ("?site=Not%20A%20Site", 422), ("?days=2", 422)):
+        answer = await _call(client, spec, "POST", "/api/v1/plan/what-if" + query, body)
+        assert answer.status_code == status, query
 
 
 async def test_arrivals_per_interval_over_http(client: Client, pool: asyncpg.Pool) -> None:
