@@ -15,14 +15,17 @@ from bot.http.operations import Operation, json_response, read_body, read_query
 from queues.models import Name, Strict
 
 
-class PlanQuery(Strict):
-    days: int | None = Field(
-        default=None, ge=1, le=60, description="Days ahead (default BLENDBOT_PLAN_DAYS, 14)."
-    )
+class SiteQuery(Strict):
     site: SiteId | None = Field(
         default=None,
         description="The site whose clock the days follow (default: the default site, "
         "`BLENDBOT_TIMEZONE`); an unknown site is a 404.",
+    )
+
+
+class PlanQuery(SiteQuery):
+    days: int | None = Field(
+        default=None, ge=1, le=60, description="Days ahead (default BLENDBOT_PLAN_DAYS, 14)."
     )
 
 
@@ -33,17 +36,12 @@ async def get_plan(request: web.Request) -> web.Response:
     return json_response(plan)
 
 
-class IntervalsQuery(Strict):
+class IntervalsQuery(SiteQuery):
     days: int = Field(default=7, ge=1, le=31, description="Days ahead, today first.")
     minutes: int = Field(
         default=60,
         description="The intervals' length: 15, 30 or 60.",
         json_schema_extra={"enum": [15, 30, 60]},
-    )
-    site: SiteId | None = Field(
-        default=None,
-        description="The site whose clock the intervals follow (default: the default site's); "
-        "an unknown site is a 404.",
     )
     type: Name | None = Field(default=None, description="One task type only.")
 
@@ -72,16 +70,8 @@ async def get_intervals(request: web.Request) -> web.Response:
     return json_response(IntervalsOut(days=query.days, minutes=query.minutes, types=types))
 
 
-class WhatIfQuery(Strict):
-    site: SiteId | None = Field(
-        default=None,
-        description="The site whose clock the plan's days follow (default: the default "
-        "site's); an unknown site is a 404.",
-    )
-
-
 async def post_what_if(request: web.Request) -> web.Response:
-    query = read_query(request, WhatIfQuery)
+    query = read_query(request, SiteQuery)
     move = await read_body(request, MoveIn)
     try:
         planner = request.app[STORES].planner
@@ -128,7 +118,7 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         post_what_if,
         "What moving agents from the phones to the back office would do",
         "planning",
-        query=WhatIfQuery,
+        query=SiteQuery,
         body=MoveIn,
         responses={200: WhatIf, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
         description="Takes `agents` of a staffing `group` (a queue; none: the pooled group) "
