@@ -9,13 +9,21 @@ skills cover no task type are left out);
 between runs the offers are given back, so every run sees
 the same queue. A refusal while thousands of fitting tasks wait is spurious: the target is
 none. The baseline, measured in the same run, is one agent asking alone.
+
+Then the whole ask (``ask_for_work``: the roster, the switch, recalls, the guard, presence, the
+window, the shift and the pick) with the pool busy, as a service's is with feeds and the tick:
+asks arrive at random (``ASK_RATE`` a second) while ``BUSY`` other callers keep the pool's
+``BUSY_POOL`` connections taken with short statements. The ask as shipped reads on one
+connection; the same reads each taken from the pool in turn are measured in turns with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -24,10 +32,20 @@ from bench.bench_queues import fill
 from bench.common import drop_database, fresh_database, median, percentile, server_url
 from bot.database import open_pool
 from bot.migrate import migrate_url
+from bot.work import _ask, ask_for_work
 from queues.dispatch import Dispatcher, DispatchSettings, NoOffer, Offer
 
 AGENTS = 200
 POOL_SIZE = 40
+ASK_RATE = 40.0
+"""Asks a second in the busy-pool part."""
+BUSY = 12
+"""Other callers of the pool at once in the busy-pool part, each a 4 ms statement after another."""
+BUSY_POOL = 8
+"""The pool of the busy-pool part: a service's default pool less its two listening connections."""
+BUSY_SECONDS = 15.0
+
+Ask = Callable[[str], Awaitable[object]]
 
 
 async def _give_back(pool: asyncpg.Pool) -> None:
@@ -80,6 +98,48 @@ async def alone(pool: asyncpg.Pool, runs: int) -> float:
     return median(timings)
 
 
+async def busy_pool(pool: asyncpg.Pool, everyone: list[str], ask: Ask) -> list[float]:
+    """Latencies (ms) of asks arriving at random while other callers keep the pool busy."""
+    stop = time.perf_counter() + BUSY_SECONDS
+    latencies: list[float] = []
+
+    async def other() -> None:
+        while time.perf_counter() < stop:
+            await pool.execute("SELECT pg_sleep(0.004)")
+
+    async def one(agent: str) -> None:
+        began = time.perf_counter()
+        await ask(agent)
+        latencies.append((time.perf_counter() - began) * 1000)
+
+    rng = random.Random(1)
+    running = [asyncio.create_task(other()) for _ in range(BUSY)]
+    while time.perf_counter() < stop:
+        running.append(asyncio.create_task(one(rng.choice(everyone))))
+        await asyncio.sleep(rng.expovariate(ASK_RATE))
+    await asyncio.gather(*running)
+    await _give_back(pool)
+    return latencies
+
+
+async def busy_turns(db_url: str, everyone: list[str], runs: int) -> dict[str, list[float]]:
+    """The ask as shipped and statement by statement, in turns, on a pool of ``BUSY_POOL``."""
+    policy = DispatchSettings()
+    measured: dict[str, list[float]] = {"one connection": [], "statement by statement": []}
+    async with open_pool(db_url, min_size=BUSY_POOL, max_size=BUSY_POOL) as pool:
+
+        async def shipped(agent: str) -> object:
+            return await ask_for_work(pool, agent, 60, policy, datetime.now(UTC))
+
+        async def each(agent: str) -> object:
+            return await _ask(pool, agent, 60, policy, datetime.now(UTC), UTC, False)
+
+        for _ in range(runs):
+            measured["one connection"] += await busy_pool(pool, everyone, shipped)
+            measured["statement by statement"] += await busy_pool(pool, everyone, each)
+    return measured
+
+
 async def main_async(tasks: int, runs: int) -> str:
     measured: dict[int, tuple[list[float], int, int, int]] = {}
     with server_url() as url:
@@ -101,6 +161,7 @@ async def main_async(tasks: int, runs: int) -> str:
                         refusals += refused
                         distinct = min(distinct, offered)
                     measured[agents] = (latencies, refusals, agents * runs, distinct)
+            busy = await busy_turns(db_url, everyone, runs)
         finally:
             await drop_database(url, db_url)
     lines = [
@@ -122,6 +183,19 @@ async def main_async(tasks: int, runs: int) -> str:
             "no refusals, every agent a task of its own |"
         )
     lines += [f"| baseline: one agent asking alone (median) | {base:.1f} ms | | | |", ""]
+    lines += [
+        f"The whole ask with the pool busy: {ASK_RATE:.0f} asks a second at random for "
+        f"{BUSY_SECONDS:.0f} s, {runs} turns each, while {BUSY} other callers keep a pool of "
+        f"{BUSY_POOL} connections busy with 4 ms statements.",
+        "",
+        "| the ask's reads | asks | p50 | p99 |",
+        "|---|---|---|---|",
+    ]
+    for name, ms in busy.items():
+        lines.append(
+            f"| {name} | {len(ms):,} | {percentile(ms, 50):.0f} ms | {percentile(ms, 99):.0f} ms |"
+        )
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -39,7 +39,7 @@ from blending.decision_store import (
 from blending.errors import LendRefused
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
-from queues.db import Executor, transaction
+from queues.db import Executor, connection, transaction
 from queues.dispatch import Dispatcher, DispatchSettings, NoOffer, Offer
 from queues.errors import AgentInactive, AgentNeeded, NotFound
 from queues.lifecycle import Lifecycle
@@ -72,6 +72,19 @@ async def ask_for_work(
     clock times the agent is told. A deactivated agent is refused (:class:`AgentInactive`).
     With ``take`` the task is claimed for them at once, under the same checks, and held work
     refuses it (:class:`~queues.errors.HoldsWork`)."""
+    async with connection(db) as conn:  # a dozen reads in turn: the pool is waited for once
+        return await _ask(conn, agent_id, minutes, policy, now, zone, take)
+
+
+async def _ask(
+    db: Executor,
+    agent_id: str,
+    minutes: float | None,
+    policy: DispatchSettings,
+    now: datetime,
+    zone: tzinfo,
+    take: bool,
+) -> Offer | NoOffer:
     active = await Roster(db).active(agent_id)
     if active is None:
         raise NotFound("agent", agent_id)

@@ -30,6 +30,18 @@ def load_queries(package: str, filename: str) -> dict[str, str]:
 
 
 @asynccontextmanager
+async def connection(db: Executor) -> AsyncIterator[Connection]:
+    """One connection for a run of statements: acquired once from a pool, or ``db`` itself.
+    A request that reads several things in turn then waits for the pool once, not at every
+    statement behind whatever else holds the pool's connections."""
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            yield conn
+    else:
+        yield db
+
+
+@asynccontextmanager
 async def transaction(db: Executor) -> AsyncIterator[Connection]:
     """A transaction on ``db``: nested (a savepoint) when ``db`` is already a connection."""
     if isinstance(db, asyncpg.Pool):
