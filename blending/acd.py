@@ -129,9 +129,9 @@ def drift(
       with no back-office work (nothing held, no lend) and no command of blendbot's that
       recent: back to available. In ``advisory`` mode only for agents blendbot itself put
       there.
-    - **Routable while lent** (``control``): the feed shows the agent available while they
-      should be in back office (the platform put them back after a call, or someone did by
-      hand): back office again.
+    - **Routable while lent** (``control``; ``interruptible`` while they hold work no call
+      can pause): the feed shows the agent available while they should be in back office (the
+      platform put them back after a call, or someone did by hand): back office again.
 
     Nothing is done while a command of the agent's is open (being sent, or waiting for the
     feed): the outbox sees to it; and for a while after one failed (the supervisors were told).
@@ -157,7 +157,7 @@ def drift(
                         f"in the back-office status for {minutes:.0f} min with no back-office work",
                     )
                 )
-        elif a.mode == "control" and a.wanted == "backoffice" and a.line_state == "available":
+        elif a.mode != "advisory" and a.wanted == "backoffice" and a.line_state == "available":
             settled = min(held, _age(now, a.last_done_at), _age(now, a.last_at))
             if settled >= grace_seconds:
                 out.append(

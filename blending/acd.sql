@@ -93,8 +93,12 @@ SELECT agent_id FROM gone ORDER BY agent_id;
 
 -- name: watched
 -- The agents the drift watch looks at: those in a group not advisory, and those blendbot last
--- asked to be in back office; with where they should be, their last command and their ids.
-SELECT a.agent_id, acd_mode(a.queue) AS mode, acd_wanted(a.agent_id) AS wanted,
+-- asked to be in back office; with where they should be (by their group's mode: in
+-- interruptible mode only work no call can pause takes them off the phones), their last
+-- command and their ids.
+SELECT a.agent_id, acd_mode(a.queue) AS mode,
+       CASE acd_mode(a.queue) WHEN 'interruptible' THEN acd_wanted_interruptible(a.agent_id)
+                              ELSE acd_wanted(a.agent_id) END AS wanted,
        c.state AS last_state, c.status AS last_status, c.created_at AS last_at,
        c.done_at AS last_done_at,
        coalesce((SELECT jsonb_object_agg(t.source, t.external_id)

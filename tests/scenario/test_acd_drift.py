@@ -8,6 +8,10 @@ from datetime import timedelta
 
 import asyncpg
 
+from queues.catalog import Catalog
+from queues.lifecycle import Lifecycle
+from queues.models import TaskIn, TaskTypeIn
+from queues.tasks import Tasks
 from tests.conftest import AUTH
 from tests.support.acd import rig, seed_agents
 
@@ -103,6 +107,51 @@ async def test_no_drift_is_corrected_in_advisory_mode(pool: asyncpg.Pool) -> Non
             f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
         )
         await r.feed("ext-dana", "available")
+        r.clock.advance(timedelta(minutes=5))
+        await r.tick()
+        assert await r.commands("dana") == []
+        assert r.platform.received == []
+
+
+async def test_an_interruptible_agent_made_routable_while_holding_work_no_call_can_pause(
+    pool: asyncpg.Pool,
+) -> None:
+    """In interruptible mode work that cannot be paused takes its holder off the phones; if the
+    platform or someone by hand makes them routable while they hold it, the watch puts them
+    back, as in control mode. Pausable work leaves them routable: no correction."""
+    await seed_agents(pool, tasks=0)
+    opening_type = TaskTypeIn(skills=["billing"], sla_minutes=60, handle_minutes=10, pausable=False)
+    await Catalog(pool).put("opening", opening_type)
+    opening, _ = await Tasks(pool).create(
+        TaskIn(source="crm", external_id="O-1", type="opening", title="Account opening"), "test"
+    )
+    async with rig(pool, "interruptible") as r:
+        life = Lifecycle(pool)
+        await life.offer(opening.id, "dana", r.clock.now() + timedelta(minutes=5), "matcher", [])
+        await life.claim(opening.id, "dana")
+        await r.send()
+        assert r.platform.states == {"ext-dana": "back_office"}
+        r.clock.advance(timedelta(seconds=30))
+        await r.feed("ext-dana", "available")
+        r.clock.advance(timedelta(seconds=11))
+        await r.tick()
+        states = [(c["state"], c["cause"], c["status"]) for c in await r.commands("dana")]
+        assert states == [
+            ("backoffice", "task", "confirmed"),
+            ("backoffice", "drift", "confirmed"),
+        ]
+        assert r.platform.states == {"ext-dana": "back_office"}
+
+
+async def test_an_interruptible_agent_on_pausable_work_stays_routable(pool: asyncpg.Pool) -> None:
+    (task_id,) = await seed_agents(pool)
+    async with rig(pool, "interruptible") as r:
+        await r.feed("ext-dana", "available", ago=30)
+        await r.lend("dana")
+        claim = await r.client.post(
+            f"/api/v1/tasks/{task_id}/claim", json={"agent_id": "dana"}, headers=AUTH
+        )
+        assert claim.status == 200
         r.clock.advance(timedelta(minutes=5))
         await r.tick()
         assert await r.commands("dana") == []

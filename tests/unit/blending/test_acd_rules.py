@@ -110,7 +110,13 @@ def agent(**kw: object) -> Watched:
             ),
             None,
         ),
-        (agent(mode="interruptible", wanted="backoffice", line_state="available"), None),
+        # interruptible: wanted in back office only while holding work no call can pause
+        (
+            agent(mode="interruptible", wanted="backoffice", line_state="available"),
+            ("backoffice", "drift"),
+        ),
+        (agent(mode="interruptible", wanted="available", line_state="available"), None),
+        (agent(mode="advisory", wanted="backoffice", line_state="available"), None),
         (agent(wanted="backoffice", line_state="on_call", line_since=ago(60)), None),
         (agent(wanted="available", line_state="break", line_since=ago(600)), None),
     ],
