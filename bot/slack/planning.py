@@ -196,12 +196,20 @@ def chart(plan: Plan, name: str | None, found: Sequence[TypeIntervals] = ()) -> 
 def _arrivals_axes(axes: Axes, shown: Sequence[TypeIntervals], zone: ZoneInfo) -> None:
     from matplotlib.dates import DateFormatter
 
+    step = timedelta(minutes=shown[0].minutes)
+    first = min(i.start for t in shown for i in t.intervals)
+    last = max(i.start for t in shown for i in t.intervals) + step
+    grid = [first + step * k for k in range(int((last - first) / step) + 1)]
+    # Local wall-clock times: the axis reads the plan's clock.
+    at = np.array([g.astimezone(zone).replace(tzinfo=None) for g in grid], dtype="datetime64[m]")
     for t in shown:
-        # Local wall-clock times: the axis reads the plan's clock.
-        local = [i.start.astimezone(zone).replace(tzinfo=None) for i in t.intervals]
-        at = np.array(local, dtype="datetime64[m]")
-        (line,) = axes.plot(at, [i.mean for i in t.intervals], label=t.type, drawstyle="steps-post")
-        lo, hi = [i.lo_80 for i in t.intervals], [i.hi_80 for i in t.intervals]
+        # The intervals with no arrivals expected are not listed: nothing then.
+        by_start = {i.start: i for i in t.intervals}
+        mean, lo, hi = (
+            [getattr(by_start[g], k) if g in by_start else 0.0 for g in grid]
+            for k in ("mean", "lo_80", "hi_80")
+        )
+        (line,) = axes.plot(at, mean, label=t.type, drawstyle="steps-post")
         axes.fill_between(at, lo, hi, color=line.get_color(), alpha=0.2, step="post")
     axes.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))  # type: ignore[no-untyped-call]
     axes.set_ylabel(f"arriving per {shown[0].minutes} min")
