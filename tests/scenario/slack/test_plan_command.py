@@ -1,4 +1,5 @@
-"""``/blend plan [type]``: the back-office plan for supervisors, through signed requests."""
+"""``/blend plan [type] [site <id>]``: the back-office plan for supervisors, through signed
+requests."""
 
 from __future__ import annotations
 
