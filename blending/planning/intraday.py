@@ -96,3 +96,17 @@ def split_all(
         for name, bands in sorted(forecast.items())
         if name in counts
     ]
+
+
+def scaled(found: TypeIntervals, share: float) -> TypeIntervals:
+    """A site's share of a type's arrivals per interval (its band scaled alike)."""
+    return found.model_copy(
+        update={
+            "intervals": [
+                i.model_copy(
+                    update={k: round(getattr(i, k) * share, 2) for k in ("mean", "lo_80", "hi_80")}
+                )
+                for i in found.intervals
+            ]
+        }
+    )

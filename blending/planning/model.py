@@ -70,7 +70,12 @@ class TypePlan(BaseModel):
     skills: list[str]
     sla_minutes: int
     handle_minutes: float = Field(description="Expected active minutes per task, all steps.")
-    backlog_tasks: int
+    share: float = Field(
+        default=1.0,
+        description="The site's share of the type's work (its steps' shares weighted by their "
+        "minutes); 1 in the center's plan. Arrivals, work and backlog are this share.",
+    )
+    backlog_tasks: int = Field(description="Open tasks, those the site has a share of.")
     backlog_hours: float
     clears_on: date | None = Field(
         description="The day the expected backlog is first worked off; null: not within the plan."
@@ -95,6 +100,11 @@ class SkillPlan(BaseModel):
         description="The skills a step needs; the hours are of agents with all."
     )
     types: list[str]
+    share: float = Field(
+        default=1.0,
+        description="The site's share of the set's work: its agents' share of the hours the "
+        "center's agents with these skills give over the plan; 1 in the center's plan.",
+    )
     days: list[SkillDay]
 
 
@@ -108,9 +118,13 @@ class Miss(BaseModel):
 
 
 class Plan(BaseModel):
-    """The back-office plan from ``generated_at`` for ``days`` days of the center's clock."""
+    """The back-office plan from ``generated_at`` for ``days`` days of a site's clock: the
+    whole center's, or one site's staff and its share of the work."""
 
     generated_at: datetime
+    site: str | None = Field(
+        default=None, description="The site planned for; null: the whole center."
+    )
     timezone: str
     days: list[date]
     types: list[TypePlan]

@@ -5,7 +5,9 @@ Work and hours meet per *skill set* (the skills a task step needs): an agent's h
 the skill sets they have every skill of, split in proportion to how much work each set has
 over the plan (open and forecast), each type's over its SLA in days (the queue ranks tasks by
 the share of their SLA used, so short deadlines draw the hours first), so that no hour is
-counted twice. Each day:
+counted twice. A site's plan (``shares``: its share of each set's work,
+:mod:`blending.planning.share`) works its own agents' hours against that share of the
+forecast work and of every open task's remaining hours. Each day:
 
 * the backlog carries over: ``left = left + arriving - hours`` (never below nothing), per skill
   set; per type it is projected as the queue serves the work, each agent's hours going to the
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -97,9 +99,20 @@ def build_plan(
     *,
     notes: Sequence[str] = (),
     max_misses: int = 100,
+    shares: Mapping[Skills, float] | None = None,
+    site: str | None = None,
 ) -> Plan:
     """``arrivals``: per type, the forecast for the plan's days (today's already scaled to
-    what is left of it)."""
+    what is left of it); ``shares``: the site's share of each skill set's work (None: all of
+    it, the center's plan)."""
+
+    def part(skills: Skills) -> float:
+        return 1.0 if shares is None else shares.get(skills, 0.0)
+
+    def left_of(task: OpenTask, info: TypeInfo) -> dict[int, float]:
+        hours = remaining_hours(task, info).items()
+        return {k: h * part(info.step_skills[k - 1]) for k, h in hours}
+
     calendar = local_days(now, zone, days)
     index = {d: i for i, d in enumerate(calendar)}
     work: dict[tuple[str, int], dict[str, FloatArray]] = {}
@@ -112,7 +125,7 @@ def build_plan(
         ):
             s = sets.setdefault(skills, _Set(skills))
             s.parts.append((info.name, k))
-            work[(info.name, k)] = _scaled(bands, days, minutes / 60)
+            work[(info.name, k)] = _scaled(bands, days, minutes / 60 * part(skills))
     open_due: dict[Skills, FloatArray] = defaultdict(lambda: np.zeros(days))
     by_type_left: dict[str, float] = defaultdict(float)
     for task in backlog:
@@ -121,7 +134,7 @@ def build_plan(
             continue
         info = found
         day = max(0, min(days - 1, _day_of(task.due_at, zone, calendar[0])))
-        for k, hours in remaining_hours(task, info).items():
+        for k, hours in left_of(task, info).items():
             left[(task.type, k)] += hours
             by_type_left[task.type] += hours
             open_due[info.step_skills[k - 1]][day] += hours
@@ -155,6 +168,7 @@ def build_plan(
             SkillPlan(
                 skills=sorted(skills),
                 types=sorted({name for name, _ in s.parts}),
+                share=round(part(skills), 4),
                 days=[
                     SkillDay(
                         day=calendar[d],
@@ -176,7 +190,7 @@ def build_plan(
     for task in backlog:
         if task.type in types:
             due = round(due_in_days(task.due_at, first) * 24) / 24  # to the hour: bounded
-            for k, hours in remaining_hours(task, types[task.type]).items():
+            for k, hours in left_of(task, types[task.type]).items():
                 open_work[(due, task.type, k)] += hours
     projected = project_band(
         types,
@@ -187,12 +201,26 @@ def build_plan(
         days,
     )
     type_plans = [
-        _type_plan(info, arrivals.get(info.name), work, by_type_left, projected, calendar, backlog)
+        _type_plan(
+            info,
+            arrivals.get(info.name),
+            work,
+            by_type_left,
+            projected,
+            calendar,
+            [
+                t
+                for t in backlog
+                if t.type == info.name and (shares is None or sum(left_of(t, info).values()) > EPS)
+            ],
+            1.0 if shares is None else type_share(info, shares),
+        )
         for info in sorted(types.values(), key=lambda i: i.name)
     ]
-    misses = _misses(backlog, types, sets, now)
+    misses = _misses(backlog, types, sets, now, left_of)
     return Plan(
         generated_at=now,
+        site=site,
         timezone=zone.key,
         days=calendar,
         types=type_plans,
@@ -200,6 +228,15 @@ def build_plan(
         misses=misses[:max_misses],
         notes=list(notes),
     )
+
+
+def type_share(info: TypeInfo, shares: Mapping[Skills, float]) -> float:
+    """A type's share: its steps' shares weighted by their minutes."""
+    parts = [shares.get(s, 0.0) for s in info.step_skills]
+    minutes = sum(info.step_minutes)
+    if minutes <= EPS:
+        return sum(parts) / len(parts) if parts else 0.0
+    return sum(p * m for p, m in zip(parts, info.step_minutes, strict=True)) / minutes
 
 
 def _scaled(bands: DailyBands | None, days: int, factor: float) -> dict[str, FloatArray]:
@@ -272,6 +309,7 @@ def _type_plan(
     projected: Projected,
     calendar: Sequence[date],
     backlog: Sequence[OpenTask],
+    share: float,
 ) -> TypePlan:
     days = len(calendar)
     steps = range(1, len(info.step_minutes) + 1)
@@ -279,7 +317,7 @@ def _type_plan(
         k: sum((work[(info.name, s)][k] for s in steps), np.zeros(days))
         for k in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
     }
-    counts = _scaled(bands, days, 1.0)
+    counts = _scaled(bands, days, share)
     start = left.get(info.name, 0.0)
     mean, lo, hi = (b[info.name] for b in (projected.mean, projected.lo_80, projected.hi_80))
     clears: date | None = calendar[0] if start <= EPS else None
@@ -300,6 +338,7 @@ def _type_plan(
         skills=sorted(set().union(*info.step_skills)),
         sla_minutes=info.sla_minutes,
         handle_minutes=round(info.minutes, 1),
+        share=round(share, 4),
         backlog_tasks=sum(1 for t in backlog if t.type == info.name),
         backlog_hours=_r(start),
         clears_on=clears,
@@ -316,15 +355,18 @@ def _misses(
     types: Mapping[str, TypeInfo],
     sets: Mapping[Skills, _Set],
     now: datetime,
+    left_of: Callable[[OpenTask, TypeInfo], dict[int, float]],
 ) -> list[Miss]:
+    """The open tasks whose (share of) work is not done by their due time, worst first."""
     done: dict[int, datetime | None] = {}
     queues: dict[Skills, list[tuple[OpenTask, float]]] = defaultdict(list)
     for task in backlog:
         info = types.get(task.type)
         if info is None:
             continue
-        for k, hours in remaining_hours(task, info).items():
-            queues[info.step_skills[k - 1]].append((task, hours))
+        for k, hours in left_of(task, info).items():
+            if hours > EPS:
+                queues[info.step_skills[k - 1]].append((task, hours))
     for skills, items in queues.items():
         pieces = sorted(sets[skills].pieces) if skills in sets else []
         walk = _Walk(pieces, now)

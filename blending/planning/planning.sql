@@ -31,13 +31,20 @@ WHERE t.status IN ('queued', 'offered', 'in_progress', 'paused', 'escalated')
 ORDER BY t.due_at, t.id;
 
 -- name: staff
--- Every active agent: the queue they answer, their team and skills.
-SELECT a.agent_id, a.queue, a.team,
+-- Every active agent: the queue they answer, their team, site and skills.
+SELECT a.agent_id, a.queue, a.team, a.site_id,
        coalesce(array_agg(s.skill) FILTER (WHERE s.skill IS NOT NULL), '{}') AS skills
 FROM agents a LEFT JOIN agent_skills s ON s.agent_id = a.agent_id
 WHERE a.deactivated_at IS NULL
-GROUP BY a.agent_id, a.queue, a.team
+GROUP BY a.agent_id, a.queue, a.team, a.site_id
 ORDER BY a.agent_id;
+
+-- name: recent_arrivals
+-- Tasks that arrived per type from $1 to $2 (a site's share of the work is split by them).
+SELECT type, count(*) AS tasks
+FROM tasks
+WHERE created_at >= $1 AND created_at < $2 AND status <> 'cancelled'
+GROUP BY type;
 
 -- name: schedules
 SELECT agent_id, kind, starts_at, ends_at FROM agent_schedules

@@ -13,9 +13,10 @@ from blending.intervals import FloatArray
 from blending.planning import store
 from blending.planning.arrivals import MIN_DAYS, DailyBands
 from blending.planning.calibration import forecast_calibrated
-from blending.planning.intraday import TypeIntervals
-from blending.planning.model import AgentSupply, OpenTask, Plan, TypeInfo
-from blending.planning.plan import build_plan
+from blending.planning.intraday import TypeIntervals, scaled
+from blending.planning.model import AgentSupply, OpenTask, Plan, Skills, TypeInfo
+from blending.planning.plan import build_plan, type_share
+from blending.planning.share import set_pulls, site_shares
 from blending.planning.what_if import MoveIn, WhatIf, what_if
 from blending.policy import BlendPolicy, policy_for
 from blending.sites import SiteStore
@@ -66,6 +67,10 @@ class PlanInputs:
     supply: store.Supply
     backlog: list[OpenTask]
     notes: list[str]
+    site: str | None = None
+    """The site planned for (None: the whole center)."""
+    shares: dict[Skills, float] | None = None
+    """The site's share of each skill set's work (None: all of it)."""
 
     def plan(self, extra: Sequence[AgentSupply] = ()) -> Plan:
         return build_plan(
@@ -78,6 +83,8 @@ class PlanInputs:
             self.supply.low,
             self.backlog,
             notes=self.notes,
+            shares=self.shares,
+            site=self.site,
         )
 
 
@@ -88,9 +95,11 @@ async def make_plan(
     *,
     days: int | None = None,
     zone: ZoneInfo | None = None,
+    site: str | None = None,
 ) -> Plan:
-    """The plan with days on ``zone``'s clock (a site's; default the default site's)."""
-    inputs = await gather(db, now, settings, days=days, zone=zone)
+    """The plan with days on ``zone``'s clock (default the default site's): the whole
+    center's, or ``site``'s (its staff and its share of the work)."""
+    inputs = await gather(db, now, settings, days=days, zone=zone, site=site)
     return await asyncio.to_thread(inputs.plan)  # seconds of arithmetic for a large center
 
 
@@ -101,6 +110,7 @@ async def gather(
     *,
     days: int | None = None,
     zone: ZoneInfo | None = None,
+    site: str | None = None,
 ) -> PlanInputs:
     horizon = days or settings.days
     zone = zone or ZoneInfo(settings.timezone)
@@ -127,16 +137,48 @@ async def gather(
     rest_of_today = (end - now) / (end - start)  # a DST day is 23 or 25 hours long
     forecast = {t: _today_scaled(b, rest_of_today) for t, b in forecast.items()}
     backlog = await store.open_tasks(db, now)
-    supply = await store.supply(
+    supply = await center_supply(db, now, settings, horizon)
+    notes += supply.notes
+    if site is None:
+        return PlanInputs(now, zone, horizon, types, forecast, supply, backlog, notes)
+    shares = await site_shares_of(db, now, horizon, site, types, backlog, supply)
+    mine = supply.of_site(site)
+    if not mine.expected:
+        notes.append(f"no agent of site {site} gives back-office hours in the plan's days")
+    return PlanInputs(
+        now, zone, horizon, types, forecast, mine, backlog, notes, site=site, shares=shares
+    )
+
+
+async def site_shares_of(
+    db: Executor,
+    now: datetime,
+    days: int,
+    site: str,
+    types: dict[str, TypeInfo],
+    backlog: list[OpenTask],
+    supply: store.Supply,
+) -> dict[Skills, float]:
+    """``site``'s share of each skill set's work (:mod:`blending.planning.share`)."""
+    recent = await store.recent_arrivals(db, now - timedelta(days=days), now)
+    end = now + timedelta(days=days)
+    split = site_shares(set_pulls(types, recent, backlog), supply.expected, supply.staff, now, end)
+    return {skills: by_site.get(site, 0.0) for skills, by_site in split.items()}
+
+
+async def center_supply(
+    db: Executor, now: datetime, settings: PlanSettings, days: int
+) -> store.Supply:
+    """Every agent's back-office hours over the next ``days`` days."""
+    return await store.supply(
         db,
         now,
-        horizon,
+        days,
         settings.policy,
         settings.forecasts,
         target=settings.target,
         back_office_teams=settings.back_office_teams,
     )
-    return PlanInputs(now, zone, horizon, types, forecast, supply, backlog, notes + supply.notes)
 
 
 def _today_scaled(bands: DailyBands, share: float) -> DailyBands:
@@ -148,32 +190,56 @@ def _today_scaled(bands: DailyBands, share: float) -> DailyBands:
 
 
 class Planner:
-    """The plan on a pool, for every surface (API, Slack, CLI)."""
+    """The plan on a pool, for every surface (API, Slack, CLI, console).
+
+    ``site`` None plans the whole center on the default site's clock; a site's name (or
+    :data:`~blending.sites.DEFAULT_SITE` for the agents and queues in none) plans that site's
+    staff and its share of the work on its clock; :class:`~blending.sites.UnknownSite` for a
+    site that does not exist."""
 
     def __init__(self, db: Executor, settings: PlanSettings | None = None) -> None:
         self._db = db
         self.settings = settings or PlanSettings()
 
     async def plan(self, now: datetime, days: int | None = None, site: str | None = None) -> Plan:
-        """The plan with days on the site's clock (None: the default site's);
-        :class:`~blending.sites.UnknownSite` for a site that does not exist."""
         zone = await SiteStore(self._db, self.settings.timezone).zone(site)
-        return await make_plan(self._db, now, self.settings, days=days, zone=zone)
+        return await make_plan(self._db, now, self.settings, days=days, zone=zone, site=site)
 
     async def intervals(
-        self, now: datetime, days: int, minutes: int, site: str | None = None
+        self,
+        now: datetime,
+        days: int,
+        minutes: int,
+        site: str | None = None,
+        *,
+        plan: Plan | None = None,
     ) -> list[TypeIntervals]:
-        """Each type's arrivals per interval over the next ``days`` days on the site's clock."""
+        """Each type's arrivals per interval over the next ``days`` days on the site's clock,
+        a site's being its share of each type's (``plan``: the site's plan already made,
+        whose shares are taken)."""
         # The intraday split reads this module's history: imported here, not at the top.
         from blending.planning.intraday_store import interval_forecast
 
         zone = await SiteStore(self._db, self.settings.timezone).zone(site)
-        return await interval_forecast(
+        found = await interval_forecast(
             self._db, now, self.settings, days=days, minutes=minutes, zone=zone
         )
+        if site is None or not found:
+            return found
+        if plan is None or plan.site != site:
+            types = await store.task_types(self._db, now)
+            backlog = await store.open_tasks(self._db, now)
+            supply = await center_supply(self._db, now, self.settings, self.settings.days)
+            shares = await site_shares_of(
+                self._db, now, self.settings.days, site, types, backlog, supply
+            )
+            by_type = {name: type_share(info, shares) for name, info in types.items()}
+        else:
+            by_type = {t.type: t.share for t in plan.types}
+        return [scaled(t, by_type[t.type]) for t in found if by_type.get(t.type, 0.0) > 0]
 
     async def what_if(self, now: datetime, move: MoveIn, site: str | None = None) -> WhatIf:
         """The plan with the move, against the plan without it."""
         zone = await SiteStore(self._db, self.settings.timezone).zone(site)
-        inputs = await gather(self._db, now, self.settings, zone=zone)
+        inputs = await gather(self._db, now, self.settings, zone=zone, site=site)
         return what_if(inputs, move, target_seconds=self.settings.target[1])

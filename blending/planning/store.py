@@ -16,8 +16,9 @@ from blending.forecast_store import ForecastSettings, forecast_queue
 from blending.intervals import FloatArray
 from blending.lending import ForecastLending, Span, Staffer, working_spans
 from blending.outlook import group_needs
-from blending.planning.model import AgentSupply, OpenTask, TypeInfo
+from blending.planning.model import AgentSupply, OpenTask, Skills, TypeInfo
 from blending.policy import BlendPolicy
+from blending.sites import DEFAULT_SITE, SiteStore
 from blending.snapshot import ForecastRow, staffing_group
 from queues.db import Executor, load_queries
 
@@ -92,6 +93,12 @@ async def open_tasks(db: Executor, now: datetime) -> list[OpenTask]:
     ]
 
 
+async def recent_arrivals(db: Executor, since: datetime, until: datetime) -> dict[str, float]:
+    """Tasks that arrived per type from ``since`` to ``until``."""
+    rows = await db.fetch(_SQL["recent_arrivals"], since, until)
+    return {r["type"]: float(r["tasks"]) for r in rows}
+
+
 @dataclass(frozen=True)
 class Supply:
     expected: list[AgentSupply]
@@ -102,6 +109,18 @@ class Supply:
     """The call forecast over the plan's days."""
     groups: dict[str, list[tuple[Span, ...]]] = field(default_factory=dict)
     """Per staffing group, the working hours of each agent who answers calls."""
+    staff: dict[str, tuple[Skills, str]] = field(default_factory=dict)
+    """Each active agent's skills and site (:data:`~blending.sites.DEFAULT_SITE`: none)."""
+
+    def of_site(self, site: str) -> Supply:
+        """The hours of the site's agents only (the calls and their groups stay the center's:
+        a move off the phones leaves a queue however many sites answer it)."""
+        mine = {a for a, (_, s) in self.staff.items() if s == site}
+        return replace(
+            self,
+            expected=[a for a in self.expected if a.agent_id in mine],
+            low=[a for a in self.low if a.agent_id in mine],
+        )
 
 
 async def supply(
@@ -170,17 +189,20 @@ async def supply(
     groups: dict[str, list[tuple[Span, ...]]] = defaultdict(list)
     for r in callers:
         groups[staffing_group(r["queue"])].append(spans[r["agent_id"]])
-    return Supply(of(expected), of(low), notes, rows, dict(groups))
+    staffed = {r["agent_id"]: (skills[r["agent_id"]], r["site_id"] or DEFAULT_SITE) for r in staff}
+    return Supply(of(expected), of(low), notes, rows, dict(groups), staffed)
 
 
 async def call_forecast(
     db: Executor, now: datetime, days: int, policy: ForecastSettings
 ) -> tuple[list[ForecastRow], list[str]]:
     """Every queue's calls forecast over ``days`` days from its history (not stored: the
-    engine's own forecast reaches a day), staffed as the engine staffs them."""
+    engine's own forecast reaches a day), fitted on its site's clock and staffed as the engine
+    staffs them."""
     since = now - timedelta(weeks=policy.weeks + 1)
     rows: list[ForecastRow] = []
     notes: list[str] = []
+    clocks = await SiteStore(db, policy.timezone).clocks()
     for q in await db.fetch(_SQL["call_queues"]):
         queue = q["queue"]
         history = await db.fetch(_SQL["call_history"], queue, since)
@@ -189,8 +211,9 @@ async def call_forecast(
         minutes = history[-1]["minutes"]
         points = [(h["interval_start"], float(h["calls"]), h["aht_seconds"]) for h in history]
         try:
+            on_clock = replace(policy, timezone=clocks.of_queue(queue).key)
             forecast, agents = await asyncio.to_thread(
-                forecast_queue, points, queue, minutes, policy, days
+                forecast_queue, points, queue, minutes, on_clock, days
             )
         except BlendingError as exc:
             notes.append(f"no lulls counted for queue {queue}: {exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     planner.add_argument("--days", type=int, help="days ahead (default BLENDBOT_PLAN_DAYS)")
     planner.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON")
     planner.add_argument(
-        "--site", help="the site whose clock the days follow (default: BLENDBOT_TIMEZONE's)"
+        "--site",
+        help="plan a site: its own agents' hours and its share of the work, on its clock "
+        "('default': the agents in no site; left out: the whole center)",
     )
     planner.add_argument(
         "--what-if",
@@ -318,11 +321,18 @@ def _with_settings(args: argparse.Namespace, settings: Settings) -> int:
         if args.days is not None and not 1 <= args.days <= 60:
             err.print("error: --days must be between 1 and 60")
             return 2
+        if args.site is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", args.site):
+            err.print("error: --site must be a site's id: lower case, digits, _ . -")
+            return 2
         if args.intervals is not None:
             from bot.cli.planning import intervals
 
             days = args.days or 2
-            return _run(lambda: intervals(settings, days, args.intervals, args.json_out, console))
+            return _run(
+                lambda: intervals(
+                    settings, days, args.intervals, args.json_out, console, site=args.site
+                )
+            )
         return _run(
             lambda: plan(
                 settings, args.days, args.json_out, console, move=args.move, site=args.site

@@ -13,7 +13,6 @@ from rich.table import Table
 from blending.errors import BlendingError
 from blending.planning.arrivals import MODEL
 from blending.planning.backtest import backtest_daily
-from blending.planning.intraday_store import interval_forecast
 from blending.planning.model import Plan
 from blending.planning.service import Planner, history
 from blending.planning.what_if import MoveIn
@@ -53,12 +52,13 @@ async def intervals(
     json_out: Path | None,
     console: Console,
     clock: Clock = SYSTEM,
+    site: str | None = None,
 ) -> int:
-    """Each type's arrivals per interval over the next ``days`` days, with the 80% band."""
+    """Each type's arrivals per interval over the next ``days`` days, with the 80% band (a
+    site's: its share, on its clock)."""
     async with database(settings) as db:
-        found = await interval_forecast(
-            db.pool, clock.now(), plan_settings(settings), days=days, minutes=minutes
-        )
+        planner = Planner(db.pool, plan_settings(settings))
+        found = await planner.intervals(clock.now(), days, minutes, site)
     if not found:
         console.print("no arrivals forecast: the task history is too short")
     for t in found:
@@ -79,8 +79,9 @@ async def intervals(
 
 
 def render(result: Plan, console: Console) -> None:
+    whose = f"site {result.site}" if result.site else "the whole center"
     console.print(
-        f"Back-office plan from {result.generated_at:%Y-%m-%d %H:%M} UTC, "
+        f"Back-office plan for {whose} from {result.generated_at:%Y-%m-%d %H:%M} UTC, "
         f"{len(result.days)} days ({result.timezone})"
     )
     types = Table(title="Task types")
@@ -103,7 +104,8 @@ def render(result: Plan, console: Console) -> None:
     console.print(types)
     for skill in result.skills:
         name = " + ".join(skill.skills) or "no skill"
-        table = Table(title=f"Hours for {name} ({', '.join(skill.types)})")
+        share = f", {skill.share:.0%} of the work" if result.site else ""
+        table = Table(title=f"Hours for {name} ({', '.join(skill.types)}{share})")
         columns = ("day", "lulls", "lulls low", "dedicated", "work", "due", "extra", "extra 80%")
         for column in (*columns, "spare"):
             table.add_column(column, justify="left" if column == "day" else "right")

@@ -18,8 +18,10 @@ from queues.models import Name, Strict
 class SiteQuery(Strict):
     site: SiteId | None = Field(
         default=None,
-        description="The site whose clock the days follow (default: the default site, "
-        "`BLENDBOT_TIMEZONE`); an unknown site is a 404.",
+        description="The site planned for: its own agents' hours against its share of each "
+        "skill set's work (the share of the skilled hours its agents give), on its clock; "
+        "`default`: the agents and queues in no site. Left out: the whole center, on the "
+        "default site's clock (`BLENDBOT_TIMEZONE`). An unknown site is a 404.",
     )
 
 
@@ -95,9 +97,11 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         "and the day it is expected cleared. Per skill set, the hours the lulls (as forecast, "
         "and when calls run at their 95% bound) and dedicated back-office staff give, the "
         "extra hours needed each day to meet every SLA, and the hours to spare. The open tasks "
-        "expected to miss their SLA, worst first. Days follow the clock of `site` (default: the "
-        "default site's, `BLENDBOT_TIMEZONE`), from its local midnight to the next: a day a "
-        "DST change shortens or lengthens is 23 or 25 hours long.",
+        "expected to miss their SLA, worst first. With `site`, the site's own agents' hours "
+        "and its `share` of each skill set's work and open tasks (the sites' shares add up to "
+        "one). Days follow the clock of `site` (default: the default site's, "
+        "`BLENDBOT_TIMEZONE`), from its local midnight to the next: a day a DST change "
+        "shortens or lengthens is 23 or 25 hours long.",
     ),
     Operation(
         "GET",
@@ -109,8 +113,9 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         responses={200: IntervalsOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
         description="The daily forecast of each type's arrivals (calibrated, as in the plan) "
         "spread over the day by the weekday's profile of the last weeks, with the 80% band "
-        "of each interval. Types with too short a history are left out; intervals with no "
-        "arrivals expected are left out.",
+        "of each interval, on the clock of `site`, and for a site its share of each type's "
+        "arrivals (as in its plan). Types with too short a history (or none of the site's) "
+        "are left out; intervals with no arrivals expected are left out.",
     ),
     Operation(
         "POST",
@@ -127,6 +132,6 @@ PLAN_OPERATIONS: tuple[Operation, ...] = (
         "abandonment before and after (Erlang A with the callers' mean patience), and the "
         "plan's extra and spare hours per skill set, each type's backlog at the end of the "
         "move's day (on the clock of `site`), and the tasks that will miss their SLA, without and "
-        "with the move.",
+        "with the move: with `site`, in the site's plan (the moved agents join its staff).",
     ),
 )

@@ -542,8 +542,9 @@ SUPERVISOR_HELP = (
     ),
     ("/blend forecast [queue]", "a queue's calls and agents needed today, with a chart"),
     (
-        "/blend plan [type]",
-        "the back-office plan: extra hours needed, backlog, tasks that will miss their SLA",
+        "/blend plan [type] [site <id>]",
+        "the back-office plan (a site's: its staff, its share of the work): extra hours "
+        "needed, backlog, arrivals per hour, tasks that will miss their SLA",
     ),
     ("/blend report [today|week]", "tasks done, SLA kept, back-office time, top agents"),
     ("/blend pause [reason] | resume", "turn blending off (calls first) or back on"),

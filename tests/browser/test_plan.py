@@ -114,3 +114,49 @@ async def test_the_last_plan_is_kept_for_a_minute(page: Page, planning: Console)
     planning.clock.set(NOW + timedelta(minutes=1))
     await page.reload()
     await expect(opened).to_have_text("31")
+
+
+async def test_the_arrivals_per_hour_and_a_sites_plan(page: Page, planning: Console) -> None:
+    await sign_in_with_token(page, planning)
+    await page.goto(planning.url + "/console/plan")
+    # The history's billing tasks come 09:00-12:20 UTC on weekdays: four hours a day.
+    hours = page.locator("#intervals tbody tr")
+    await expect(hours).to_have_count(8)
+    await expect(hours.first.locator("td").first).to_have_text("Mon 02 Mar 09:00")
+    await expect(page.locator("#arrivals-chart")).to_have_attribute("data-drawn", "true")
+    await expect(page.locator("#sites")).to_have_count(0)  # one site: nothing to choose
+
+    await planning.pool.execute(
+        "INSERT INTO sites VALUES ('auckland', 'Auckland', 'Pacific/Auckland'),"
+        " ('new-york', 'New York', 'America/New_York')"
+    )
+    await agent(planning.pool, "ny1", "Back Office", ["billing"])
+    await shifts(planning.pool, "ny1", NOW.date(), 14)
+    await planning.pool.execute("UPDATE agents SET site_id = 'auckland' WHERE agent_id = 'bo1'")
+    await planning.pool.execute("UPDATE agents SET site_id = 'new-york' WHERE agent_id = 'ny1'")
+    await page.goto(planning.url + "/console/plan?days=7")
+    await page.click("#sites >> text=auckland")
+    await page.wait_for_url("**/console/plan?days=7&site=auckland")
+    await expect(page.locator("h1")).to_contain_text("for site auckland: 2026-03-02 to 2026-03-08")
+    # Two agents with billing on the same shifts: half the work is Auckland's.
+    await expect(page.locator("h3 .share")).to_have_text("50%")
+    await expect(page.locator("#types tr[data-type=billing] td").nth(5)).to_have_text("7.5")
+    # 09:00-12:20 UTC is 22:00-01:20 in Auckland: its hours.
+    await expect(page.locator("#intervals tbody tr").first).to_be_visible()
+    starts = await page.locator("#intervals tbody tr td:first-child").all_inner_texts()
+    assert {s[-5:] for s in starts} <= {"22:00", "23:00", "00:00", "01:00"}, starts
+    assert "Mon 02 Mar 22:00" in starts
+    await expect(page.locator("#arrivals-chart")).to_have_attribute("data-drawn", "true")
+    await shot(page, "plan-site")
+    await page.click("text=14 days")
+    await page.wait_for_url("**/console/plan?days=14&site=auckland")
+    await page.click("#sites >> text=Whole center")
+    await expect(page.locator("#types tr[data-type=billing] td").nth(5)).to_have_text("15.0")
+
+    missing = await page.goto(planning.url + "/console/plan?site=mars")
+    assert missing is not None
+    assert missing.status == 404
+    bad = await page.goto(planning.url + "/console/plan?site=Not%20A%20Site")
+    assert bad is not None
+    assert bad.status == 422
+    await expect(page.locator(".error")).to_contain_text("site")

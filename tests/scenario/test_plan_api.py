@@ -31,6 +31,25 @@ async def test_the_plan_over_http(client: Client, pool: asyncpg.Pool) -> None:
         bad = await _call(client, spec, "GET", "/api/v1/plan" + query)
         assert bad.status_code == 422, query
     assert (await _call(client, spec, "GET", "/api/v1/plan", auth=False)).status_code == 401
+    # A site's plan: its own agents' hours and its share of the work; the center's is unchanged.
+    await client.put("/api/v1/sites/pune", json=PUNE, headers=AUTH)
+    await client.put("/api/v1/agents/bo1/site", json={"site_id": "pune"}, headers=AUTH)
+    pune = await _call(client, spec, "GET", "/api/v1/plan?days=3&site=pune")
+    assert pune.status_code == 200
+    body = await (await client.get("/api/v1/plan?days=3&site=pune", headers=AUTH)).json()
+    assert (body["site"], body["timezone"]) == ("pune", "Asia/Kolkata")
+    assert (body["skills"][0]["share"], body["types"][0]["share"]) == (1.0, 1.0)
+    default = await (await client.get("/api/v1/plan?days=3&site=default", headers=AUTH)).json()
+    assert default["skills"][0]["share"] == 0.0
+    assert default["skills"][0]["days"][1]["dedicated_hours"] == 0.0
+    for query, status in (("&site=mars", 404), ("&site=Not%20A%20Site", 422), ("&site=", 422)):
+        bad = await _call(client, spec, "GET", "/api/v1/plan?days=3" + query)
+        assert bad.status_code == status, query
+    assert (await client.get("/api/v1/sites/pune", headers=AUTH)).status == 200
+    assert (await client.get("/api/v1/sites/mars", headers=AUTH)).status == 404  # none made
+
+
+PUNE = {"name": "Pune", "time_zone": "Asia/Kolkata"}
 
 
 async def test_a_what_if_over_http(client: Client, pool: asyncpg.Pool) -> None:
@@ -77,13 +96,18 @@ async def test_arrivals_per_interval_over_http(client: Client, pool: asyncpg.Poo
     starts = [datetime.fromisoformat(i["start"]) for i in billing["intervals"]]
     assert {s.astimezone(UTC).hour for s in starts} <= {9, 10, 11, 12}
     assert all(i["lo_80"] <= i["mean"] <= i["hi_80"] for i in billing["intervals"])
-    # On a site's clock the same arrivals fall in its own half hours.
-    await client.put(
-        "/api/v1/sites/pune", json={"name": "Pune", "time_zone": "Asia/Kolkata"}, headers=AUTH
-    )
+    # On a site's clock the same arrivals fall in its own half hours; the site has the only
+    # agent with the skill, so all of them are its own, and none the default site's.
+    await client.put("/api/v1/sites/pune", json=PUNE, headers=AUTH)
+    pune = await client.get("/api/v1/plan/intervals?minutes=30&site=pune", headers=AUTH)
+    assert (await pune.json())["types"] == []
+    await agent(pool, "bo1", "Back Office", ["billing"])
+    await client.put("/api/v1/agents/bo1/site", json={"site_id": "pune"}, headers=AUTH)
     pune = await client.get("/api/v1/plan/intervals?minutes=30&site=pune", headers=AUTH)
     (local,) = (await pune.json())["types"]
     assert {i["start"][-6:] for i in local["intervals"]} == {"+05:30"}
+    default = await client.get("/api/v1/plan/intervals?site=default", headers=AUTH)
+    assert (await default.json())["types"] == []
     only = await client.get("/api/v1/plan/intervals?type=letters", headers=AUTH)
     assert (await only.json())["types"] == []
     for query in ("?minutes=20", "?days=0", "?days=32", "?type=Bad%20Type", "?hours=2"):

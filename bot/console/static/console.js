@@ -107,7 +107,7 @@
       config = { type: "line", data: { labels: data.labels, datasets: datasets },
         options: { plugins: { legend: { labels: { filter: function (item) {
                      return item.text.indexOf(" 80% ") < 0; } } } },
-                   scales: { y: { beginAtZero: true, title: { display: true, text: "backlog hours" } } } } };
+                   scales: { y: { beginAtZero: true, title: { display: true, text: data.y || "backlog hours" } } } } };
     } else {
       config = { type: "bar", data: { labels: data.labels, datasets: datasets },
         options: { plugins: { legend: { display: false } } } };

@@ -63,3 +63,32 @@ async def test_plan_and_task_backtest(
     bad = await asyncio.to_thread(_blendbot, cli_env, "plan", "--days", "0")
     assert bad.returncode == 2
     assert "--days" in bad.stderr
+
+
+async def test_a_sites_plan_and_intervals(
+    pool: asyncpg.Pool, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    await history(pool, weeks=8, now=now)
+    await agent(pool, "bo1", "back-office", ["billing"])
+    await agent(pool, "bo2", "back-office", ["billing"])
+    await shifts(pool, "bo1", now.date(), 3)
+    await shifts(pool, "bo2", now.date(), 3)
+    await pool.execute("INSERT INTO sites VALUES ('auckland', 'Auckland', 'Pacific/Auckland')")
+    await pool.execute("UPDATE agents SET site_id = 'auckland' WHERE agent_id = 'bo1'")
+    out = tmp_path / "plan.json"
+    args = ("plan", "--days", "3", "--site", "auckland", "--json", str(out))
+    result = await asyncio.to_thread(_blendbot, cli_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert "for site auckland" in result.stdout
+    plan = json.loads(out.read_text())
+    assert (plan["site"], plan["timezone"]) == ("auckland", "Pacific/Auckland")
+    assert 0 < plan["skills"][0]["share"] < 1  # bo2, in no site, gives the rest
+    result = await asyncio.to_thread(
+        _blendbot, cli_env, "plan", "--intervals", "60", "--site", "auckland"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "billing: arrivals per 60 minutes" in result.stdout
+    for site, code, said in (("mars", 1, "site mars not found"), ("Not A Site", 2, "--site")):
+        bad = await asyncio.to_thread(_blendbot, cli_env, "plan", "--site", site)
+        assert (bad.returncode, said in bad.stderr) == (code, True), bad.stderr
