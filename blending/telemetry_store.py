@@ -333,8 +333,12 @@ class TelemetryStore:
                 [v.wait_seconds for v in values],
             )
 
-    async def presence(self, now: datetime, agent_ids: Sequence[str] | None = None) -> PresenceList:
-        """Every agent's state at ``now``, and the telephony ids no agent has yet."""
+    async def presence(
+        self, now: datetime, agent_ids: Sequence[str] | None = None, *, unmatched: bool = True
+    ) -> PresenceList:
+        """Every agent's state at ``now`` (or those of ``agent_ids``), and the telephony ids no
+        agent has yet unless ``unmatched`` is off: an agent's own ask for work needs only their
+        state, and counting the unmatched lines' events is no part of it."""
         sources = {r["source"]: r["last_seen"] for r in await self._db.fetch(_SQL["sources"])}
         rows = await self._db.fetch(
             _SQL["presence"], now, list(agent_ids) if agent_ids is not None else None
@@ -369,8 +373,12 @@ class TelemetryStore:
                     source=found.source,
                 )
             )
-        unmatched = [UnmatchedLine(**dict(r)) for r in await self._db.fetch(_SQL["unmatched"])]
-        return PresenceList(items=items, unmatched=unmatched)
+        lines_of_no_one = (
+            [UnmatchedLine(**dict(r)) for r in await self._db.fetch(_SQL["unmatched"])]
+            if unmatched
+            else []
+        )
+        return PresenceList(items=items, unmatched=lines_of_no_one)
 
     async def intervals(self, queue: str, start: datetime, end: datetime) -> list[IntervalOut]:
         rows = await self._db.fetch(_SQL["intervals"], queue, start, end)

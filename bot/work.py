@@ -99,7 +99,7 @@ async def _ask(
     holds = await guard_for(db, agent_id)
     if holds is not None:
         return NoOffer(holds.why())
-    presence = await TelemetryStore(db).presence(now, [agent_id])
+    presence = await TelemetryStore(db).presence(now, [agent_id], unmatched=False)
     state = None
     for item in presence.items:
         if item.agent_id == agent_id and item.state in ON_THE_PHONES:
@@ -199,7 +199,7 @@ async def resume(life: Lifecycle, task_id: int, agent_id: str) -> TaskOut:
 async def _held_back(db: Executor, agent_id: str, now: datetime) -> tuple[str | None, bool]:
     """Why the phones come first for the agent now (None: they do not), and whether that is a
     call in progress (which no override sets aside)."""
-    presence = await TelemetryStore(db).presence(now, [agent_id])
+    presence = await TelemetryStore(db).presence(now, [agent_id], unmatched=False)
     for item in presence.items:
         if item.state in ON_THE_PHONES:
             return f"they are {ON_THE_PHONES[item.state]} ({item.source})", True

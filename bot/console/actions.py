@@ -41,7 +41,7 @@ async def actions_page(request: web.Request) -> web.Response:
     session = await get_session(request)
     flash = session.pop(FLASH, None)
     now = request.config_dict[CLOCK].now()
-    everyone = [p.agent_id for p in (await stores.telemetry.presence(now)).items]
+    everyone = [p.agent_id for p in (await stores.telemetry.presence(now, unmatched=False)).items]
     return await page(
         request,
         "actions.html",

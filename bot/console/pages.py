@@ -167,7 +167,7 @@ async def my_day(request: web.Request) -> web.Response:
     stores = request.config_dict[STORES]
     now = request.config_dict[CLOCK].now()
     since = midnight(request)
-    presence = (await stores.telemetry.presence(now, [found.agent_id])).items
+    presence = (await stores.telemetry.presence(now, [found.agent_id], unmatched=False)).items
     decisions = await decision_log.recent(
         stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
     )

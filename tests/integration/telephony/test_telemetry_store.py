@@ -144,9 +144,13 @@ async def test_unknown_agents_are_kept_counted_and_applied_once_added(pool: asyn
         "available",
         1,
     )
+    # An agent's own reading (an ask for work) leaves the unmatched lines out.
+    await s.record("twilio", Parsed(events=[state("WK2", 0, "on_call", "e2")]), T0)
     await add_agent(pool, "dana", twilio="WK1")
+    own = await s.presence(at(10), ["dana"], unmatched=False)
+    assert ([p.agent_id for p in own.items], own.unmatched) == (["dana"], [])
     listed = await s.presence(at(10))
-    assert listed.unmatched == []
+    assert [line.external_id for line in listed.unmatched] == ["WK2"]
     (dana,) = listed.items
     assert (dana.agent_id, dana.state, dana.since, dana.source) == (
         "dana",
