@@ -1,17 +1,27 @@
 """The Now page's figures, read once through the read models every surface uses (the live
-queues, the guards, presence, the task list's views); no SQL of its own."""
+queues, the guards, presence, the task list's views); no SQL of its own. And the board
+rendered as the fragments its live updates are made of (:mod:`bot.console.fragments`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
 
 from blending import decision_store
 from blending.guard import GuardState
 from blending.snapshot import MIN_SETTLED, POOLED, RECENT_SECONDS, live_queues
+from bot.console.fragments import Rendered, rendered, slot
+from bot.http.keys import CLOCK, STORES
 from bot.stores import Stores
 from queues.views import TypeBacklog
+
+TEMPLATE = "now_board.html"
 
 STATE_ORDER = (
     "on_call",
@@ -131,3 +141,27 @@ async def board(stores: Stores, now: datetime) -> Board:
 
 
 RECENT_MINUTES = int(RECENT_SECONDS // 60)
+
+
+def render(template: jinja2.Template, shown: Board) -> Rendered:
+    """The board as its fragments: each row by its template's macro, keyed by what names it
+    (a queue, an agent, a task type; the counts by state)."""
+    page: Any = template.make_module(
+        {"board": shown, "slot": slot, "recent_minutes": RECENT_MINUTES}
+    )
+    return rendered(
+        str(page),
+        {
+            "stamp": [("stamp", page.stamp(shown))],
+            "queues": [(q.queue, page.queue_row(q, shown.at)) for q in shown.queues],
+            "counts": [(label, page.count(label, n)) for label, n in shown.states],
+            "agents": [(a.agent_id, page.agent_row(a)) for a in shown.agents],
+            "backlog": [(b.type, page.backlog_row(b)) for b in shown.backlog],
+        },
+    )
+
+
+async def now_board(service: web.Application, console: web.Application) -> Rendered:
+    """The Now board as it is: what the page shows and the live updates are made of."""
+    shown = await board(service[STORES], service[CLOCK].now())
+    return render(aiohttp_jinja2.get_env(console).get_template(TEMPLATE), shown)
