@@ -1,7 +1,8 @@
 """Live updates: a feed event that changes agents' states (the telemetry store's listeners),
 a decision or work claimed or completed (both learnt from PostgreSQL,
-:mod:`bot.console.changes`) or the passing of time re-renders the Now board once, and every
-open Now page receives what changed as a server-sent event: ``patch``, the rows changed,
+:mod:`bot.console.changes`) or the passing of time re-renders the Now board once for all the
+open Now pages (one task, :meth:`Live._publish`, at most once every ``GAP_SECONDS``), and each
+receives what changed as a server-sent event: ``patch``, the rows changed,
 added or removed since the rendering that console shows (:func:`bot.console.fragments.diff`,
 worked out once per pair of renderings, not per console), or ``now``, the whole board, for a
 console that shows none of the renderings kept or when the board's shape changed. Each event
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 import weakref
@@ -30,13 +32,16 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from bot.console.fragments import Rendered, diff
 
+log = logging.getLogger(__name__)
+
 EVERY_SECONDS = 10.0
 """With no event, the board is rendered again this often (the stamp, the service levels and
 the work due soon move with time)."""
 GAP_SECONDS = 1.0
 """The least time between two events to one console."""
 FRESH_SECONDS = 0.5
-"""A rendering this young is shared by the consoles that ask for the same version."""
+"""A rendering this young is shared by the pages that open and the live updates at the same
+version."""
 KEPT = 8
 """The renderings kept: a console showing one of them is sent a patch from it."""
 
@@ -83,6 +88,12 @@ class Live:
         self._kept: OrderedDict[int, Rendering] = OrderedDict()
         self._patches: dict[tuple[int, int], str | None] = {}
         self._streams: weakref.WeakSet[EventSourceResponse] = weakref.WeakSet()
+        self._latest: Rendering | None = None
+        """The rendering last sent to the Now pages."""
+        self._published = asyncio.Event()
+        self._watching = 0
+        """The Now pages' streams open: while there is one, :meth:`_publish` runs."""
+        self._publisher: asyncio.Task[None] | None = None
 
     def kick(self, *_: object) -> None:
         """Something changed (a listener of the telemetry store: called after commit)."""
@@ -174,22 +185,47 @@ class Live:
         if not board:
             return await self._changes(request)
         shown = _last_event(request, since)
-        async with sse_response(request) as events:
-            self._streams.add(events)
-            was = self._kept.get(shown)
-            seen, sent = (was.version if was is not None else -1), -GAP_SECONDS
-            with _gone_quietly():
-                while events.is_connected():
-                    seen = await self.next(seen, sent)  # at once if it shows an older one
-                    if self.closed:
-                        break
-                    made = await self.rendering(seen)
-                    seen = made.version
-                    found = self.update(shown, made)
-                    if found is not None:
-                        sent, shown = time.monotonic(), made.number
-                        await events.send(found[1], id=str(made.number), event=found[0])
+        self._watching += 1
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish(), name="console board")
+        try:
+            async with sse_response(request) as events:
+                self._streams.add(events)
+                with _gone_quietly():
+                    while events.is_connected() and not self.closed:
+                        published = self._published
+                        latest = self._latest
+                        if latest is not None and (
+                            shown not in self._kept or shown < latest.number
+                        ):
+                            found = self.update(shown, latest)
+                            if found is not None:
+                                await events.send(found[1], id=str(latest.number), event=found[0])
+                            shown = latest.number
+                            continue
+                        await published.wait()
+        finally:
+            self._watching -= 1
         return events
+
+    async def _publish(self) -> None:
+        """Render the board on a change (or after ``EVERY_SECONDS`` of none), at most once
+        every ``GAP_SECONDS``, for all the Now pages open, until none is."""
+        seen, made = -1, -GAP_SECONDS
+        while self._watching and not self.closed:
+            seen = await self.next(seen, made)
+            if self.closed or not self._watching:
+                break
+            try:
+                latest = await self.rendering(seen)
+            except Exception as exc:  # an outage or else: the next change tries again
+                log.warning("the Now board was not rendered: %s", exc)
+                made = time.monotonic()
+                continue
+            seen, made = latest.version, time.monotonic()
+            self._latest = latest
+            published, self._published = self._published, asyncio.Event()
+            published.set()
 
     async def _changes(self, request: web.Request) -> EventSourceResponse:
         async with sse_response(request) as events:
@@ -216,5 +252,6 @@ class Live:
         instance by itself."""
         self.closed = True
         self.kick()
+        self._published.set()
         for events in list(self._streams):
             events.stop_streaming()

@@ -163,3 +163,16 @@ def test_a_list_emptied_changes_the_shape() -> None:
     empty = _board(NOW, "available", 1)
     empty.backlog = []
     assert diff(first, render(template, empty)) is None
+
+
+def test_an_agents_row_kept_from_the_rendering_before_is_not_rendered_again() -> None:
+    template = _template()
+    kept: dict[AgentLine, str] = {}
+    first = render(template, _board(NOW, "available", 1), kept)
+    assert sorted(a.agent_id for a in kept) == ["agent1", "dana", "omar"]
+    omar = next(a for a in kept if a.agent_id == "omar")
+    kept[omar] = "<tr>as kept</tr>"
+    second = render(template, _board(NOW, "on_call", 2), kept)
+    assert dict(second.lists["agents"])["omar"] == "<tr>as kept</tr>"
+    assert dict(second.lists["agents"])["dana"] != dict(first.lists["agents"])["dana"]
+    assert sorted(a.agent_id for a in kept) == ["agent2", "dana", "omar"]

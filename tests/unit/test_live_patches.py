@@ -158,3 +158,23 @@ async def test_a_reconnecting_console_is_patched_from_its_last_event(
     other = await test.get(f"/live?since={since}", headers={"Last-Event-ID": "elsewhere"})
     (event,) = await events(other, 1)
     assert event["event"] == "now"
+
+
+async def test_a_rendering_that_fails_is_tried_again_on_the_next_change(
+    served: tuple[Live, TestClient[web.Request, web.Application]], center: Center
+) -> None:
+    channel, test = served
+    calls: list[int] = []
+
+    async def flaky() -> Rendered:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database is away")
+        return await center.render()
+
+    channel._render = flaky
+    stream = await test.get("/live")
+    await asyncio.sleep(0.1)
+    channel.kick()
+    (event,) = await events(stream, 1)
+    assert event["event"] == "now"
