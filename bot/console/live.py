@@ -226,6 +226,7 @@ class Live:
             self._latest = latest
             published, self._published = self._published, asyncio.Event()
             published.set()
+        self._latest = None  # the next page to open is not sent a board of long ago
 
     async def _changes(self, request: web.Request) -> EventSourceResponse:
         async with sse_response(request) as events:
