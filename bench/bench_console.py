@@ -1,7 +1,7 @@
 """The console on a large center: each page's first byte, and the API beside 100 live consoles.
 
     .venv/bin/python -m bench.bench_console [--tasks 100000] [--days 90] [--requests 20]
-        [--seconds 5] [--consoles 100] [--concurrency 16]
+        [--seconds 5] [--consoles 100] [--concurrency 16] [--runs 1]
 
 The center of ``bench_reports`` (1,000 agents, the tasks, the days of history), served as the
 root builds the service (``bot.root.http_app`` with a console) by a process of its own on a
@@ -13,7 +13,10 @@ the session cookie and the form's CSRF token as a browser does, then:
 * drives ``GET /api/v1/tasks/{id}`` at a fixed concurrency for ``seconds``, once with no
   console open and once with ``consoles`` streams open on ``/console/now/live``, while a feed
   event changing an agent's state is posted twice a second in both runs (so the live board is
-  rendered and pushed only in the second); it counts the board updates the consoles received.
+  rendered and pushed only in the second); it counts the board updates the consoles received
+  (the whole board, ``now``, or what changed, ``patch``). With ``runs`` above one, the runs
+  with and without consoles take turns that many times and the medians are reported, so that
+  they share the machine's load; ``--requests 0`` skips the pages.
 """
 
 from __future__ import annotations
@@ -206,22 +209,35 @@ async def feeder(base: str, stop: asyncio.Event, counter: itertools.count[int]) 
 @dataclass
 class Streamed:
     updates: int = 0
+    """Events of either kind: the whole board (``now``) or what changed (``patch``)."""
+    wholes: int = 0
     received_bytes: int = 0
+
+
+WHOLE = b"event: now"
+PATCH = b"event: patch"
+
+
+def _count(marker: bytes, tail: bytes, chunk: bytes) -> int:
+    """The markers in ``chunk``, with those cut by the chunk's start (``tail`` is the end of
+    the chunk before)."""
+    return (tail + chunk[: len(marker) - 1]).count(marker) + chunk.count(marker)
 
 
 async def console_stream(session: aiohttp.ClientSession, base: str, into: Streamed) -> None:
     """One open console: the Now page's stream, counting the board updates it receives (in
     whole chunks, so that the counting costs the client little of the shared machine)."""
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-    marker = b"event: now"
     tail = b""
     async with session.get(base + "/console/now/live", timeout=timeout) as response:
         if response.status != 200:
             raise RuntimeError(f"live stream refused: {response.status}")
         async for chunk in response.content.iter_any():
             into.received_bytes += len(chunk)
-            into.updates += (tail + chunk[: len(marker) - 1]).count(marker) + chunk.count(marker)
-            tail = chunk[-(len(marker) - 1) :]
+            wholes = _count(WHOLE, tail, chunk)
+            into.wholes += wholes
+            into.updates += wholes + _count(PATCH, tail, chunk)
+            tail = chunk[-(len(PATCH) - 1) :]
 
 
 @dataclass
@@ -254,9 +270,15 @@ async def under_load(
 ) -> Run:
     received = [Streamed() for _ in range(consoles)]
     streams = [asyncio.create_task(console_stream(session, base, into)) for into in received]
-    await asyncio.sleep(1.0 if consoles else 0)  # the streams open before the clock starts
-    for into in received:  # what a stream sends on opening is not counted
-        into.updates = into.received_bytes = 0
+    # The streams open and each has its first board before the clock starts (a board sent
+    # on opening is not counted), or 30 s went by.
+    for _ in range(300 if consoles else 0):
+        if all(into.updates for into in received):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0 if consoles else 0)
+    for into in received:
+        into.updates = into.wholes = into.received_bytes = 0
     stop = asyncio.Event()
     feeding = asyncio.create_task(feeder(base, stop, counter))
     try:
@@ -280,6 +302,27 @@ async def under_load(
 class Figures:
     pages: dict[str, Timed]
     runs: list[Run]
+    """The median run of each number of consoles, fewest first."""
+    turns: dict[int, list[Run]]
+    """Every run, by the number of consoles open, in the order they were made."""
+
+
+def median_run(runs: list[Run]) -> Run:
+    """One run standing for several: each figure the median of the runs'."""
+    loads = [r.load for r in runs]
+    return Run(
+        runs[0].consoles,
+        Load(
+            median([x.rate for x in loads]),
+            median([x.p50_ms for x in loads]),
+            median([x.p95_ms for x in loads]),
+            sum(x.errors for x in loads),
+        ),
+        round(median([r.posted for r in runs])),
+        [x for r in runs for x in r.received],
+        median([r.service_cpu for r in runs]),
+        median([r.client_cpu for r in runs]),
+    )
 
 
 async def measure(
@@ -290,30 +333,43 @@ async def measure(
     seconds: float,
     consoles: int,
     concurrency: int,
+    turns: int = 1,
 ) -> Figures:
     session = await sign_in(base)
     sse = await sign_in(base)
     try:
         pages: dict[str, Timed] = {}
-        async with aiohttp.ClientSession() as plain:
-            pages["baseline: `GET /healthz`"] = await time_page(plain, base + "/healthz", requests)
-        for path in PAGES:
+        if requests:
+            async with aiohttp.ClientSession() as plain:
+                pages["baseline: `GET /healthz`"] = await time_page(
+                    plain, base + "/healthz", requests
+                )
+        for path in PAGES if requests else ():
             await time_page(session, base + path, 1)  # a first visit warms the caches
             pages[f"`{path}`"] = await time_page(session, base + path, requests)
-        pages[FRESH] = await time_page(session, base + "/console/now", requests, apart=0.6)
+        if requests:
+            pages[FRESH] = await time_page(session, base + "/console/now", requests, apart=0.6)
         counter = itertools.count()
-        runs = [
-            await under_load(base, sse, seconds, concurrency, tasks, n, counter, pid)
-            for n in sorted({0, 1, consoles})
-        ]
+        made: dict[int, list[Run]] = {n: [] for n in sorted({0, 1, consoles})}
+        for _ in range(turns):
+            for n, runs in made.items():
+                runs.append(
+                    await under_load(base, sse, seconds, concurrency, tasks, n, counter, pid)
+                )
     finally:
         await session.close()
         await sse.close()
-    return Figures(pages, runs)
+    return Figures(pages, [median_run(runs) for runs in made.values()], made)
 
 
 async def main_async(
-    tasks: int, days: int, requests: int, seconds: float, consoles: int, concurrency: int
+    tasks: int,
+    days: int,
+    requests: int,
+    seconds: float,
+    consoles: int,
+    concurrency: int,
+    runs: int = 1,
 ) -> str:
     with server_url() as url:
         db_url = await fresh_database(url)
@@ -332,14 +388,14 @@ async def main_async(
             await _ready(base, process)
             assert process.pid is not None
             figures = await measure(
-                base, process.pid, tasks, requests, seconds, consoles, concurrency
+                base, process.pid, tasks, requests, seconds, consoles, concurrency, runs
             )
         finally:
             if process is not None:
                 process.terminate()
                 process.join(10)
             await drop_database(url, db_url)
-    return report(tasks, days, requests, seconds, consoles, concurrency, figures)
+    return report(tasks, days, requests, seconds, consoles, concurrency, figures, runs)
 
 
 def report(
@@ -350,22 +406,27 @@ def report(
     consoles: int,
     concurrency: int,
     figures: Figures,
+    runs: int = 1,
 ) -> str:
     lines = [
         "## Console",
         "",
         f"`.venv/bin/python -m bench.bench_console --tasks {tasks} --days {days} "
         f"--requests {requests} --seconds {seconds:g} --consoles {consoles} "
-        f"--concurrency {concurrency}`: the center of the reports section ({AGENTS:,} agents, "
-        f"{tasks:,} tasks, {days} days of history), the service as the root builds it in a "
+        f"--concurrency {concurrency}{f' --runs {runs}' if runs > 1 else ''}`: the center of "
+        f"the reports section ({AGENTS:,} agents, {tasks:,} tasks, {days} days of history), "
+        "the service as the root builds it in a "
         "process of its own on a real port, signed in with the API token through the "
         "console's form (session cookie and CSRF token kept). Each page is asked for "
         f"{requests} times after a first visit; first byte is the time to the response's "
         "headers.",
         "",
-        "| page | status | first byte p50 | first byte p95 | whole page p95 | target |",
-        "| --- | --- | --- | --- | --- | --- |",
     ]
+    if figures.pages:
+        lines += [
+            "| page | status | first byte p50 | first byte p95 | whole page p95 | target |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
     for name, timed in figures.pages.items():
         target = "" if name.startswith("baseline") else "first byte p95 < 300 ms"
         if timed.status == 404:
@@ -385,8 +446,8 @@ def report(
         "",
         "| open consoles on `/console/now/live` | requests/s | of the baseline's | p50 | p95 "
         "| errors | feed events | board updates received (per console: min / median / max) "
-        "| bytes per update | service CPU | clients' CPU |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| of them whole boards | bytes per update | service CPU | clients' CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in figures.runs:
         load = run.load
@@ -400,10 +461,23 @@ def report(
         size = f"{sent / updates / 1024:.0f} kB" if updates else "-"
         lines.append(
             f"| {label} | {load.rate:.0f} | {load.rate / quiet.rate:.0%} | {load.p50_ms:.1f} ms "
-            f"| {load.p95_ms:.1f} ms | {load.errors} | {run.posted} | {spread} | {size} "
+            f"| {load.p95_ms:.1f} ms | {load.errors} | {run.posted} | {spread} "
+            f"| {sum(r.wholes for r in run.received):,} | {size} "
             f"| {run.service_cpu:.1f} s | {run.client_cpu:.1f} s |"
         )
     busy = figures.runs[-1].load
+    if runs > 1:
+        lines += [
+            "",
+            f"Medians of {runs} turns (updates: every console of every turn); requests/s and "
+            "p95 in each turn:",
+            "",
+        ]
+        lines += [
+            f"- {n} consoles: "
+            + ", ".join(f"{r.load.rate:.0f}/s {r.load.p95_ms:.1f} ms" for r in made)
+            for n, made in figures.turns.items()
+        ]
     lines += [
         "",
         f"With {figures.runs[-1].consoles} consoles open, the API keeps "
@@ -422,6 +496,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--consoles", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     print(
         asyncio.run(
@@ -432,6 +507,7 @@ def main() -> None:
                 args.seconds,
                 args.consoles,
                 args.concurrency,
+                args.runs,
             )
         )
     )

@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp_session import session_middleware
 
 from bot.console import actions, changes, lulls, pages, plan, reports, signin
+from bot.console.board import NowBoard
 from bot.console.config import ConsoleConfig
 from bot.console.live import Live
 from bot.console.render import filters, page
@@ -78,7 +79,7 @@ def register_console(app: web.Application, config: ConsoleConfig) -> Live:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(filters(app[ZONE]))
-    live = Live(lambda: pages.board_html(app, console))
+    live = Live(NowBoard(app, console).render)
     console[pages.LIVE] = live
     console[plan.CACHE] = plan.PlanCache()
     console[lulls.CACHE] = lulls.LullCache()

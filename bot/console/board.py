@@ -1,17 +1,27 @@
 """The Now page's figures, read once through the read models every surface uses (the live
-queues, the guards, presence, the task list's views); no SQL of its own."""
+queues, the guards, presence, the task list's views); no SQL of its own. And the board
+rendered as the fragments its live updates are made of (:mod:`bot.console.fragments`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
 
 from blending import decision_store
 from blending.guard import GuardState
 from blending.snapshot import MIN_SETTLED, POOLED, RECENT_SECONDS, live_queues
+from bot.console.fragments import Rendered, Rows, one_line, slot
+from bot.http.keys import CLOCK, STORES
 from bot.stores import Stores
 from queues.views import TypeBacklog
+
+TEMPLATE = "now_board.html"
 
 STATE_ORDER = (
     "on_call",
@@ -131,3 +141,51 @@ async def board(stores: Stores, now: datetime) -> Board:
 
 
 RECENT_MINUTES = int(RECENT_SECONDS // 60)
+
+
+def render(
+    template: jinja2.Template, shown: Board, kept: dict[AgentLine, str] | None = None
+) -> Rendered:
+    """The board as its fragments: each row by its template's macro, keyed by what names it
+    (a queue, an agent, a task type; the counts by state). An agent's row depends on its line
+    alone: one in ``kept`` (the rows of the rendering before) is not rendered again, and
+    ``kept`` is left with this rendering's."""
+    page: Any = template.make_module(
+        {"board": shown, "slot": slot, "recent_minutes": RECENT_MINUTES}
+    )
+    made: dict[AgentLine, str] = {}
+    for a in shown.agents:
+        html = kept.get(a) if kept is not None else None
+        made[a] = html if html is not None else one_line(str(page.agent_row(a)))
+    if kept is not None:
+        kept.clear()
+        kept.update(made)
+
+    def lines(rows: list[tuple[str, Any]]) -> Rows:
+        return tuple((key, one_line(str(html))) for key, html in rows)
+
+    return Rendered(
+        one_line(str(page)),
+        {
+            "stamp": lines([("stamp", page.stamp(shown))]),
+            "queues": lines([(q.queue, page.queue_row(q, shown.at)) for q in shown.queues]),
+            "counts": lines([(label, page.count(label, n)) for label, n in shown.states]),
+            "agents": tuple((a.agent_id, made[a]) for a in shown.agents),
+            "backlog": lines([(b.type, page.backlog_row(b)) for b in shown.backlog]),
+        },
+    )
+
+
+class NowBoard:
+    """The Now board as it is, read and rendered: what the page shows and the live updates
+    are made of (the agents' rows kept from one rendering to the next)."""
+
+    def __init__(self, service: web.Application, console: web.Application) -> None:
+        self._service = service
+        self._console = console
+        self._rows: dict[AgentLine, str] = {}
+
+    async def render(self) -> Rendered:
+        shown = await board(self._service[STORES], self._service[CLOCK].now())
+        template = aiohttp_jinja2.get_env(self._console).get_template(TEMPLATE)
+        return render(template, shown, self._rows)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
 from blending import decision_log, recognition
 from blending.reports import Span
 from bot.console import lulls
-from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
 from bot.console.render import DECISIONS_REFRESH_MS, page
 from bot.console.session import Viewer, viewer
@@ -52,28 +50,17 @@ async def home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/console/now" if found.supervisor else "/console/me")
 
 
-async def board_html(service: web.Application, console: web.Application) -> str:
-    """The Now board's fragment: what the page shows and what the live stream sends."""
-    shown = await board(service[STORES], service[CLOCK].now())
-    return (
-        aiohttp_jinja2.get_env(console)
-        .get_template("now_board.html")
-        .render(board=shown, recent_minutes=RECENT_MINUTES)
-    )
-
-
 async def now_page(request: web.Request) -> web.Response:
     found = await required(request)
-    live = request.app[LIVE]
-    version = live.version
+    since, board_html = await request.app[LIVE].page()
     config = request.config_dict
     ahead = await request.app[lulls.CACHE].ahead(config[STORES], config[CLOCK].now(), config[ZONE])
     return await page(
         request,
         "now.html",
         {
-            "board_html": await live.html(version),
-            "version": version,
+            "board_html": board_html,
+            "version": since,
             "ahead": ahead,
             "lull_hours": lulls.HOURS,
         },

@@ -13,11 +13,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp_sse import EventSourceResponse
 
 from bot.console import live
+from bot.console.fragments import Rendered, rendered
 from bot.console.live import Live
 
 
-async def _nothing() -> str:
-    return ""
+async def _nothing() -> Rendered:
+    return rendered("", {})
 
 
 async def test_changes_within_the_gap_go_as_one_event_after_it() -> None:

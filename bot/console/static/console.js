@@ -7,15 +7,85 @@
   var board = document.getElementById("board");
   var state = document.getElementById("live-state");
   function say(text) { if (state) { state.textContent = text; } }
-  if (board && window.EventSource) {
-    var source = new EventSource(board.getAttribute("data-live"));
-    source.addEventListener("open", function () { say("live"); });
-    source.addEventListener("error", function () { say("reconnecting…"); });
-    source.addEventListener("now", function (event) {
-      board.innerHTML = event.data;
-      board.setAttribute("data-updated", String(Date.now()));
-      say("live");
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // As bot.console.render.duration: 42s, 7m 05s, 2h 14m.
+  function duration(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) { return s + "s"; }
+    if (s < 3600) { return Math.floor(s / 60) + "m " + two(s % 60) + "s"; }
+    return Math.floor(s / 3600) + "h " + two(Math.floor(s % 3600 / 60)) + "m";
+  }
+  // The board carries no duration (each would change every second, and every row with it):
+  // each cell with data-since counts from it, on the server's clock (the stamp's data-at,
+  // taken as now when the board or its patch came).
+  var skew = 0;
+  function tick() {
+    var now = Date.now() + skew;
+    Array.prototype.forEach.call(board.querySelectorAll("[data-since]"), function (cell) {
+      var text = duration(now - parseInt(cell.getAttribute("data-since"), 10));
+      if (cell.textContent !== text) { cell.textContent = text; }
     });
+  }
+  function clock() {
+    var at = board.querySelector("[data-at]");
+    if (at) { skew = parseInt(at.getAttribute("data-at"), 10) - Date.now(); }
+    tick();
+  }
+  function shown() {
+    clock();
+    board.setAttribute("data-updated", String(Date.now()));
+    say("live");
+  }
+  function element(html) {
+    var made = document.createElement("template");
+    made.innerHTML = html;
+    return made.content.firstElementChild;
+  }
+  // A patch (bot.console.fragments.diff): per list, the rows removed, then each row put after
+  // the one named (or first), in place of the row of its key. False if the board does not
+  // have what it names: the stream then starts again and sends the whole board.
+  function patch(change) {
+    var names = Object.keys(change.lists);
+    for (var i = 0; i < names.length; i++) {
+      var list = board.querySelector('[data-list="' + names[i] + '"]');
+      if (!list) { return false; }
+      var rows = {};
+      Array.prototype.forEach.call(list.children, function (row) {
+        rows[row.getAttribute("data-key")] = row;
+      });
+      var diff = change.lists[names[i]];
+      diff.remove.forEach(function (key) { if (rows[key]) { rows[key].remove(); } });
+      for (var j = 0; j < diff.put.length; j++) {
+        var key = diff.put[j][0], after = diff.put[j][1], row = element(diff.put[j][2]);
+        if (rows[key]) { rows[key].remove(); }
+        if (after === null) { list.prepend(row); }
+        else if (rows[after]) { rows[after].after(row); }
+        else { return false; }
+        rows[key] = row;
+      }
+    }
+    return true;
+  }
+  if (board) {
+    clock();
+    setInterval(tick, 1000);
+  }
+  if (board && window.EventSource) {
+    var listen = function (url) {
+      var source = new EventSource(url);
+      source.addEventListener("open", function () { say("live"); });
+      source.addEventListener("error", function () { say("reconnecting…"); });
+      source.addEventListener("now", function (event) {
+        board.innerHTML = event.data;
+        shown();
+      });
+      source.addEventListener("patch", function (event) {
+        if (patch(JSON.parse(event.data))) { shown(); return; }
+        source.close();
+        listen(url.replace(/since=[^&]*/, "since=-1"));
+      });
+    };
+    listen(board.getAttribute("data-live"));
   }
   var toggle = document.getElementById("large-toggle");
   var body = document.body;
