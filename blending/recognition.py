@@ -218,14 +218,22 @@ def rank(days: Sequence[Day], first: date, last: date) -> RecognitionReport:
     )
 
 
-async def recognition(db: Executor, span: Span, now: datetime) -> RecognitionReport:
+async def recognition(
+    db: Executor, span: Span, now: datetime, site: str | None = None
+) -> RecognitionReport:
     """Read the days of every agent taking part, from far enough before ``span`` for the
     equal range before it and the streaks (the days that are over from their roll-up), and
-    rank them."""
+    rank them; ``site``: its agents alone (``default``: those in no site)."""
     back = timedelta(days=max((span.last - span.first).days + 1, STREAK_DAYS))
     first, last = await closed_days(db, span.zone, span.first - back, span.last, now)
     rows = await db.fetch(
-        _SQL["recognition_days"], span.start - back, span.end, span.zone or "UTC", first, last
+        _SQL["recognition_days"],
+        span.start - back,
+        span.end,
+        span.zone or "UTC",
+        first,
+        last,
+        site,
     )
     days = [
         Day(

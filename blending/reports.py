@@ -234,7 +234,7 @@ async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
     times, work = await _side_by_side(
         db,
         (_SQL["agent_time"], span.start, span.end, now, span.zone, first, last),
-        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last, None),
     )
     return AgentsReport(
         first=span.first,
@@ -358,9 +358,11 @@ async def costs(db: Executor, span: Span, now: datetime, site: str | None = None
     )
 
 
-async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
+async def skills(
+    db: Executor, span: Span, now: datetime, week_end: datetime, site: str | None = None
+) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
-    return (await skills_page(db, span, now, week_end)).report
+    return (await skills_page(db, span, now, week_end, site=site)).report
 
 
 @dataclass(frozen=True)
@@ -388,10 +390,13 @@ async def skills_page(
     *,
     slower: Slice | None = None,
     candidates: Slice | None = None,
+    site: str | None = None,
 ) -> SkillsPage:
     """``skills`` with only a slice of each kind of coaching suggestion (all of it when None),
     in the order of the whole list, and how many of each there are. A center's coaching can
-    run to thousands of lines: a page shows a slice, the CSV all of it."""
+    run to thousands of lines: a page shows a slice, the CSV all of it. ``site``: only its
+    agents on shift, skilled hours and coaching (``default``: those in no site); the waiting
+    work is everyone's, since a task belongs to no site."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     since = span.end - timedelta(days=EXPOSURE_DAYS)
     back, back_last = await closed_days(
@@ -400,9 +405,9 @@ async def skills_page(
     limit, skip = (None, 0) if candidates is None else (candidates.size, candidates.skip)
     found, done, unexposed = await _side_by_side(
         db,
-        (_SQL["skills_gaps"], now, week_end),
-        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
-        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip),
+        (_SQL["skills_gaps"], now, week_end, site),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last, site),
+        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip, site),
     )
     gaps = [
         SkillGap(

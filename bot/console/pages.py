@@ -3,8 +3,9 @@ figures), Tasks (search, and a task's whole story), and an agent's own day."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from blending import decision_log, recognition
 from blending.reports import Span
+from blending.sites import UnknownSite
 from bot.console import lulls
 from bot.console.board import RECENT_MINUTES, board
 from bot.console.live import Live
@@ -39,9 +41,19 @@ async def required(request: web.Request, *, supervisor: bool = True) -> Viewer:
     return found
 
 
-def midnight(request: web.Request) -> Any:
-    now = request.config_dict[CLOCK].now()
-    local = now.astimezone(request.config_dict[ZONE])
+@contextmanager
+def known_site(site: str | None) -> Iterator[None]:
+    """A site asked for that does not exist: the page is not found."""
+    try:
+        yield
+    except UnknownSite:
+        raise web.HTTPNotFound(reason=f"There is no site {(site or '')[:64]}.") from None
+
+
+def midnight(request: web.Request, zone: tzinfo | None = None) -> datetime:
+    """Today's start on ``zone``'s clock (the default site's when None)."""
+    now: datetime = request.config_dict[CLOCK].now()
+    local = now.astimezone(zone or request.config_dict[ZONE])
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -166,7 +178,8 @@ async def my_day(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(reason="You are not on the roster: there is no day to show.")
     stores = request.config_dict[STORES]
     now = request.config_dict[CLOCK].now()
-    since = midnight(request)
+    zone = await stores.sites.agent_zone(found.agent_id)
+    since = midnight(request, zone)
     presence = (await stores.telemetry.presence(now, [found.agent_id])).items
     decisions = await decision_log.recent(
         stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
@@ -196,6 +209,7 @@ async def my_day(request: web.Request) -> web.Response:
             "recognition": taking_part,
             "standing": standing,
             "badges": recognition.BADGES,
+            "zone": zone,
         },
         viewer=found,
     )
