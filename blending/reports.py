@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import BaseModel, Field
 
-from blending.decision_log import DecisionOut, decision_out
+from blending.decision_log import SITE_OF, DecisionOut, decision_out
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
 for _name in ("store_state_days", "trend_presence", "trend_presence_site"):
     _SQL[_name] = _SQL[_name].format(trend_states=_SQL["trend_states"])
+_SQL["decisions"] = _SQL["decisions"].format(site_of=SITE_OF)
 SLOWER = 1.5
 """An agent this many times slower than a type's standard is a coaching suggestion."""
 MIN_DONE = 3

@@ -468,8 +468,5 @@ LEFT JOIN agents a ON a.agent_id = e.agent_id
 WHERE e.at >= $1::timestamptz AND e.at < $2::timestamptz
   AND ($3::text IS NULL OR e.grp = $3)
   AND ($4::text IS NULL OR e.agent_id = $4)
-  AND ($5::text IS NULL
-       OR CASE WHEN e.agent_id IS NOT NULL THEN coalesce(a.site_id, 'default')
-               ELSE coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = e.grp),
-                             'default') END = $5::text)
+  AND ($5::text IS NULL OR {site_of} = $5::text)
 ORDER BY e.at, e.id;

@@ -118,11 +118,6 @@ class Scope:
     queue_sites: dict[str, str] = field(default_factory=dict)
     """Every queue in a site, and its site (a queue not named is the default site's)."""
 
-    @property
-    def members(self) -> frozenset[str] | None:
-        """The site's agents; None: everyone."""
-        return None if self.site_id is None else self.agents
-
     def has_agent(self, agent_id: str) -> bool:
         return self.site_id is None or agent_id in self.agents
 

@@ -9,17 +9,18 @@ from datetime import datetime, timedelta, tzinfo
 
 import aiohttp_jinja2
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from blending import decision_log, recognition
 from blending.reports import Span
-from blending.sites import UnknownSite
+from blending.sites import SiteId, UnknownSite
 from bot.console import lulls
-from bot.console.board import RECENT_MINUTES, board
+from bot.console.board import RECENT_MINUTES, Board, board
 from bot.console.live import Live
 from bot.console.render import DECISIONS_REFRESH_MS, page
 from bot.console.session import Viewer, viewer
 from bot.http.keys import CLOCK, POLICY, STORES, ZONE
+from bot.http.reports import of_site
 from queues.errors import NotFound
 from queues.models import TaskFilter
 
@@ -50,6 +51,24 @@ def known_site(site: str | None) -> Iterator[None]:
         raise web.HTTPNotFound(reason=f"There is no site {(site or '')[:64]}.") from None
 
 
+_SITE_ID: TypeAdapter[str] = TypeAdapter(SiteId)
+
+
+async def site_asked(request: web.Request) -> tuple[str | None, tzinfo]:
+    """The site a page is asked for (``?site=``) and its clock; none: everyone, on the
+    default site's clock. A site that does not exist (or cannot) is a page not found."""
+    raw = request.query.get("site") or None
+    if raw is None:
+        zone: tzinfo = request.config_dict[ZONE]
+        return None, zone
+    try:
+        site = _SITE_ID.validate_python(raw)
+    except ValidationError:
+        raise web.HTTPNotFound(reason="There is no such site.") from None
+    with known_site(site):
+        return site, await request.config_dict[STORES].sites.zone(site)
+
+
 def midnight(request: web.Request, zone: tzinfo | None = None) -> datetime:
     """Today's start on ``zone``'s clock (the default site's when None)."""
     now: datetime = request.config_dict[CLOCK].now()
@@ -66,28 +85,45 @@ async def home(request: web.Request) -> web.Response:
 
 async def board_html(service: web.Application, console: web.Application) -> str:
     """The Now board's fragment: what the page shows and what the live stream sends."""
-    shown = await board(service[STORES], service[CLOCK].now())
-    return (
-        aiohttp_jinja2.get_env(console)
-        .get_template("now_board.html")
-        .render(board=shown, recent_minutes=RECENT_MINUTES)
-    )
+    return render_board(console, await board(service[STORES], service[CLOCK].now()))
+
+
+def render_board(console: web.Application, shown: Board, zone: tzinfo | None = None) -> str:
+    """The board's fragment; times on ``zone``'s clock (None: the default site's)."""
+    template = aiohttp_jinja2.get_env(console).get_template("now_board.html")
+    return template.render(board=shown, recent_minutes=RECENT_MINUTES, zone=zone)
 
 
 async def now_page(request: web.Request) -> web.Response:
+    """The center now; with ``?site=``, its queues and agents on its clock, fetched again
+    when something changes as the report pages are (the live board is everyone's)."""
     found = await required(request)
     live = request.app[LIVE]
     version = live.version
     config = request.config_dict
-    ahead = await request.app[lulls.CACHE].ahead(config[STORES], config[CLOCK].now(), config[ZONE])
+    site, zone = await site_asked(request)
+    stores = config[STORES]
+    ahead = await request.app[lulls.CACHE].ahead(stores, config[CLOCK].now(), zone)
+    if site is None:
+        shown = {"board_html": await live.html(version)}
+    else:
+        scope = await stores.sites.scope(site)
+        sited = of_site(await board(stores, config[CLOCK].now()), scope)
+        shown = {
+            "board_html": render_board(request.app, sited, zone),
+            "live_on": "work decisions any",
+        }
     return await page(
         request,
         "now.html",
         {
-            "board_html": await live.html(version),
+            **shown,
             "version": version,
             "ahead": ahead,
             "lull_hours": lulls.HOURS,
+            "sites": await stores.sites.listed(),
+            "site": site,
+            "zone": zone,
         },
         viewer=found,
     )
@@ -107,11 +143,14 @@ async def decisions_page(request: web.Request) -> web.Response:
     found = await required(request)
     group = request.query.get("queue", "").strip()[:200] or None
     agent = request.query.get("agent", "").strip()[:200] or None
-    pool = request.config_dict[STORES].pool
+    site, zone = await site_asked(request)
+    since = midnight(request, zone)
+    stores = request.config_dict[STORES]
+    pool = stores.pool
     shown = await decision_log.recent(
-        pool, group=group, agent_id=agent, limit=DECISIONS_SHOWN, since=midnight(request)
+        pool, group=group, agent_id=agent, limit=DECISIONS_SHOWN, since=since, site=site
     )
-    everyone = await decision_log.recent(pool, limit=DECISIONS_SHOWN, since=midnight(request))
+    everyone = await decision_log.recent(pool, limit=DECISIONS_SHOWN, since=since, site=site)
     groups = sorted({d.group for d in everyone.items} | ({group} if group else set()))
     agents = sorted(
         {(d.agent_id, d.agent_name or d.agent_id) for d in everyone.items if d.agent_id},
@@ -127,6 +166,9 @@ async def decisions_page(request: web.Request) -> web.Response:
             "agents": agents,
             "group": group,
             "agent": agent,
+            "sites": await stores.sites.listed(),
+            "site": site,
+            "zone": zone,
             "live_on": "decisions",
             "live_every": DECISIONS_REFRESH_MS,
         },

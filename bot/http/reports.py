@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal, Self
 
@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from blending import recognition, reports
 from blending.decision_log import DecisionOut
-from blending.sites import SiteId
-from bot.console.board import board
+from blending.sites import Scope, SiteId
+from bot.console.board import Board, board
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, STORES, ZONE
 from bot.http.operations import Operation, json_response, read_query
@@ -204,23 +204,26 @@ async def _members(request: web.Request, query: SiteQuery) -> set[str] | None:
     return members
 
 
+def of_site(shown: Board, scope: Scope) -> Board:
+    """The board of the site's queues and agents (the backlog is everyone's: a task belongs
+    to no site)."""
+    return replace(
+        shown,
+        queues=[q for q in shown.queues if scope.has_queue(q.queue)],
+        agents=[a for a in shown.agents if scope.has_agent(a.agent_id)],
+    )
+
+
 async def _now(request: web.Request, query: SiteQuery) -> Answer:
     scope = await request.config_dict[STORES].sites.scope(query.site)
-    shown = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
+    everyone = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
+    shown = of_site(everyone, scope)
     report = NowReport(
         at=shown.at,
         time_zone=scope.zone.key,
         blending_on=shown.blending_on,
-        queues=[
-            QueueNow.model_validate(q, from_attributes=True)
-            for q in shown.queues
-            if scope.has_queue(q.queue)
-        ],
-        agents=[
-            AgentNow.model_validate(a, from_attributes=True)
-            for a in shown.agents
-            if scope.has_agent(a.agent_id)
-        ],
+        queues=[QueueNow.model_validate(q, from_attributes=True) for q in shown.queues],
+        agents=[AgentNow.model_validate(a, from_attributes=True) for a in shown.agents],
         backlog=[BacklogNow.model_validate(b, from_attributes=True) for b in shown.backlog],
     )
     return Answer(

@@ -85,3 +85,48 @@ async def test_an_agents_day_starts_at_their_sites_midnight(page: Page, sited: C
     await put_sites(sited.api)
     await page.goto(sited.url + "/console/me")
     await expect(page.locator("#my-done")).to_have_text("2")  # since 11:00 UTC
+
+
+async def test_the_decisions_of_a_sites_day_at_its_times(page: Page, sited: Console) -> None:
+    """Dana's lend at 10:29 UTC was the day before in Auckland; a recall at 12:00 UTC is
+    01:00 on Auckland's today."""
+    await put_sites(sited.api)
+    await sited.pool.execute(
+        "INSERT INTO blending_events (at, event, grp, agent_id, reason, actor) VALUES"
+        " ($1, 'recalled', 'sales', 'dana', 'calls are rising', 'blendbot')",
+        at(12),
+    )
+    await sign_in_with_token(page, sited)
+    await page.goto(sited.url + "/console/decisions")
+    rows = page.locator("table.decisions tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(1).locator("td").first).to_have_text("10:29")
+    await page.select_option("#site-picker", "akl")
+    await page.click("#decision-filters button[type=submit]")
+    await page.wait_for_url("**/console/decisions?*site=akl*")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first.locator("td").first).to_have_text("01:00")
+    await page.goto(sited.url + "/console/decisions?site=nyc")
+    await expect(page.get_by_text("No decisions today")).to_be_visible()
+    await page.goto(sited.url + "/console/decisions?site=Not%20A%20Site")
+    await expect(page.locator("body")).to_contain_text("There is no such site")
+
+
+async def test_the_now_page_of_a_site(page: Page, sited: Console) -> None:
+    """The live board is everyone's on the default clock; a site's is its agents on its clock,
+    fetched again when something changes."""
+    await sign_in_with_token(page, sited)
+    await expect(page.locator("#site-picker")).to_have_count(0)
+    await expect(page.locator("#board #as-of")).to_have_text("13:00")
+    await put_sites(sited.api)
+    await page.goto(sited.url + "/console/now")
+    await expect(page.locator("#board tr[data-agent=dana]")).to_have_count(1)
+    await page.select_option("#site-picker", "akl")
+    await page.click("form.filters button[type=submit]")
+    await page.wait_for_url("**/console/now?site=akl")
+    await expect(page.locator("#site-board #as-of")).to_have_text("02:00")
+    await expect(page.locator("#site-board tr[data-agent]")).to_have_count(1)
+    await expect(page.locator("#site-board tr[data-agent=dana]")).to_have_count(1)
+    await expect(page.locator("main")).to_have_attribute("data-on", "work decisions any")
+    await page.goto(sited.url + "/console/now?site=nyc")
+    await expect(page.locator("#site-board tr[data-agent=dana]")).to_have_count(0)
