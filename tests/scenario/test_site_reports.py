@@ -7,7 +7,7 @@ The clock stands at 12:30 UTC on Monday 23 November 2026: 07:30 that Monday in N
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -123,3 +123,42 @@ def test_a_weeks_end_is_the_next_monday_midnight_on_the_local_clock() -> None:
     assert week_end(date(2026, 11, 2), york) == datetime(2026, 11, 9, 5, tzinfo=UTC)
     auckland = ZoneInfo("Pacific/Auckland")  # daylight time from Sunday 27 September 2026
     assert week_end(date(2026, 9, 23), auckland) == datetime(2026, 9, 27, 11, tzinfo=UTC)
+
+
+async def test_an_agent_asking_for_work_hears_times_on_their_sites_clock(client: Client) -> None:
+    """Ana, in New York, is on a break by her schedule: it ends at a time on her clock."""
+    kind = {"skills": ["billing"], "sla_minutes": 600, "handle_minutes": 10}
+    await client.put("/api/v1/task-types/billing", json=kind, headers=AUTH)
+    task = {"source": "crm", "external_id": "R-1", "type": "billing", "title": "Refund"}
+    assert (await client.post("/api/v1/tasks", json=task, headers=AUTH)).status == 201
+    ana = {"name": "Ana", "skills": {"billing": 3}}
+    await client.put("/api/v1/agents/ana", json=ana, headers=AUTH)
+    site = {"name": "New York", "time_zone": "America/New_York"}
+    await client.put("/api/v1/sites/nyc", json=site, headers=AUTH)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    back = now + timedelta(minutes=20)
+    items = [
+        {
+            "kind": "shift",
+            "start": iso(now - timedelta(hours=1)),
+            "end": iso(now + timedelta(hours=3)),
+        },
+        {"kind": "break", "start": iso(now - timedelta(minutes=10)), "end": iso(back)},
+    ]
+    put = await client.put("/api/v1/agents/ana/schedule", json={"items": items}, headers=AUTH)
+    assert put.status == 200, await put.text()
+
+    async def reason() -> str:
+        answer = await client.post("/api/v1/agents/ana/next", headers=AUTH)
+        assert answer.status == 200, await answer.text()
+        said: str = (await answer.json())["reason"]
+        return said
+
+    assert f"on a break until {back:%H:%M}" in await reason()  # no site: UTC here
+    await client.put("/api/v1/agents/ana/site", json={"site_id": "nyc"}, headers=AUTH)
+    local = back.astimezone(ZoneInfo("America/New_York"))
+    assert f"on a break until {local:%H:%M}" in await reason()
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
