@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from blending.sites import Membership, SiteIn, SiteStore
+from bot.slack.commands import midnight
 from tests.scenario.slack.test_decisions_home import _decisions, _home, _section
 from tests.support.acd import rig, seed_agents
 from tests.support.slack import DANA, SUPERVISOR, Harness, seed
@@ -69,3 +70,14 @@ async def test_a_report_of_today_starts_at_the_readers_midnight(slack: Harness) 
     await SiteStore(slack.pool).assign_agent("sam", Membership(site_id=None))
     utc = since(await slack.command(SUPERVISOR, "report"))
     assert (utc.hour, utc.minute) == (0, 0)
+
+
+def test_today_begins_at_the_local_midnight_on_a_dst_day() -> None:
+    """New York's clocks go forward at 02:00 on 8 March 2026: that day began at 05:00 UTC
+    (EST), though at 11:00 it is EDT; Auckland's went back at 03:00 on 5 April."""
+    assert midnight(datetime(2026, 3, 8, 15, tzinfo=UTC), NEW_YORK) == datetime(
+        2026, 3, 8, 5, tzinfo=UTC
+    )
+    assert midnight(datetime(2026, 4, 5, 2, tzinfo=UTC), AUCKLAND) == datetime(
+        2026, 4, 4, 11, tzinfo=UTC
+    )
