@@ -15,11 +15,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from blending.figures import Figures
+from blending.sites import read_for
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "decision_log.sql")
-SITE_OF = _SQL["site_of"]
-"""The SQL expression of the site a blending event ``e`` (with its agent ``a``) belongs to."""
+SITE_OF = " ".join(
+    line.strip() for line in _SQL["site_of"].splitlines() if not line.startswith("--")
+)
+"""The SQL expression of the site a blending event ``e`` (with its agent ``a``) belongs to, on
+one line (a query's ``-- site:`` line may hold it)."""
 _SQL["recent"] = _SQL["recent"].format(site_of=SITE_OF)
 _FIGURES = TypeAdapter(Figures)
 
@@ -107,7 +111,7 @@ async def recent(
     group alone (``default``: of no site)."""
     events_list = list(events) if events is not None else None
     rows = await db.fetch(
-        _SQL["recent"], group, agent_id, events_list, before, limit + 1, since, site
+        *read_for(_SQL["recent"], site, group, agent_id, events_list, before, limit + 1, since)
     )
     items = [decision_out(r) for r in rows[:limit]]
     more = len(rows) > limit

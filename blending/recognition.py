@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field
 
 from blending.reports import Span, closed_days
+from blending.sites import read_for
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "recognition.sql")
@@ -227,13 +228,15 @@ async def recognition(
     back = timedelta(days=max((span.last - span.first).days + 1, STREAK_DAYS))
     first, last = await closed_days(db, span.zone, span.first - back, span.last, now)
     rows = await db.fetch(
-        _SQL["recognition_days"],
-        span.start - back,
-        span.end,
-        span.zone or "UTC",
-        first,
-        last,
-        site,
+        *read_for(
+            _SQL["recognition_days"],
+            site,
+            span.start - back,
+            span.end,
+            span.zone or "UTC",
+            first,
+            last,
+        )
     )
     days = [
         Day(

@@ -1,8 +1,8 @@
 -- name: recognition_days
 -- Per agent taking part in recognition and local day (zone $3) of [$1, $2): the steps they
 -- completed, their active time against the steps' standard, and how many were done within it;
--- local days $4 to $5 from their roll-up (agent_work_days), the rest from the task log. $6: only
--- that site's agents ('default': those in no site); NULL: everyone.
+-- local days $4 to $5 from their roll-up (agent_work_days), the rest from the task log. Site
+-- form (blending.sites.for_site): only site $6's agents ('default': those in no site).
 SELECT x.agent_id, a.name, a.team, x.day,
        sum(x.steps_done)::bigint AS done,
        sum(x.worked)::float8 AS worked,
@@ -20,5 +20,5 @@ FROM (
 ) x
 JOIN task_types tt ON tt.name = x.type
 JOIN agents a ON a.agent_id = x.agent_id AND a.recognition
-WHERE ($6::text IS NULL OR coalesce(a.site_id, 'default') = $6::text)
+-- site: WHERE coalesce(a.site_id, 'default') = $6::text
 GROUP BY x.agent_id, a.name, a.team, x.day;

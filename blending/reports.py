@@ -21,6 +21,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from blending.decision_log import SITE_OF, DecisionOut, decision_out
+from blending.sites import read_for
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
@@ -235,7 +236,7 @@ async def agents(db: Executor, span: Span, now: datetime) -> AgentsReport:
     times, work = await _side_by_side(
         db,
         (_SQL["agent_time"], span.start, span.end, now, span.zone, first, last),
-        (_SQL["work_done"], span.start, span.end, span.zone, first, last, None),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
     )
     return AgentsReport(
         first=span.first,
@@ -406,9 +407,9 @@ async def skills_page(
     limit, skip = (None, 0) if candidates is None else (candidates.size, candidates.skip)
     found, done, unexposed = await _side_by_side(
         db,
-        (_SQL["skills_gaps"], now, week_end, site),
-        (_SQL["work_done"], span.start, span.end, span.zone, first, last, site),
-        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip, site),
+        read_for(_SQL["skills_gaps"], site, now, week_end),
+        read_for(_SQL["work_done"], site, span.start, span.end, span.zone, first, last),
+        read_for(_SQL["never_exposed"], site, since, span.zone, back, back_last, limit, skip),
     )
     gaps = [
         SkillGap(

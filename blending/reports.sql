@@ -125,8 +125,8 @@ ORDER BY a.name, a.agent_id;
 -- name: work_done
 -- Each agent's completed steps in [$1, $2) by task type: how many, their active time against
 -- the step's standard, and the outcomes given; local days $4 to $5 (zone $3) from their
--- roll-up, the rest from the task log. $6: only that site's agents ('default': those in no
--- site); NULL: everyone's.
+-- roll-up, the rest from the task log. Its site form (blending.sites.for_site): only the agents
+-- of site $6 ('default': those in no site).
 WITH done AS (
     SELECT * FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date)
 ),
@@ -150,7 +150,7 @@ SELECT t.agent_id, coalesce(a.name, t.agent_id) AS name, a.team, t.type, t.done,
 FROM totals t
 LEFT JOIN agents a ON a.agent_id = t.agent_id
 LEFT JOIN outcomes o ON o.agent_id = t.agent_id AND o.type = t.type
-WHERE ($6::text IS NULL OR coalesce(a.site_id, 'default') = $6::text)
+-- site: WHERE coalesce(a.site_id, 'default') = $6::text
 ORDER BY name, t.agent_id, t.type;
 
 -- name: costs
@@ -175,8 +175,8 @@ ORDER BY d.type;
 -- The work waiting now ($1) per skill it needs, against the agents on shift who have the
 -- skill (a shift on the schedule covers $1, or a telephony line says they are logged in) and
 -- the scheduled hours of everyone with the skill from $1 to the week's end $2. A waiting task
--- is uncovered when nobody on shift has every skill its step needs. $3: only that site's agents
--- ('default': those in no site) are counted on shift and for the hours; NULL: everyone.
+-- is uncovered when nobody on shift has every skill its step needs. Site form: only site $3's agents
+-- ('default': those in no site) are counted on shift and for the hours.
 WITH ids AS (
     SELECT t.source, t.external_id, t.agent_id FROM agent_telephony_ids t
     UNION ALL
@@ -184,7 +184,9 @@ WITH ids AS (
 ),
 on_shift AS (
     SELECT a.agent_id FROM agents a
-    WHERE a.deactivated_at IS NULL AND ($3::text IS NULL OR coalesce(a.site_id, 'default') = $3::text) AND (
+    WHERE a.deactivated_at IS NULL
+      -- site: AND coalesce(a.site_id, 'default') = $3::text
+      AND (
         EXISTS (SELECT 1 FROM agent_schedules s
                 WHERE s.agent_id = a.agent_id AND s.kind = 'shift'
                   AND s.starts_at <= $1::timestamptz AND s.ends_at > $1::timestamptz)
@@ -233,7 +235,7 @@ SELECT k.skill,
                  FROM agent_schedules h
                  JOIN agent_skills s ON s.agent_id = h.agent_id AND s.skill = k.skill
                  JOIN agents a ON a.agent_id = h.agent_id AND a.deactivated_at IS NULL
-                      AND ($3::text IS NULL OR coalesce(a.site_id, 'default') = $3::text)
+                      -- site: AND coalesce(a.site_id, 'default') = $3::text
                  WHERE h.kind = 'shift' AND h.ends_at > $1::timestamptz AND h.starts_at < $2::timestamptz), 0)::float8
            / 3600 AS skilled_hours
 FROM skills k
@@ -244,8 +246,8 @@ ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
 -- Training candidates: active agents who never worked a task type that others of their team
 -- completed since $1 (local days $3 to $4 of zone $2 from their roll-up): $5 of them (all when
 -- NULL) from the $6th on, in the order shown, each with how many there are in all (one row of
--- NULLs but the count when none is on that page). $7: only that site's agents ('default': those
--- in no site); NULL: everyone.
+-- NULLs but the count when none is on that page). Site form: only site $7's agents ('default': those
+-- in no site).
 WITH handled AS (
     SELECT DISTINCT a.team, x.type
     FROM work_done($1::timestamptz, 'infinity'::timestamptz, $2::text, $3::date, $4::date) x
@@ -257,7 +259,8 @@ found AS (
     FROM agents a
     JOIN handled h ON h.team = a.team
     LEFT JOIN agent_type_exposure x ON x.agent_id = a.agent_id AND x.type = h.type
-    WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL AND ($7::text IS NULL OR coalesce(a.site_id, 'default') = $7::text)
+    WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
+      -- site: AND coalesce(a.site_id, 'default') = $7::text
 )
 SELECT c.total, p.agent_id, p.name, p.team, p.type
 FROM (SELECT count(*) AS total FROM found) c

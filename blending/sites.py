@@ -236,6 +236,21 @@ class SiteStore:
         )
 
 
+def for_site(query: str) -> str:
+    """The form of a query for one site: its ``-- site:`` lines put in. Without them, the query
+    is everyone's and reads no site parameter. Two statements rather than one with a
+    ``$n IS NULL OR ...`` test: once PostgreSQL plans a prepared statement generically (from
+    its sixth run on a connection) it can no longer drop that test, and on the reports' work
+    done the generic plan took 79 s where the query takes 0.1 s."""
+    return query.replace("-- site: ", "")
+
+
+def read_for(query: str, site: str | None, *args: Any) -> tuple[Any, ...]:
+    """A read of ``query`` with ``args``: everyone's without a site, else its site form with
+    the site as the last parameter."""
+    return (query, *args) if site is None else (for_site(query), *args, site)
+
+
 async def agent_clock(db: Executor, agent_id: str, default: Zone) -> ZoneInfo | Zone:
     """The clock an agent is told times on: their site's, else ``default`` (the default
     site's)."""
