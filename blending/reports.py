@@ -341,7 +341,9 @@ def only(report: AgentsReport, members: Collection[str] | None) -> AgentsReport:
 async def costs(db: Executor, span: Span, now: datetime, site: str | None = None) -> CostsReport:
     """``site``: only the steps its agents did (``default``: the agents in no site)."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last, site)
+    rows = await db.fetch(
+        *read_for(_SQL["costs"], site, span.start, span.end, span.zone, first, last)
+    )
     return CostsReport(
         first=span.first,
         last=span.last,
@@ -475,10 +477,10 @@ async def trends(
         states = (_SQL["trend_presence_site"], *states[1:], site)
     read = await _side_by_side(
         db,
-        (_SQL["trend_calls"], span.first, span.last, zone, site),
-        (_SQL["trend_work"], span.first, span.last, zone, first, last, site),
+        read_for(_SQL["trend_calls"], site, span.first, span.last, zone),
+        read_for(_SQL["trend_work"], site, span.first, span.last, zone, first, last),
         states,
-        (_SQL["trend_back_office"], live, span.last, zone, now, first, last, site),
+        read_for(_SQL["trend_back_office"], site, live, span.last, zone, now, first, last),
         (_SQL["switched_on"], span.end),
     )
     calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])
@@ -529,7 +531,9 @@ async def decisions(
     agent (``default``: those in no site)."""
     return [
         decision_out(r)
-        for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id, site)
+        for r in await db.fetch(
+            *read_for(_SQL["decisions"], site, span.start, span.end, group, agent_id)
+        )
     ]
 
 
@@ -543,7 +547,8 @@ async def stream_decisions(
 ) -> AsyncIterator[DecisionOut]:
     """The decisions of ``span`` read through a cursor (inside the caller's transaction), for
     a CSV of any length without holding it all."""
-    async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id, site):
+    read = read_for(_SQL["decisions"], site, span.start, span.end, group, agent_id)
+    async for r in conn.cursor(*read):
         yield decision_out(r)
 
 
