@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field
 
 from blending.reports import Span, closed_days
-from blending.sites import read_for
+from blending.sites import site_members
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "recognition.sql")
@@ -228,16 +228,9 @@ async def recognition(
     back = timedelta(days=max((span.last - span.first).days + 1, STREAK_DAYS))
     first, last = await closed_days(db, span.zone, span.first - back, span.last, now)
     rows = await db.fetch(
-        *read_for(
-            _SQL["recognition_days"],
-            site,
-            span.start - back,
-            span.end,
-            span.zone or "UTC",
-            first,
-            last,
-        )
+        _SQL["recognition_days"], span.start - back, span.end, span.zone or "UTC", first, last
     )
+    members = await site_members(db, site)
     days = [
         Day(
             r["agent_id"],
@@ -250,5 +243,6 @@ async def recognition(
             r["on_standard"],
         )
         for r in rows
+        if members is None or r["agent_id"] in members
     ]
     return rank(days, span.first, span.last)

@@ -1,8 +1,7 @@
 -- name: recognition_days
 -- Per agent taking part in recognition and local day (zone $3) of [$1, $2): the steps they
 -- completed, their active time against the steps' standard, and how many were done within it;
--- local days $4 to $5 from their roll-up (agent_work_days), the rest from the task log. Site
--- form (blending.sites.for_site): only site $6's agents ('default': those in no site).
+-- local days $4 to $5 from their roll-up (agent_work_days), the rest from the task log.
 SELECT x.agent_id, a.name, a.team, x.day,
        sum(x.steps_done)::bigint AS done,
        sum(x.worked)::float8 AS worked,
@@ -20,5 +19,4 @@ FROM (
 ) x
 JOIN task_types tt ON tt.name = x.type
 JOIN agents a ON a.agent_id = x.agent_id AND a.recognition
--- site: WHERE coalesce(a.site_id, 'default') = $6::text
 GROUP BY x.agent_id, a.name, a.team, x.day;

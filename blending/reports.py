@@ -21,7 +21,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from blending.decision_log import SITE_OF, DecisionOut, decision_out
-from blending.sites import read_for
+from blending.sites import read_for, site_members
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
@@ -410,7 +410,7 @@ async def skills_page(
     found, done, unexposed = await _side_by_side(
         db,
         read_for(_SQL["skills_gaps"], site, now, week_end),
-        read_for(_SQL["work_done"], site, span.start, span.end, span.zone, first, last),
+        (_SQL["work_done"], span.start, span.end, span.zone, first, last),
         read_for(_SQL["never_exposed"], site, since, span.zone, back, back_last, limit, skip),
     )
     gaps = [
@@ -425,7 +425,14 @@ async def skills_page(
         )
         for r in found
     ]
-    slow = [r for r in done if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0]
+    members = await site_members(db, site)
+    slow = [
+        r
+        for r in done
+        if r["done"] >= MIN_DONE
+        and r["worked"] >= SLOWER * r["standard"] > 0
+        and (members is None or r["agent_id"] in members)
+    ]
     shown = slow if slower is None else slow[slower.skip : slower.skip + slower.size]
     coaching = [
         Coaching(

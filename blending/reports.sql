@@ -125,8 +125,7 @@ ORDER BY a.name, a.agent_id;
 -- name: work_done
 -- Each agent's completed steps in [$1, $2) by task type: how many, their active time against
 -- the step's standard, and the outcomes given; local days $4 to $5 (zone $3) from their
--- roll-up, the rest from the task log. Its site form (blending.sites.for_site): only the agents
--- of site $6 ('default': those in no site).
+-- roll-up, the rest from the task log.
 WITH done AS (
     SELECT * FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date)
 ),
@@ -150,7 +149,6 @@ SELECT t.agent_id, coalesce(a.name, t.agent_id) AS name, a.team, t.type, t.done,
 FROM totals t
 LEFT JOIN agents a ON a.agent_id = t.agent_id
 LEFT JOIN outcomes o ON o.agent_id = t.agent_id AND o.type = t.type
--- site: WHERE coalesce(a.site_id, 'default') = $6::text
 ORDER BY name, t.agent_id, t.type;
 
 -- name: costs

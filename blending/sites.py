@@ -251,6 +251,13 @@ def read_for(query: str, site: str | None, *args: Any) -> tuple[Any, ...]:
     return (query, *args) if site is None else (for_site(query), *args, site)
 
 
+async def site_members(db: Executor, site: str | None) -> set[str] | None:
+    """The agents of ``site`` (``default``: those in no site); None without a site. A report
+    over agents' days filters its rows with them: the same filter in its SQL made the planner
+    read every agent's days the slow way (1-2 s against 0.2 s on the bench center)."""
+    return None if site is None else await SiteStore(db).agents_of(site)
+
+
 async def agent_clock(db: Executor, agent_id: str, default: Zone) -> ZoneInfo | Zone:
     """The clock an agent is told times on: their site's, else ``default`` (the default
     site's)."""
