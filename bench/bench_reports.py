@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -99,14 +100,20 @@ async def timed(work: Callable[[], Awaitable[object]], runs: int) -> list[float]
     return timings
 
 
-def span(first: date, last: date) -> reports.Span:
+def span(first: date, last: date, zone: str = "UTC") -> reports.Span:
+    clock = ZoneInfo(zone)
+    after = last + timedelta(days=1)
     return reports.Span(
         first,
         last,
-        datetime(first.year, first.month, first.day, tzinfo=UTC),
-        datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
-        "UTC",
+        datetime(first.year, first.month, first.day, tzinfo=clock),
+        datetime(after.year, after.month, after.day, tzinfo=clock),
+        zone,
     )
+
+
+SITE_AGENTS = 200
+"""The agents of the site the site's reports are read for (in Auckland)."""
 
 
 async def measure(pool: asyncpg.Pool, runs: int) -> dict[str, list[float]]:
@@ -148,7 +155,32 @@ async def measure(pool: asyncpg.Pool, runs: int) -> dict[str, list[float]]:
             return await reports.trends(pool, trend, now, "UTC")
 
         out[f"trends, {days} days"] = await timed(trends, runs)
+    out |= await measure_site(pool, runs, now)
     return out
+
+
+async def measure_site(pool: asyncpg.Pool, runs: int, now: datetime) -> dict[str, list[float]]:
+    """The reports of one site: its agents in Auckland, its days on Auckland's clock (the
+    first read rolls its closed days up in that zone, as the API's first ask does)."""
+    await pool.execute(
+        "INSERT INTO sites (site_id, name, time_zone) VALUES ('akl', 'Auckland', $1)",
+        "Pacific/Auckland",
+    )
+    await pool.execute(
+        "UPDATE agents SET site_id = 'akl' WHERE agent_id < $1", f"agent{SITE_AGENTS:04d}"
+    )
+    today = now.astimezone(ZoneInfo("Pacific/Auckland")).date()
+    month = span(today - timedelta(days=29), today, "Pacific/Auckland")
+    week_end = month.end + timedelta(days=7 - today.weekday() - 1)
+    name = f"a site of {SITE_AGENTS} agents"
+    return {
+        f"skills gaps and coaching, 30 days, {name}": await timed(
+            lambda: reports.skills(pool, month, now, week_end, "akl"), runs
+        ),
+        f"recognition, 30 days, {name}": await timed(
+            lambda: recognition.recognition(pool, month, now, "akl"), runs
+        ),
+    }
 
 
 async def main_async(tasks: int, days: int, runs: int) -> str:

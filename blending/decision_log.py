@@ -15,9 +15,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from blending.figures import Figures
+from blending.sites import read_for
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "decision_log.sql")
+SITE_OF = " ".join(
+    line.strip() for line in _SQL["site_of"].splitlines() if not line.startswith("--")
+)
+"""The SQL expression of the site a blending event ``e`` (with its agent ``a``) belongs to, on
+one line (a query's ``-- site:`` line may hold it)."""
+_SQL["recent"] = _SQL["recent"].format(site_of=SITE_OF)
 _FIGURES = TypeAdapter(Figures)
 
 EventName = Literal[
@@ -97,11 +104,15 @@ async def recent(
     limit: int = 50,
     before: int | None = None,
     since: datetime | None = None,
+    site: str | None = None,
 ) -> DecisionPage:
     """The last ``limit`` events that match, older than id ``before`` and at or after
-    ``since`` when given."""
+    ``since`` when given; ``site``: about its agents, or its queues for an event about a
+    group alone (``default``: of no site)."""
     events_list = list(events) if events is not None else None
-    rows = await db.fetch(_SQL["recent"], group, agent_id, events_list, before, limit + 1, since)
+    rows = await db.fetch(
+        *read_for(_SQL["recent"], site, group, agent_id, events_list, before, limit + 1, since)
+    )
     items = [decision_out(r) for r in rows[:limit]]
     more = len(rows) > limit
     return DecisionPage(items=items, next_before=items[-1].id if more and items else None)

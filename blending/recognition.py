@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field
 
 from blending.reports import Span, closed_days
+from blending.sites import site_members
 from queues.db import Executor, load_queries
 
 _SQL = load_queries("blending", "recognition.sql")
@@ -218,15 +219,18 @@ def rank(days: Sequence[Day], first: date, last: date) -> RecognitionReport:
     )
 
 
-async def recognition(db: Executor, span: Span, now: datetime) -> RecognitionReport:
+async def recognition(
+    db: Executor, span: Span, now: datetime, site: str | None = None
+) -> RecognitionReport:
     """Read the days of every agent taking part, from far enough before ``span`` for the
     equal range before it and the streaks (the days that are over from their roll-up), and
-    rank them."""
+    rank them; ``site``: its agents alone (``default``: those in no site)."""
     back = timedelta(days=max((span.last - span.first).days + 1, STREAK_DAYS))
     first, last = await closed_days(db, span.zone, span.first - back, span.last, now)
     rows = await db.fetch(
         _SQL["recognition_days"], span.start - back, span.end, span.zone or "UTC", first, last
     )
+    members = await site_members(db, site)
     days = [
         Day(
             r["agent_id"],
@@ -239,5 +243,6 @@ async def recognition(db: Executor, span: Span, now: datetime) -> RecognitionRep
             r["on_standard"],
         )
         for r in rows
+        if members is None or r["agent_id"] in members
     ]
     return rank(days, span.first, span.last)

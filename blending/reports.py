@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import BaseModel, Field
 
-from blending.decision_log import DecisionOut, decision_out
+from blending.decision_log import SITE_OF, DecisionOut, decision_out
+from blending.sites import read_for, site_members
 from queues.db import Executor, load_queries, transaction
 
 _SQL = load_queries("blending", "reports.sql")
 for _name in ("store_state_days", "trend_presence", "trend_presence_site"):
     _SQL[_name] = _SQL[_name].format(trend_states=_SQL["trend_states"])
+_SQL["decisions"] = _SQL["decisions"].format(site_of=SITE_OF)
 SLOWER = 1.5
 """An agent this many times slower than a type's standard is a coaching suggestion."""
 MIN_DONE = 3
@@ -339,7 +341,9 @@ def only(report: AgentsReport, members: Collection[str] | None) -> AgentsReport:
 async def costs(db: Executor, span: Span, now: datetime, site: str | None = None) -> CostsReport:
     """``site``: only the steps its agents did (``default``: the agents in no site)."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
-    rows = await db.fetch(_SQL["costs"], span.start, span.end, span.zone, first, last, site)
+    rows = await db.fetch(
+        *read_for(_SQL["costs"], site, span.start, span.end, span.zone, first, last)
+    )
     return CostsReport(
         first=span.first,
         last=span.last,
@@ -358,9 +362,11 @@ async def costs(db: Executor, span: Span, now: datetime, site: str | None = None
     )
 
 
-async def skills(db: Executor, span: Span, now: datetime, week_end: datetime) -> SkillsReport:
+async def skills(
+    db: Executor, span: Span, now: datetime, week_end: datetime, site: str | None = None
+) -> SkillsReport:
     """The skills gaps now, and coaching suggestions from the work done in ``span``."""
-    return (await skills_page(db, span, now, week_end)).report
+    return (await skills_page(db, span, now, week_end, site=site)).report
 
 
 @dataclass(frozen=True)
@@ -388,10 +394,13 @@ async def skills_page(
     *,
     slower: Slice | None = None,
     candidates: Slice | None = None,
+    site: str | None = None,
 ) -> SkillsPage:
     """``skills`` with only a slice of each kind of coaching suggestion (all of it when None),
     in the order of the whole list, and how many of each there are. A center's coaching can
-    run to thousands of lines: a page shows a slice, the CSV all of it."""
+    run to thousands of lines: a page shows a slice, the CSV all of it. ``site``: only its
+    agents on shift, skilled hours and coaching (``default``: those in no site); the waiting
+    work is everyone's, since a task belongs to no site."""
     first, last = await closed_days(db, span.zone, span.first, span.last, now)
     since = span.end - timedelta(days=EXPOSURE_DAYS)
     back, back_last = await closed_days(
@@ -400,9 +409,9 @@ async def skills_page(
     limit, skip = (None, 0) if candidates is None else (candidates.size, candidates.skip)
     found, done, unexposed = await _side_by_side(
         db,
-        (_SQL["skills_gaps"], now, week_end),
+        read_for(_SQL["skills_gaps"], site, now, week_end),
         (_SQL["work_done"], span.start, span.end, span.zone, first, last),
-        (_SQL["never_exposed"], since, span.zone, back, back_last, limit, skip),
+        read_for(_SQL["never_exposed"], site, since, span.zone, back, back_last, limit, skip),
     )
     gaps = [
         SkillGap(
@@ -416,7 +425,14 @@ async def skills_page(
         )
         for r in found
     ]
-    slow = [r for r in done if r["done"] >= MIN_DONE and r["worked"] >= SLOWER * r["standard"] > 0]
+    members = await site_members(db, site)
+    slow = [
+        r
+        for r in done
+        if r["done"] >= MIN_DONE
+        and r["worked"] >= SLOWER * r["standard"] > 0
+        and (members is None or r["agent_id"] in members)
+    ]
     shown = slow if slower is None else slow[slower.skip : slower.skip + slower.size]
     coaching = [
         Coaching(
@@ -468,10 +484,10 @@ async def trends(
         states = (_SQL["trend_presence_site"], *states[1:], site)
     read = await _side_by_side(
         db,
-        (_SQL["trend_calls"], span.first, span.last, zone, site),
-        (_SQL["trend_work"], span.first, span.last, zone, first, last, site),
+        read_for(_SQL["trend_calls"], site, span.first, span.last, zone),
+        read_for(_SQL["trend_work"], site, span.first, span.last, zone, first, last),
         states,
-        (_SQL["trend_back_office"], live, span.last, zone, now, first, last, site),
+        read_for(_SQL["trend_back_office"], site, live, span.last, zone, now, first, last),
         (_SQL["switched_on"], span.end),
     )
     calls, work, presence = ({r["day"]: r for r in rows} for rows in read[:3])
@@ -522,7 +538,9 @@ async def decisions(
     agent (``default``: those in no site)."""
     return [
         decision_out(r)
-        for r in await db.fetch(_SQL["decisions"], span.start, span.end, group, agent_id, site)
+        for r in await db.fetch(
+            *read_for(_SQL["decisions"], site, span.start, span.end, group, agent_id)
+        )
     ]
 
 
@@ -536,7 +554,8 @@ async def stream_decisions(
 ) -> AsyncIterator[DecisionOut]:
     """The decisions of ``span`` read through a cursor (inside the caller's transaction), for
     a CSV of any length without holding it all."""
-    async for r in conn.cursor(_SQL["decisions"], span.start, span.end, group, agent_id, site):
+    read = read_for(_SQL["decisions"], site, span.start, span.end, group, agent_id)
+    async for r in conn.cursor(*read):
         yield decision_out(r)
 
 

@@ -154,8 +154,8 @@ ORDER BY name, t.agent_id, t.type;
 -- name: costs
 -- Per task type in [$1, $2): the steps completed, their active time, and its cost at each
 -- worker's cost per hour (steps done by someone without one are counted apart); local days
--- $4 to $5 (zone $3) from their roll-up. $6: only the steps of that site's agents ('default':
--- those in no site); NULL: everyone's.
+-- $4 to $5 (zone $3) from their roll-up. Site form (blending.sites.for_site): only the steps
+-- of site $6's agents ('default': those in no site).
 SELECT d.type,
        sum(d.tasks_done)::bigint AS tasks_done,
        sum(d.steps_done)::bigint AS steps_done,
@@ -165,7 +165,7 @@ SELECT d.type,
            AS steps_without_cost
 FROM work_done($1::timestamptz, $2::timestamptz, $3::text, $4::date, $5::date) d
 LEFT JOIN agents a ON a.agent_id = d.agent_id
-WHERE $6::text IS NULL OR coalesce(a.site_id, 'default') = $6::text
+-- site: WHERE coalesce(a.site_id, 'default') = $6::text
 GROUP BY d.type
 ORDER BY d.type;
 
@@ -173,7 +173,8 @@ ORDER BY d.type;
 -- The work waiting now ($1) per skill it needs, against the agents on shift who have the
 -- skill (a shift on the schedule covers $1, or a telephony line says they are logged in) and
 -- the scheduled hours of everyone with the skill from $1 to the week's end $2. A waiting task
--- is uncovered when nobody on shift has every skill its step needs.
+-- is uncovered when nobody on shift has every skill its step needs. Site form: only site $3's agents
+-- ('default': those in no site) are counted on shift and for the hours.
 WITH ids AS (
     SELECT t.source, t.external_id, t.agent_id FROM agent_telephony_ids t
     UNION ALL
@@ -181,7 +182,9 @@ WITH ids AS (
 ),
 on_shift AS (
     SELECT a.agent_id FROM agents a
-    WHERE a.deactivated_at IS NULL AND (
+    WHERE a.deactivated_at IS NULL
+      -- site: AND coalesce(a.site_id, 'default') = $3::text
+      AND (
         EXISTS (SELECT 1 FROM agent_schedules s
                 WHERE s.agent_id = a.agent_id AND s.kind = 'shift'
                   AND s.starts_at <= $1::timestamptz AND s.ends_at > $1::timestamptz)
@@ -230,6 +233,7 @@ SELECT k.skill,
                  FROM agent_schedules h
                  JOIN agent_skills s ON s.agent_id = h.agent_id AND s.skill = k.skill
                  JOIN agents a ON a.agent_id = h.agent_id AND a.deactivated_at IS NULL
+                      -- site: AND coalesce(a.site_id, 'default') = $3::text
                  WHERE h.kind = 'shift' AND h.ends_at > $1::timestamptz AND h.starts_at < $2::timestamptz), 0)::float8
            / 3600 AS skilled_hours
 FROM skills k
@@ -240,7 +244,8 @@ ORDER BY coalesce(n.uncovered, 0) DESC, coalesce(n.hours, 0) DESC, k.skill;
 -- Training candidates: active agents who never worked a task type that others of their team
 -- completed since $1 (local days $3 to $4 of zone $2 from their roll-up): $5 of them (all when
 -- NULL) from the $6th on, in the order shown, each with how many there are in all (one row of
--- NULLs but the count when none is on that page).
+-- NULLs but the count when none is on that page). Site form: only site $7's agents ('default': those
+-- in no site).
 WITH handled AS (
     SELECT DISTINCT a.team, x.type
     FROM work_done($1::timestamptz, 'infinity'::timestamptz, $2::text, $3::date, $4::date) x
@@ -253,6 +258,7 @@ found AS (
     JOIN handled h ON h.team = a.team
     LEFT JOIN agent_type_exposure x ON x.agent_id = a.agent_id AND x.type = h.type
     WHERE a.deactivated_at IS NULL AND x.agent_id IS NULL
+      -- site: AND coalesce(a.site_id, 'default') = $7::text
 )
 SELECT c.total, p.agent_id, p.name, p.team, p.type
 FROM (SELECT count(*) AS total FROM found) c
@@ -264,8 +270,8 @@ ORDER BY p.team, p.name, p.type, p.agent_id;
 
 -- name: trend_calls
 -- Per local day ($3: the time zone) from $1 to $2 (dates, inclusive): the calls' service
--- level and abandonment from the interval statistics. $4: only that site's queues ('default':
--- those in no site); NULL: every queue.
+-- level and abandonment from the interval statistics. Site form: only site $4's queues
+-- ('default': those in no site).
 SELECT (s.interval_start AT TIME ZONE $3::text)::date AS day,
        sum(s.offered) AS offered,
        sum(s.abandoned) AS abandoned,
@@ -274,22 +280,20 @@ SELECT (s.interval_start AT TIME ZONE $3::text)::date AS day,
 FROM interval_stats s
 WHERE s.interval_start >= ($1::date)::timestamp AT TIME ZONE $3::text
   AND s.interval_start < ($2::date + 1)::timestamp AT TIME ZONE $3::text
-  AND ($4::text IS NULL
-       OR coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = s.queue), 'default')
-          = $4::text)
+  -- site: AND coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = s.queue), 'default')
+  -- site:     = $4::text
 GROUP BY 1
 ORDER BY 1;
 
 -- name: trend_work
 -- Per local day: tasks completed, those completed by their due time; local days $4 to $5 from
--- their roll-up. $6: only by that site's agents ('default': those in no site); NULL: anyone.
+-- their roll-up. Site form: only by site $6's agents ('default': those in no site).
 SELECT d.day, sum(d.tasks_done)::bigint AS done, sum(d.in_sla)::bigint AS in_sla
 FROM work_done((($1::date)::timestamp AT TIME ZONE $3::text)::timestamptz,
                (($2::date + 1)::timestamp AT TIME ZONE $3::text)::timestamptz,
                $3::text, $4::date, $5::date) d
-WHERE $6::text IS NULL
-   OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = d.agent_id), 'default')
-      = $6::text
+-- site: WHERE coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = d.agent_id), 'default')
+-- site:     = $6::text
 GROUP BY d.day
 HAVING sum(d.tasks_done) > 0
 ORDER BY d.day;
@@ -415,8 +419,8 @@ ORDER BY p.day;
 
 -- name: trend_back_office
 -- Per local day ($3: the time zone) from $1 to $2: the back-office work's active time (task
--- segments), cut at $4 (now); local days $5 to $6 from their roll-up (agent_time_days). $7:
--- only that site's agents' ('default': those in no site); NULL: everyone's.
+-- segments), cut at $4 (now); local days $5 to $6 from their roll-up (agent_time_days). Site
+-- form: only site $7's agents' ('default': those in no site).
 WITH bounds AS (
     SELECT ($1::date)::timestamp AT TIME ZONE $3::text AS lo,
            least(($2::date + 1)::timestamp AT TIME ZONE $3::text, $4::timestamptz) AS hi
@@ -424,9 +428,8 @@ WITH bounds AS (
 SELECT t.day, sum(t.active)::float8 AS seconds
 FROM agent_time_days t
 WHERE t.zone = $3::text AND t.day BETWEEN $5::date AND $6::date
-  AND ($7::text IS NULL
-       OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = t.agent_id), 'default')
-          = $7::text)
+  -- site: AND coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = t.agent_id), 'default')
+  -- site:     = $7::text
 GROUP BY t.day
 UNION ALL
 SELECT d::date AS day,
@@ -441,9 +444,8 @@ FROM task_segments s,
 WHERE s.started_at < (SELECT hi FROM bounds)
   AND coalesce(s.ended_at, $4::timestamptz) > (SELECT lo FROM bounds)
   AND $1::date <= $2::date
-  AND ($7::text IS NULL
-       OR coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = s.agent_id), 'default')
-          = $7::text)
+  -- site: AND coalesce((SELECT a.site_id FROM agents a WHERE a.agent_id = s.agent_id), 'default')
+  -- site:     = $7::text
 GROUP BY 1;
 
 -- name: switched_on
@@ -453,9 +455,9 @@ WHERE blending_on AND at <= $1::timestamptz
 ORDER BY at;
 
 -- name: decisions
--- The blending log in [$1, $2), oldest first, for a report or its CSV. $5: only that site's
--- ('default': of no site): a decision about an agent is their site's, one about a group alone
--- its queue's; NULL: all.
+-- The blending log in [$1, $2), oldest first, for a report or its CSV. Site form: only site
+-- $5's ('default': of no site): a decision about an agent is their site's, one about a group
+-- alone its queue's.
 SELECT e.id, e.at, e.event, e.grp, e.agent_id, a.name AS agent_name, e.task_id, e.reason,
        e.actor, e.figures
 FROM blending_events e
@@ -463,8 +465,5 @@ LEFT JOIN agents a ON a.agent_id = e.agent_id
 WHERE e.at >= $1::timestamptz AND e.at < $2::timestamptz
   AND ($3::text IS NULL OR e.grp = $3)
   AND ($4::text IS NULL OR e.agent_id = $4)
-  AND ($5::text IS NULL
-       OR CASE WHEN e.agent_id IS NOT NULL THEN coalesce(a.site_id, 'default')
-               ELSE coalesce((SELECT q.site_id FROM queue_sites q WHERE q.queue = e.grp),
-                             'default') END = $5::text)
+  -- site: AND {site_of} = $5::text
 ORDER BY e.at, e.id;

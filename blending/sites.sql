@@ -50,6 +50,9 @@ WHERE a.agent_id = ANY($1::text[]);
 -- name: queue_zones
 SELECT q.queue, s.time_zone FROM queue_sites q JOIN sites s ON s.site_id = q.site_id;
 
+-- name: queue_sites
+SELECT queue, site_id FROM queue_sites;
+
 -- name: agents_of_site
 -- The agents of a site; NULL: the agents in no site (the default site's).
 SELECT agent_id FROM agents

@@ -243,7 +243,7 @@ class Steering:
         )
         self._kick()
         if self.notifier is not None:
-            await self.notifier.lent(agent_id, f"{lent.ends_at.astimezone(self._zone):%H:%M}", by)
+            await self.notifier.lent(agent_id, f"{lent.ends_at.astimezone(lent.zone):%H:%M}", by)
             offer = lent.offer
             if isinstance(offer, Offer) and offer.task.status == "offered":
                 await self.notifier.offers([offer.task])

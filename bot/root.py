@@ -105,7 +105,8 @@ class Parts:
     acd: AcdSettings = field(default_factory=AcdSettings)
     """The modes per staffing group, and how state commands are confirmed and watched."""
     roster_sync_hour: int = 3
-    """The daily roster sync runs at the first round after this hour (in ``timezone``)."""
+    """The daily roster sync runs at the first round after this hour, per site on its own
+    clock (``timezone`` for the agents in no site)."""
     clock: Clock = SYSTEM
     """The one source of "now" for every part."""
     mailboxes: MailboxSettings | None = field(default_factory=MailboxSettings)

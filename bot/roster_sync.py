@@ -7,19 +7,20 @@ transaction fills the empty ids (each with its event in the agent's history, eac
 conditional: an id that is no longer empty, or that another agent took meanwhile, becomes a
 conflict) and records the run in ``roster_syncs`` with its report. Existing ids are never
 overwritten; deactivated agents are left alone. ``blendbot sync roster`` runs it, and the
-elected instance once a day (:class:`DailyRosterSync`).
+elected instance once a day per site, at the site's own hour (:class:`DailyRosterSync`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 
 from pydantic import BaseModel, Field
 
+from blending.sites import SiteStore
 from bot.slack.directory import SlackDirectory
 from queues.db import Executor, transaction
 from queues.roster import Roster
@@ -144,18 +145,29 @@ class RosterSync:
     def sources(self) -> list[str]:
         return [d.source for d in self.directories] + ([SLACK] if self.slack else [])
 
-    async def run(self, actor: str, now: datetime, *, dry_run: bool = False) -> RosterReport:
+    async def run(
+        self,
+        actor: str,
+        now: datetime,
+        *,
+        dry_run: bool = False,
+        only: Collection[str] | None = None,
+    ) -> RosterReport:
         """Read, match and (unless ``dry_run``) fill; the report says what came of each
-        source."""
+        source. ``only``: the agents of one site, the others matched but neither filled nor
+        reported."""
         roster = Roster(self._pool)
         agents = await roster.identities()
         held = await roster.holders(self.sources)
         matches: list[SourceMatch | SourceReport] = []
         for directory in self.directories:
-            matches.append(await self._read(directory.source, directory.users(), agents, held))
+            matches.append(
+                await self._read(directory.source, directory.users(), agents, held, only)
+            )
         if self.slack is not None:
-            emails = [e for e in (normal_email(a.email) for a in agents) if e is not None]
-            matches.append(await self._read(SLACK, self.slack.find(emails), agents, held))
+            asked = [a for a in agents if only is None or a.agent_id in only]
+            emails = [e for e in (normal_email(a.email) for a in asked) if e is not None]
+            matches.append(await self._read(SLACK, self.slack.find(emails), agents, held, only))
         report = RosterReport(at=now, actor=actor, dry_run=dry_run)
         if dry_run:
             report.sources = [m if isinstance(m, SourceReport) else _report(m) for m in matches]
@@ -183,13 +195,15 @@ class RosterSync:
         reading: Awaitable[list[Person]],
         agents: list[Identity],
         held: dict[tuple[str, str], str],
+        only: Collection[str] | None = None,
     ) -> SourceMatch | SourceReport:
         try:
             people = await reading
         except DirectoryError as exc:
             log.warning("roster sync: %s", exc)
             return SourceReport(source=source, error=exc.reason)
-        return match(source, people, agents, held)
+        found = match(source, people, agents, held)
+        return found if only is None else _of(found, only)
 
     @staticmethod
     async def _apply(roster: Roster, found: SourceMatch, actor: str) -> None:
@@ -218,33 +232,60 @@ class RosterSync:
             await directory.close()
 
 
+def _of(found: SourceMatch, only: Collection[str]) -> SourceMatch:
+    """What a source's match comes to for the agents ``only``: their fills, matches and
+    conflicts, and the people who match nobody at all."""
+    found.matched = [m for m in found.matched if m[0] in only]
+    found.fills = [f for f in found.fills if f.agent_id in only]
+    found.conflicts = [
+        c for c in found.conflicts if not c.agents or any(a in only for a in c.agents)
+    ]
+    found.unmatched_agents = [a for a in found.unmatched_agents if a in only]
+    return found
+
+
+def due_since(now: datetime, hour: int, zone: tzinfo) -> datetime | None:
+    """The start of today's run window on ``zone``'s clock, or ``None`` before ``hour``."""
+    local = now.astimezone(zone)
+    start = datetime.combine(local.date(), time(hour), tzinfo=zone)
+    return start if local >= start else None
+
+
 @dataclass(frozen=True)
 class DailyRosterSync:
-    """The elected instance's daily sync: the first round at or after ``hour`` (in ``zone``)
-    on a day with no run by the tick yet, as ``roster_syncs`` says (so a new leader does not
-    run it again)."""
+    """The elected instance's daily sync, per site: a site's agents are synced at the first
+    round at or after ``hour`` on its clock, on a day with no run of that site by the tick yet,
+    as ``roster_syncs`` says (so a new leader does not run it again). The agents in no site
+    go on ``zone``, the default site's, recorded as ``actor``; a site's as ``actor:site``.
+    With no site configured, that is everyone, once a day, as before sites."""
 
     sync: RosterSync
     hour: int
     zone: tzinfo
     actor: str = "tick"
 
-    def due_since(self, now: datetime) -> datetime | None:
-        """The start of today's run window, or ``None`` before the hour."""
-        local = now.astimezone(self.zone)
-        start = datetime.combine(local.date(), time(self.hour), tzinfo=self.zone)
-        return start if local >= start else None
+    async def step(self, pool: Executor, now: datetime) -> list[RosterReport]:
+        """Run each site whose hour has come and that has not run today; their reports."""
+        sites = await SiteStore(pool).listed()
+        runs: list[tuple[str, tzinfo, str | None]] = [(self.actor, self.zone, None)]
+        runs += [(f"{self.actor}:{s.site_id}", s.zone, s.site_id) for s in sites]
+        done = []
+        for actor, zone, site in runs:
+            since = due_since(now, self.hour, zone)
+            if since is None:
+                continue
+            last = await Roster(pool).last_sync(actor)
+            if last is not None and last >= since:
+                continue
+            only = await SiteStore(pool).agents_of(site) if sites else None
+            done.append(await self._run(actor, now, only))
+        return done
 
-    async def step(self, pool: Executor, now: datetime) -> RosterReport | None:
-        since = self.due_since(now)
-        if since is None:
-            return None
-        last = await Roster(pool).last_sync(self.actor)
-        if last is not None and last >= since:
-            return None
-        report = await self.sync.run(self.actor, now)
+    async def _run(self, actor: str, now: datetime, only: Collection[str] | None) -> RosterReport:
+        report = await self.sync.run(actor, now, only=only)
         log.info(
-            "roster sync: %d matched, %d filled, %d conflicts, %d unmatched%s",
+            "roster sync (%s): %d matched, %d filled, %d conflicts, %d unmatched%s",
+            actor,
             report.matched,
             report.filled,
             report.conflicts,

@@ -423,8 +423,9 @@ class Settings(BaseSettings):
         default=3,
         ge=0,
         le=23,
-        description="Hour of the day (BLENDBOT_TIMEZONE) after which the elected instance runs "
-        "the daily roster sync (when a platform's users or Slack can be read).",
+        description="Hour of the day after which the elected instance runs the daily roster "
+        "sync (when a platform's users or Slack can be read): each site's agents at this hour "
+        "on the site's clock, the agents in no site on BLENDBOT_TIMEZONE's.",
     )
     imap_poll: bool = Field(
         default=True,

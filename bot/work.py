@@ -37,6 +37,7 @@ from blending.decision_store import (
     window_of,
 )
 from blending.errors import LendRefused
+from blending.sites import agent_clock
 from blending.switch import BlendingState
 from blending.telemetry_store import TelemetryStore
 from queues.db import Executor, connection, transaction
@@ -68,10 +69,10 @@ async def ask_for_work(
     take: bool = False,
 ) -> Offer | NoOffer:
     """The agent's work back, or an offer that fits their time, or why not. ``minutes``: the
-    time named in the request (None: the engine's window); ``zone`` is the center's, for the
-    clock times the agent is told. A deactivated agent is refused (:class:`AgentInactive`).
-    With ``take`` the task is claimed for them at once, under the same checks, and held work
-    refuses it (:class:`~queues.errors.HoldsWork`)."""
+    time named in the request (None: the engine's window); the agent is told clock times on
+    their site's clock (``zone``: the default site's). A deactivated agent is refused
+    (:class:`AgentInactive`). With ``take`` the task is claimed for them at once, under the
+    same checks, and held work refuses it (:class:`~queues.errors.HoldsWork`)."""
     async with connection(db) as conn:  # a dozen reads in turn: the pool is waited for once
         return await _ask(conn, agent_id, minutes, policy, now, zone, take)
 
@@ -106,6 +107,7 @@ async def _ask(
             return NoOffer(f"you are {ON_THE_PHONES[item.state]} ({item.source}): calls come first")
         if item.agent_id == agent_id:
             state = item.state
+    zone = await agent_clock(db, agent_id, zone)
     time = await time_for(db, agent_id, minutes, now, zone, state)
     interruptible = await acd_store.mode_of(db, agent_id) == "interruptible"
     return await Dispatcher(db, policy).next_for(
@@ -165,6 +167,8 @@ class Lent:
     """The task offered at once (or the work the agent holds), or why none."""
     command: CommandOut | None
     """The agent's last state command (in ``control`` mode, the one the lend queued)."""
+    zone: tzinfo = UTC
+    """The agent's clock, their site's: the times they are told are on it."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,8 @@ async def lend(
     """A supervisor lends the agent to back-office work for ``minutes``: a window (their pulls
     are fitted to it, within their schedule), and the best task that fits offered at once.
     Refused (:class:`LendRefused`) while the phones come first, unless ``override``; always
-    while the agent is on a call."""
+    while the agent is on a call. Times are said on the agent's site clock (``zone``: the
+    default site's)."""
     agent = await acd_store.agent_acd(db, agent_id)
     if agent is None:
         raise NotFound("agent", agent_id)
@@ -240,6 +245,7 @@ async def lend(
     if why is not None and (on_call or not override):
         raise LendRefused(agent_id, why, overridable=not on_call)
     ends = now + timedelta(minutes=minutes)
+    zone = await agent_clock(db, agent_id, zone)
     said = f"lent for {minutes:g} min until {ends.astimezone(zone):%H:%M}"
     if why is not None:
         said += f" (override: {why})"
@@ -257,6 +263,7 @@ async def lend(
         ends,
         offer,
         await acd_store.last_command(db, agent_id),
+        zone,
     )
 
 

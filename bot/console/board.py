@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import aiohttp_jinja2
@@ -144,14 +144,19 @@ RECENT_MINUTES = int(RECENT_SECONDS // 60)
 
 
 def render(
-    template: jinja2.Template, shown: Board, kept: dict[AgentLine, str] | None = None
+    template: jinja2.Template,
+    shown: Board,
+    kept: dict[AgentLine, str] | None = None,
+    *,
+    zone: tzinfo | None = None,
 ) -> Rendered:
     """The board as its fragments: each row by its template's macro, keyed by what names it
     (a queue, an agent, a task type; the counts by state). An agent's row depends on its line
     alone: one in ``kept`` (the rows of the rendering before) is not rendered again, and
-    ``kept`` is left with this rendering's."""
+    ``kept`` is left with this rendering's. Times on ``zone``'s clock (None: the default
+    site's)."""
     page: Any = template.make_module(
-        {"board": shown, "slot": slot, "recent_minutes": RECENT_MINUTES}
+        {"board": shown, "slot": slot, "recent_minutes": RECENT_MINUTES, "zone": zone}
     )
     made: dict[AgentLine, str] = {}
     for a in shown.agents:

@@ -33,17 +33,21 @@ class GroupAhead:
 
 
 class LullCache:
+    """Kept per clock the chart's labels are read on (a site's Now page reads its own)."""
+
     def __init__(self) -> None:
-        self._kept: tuple[float, list[GroupAhead]] | None = None
+        self._kept: dict[str, tuple[float, list[GroupAhead]]] = {}
         self._lock = asyncio.Lock()
 
     async def ahead(self, stores: Stores, now: datetime, zone: tzinfo) -> list[GroupAhead]:
+        key = str(zone)
         async with self._lock:
-            kept = self._kept
+            kept = self._kept.get(key)
             if kept is not None and time.monotonic() - kept[0] < KEEP_SECONDS:
                 return kept[1]
             found = await read(stores, now, zone)
-            self._kept = (time.monotonic(), found)
+            self._kept = {k: v for k, v in self._kept.items() if k != key}
+            self._kept[key] = (time.monotonic(), found)
             return found
 
 

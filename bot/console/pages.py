@@ -3,19 +3,25 @@ figures), Tasks (search, and a task's whole story), and an agent's own day."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from blending import decision_log, recognition
 from blending.reports import Span
+from blending.sites import SiteId, UnknownSite
 from bot.console import lulls
+from bot.console.board import TEMPLATE, board, render
 from bot.console.live import Live
 from bot.console.render import DECISIONS_REFRESH_MS, page
 from bot.console.session import Viewer, viewer
 from bot.http.keys import CLOCK, POLICY, STORES, ZONE
+from bot.http.reports import of_site
 from queues.errors import NotFound
 from queues.models import TaskFilter
 
@@ -37,9 +43,37 @@ async def required(request: web.Request, *, supervisor: bool = True) -> Viewer:
     return found
 
 
-def midnight(request: web.Request) -> Any:
-    now = request.config_dict[CLOCK].now()
-    local = now.astimezone(request.config_dict[ZONE])
+@contextmanager
+def known_site(site: str | None) -> Iterator[None]:
+    """A site asked for that does not exist: the page is not found."""
+    try:
+        yield
+    except UnknownSite:
+        raise web.HTTPNotFound(reason=f"There is no site {(site or '')[:64]}.") from None
+
+
+_SITE_ID: TypeAdapter[str] = TypeAdapter(SiteId)
+
+
+async def site_asked(request: web.Request) -> tuple[str | None, tzinfo]:
+    """The site a page is asked for (``?site=``) and its clock; none: everyone, on the
+    default site's clock. A site that does not exist (or cannot) is a page not found."""
+    raw = request.query.get("site") or None
+    if raw is None:
+        zone: tzinfo = request.config_dict[ZONE]
+        return None, zone
+    try:
+        site = _SITE_ID.validate_python(raw)
+    except ValidationError:
+        raise web.HTTPNotFound(reason="There is no such site.") from None
+    with known_site(site):
+        return site, await request.config_dict[STORES].sites.zone(site)
+
+
+def midnight(request: web.Request, zone: tzinfo | None = None) -> datetime:
+    """Today's start on ``zone``'s clock (the default site's when None)."""
+    now: datetime = request.config_dict[CLOCK].now()
+    local = now.astimezone(zone or request.config_dict[ZONE])
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -51,18 +85,35 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def now_page(request: web.Request) -> web.Response:
+    """The center now; with ``?site=``, its queues and agents on its clock, fetched again
+    when something changes as the report pages are (the live board is everyone's)."""
     found = await required(request)
-    since, board_html = await request.app[LIVE].page()
     config = request.config_dict
-    ahead = await request.app[lulls.CACHE].ahead(config[STORES], config[CLOCK].now(), config[ZONE])
+    site, zone = await site_asked(request)
+    stores = config[STORES]
+    ahead = await request.app[lulls.CACHE].ahead(stores, config[CLOCK].now(), zone)
+    shown: dict[str, Any]
+    if site is None:
+        since, board_html = await request.app[LIVE].page()
+        shown = {"board_html": board_html, "version": since}
+    else:
+        scope = await stores.sites.scope(site)
+        sited = of_site(await board(stores, config[CLOCK].now()), scope)
+        template = aiohttp_jinja2.get_env(request.app).get_template(TEMPLATE)
+        shown = {
+            "board_html": render(template, sited, zone=zone).html(),
+            "live_on": "work decisions any",
+        }
     return await page(
         request,
         "now.html",
         {
-            "board_html": board_html,
-            "version": since,
+            **shown,
             "ahead": ahead,
             "lull_hours": lulls.HOURS,
+            "sites": await stores.sites.listed(),
+            "site": site,
+            "zone": zone,
         },
         viewer=found,
     )
@@ -82,11 +133,14 @@ async def decisions_page(request: web.Request) -> web.Response:
     found = await required(request)
     group = request.query.get("queue", "").strip()[:200] or None
     agent = request.query.get("agent", "").strip()[:200] or None
-    pool = request.config_dict[STORES].pool
+    site, zone = await site_asked(request)
+    since = midnight(request, zone)
+    stores = request.config_dict[STORES]
+    pool = stores.pool
     shown = await decision_log.recent(
-        pool, group=group, agent_id=agent, limit=DECISIONS_SHOWN, since=midnight(request)
+        pool, group=group, agent_id=agent, limit=DECISIONS_SHOWN, since=since, site=site
     )
-    everyone = await decision_log.recent(pool, limit=DECISIONS_SHOWN, since=midnight(request))
+    everyone = await decision_log.recent(pool, limit=DECISIONS_SHOWN, since=since, site=site)
     groups = sorted({d.group for d in everyone.items} | ({group} if group else set()))
     agents = sorted(
         {(d.agent_id, d.agent_name or d.agent_id) for d in everyone.items if d.agent_id},
@@ -102,6 +156,9 @@ async def decisions_page(request: web.Request) -> web.Response:
             "agents": agents,
             "group": group,
             "agent": agent,
+            "sites": await stores.sites.listed(),
+            "site": site,
+            "zone": zone,
             "live_on": "decisions",
             "live_every": DECISIONS_REFRESH_MS,
         },
@@ -153,7 +210,8 @@ async def my_day(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(reason="You are not on the roster: there is no day to show.")
     stores = request.config_dict[STORES]
     now = request.config_dict[CLOCK].now()
-    since = midnight(request)
+    zone = await stores.sites.agent_zone(found.agent_id)
+    since = midnight(request, zone)
     presence = (await stores.telemetry.presence(now, [found.agent_id], unmatched=False)).items
     decisions = await decision_log.recent(
         stores.pool, agent_id=found.agent_id, limit=DECISIONS_SHOWN, since=since
@@ -183,6 +241,7 @@ async def my_day(request: web.Request) -> web.Response:
             "recognition": taking_part,
             "standing": standing,
             "badges": recognition.BADGES,
+            "zone": zone,
         },
         viewer=found,
     )

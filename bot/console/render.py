@@ -7,6 +7,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import aiohttp_jinja2
+import jinja2
+import jinja2.runtime
 from aiohttp import web
 
 from bot.console.session import Viewer, csrf_token
@@ -59,12 +61,18 @@ def percent(share: float | None) -> str:
 
 
 def filters(zone: tzinfo) -> dict[str, Any]:
-    return {
-        "clock": lambda at: clock_time(at, zone),
-        "when": lambda at: when(at, zone),
-        "duration": duration,
-        "percent": percent,
-    }
+    """The templates' filters; times are read on the page's ``zone`` (a site's, an agent's),
+    else on ``zone``, the default site's."""
+
+    @jinja2.pass_context
+    def clock(context: jinja2.runtime.Context, at: datetime | None) -> str:
+        return clock_time(at, context.get("zone") or zone)
+
+    @jinja2.pass_context
+    def day_and_time(context: jinja2.runtime.Context, at: datetime | None) -> str:
+        return when(at, context.get("zone") or zone)
+
+    return {"clock": clock, "when": day_and_time, "duration": duration, "percent": percent}
 
 
 async def page(

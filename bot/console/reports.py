@@ -6,18 +6,20 @@ page's reports are read side by side, each on a connection of its own."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from aiohttp import web
 from pydantic import Field
 
 from blending import recognition, reports
-from bot.console.pages import required
+from blending.sites import Site
+from bot.console.pages import known_site, required
 from bot.console.render import page
 from bot.http import reports as api
 from bot.http.errors import ApiError
-from bot.http.keys import CLOCK, STORES, ZONE
+from bot.http.keys import CLOCK, STORES
 from bot.http.operations import read_query
 
 PACE_SLOW = reports.SLOWER
@@ -31,51 +33,83 @@ PEOPLE_PAGE = 100
 everyone)."""
 
 
-class PeopleQuery(api.RangeQuery):
+class PeopleQuery(api.SiteQuery):
     page: int = Field(default=1, ge=1, le=100_000, description="Page of the agents.")
 
 
-class CostsQuery(api.RangeQuery):
+class CostsQuery(api.SiteQuery):
     slower: int = Field(default=1, ge=1, le=100_000, description="Page of the slower agents.")
     candidates: int = Field(
         default=1, ge=1, le=100_000, description="Page of the training candidates."
     )
 
 
-def _today(request: web.Request) -> date:
-    return request.config_dict[CLOCK].now().astimezone(request.config_dict[ZONE]).date()
+@dataclass(frozen=True)
+class Asked:
+    """A report page's query, its days on the site's clock, and the site's choices."""
+
+    query: Any
+    span: reports.Span
+    error: str | None
+    """Why the range asked for was refused (the default one is shown)."""
+    zone: tzinfo
+    sites: list[Site]
+
+    @property
+    def site(self) -> str | None:
+        site: str | None = self.query.site
+        return site
+
+    def shown(self, request: web.Request) -> dict[str, Any]:
+        """What every report page shows of it: the days, the clock, the site picker, and
+        whether the page follows what changes (a range reaching the site's today: work
+        claimed or completed and decisions at once, agents' states at most once a minute)."""
+        today = api.local_today(request, self.zone)
+        return {
+            "span": self.span,
+            "error": self.error,
+            "zone": self.zone,
+            "sites": self.sites,
+            "site": self.site,
+            "live_on": "work decisions any" if self.span.last >= today else None,
+        }
 
 
-def _range(
-    request: web.Request, model: type[api.RangeQuery], default_days: int | None
-) -> tuple[Any, reports.Span, str | None]:
-    """The range asked for, or the default one with the reason the asked one was refused;
-    ``default_days`` None: the query's own ``days``."""
+async def _range(
+    request: web.Request, model: type[api.SiteQuery], default_days: int | None
+) -> Asked:
+    """The range asked for on the site's clock, or the default one with the reason the asked
+    one was refused; ``default_days`` None: the query's own ``days``."""
     error = None
-    today = _today(request)
-    zone = request.config_dict[ZONE]
     try:
         query = read_query(request, model)
-        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
+        span, zone = await _span(request, query, default_days)
     except ApiError as exc:
         error = str(exc).removeprefix("invalid request: ")
         query = model()
-        span = api.span_of(query, today, zone, default_days=_days(query, default_days))
-    return query, span, error
+        span, zone = await _span(request, query, default_days)
+    return Asked(query, span, error, zone, await request.config_dict[STORES].sites.listed())
+
+
+async def _span(
+    request: web.Request, query: api.SiteQuery, default_days: int | None
+) -> tuple[reports.Span, tzinfo]:
+    with known_site(query.site):
+        return await api.site_span(request, query, default_days=_days(query, default_days))
 
 
 def _days(query: api.RangeQuery, default_days: int | None) -> int:
     return default_days if default_days is not None else int(getattr(query, "days", 1))
 
 
-def _live(request: web.Request, span: reports.Span) -> str | None:
-    """Pages whose range reaches today follow what changes (see :mod:`bot.console.live`): work
-    claimed or completed and decisions at once, agents' states at most once a minute."""
-    return "work decisions any" if span.last >= _today(request) else None
+def _here(asked: Asked) -> str:
+    """The page's range and site, for its own links and its exports."""
+    query = f"from={asked.span.first}&to={asked.span.last}"
+    return query if asked.site is None else f"{query}&site={asked.site}"
 
 
-def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any) -> str:
-    query = f"from={span.first}&to={span.last}"
+def _link(name: str, asked: Asked, table: str | None = None, **extra: Any) -> str:
+    query = _here(asked)
     if table:
         query += f"&table={table}"
     for key, value in extra.items():
@@ -85,12 +119,16 @@ def _link(name: str, span: reports.Span, table: str | None = None, **extra: Any)
 
 async def people_page(request: web.Request) -> web.Response:
     found = await required(request)
-    query, span, error = _range(request, PeopleQuery, 1)
+    asked = await _range(request, PeopleQuery, 1)
+    query, span = asked.query, asked.span
     now = request.config_dict[CLOCK].now()
-    pool = request.config_dict[STORES].pool
-    report, recognized = await asyncio.gather(
-        reports.agents(pool, span, now), recognition.recognition(pool, span, now)
+    stores = request.config_dict[STORES]
+    everyone, recognized = await asyncio.gather(
+        reports.agents(stores.pool, span, now),
+        recognition.recognition(stores.pool, span, now, asked.site),
     )
+    members = None if asked.site is None else await stores.sites.agents_of(asked.site)
+    report = reports.only(everyone, members)
     teams = reports.teams_of(report)
     size = PEOPLE_PAGE
     skip = (query.page - 1) * size
@@ -101,7 +139,7 @@ async def people_page(request: web.Request) -> web.Response:
         len(report.agents),
         query.page,
         size,
-        f"/console/people?from={span.first}&to={span.last}&page=",
+        f"/console/people?{_here(asked)}&page=",
     )
     chart = {
         "type": "time",
@@ -115,9 +153,7 @@ async def people_page(request: web.Request) -> web.Response:
         request,
         "people.html",
         {
-            "span": span,
-            "live_on": _live(request, span),
-            "error": error,
+            **asked.shown(request),
             "report": report,
             "agents": agents,
             "work": work,
@@ -128,12 +164,12 @@ async def people_page(request: web.Request) -> web.Response:
             "chart_data": chart,
             "slow": PACE_SLOW,
             "exports": {
-                "agents": _link("agents", span),
-                "work": _link("agents", span, "work"),
-                "teams": _link("teams", span),
-                "top": _link("recognition", span, "top"),
-                "improved": _link("recognition", span, "improved"),
-                "standings": _link("recognition", span, "agents"),
+                "agents": _link("agents", asked),
+                "work": _link("agents", asked, "work"),
+                "teams": _link("teams", asked),
+                "top": _link("recognition", asked, "top"),
+                "improved": _link("recognition", asked, "improved"),
+                "standings": _link("recognition", asked, "agents"),
             },
         },
         viewer=found,
@@ -152,15 +188,14 @@ TIME_PARTS = (
 
 async def costs_page(request: web.Request) -> web.Response:
     found = await required(request)
-    query, span, error = _range(request, CostsQuery, 30)
+    asked = await _range(request, CostsQuery, 30)
+    query, span = asked.query, asked.span
     pool = request.config_dict[STORES].pool
     now = request.config_dict[CLOCK].now()
-    today = _today(request)
-    zone = request.config_dict[ZONE]
-    week_end = api.midnight(today + timedelta(days=7 - today.weekday()), zone)
+    week_end = api.week_end(api.local_today(request, asked.zone), asked.zone)
     size = COACHING_PAGE
     costs, coaching = await asyncio.gather(
-        reports.costs(pool, span, now),
+        reports.costs(pool, span, now, asked.site),
         reports.skills_page(
             pool,
             span,
@@ -168,10 +203,11 @@ async def costs_page(request: web.Request) -> web.Response:
             week_end,
             slower=reports.Slice((query.slower - 1) * size, size),
             candidates=reports.Slice((query.candidates - 1) * size, size),
+            site=asked.site,
         ),
     )
     skills = coaching.report
-    link = f"/console/costs?from={span.first}&to={span.last}"
+    link = f"/console/costs?{_here(asked)}"
     pagers = {
         "slower": _pager(
             coaching.slower, query.slower, size, f"{link}&candidates={query.candidates}&slower="
@@ -189,17 +225,15 @@ async def costs_page(request: web.Request) -> web.Response:
         request,
         "costs.html",
         {
-            "span": span,
-            "live_on": _live(request, span),
-            "error": error,
+            **asked.shown(request),
             "costs": costs,
             "skills": skills,
             "pagers": pagers,
             "chart_data": chart,
             "exports": {
-                "costs": _link("costs", span),
-                "gaps": _link("skills-gaps", span, "gaps"),
-                "coaching": _link("skills-gaps", span, "coaching"),
+                "costs": _link("costs", asked),
+                "gaps": _link("skills-gaps", asked, "gaps"),
+                "coaching": _link("skills-gaps", asked, "coaching"),
             },
         },
         viewer=found,
@@ -224,13 +258,15 @@ def _pager(total: int, page: int, size: int, link: str) -> dict[str, Any]:
 
 async def trends_page(request: web.Request) -> web.Response:
     found = await required(request)
-    query, span, error = _range(request, api.TrendsQuery, None)
+    asked = await _range(request, api.TrendsQuery, None)
+    query, span = asked.query, asked.span
     days = query.days if query.first is None else None
     report = await reports.trends(
         request.config_dict[STORES].pool,
         span,
         request.config_dict[CLOCK].now(),
-        getattr(request.config_dict[ZONE], "key", "UTC"),
+        getattr(asked.zone, "key", "UTC"),
+        asked.site,
     )
     chart = {
         "type": "trends",
@@ -246,13 +282,11 @@ async def trends_page(request: web.Request) -> web.Response:
         request,
         "trends.html",
         {
-            "span": span,
-            "live_on": _live(request, span),
+            **asked.shown(request),
             "days": days,
-            "error": error,
             "report": report,
             "chart_data": chart,
-            "export": _link("trends", span),
+            "export": _link("trends", asked),
         },
         viewer=found,
     )
@@ -277,6 +311,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     if name not in api.REPORTS:
         raise web.HTTPNotFound(reason=f"There is no report {name[:40]}.")
     try:
-        return await api.answer(request, name, as_csv=True)
+        with known_site(request.query.get("site")):
+            return await api.answer(request, name, as_csv=True)
     except ApiError as exc:
         raise web.HTTPUnprocessableEntity(reason=str(exc)) from None

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal, Self
 
@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from blending import recognition, reports
 from blending.decision_log import DecisionOut
-from blending.sites import SiteId
-from bot.console.board import board
+from blending.sites import Scope, SiteId
+from bot.console.board import Board, board
 from bot.http.errors import ApiError, ErrorOut
 from bot.http.keys import CLOCK, STORES, ZONE
 from bot.http.operations import Operation, json_response, read_query
@@ -121,6 +121,7 @@ class BacklogNow(BaseModel):
 
 class NowReport(BaseModel):
     at: datetime
+    time_zone: str = Field(description="The clock the page reads times on: the site's.")
     blending_on: bool
     queues: list[QueueNow]
     agents: list[AgentNow]
@@ -167,22 +168,33 @@ class Answer:
 Reader = Callable[[web.Request, Any], Awaitable[Answer]]
 
 
-def _today(request: web.Request) -> date:
+def week_end(today: date, zone: tzinfo) -> datetime:
+    """The end of ``today``'s week (the next Monday's midnight) on ``zone``'s clock."""
+    return midnight(today + timedelta(days=7 - today.weekday()), zone)
+
+
+async def site_zone(request: web.Request, site: str | None) -> tzinfo:
+    """The site's clock (the default site's when none is asked for);
+    :class:`~blending.sites.UnknownSite` for a site that does not exist."""
+    if site is None:
+        zone: tzinfo = request.config_dict[ZONE]
+        return zone
+    return await request.config_dict[STORES].sites.zone(site)
+
+
+def local_today(request: web.Request, zone: tzinfo) -> date:
     now: datetime = request.config_dict[CLOCK].now()
-    return now.astimezone(request.config_dict[ZONE]).date()
+    return now.astimezone(zone).date()
 
 
-async def _site_span(
+async def site_span(
     request: web.Request, query: SiteQuery, *, default_days: int = 1
 ) -> tuple[reports.Span, tzinfo]:
     """The days asked for on the site's clock (the default site's when none is asked for),
-    and that clock; :class:`~blending.sites.UnknownSite` for a site that does not exist."""
-    if query.site is None:
-        zone: tzinfo = request.config_dict[ZONE]
-    else:
-        zone = await request.config_dict[STORES].sites.zone(query.site)
-    now: datetime = request.config_dict[CLOCK].now()
-    return span_of(query, now.astimezone(zone).date(), zone, default_days=default_days), zone
+    and that clock."""
+    zone = await site_zone(request, query.site)
+    today = local_today(request, zone)
+    return span_of(query, today, zone, default_days=default_days), zone
 
 
 async def _members(request: web.Request, query: SiteQuery) -> set[str] | None:
@@ -192,10 +204,23 @@ async def _members(request: web.Request, query: SiteQuery) -> set[str] | None:
     return members
 
 
-async def _now(request: web.Request, _: RangeQuery) -> Answer:
-    shown = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
+def of_site(shown: Board, scope: Scope) -> Board:
+    """The board of the site's queues and agents (the backlog is everyone's: a task belongs
+    to no site)."""
+    return replace(
+        shown,
+        queues=[q for q in shown.queues if scope.has_queue(q.queue)],
+        agents=[a for a in shown.agents if scope.has_agent(a.agent_id)],
+    )
+
+
+async def _now(request: web.Request, query: SiteQuery) -> Answer:
+    scope = await request.config_dict[STORES].sites.scope(query.site)
+    everyone = await board(request.config_dict[STORES], request.config_dict[CLOCK].now())
+    shown = of_site(everyone, scope)
     report = NowReport(
         at=shown.at,
+        time_zone=scope.zone.key,
         blending_on=shown.blending_on,
         queues=[QueueNow.model_validate(q, from_attributes=True) for q in shown.queues],
         agents=[AgentNow.model_validate(a, from_attributes=True) for a in shown.agents],
@@ -212,7 +237,7 @@ async def _now(request: web.Request, _: RangeQuery) -> Answer:
 
 
 async def _decisions(request: web.Request, query: DecisionsQuery) -> Answer:
-    span, _ = await _site_span(request, query)
+    span, _ = await site_span(request, query)
     items = await reports.decisions(
         request.config_dict[STORES].pool,
         span,
@@ -225,7 +250,7 @@ async def _decisions(request: web.Request, query: DecisionsQuery) -> Answer:
 
 
 async def _agents(request: web.Request, query: AgentsQuery) -> Answer:
-    span, _ = await _site_span(request, query)
+    span, _ = await site_span(request, query)
     pool, now = request.config_dict[STORES].pool, request.config_dict[CLOCK].now()
     report = reports.only(await reports.agents(pool, span, now), await _members(request, query))
     return Answer(
@@ -237,7 +262,7 @@ async def _agents(request: web.Request, query: AgentsQuery) -> Answer:
 
 
 async def _teams(request: web.Request, query: SiteQuery) -> Answer:
-    span, _ = await _site_span(request, query)
+    span, _ = await site_span(request, query)
     report = await reports.teams(
         request.config_dict[STORES].pool,
         span,
@@ -253,20 +278,21 @@ async def _teams(request: web.Request, query: SiteQuery) -> Answer:
 
 
 async def _costs(request: web.Request, query: SiteQuery) -> Answer:
-    span, _ = await _site_span(request, query)
+    span, _ = await site_span(request, query)
     report = await reports.costs(
         request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), query.site
     )
     return Answer(report, {"types": (reports.TypeCost, report.types)}, span.first, span.last)
 
 
-async def _skills(request: web.Request, query: RangeQuery) -> Answer:
-    zone = request.config_dict[ZONE]
-    today = _today(request)
-    span = span_of(query, today, zone, default_days=30)
-    week_end = midnight(today + timedelta(days=7 - today.weekday()), zone)
+async def _skills(request: web.Request, query: SiteQuery) -> Answer:
+    span, zone = await site_span(request, query, default_days=30)
     report = await reports.skills(
-        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), week_end
+        request.config_dict[STORES].pool,
+        span,
+        request.config_dict[CLOCK].now(),
+        week_end(local_today(request, zone), zone),
+        query.site,
     )
     return Answer(
         report,
@@ -277,7 +303,7 @@ async def _skills(request: web.Request, query: RangeQuery) -> Answer:
 
 
 async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
-    span, zone = await _site_span(request, query, default_days=query.days)
+    span, zone = await site_span(request, query, default_days=query.days)
     report = await reports.trends(
         request.config_dict[STORES].pool,
         span,
@@ -288,10 +314,10 @@ async def _trends(request: web.Request, query: TrendsQuery) -> Answer:
     return Answer(report, {"days": (reports.TrendDay, report.days)}, span.first, span.last)
 
 
-async def _recognition(request: web.Request, query: RangeQuery) -> Answer:
-    span = span_of(query, _today(request), request.config_dict[ZONE], default_days=30)
+async def _recognition(request: web.Request, query: SiteQuery) -> Answer:
+    span, _ = await site_span(request, query, default_days=30)
     report = await recognition.recognition(
-        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now()
+        request.config_dict[STORES].pool, span, request.config_dict[CLOCK].now(), query.site
     )
     return Answer(
         report,
@@ -308,7 +334,7 @@ async def _recognition(request: web.Request, query: RangeQuery) -> Answer:
 @dataclass(frozen=True)
 class Report:
     name: str
-    query: type[RangeQuery]
+    query: type[SiteQuery]
     read: Reader
     model: type[BaseModel]
     summary: str
@@ -320,11 +346,13 @@ REPORTS: dict[str, Report] = {
     for r in (
         Report(
             "now",
-            RangeQuery,
+            SiteQuery,
             _now,
             NowReport,
             "The center now: queues, agents by state, back-office backlog",
-            "What the console's Now page shows. CSV tables: `queues`, `agents`, `backlog`.",
+            "What the console's Now page shows. CSV tables: `queues`, `agents`, `backlog`. "
+            "With `site`, its queues and its agents (the backlog is everyone's: a task belongs "
+            "to no site); `from` and `to` are not read.",
         ),
         Report(
             "decisions",
@@ -366,14 +394,15 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             "skills-gaps",
-            RangeQuery,
+            SiteQuery,
             _skills,
             reports.SkillsReport,
             "Skills gaps now, and coaching suggestions",
             "Waiting work per skill against the agents on shift and the skilled hours left this "
             "week; agents much slower than a type's standard over the range (default the last "
-            "30 days) and agents never exposed to a type their team handles. CSV tables: "
-            "`gaps`, `coaching`.",
+            "30 days) and agents never exposed to a type their team handles. With `site`, its "
+            "agents on shift, their hours to the end of the site's week and their coaching, "
+            "against all the waiting work. CSV tables: `gaps`, `coaching`.",
         ),
         Report(
             "trends",
@@ -387,7 +416,7 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             "recognition",
-            RangeQuery,
+            SiteQuery,
             _recognition,
             recognition.RecognitionReport,
             "Top performers, most improved, streaks and badges",
@@ -396,7 +425,8 @@ REPORTS: dict[str, Report] = {
             "days) by steps done within their type's standard time, then pace; the most "
             "improved, by pace against the equal range before; each agent's streak of working "
             "days on standard and badges (`top_performer`, `most_improved`, `streak_5`, "
-            "`streak_10`, `streak_20`). CSV tables: `top`, `improved`, `agents`.",
+            "`streak_10`, `streak_20`). With `site`, its agents ranked among themselves over the "
+            "site's local days. CSV tables: `top`, `improved`, `agents`.",
         ),
     )
 }
@@ -425,7 +455,7 @@ async def answer(request: web.Request, name: str, *, as_csv: bool = False) -> we
 
 
 async def _decisions_csv(request: web.Request, query: DecisionsQuery) -> web.StreamResponse:
-    span, _ = await _site_span(request, query)
+    span, _ = await site_span(request, query)
     if query.table not in (None, "decisions"):
         raise ApiError(422, "invalid", "invalid request: table is one of decisions")
     name = f"blendbot-decisions-{span.first}-{span.last}.csv"
@@ -510,10 +540,10 @@ REPORT_OPERATIONS: tuple[Operation, ...] = tuple(
         r.summary,
         "reports",
         query=r.query,
-        responses={200: r.model, 401: ErrorOut, 422: ErrorOut},
+        responses={200: r.model, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
         description=r.description
         + " Days are local days of the center's time zone (of the site's, where a `site` is "
-        "asked for); `from` and `to` (included) span at "
+        "asked for; an unknown `site` is a 404); `from` and `to` (included) span at "
         "most 92 days. With `format=csv`, one table as `text/csv` (nested values as JSON).",
         csv=True,
     )

@@ -13,7 +13,6 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.slack import blocks
 from bot.slack.blocks import Message
@@ -89,7 +88,7 @@ async def send_chart(
     ctx: Context, user: str, rows: Sequence[TypeBacklog], only: str | None
 ) -> None:
     """Draw the chart off the event loop; the outbox uploads it to the person's DM."""
-    at = ctx.now().astimezone(ZoneInfo(ctx.config.timezone))
+    at = ctx.now().astimezone(await ctx.zone_of(user))
     png = await asyncio.to_thread(chart, rows, at)
     drawn = Chart(
         filename=f"backlog-{only}.png" if only else "backlog.png",

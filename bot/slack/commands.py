@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,7 +114,7 @@ async def answer(ctx: Context, sub: str, args: list[str], user: str, channel: st
     if sub == "plan":
         return planning.answer(ctx, args, user, channel)
     if sub == "report":
-        return await report(ctx, args, now)
+        return await report(ctx, args, user, now)
     if sub in ("pause", "resume"):
         return await blending(ctx, sub == "resume", " ".join(args), user)
     if sub == "lend":
@@ -134,7 +134,7 @@ async def next_task(ctx: Context, user: str) -> Message:
     if person is None:
         return blocks.notice("You are not on the roster yet: ask a supervisor to add you.")
     async with transaction(ctx.pool) as conn:
-        zone = ZoneInfo(ctx.config.timezone)
+        zone = ZoneInfo(ctx.config.timezone)  # the default site's: an agent in one hears theirs
         policy, now = ctx.config.policy, ctx.now()
         result = await ask_for_work(conn, person.agent_id, None, policy, now, zone=zone)
         if isinstance(result, NoOffer):
@@ -220,7 +220,7 @@ async def lend(ctx: Context, args: list[str], user: str) -> Message:
         return blocks.notice(f"Not lent: {blocks.escape(str(exc))}.")
     if override:
         await ctx.stores.slack.audit(user, "lend override", True, agent=person.agent_id)
-    zone = ZoneInfo(ctx.config.timezone)
+    zone = await ctx.zone_of(user)
     text = (
         f":clipboard: {blocks.escape(person.name)} is lent to back-office work until "
         f"{lent.ends_at.astimezone(zone):%H:%M}"
@@ -312,7 +312,7 @@ async def forecast(ctx: Context, args: list[str], user: str, now: datetime) -> M
             "No forecasts yet: they are computed from the telephony feeds' interval figures.",
         )
     queue = args[0][:200]
-    zone = ZoneInfo(ctx.config.timezone)
+    zone = await ctx.zone_of(user)
     local = now.astimezone(zone)
     since = local.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
@@ -341,11 +341,11 @@ async def forecast(ctx: Context, args: list[str], user: str, now: datetime) -> M
     )
 
 
-async def report(ctx: Context, args: list[str], now: datetime) -> Message:
+async def report(ctx: Context, args: list[str], user: str, now: datetime) -> Message:
     period = args[0].lower() if args else "today"
     if period not in ("today", "week"):
         return blocks.notice("Usage: `/blend report [today|week]`")
-    today = midnight(now, ctx.config.timezone)
+    today = midnight(now, await ctx.zone_of(user))
     since = today if period == "today" else today - timedelta(days=6)
     seen = await ctx.stores.views.activity(since)
     facts = blocks.Report(
@@ -362,9 +362,10 @@ async def report(ctx: Context, args: list[str], now: datetime) -> Message:
     return blocks.report(facts, now)
 
 
-def midnight(now: datetime, timezone: str) -> datetime:
-    """The start of ``now``'s day on the contact center's clock: where "today" begins."""
-    return now.astimezone(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+def midnight(now: datetime, zone: tzinfo) -> datetime:
+    """The start of ``now``'s day on ``zone``'s clock (the person's site's): where "today"
+    begins."""
+    return now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def blending(ctx: Context, on: bool, reason: str, user: str) -> Message:

@@ -8,11 +8,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blending.policy import BlendPolicy, policy_for
+from blending.sites import agent_clock
 from bot.slack.auth import Supervisors
 from bot.slack.outbox import Outbox
 from bot.stores import Stores
@@ -41,7 +43,7 @@ class SlackConfig:
     """Send the outbox from a task of the app; tests turn it off and drain by hand."""
     group_sync_seconds: float = 600
     timezone: str = "UTC"
-    """The contact center's clock: "today" in forecasts and reports follows it."""
+    """The default site's clock: "today" and the times shown to someone who is in no site."""
     blending: BlendPolicy = field(default_factory=lambda: policy_for("forecast_guard"))
     """The blending policy the tick runs (the supervisors' Home shows its lull windows)."""
     target: tuple[float, float] = (0.8, 20.0)
@@ -66,6 +68,13 @@ class Context:
 
     def now(self) -> datetime:
         return self.config.clock.now()
+
+    async def zone_of(self, user: str) -> ZoneInfo:
+        """The clock a Slack user is shown times and days on: their site's when they are an
+        agent in one (a supervisor too), else the default site's."""
+        default = ZoneInfo(self.config.timezone)
+        person = await self.stores.slack.agent(user)
+        return default if person is None else await agent_clock(self.pool, person.agent_id, default)
 
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` after the ack; a failure is logged, never raised into a listener."""

@@ -106,7 +106,7 @@ def chart(forecast: QueueForecastOut, zone: ZoneInfo) -> bytes:
 
 async def send_chart(ctx: Context, user: str, forecast: QueueForecastOut) -> None:
     """Draw the chart off the event loop; the outbox uploads it to the person's DM."""
-    zone = ZoneInfo(ctx.config.timezone)
+    zone = await ctx.zone_of(user)
     png = await asyncio.to_thread(chart, forecast, zone)
     queue = forecast.queue
     drawn = Chart(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -26,12 +26,13 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
     views = ctx.stores.views
     now = ctx.now()
     person = await ctx.stores.slack.agent(user)
+    zone = await ctx.zone_of(user)
     result = blocks.HomeFacts(on_roster=person is not None)
     if person is not None:
         work = await views.work_of(person.agent_id)
         result.current = next((t for t in work if t.status == "in_progress"), None)
         result.paused = [t for t in work if t.status == "paused"]
-        since = midnight(now, ctx.config.timezone)
+        since = midnight(now, zone)
         result.done_today = await views.done_since(person.agent_id, since)
     if await ctx.supervisors.allows(user):
         rows = await views.backlog(now)
@@ -43,21 +44,22 @@ async def facts(ctx: Context, user: str) -> blocks.HomeFacts:
         lines.append(" · ".join(f"{s.status.replace('_', ' ')} {s.n}" for s in states))
         state = await ctx.stores.switch.get()
         lines.append(blocks.blending_line(state.on, state.by, state.at, ctx.now()))
-        lines += await floor(ctx)
+        lines += await floor(ctx, zone)
         result.supervisor_lines = lines
-        result.decisions = await decisions(ctx)
+        result.decisions = await decisions(ctx, zone)
     return result
 
 
-async def decisions(ctx: Context) -> list[str]:
-    """The engine's last lends, guard changes and recalls, with the figures behind them."""
+async def decisions(ctx: Context, zone: tzinfo) -> list[str]:
+    """The engine's last lends, guard changes and recalls, with the figures behind them, at
+    times on ``zone``'s clock (the viewer's)."""
     page = await decision_log.recent(ctx.pool, events=decision_log.DECISIONS, limit=DECISIONS_SHOWN)
-    zone = ZoneInfo(ctx.config.timezone)
     return [blocks.decision_line(d, zone) for d in page.items]
 
 
-async def floor(ctx: Context) -> list[str]:
-    """Agents by state, the guard of each staffing group, and the lull windows ahead."""
+async def floor(ctx: Context, zone: tzinfo) -> list[str]:
+    """Agents by state, the guard of each staffing group, and the lull windows ahead (at
+    times on ``zone``'s clock, the viewer's)."""
     now = ctx.now()
     presence = (await ctx.stores.telemetry.presence(now)).items
     counts = Counter(p.state for p in presence)
@@ -71,7 +73,6 @@ async def floor(ctx: Context) -> list[str]:
     policy = replace(ctx.config.blending, max_minutes=LULL_HOURS * 60)
     snap = await snapshot(ctx.pool, now, policy, target=ctx.config.target)
     guards = await decision_store.load_guards(ctx.pool)
-    zone = ZoneInfo(ctx.config.timezone)
     for group in snap.groups:
         mode = guards.get(group.group, GuardState()).mode
         found = lulls(group.ahead, policy.windows.safety_margin)

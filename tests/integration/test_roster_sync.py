@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from botocore.credentials import Credentials
 from rich.console import Console
 
+from blending.sites import Membership, SiteIn, SiteStore
 from bot.cli.roster import sync_roster
 from bot.roster import deactivate
 from bot.roster_sync import DailyRosterSync, RosterSync
@@ -295,21 +296,53 @@ async def test_the_tick_runs_it_once_a_day(pool: asyncpg.Pool, platforms: Platfo
     sync = platforms.sync(pool)
     daily = DailyRosterSync(sync, hour=3, zone=UTC)
     try:
-        assert await daily.step(pool, NOW.replace(hour=2)) is None  # before the hour
-        first = await daily.step(pool, NOW)
-        assert first is not None
+        assert await daily.step(pool, NOW.replace(hour=2)) == []  # before the hour
+        (first,) = await daily.step(pool, NOW)
         assert first.filled == 16
-        assert await daily.step(pool, NOW + timedelta(hours=5)) is None  # the same day
+        assert await daily.step(pool, NOW + timedelta(hours=5)) == []  # the same day
         # Another instance, elected later the same day, does not run it again.
         other = DailyRosterSync(platforms.sync(pool), hour=3, zone=UTC)
-        assert await other.step(pool, NOW + timedelta(hours=6)) is None
+        assert await other.step(pool, NOW + timedelta(hours=6)) == []
         await other.sync.close()
-        next_day = await daily.step(pool, NOW + timedelta(days=1))
-        assert next_day is not None
+        (next_day,) = await daily.step(pool, NOW + timedelta(days=1))
         assert next_day.filled == 0
     finally:
         await sync.close()
     assert await pool.fetchval("SELECT count(*) FROM roster_syncs WHERE actor = 'tick'") == 2
+
+
+async def test_each_site_is_synced_at_its_own_hour(
+    pool: asyncpg.Pool, platforms: Platforms
+) -> None:
+    """Ana works in Auckland (UTC+13 in March), Ben in New York, whose clocks go forward at
+    02:00 on Sunday 8 March 2026 (07:00 UTC); Cy and Dee are in no site (UTC here)."""
+    await seed(pool)
+    sites = SiteStore(pool)
+    await sites.put("akl", SiteIn(name="Auckland", time_zone="Pacific/Auckland"))
+    await sites.put("nyc", SiteIn(name="New York", time_zone="America/New_York"))
+    await sites.assign_agent("ana", Membership(site_id="akl"))
+    await sites.assign_agent("ben", Membership(site_id="nyc"))
+    sync = platforms.sync(pool)
+    daily = DailyRosterSync(sync, hour=3, zone=UTC)
+
+    async def step(at: datetime) -> dict[str, int]:
+        return {r.actor: r.filled for r in await daily.step(pool, at)}
+
+    try:
+        # 13:59 UTC on the 7th: past 03:00 in UTC and New York, 02:59 on the 8th in Auckland.
+        assert await step(datetime(2026, 3, 7, 13, 59, tzinfo=UTC)) == {
+            "tick": 8,  # Cy's and Dee's four ids each
+            "tick:nyc": 4,
+        }
+        assert (await ids(pool))["ana"] == {"slack": None}
+        assert await step(datetime(2026, 3, 7, 14, tzinfo=UTC)) == {"tick:akl": 4}
+        assert await step(datetime(2026, 3, 8, 6, 59, tzinfo=UTC)) == {"tick": 0}
+        # 07:00 UTC is 03:00 in New York on its first day of daylight time (not 02:00).
+        assert await step(datetime(2026, 3, 8, 7, tzinfo=UTC)) == {"tick:nyc": 0}
+    finally:
+        await sync.close()
+    report = await pool.fetchval("SELECT report FROM roster_syncs WHERE actor = 'tick:akl'")
+    assert "cy.park" not in str(report)  # another site's agents are not its to report
 
 
 async def test_the_cli_dry_run_writes_a_json_report(

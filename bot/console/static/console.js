@@ -5,6 +5,8 @@
 (function () {
   "use strict";
   var board = document.getElementById("board");
+  // A site's board (no stream: the page is fetched again) has durations to count too.
+  var counted = board || document.getElementById("site-board");
   var state = document.getElementById("live-state");
   function say(text) { if (state) { state.textContent = text; } }
   function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -21,13 +23,13 @@
   var skew = 0;
   function tick() {
     var now = Date.now() + skew;
-    Array.prototype.forEach.call(board.querySelectorAll("[data-since]"), function (cell) {
+    Array.prototype.forEach.call(counted.querySelectorAll("[data-since]"), function (cell) {
       var text = duration(now - parseInt(cell.getAttribute("data-since"), 10));
       if (cell.textContent !== text) { cell.textContent = text; }
     });
   }
   function clock() {
-    var at = board.querySelector("[data-at]");
+    var at = counted.querySelector("[data-at]");
     if (at) { skew = parseInt(at.getAttribute("data-at"), 10) - Date.now(); }
     tick();
   }
@@ -66,7 +68,7 @@
     }
     return true;
   }
-  if (board) {
+  if (counted) {
     clock();
     setInterval(tick, 1000);
   }
