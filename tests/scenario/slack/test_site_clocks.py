@@ -13,6 +13,7 @@ import asyncpg
 from blending.sites import Membership, SiteIn, SiteStore
 from bot.slack.commands import midnight
 from tests.scenario.slack.test_decisions_home import _decisions, _home, _section
+from tests.scenario.slack.test_supervisor_commands import _store_forecast
 from tests.support.acd import rig, seed_agents
 from tests.support.slack import DANA, SUPERVISOR, Harness, seed
 
@@ -81,3 +82,19 @@ def test_today_begins_at_the_local_midnight_on_a_dst_day() -> None:
     assert midnight(datetime(2026, 4, 5, 2, tzinfo=UTC), AUCKLAND) == datetime(
         2026, 4, 4, 11, tzinfo=UTC
     )
+
+
+async def test_a_forecast_shows_the_peak_on_the_readers_clock(slack: Harness) -> None:
+    """The stored forecast peaks at 10:00 UTC; a supervisor in New York reads it on their
+    clock (05:00 in winter, 06:00 in summer)."""
+    await seed(slack.pool)
+    await _store_forecast(slack.pool, "sales")
+    utc = str((await slack.command(SUPERVISOR, "forecast sales"))["blocks"])
+    assert "Tomorrow's peak: *10:00*" in utc
+    await put_sites(slack.pool, sam="nyc")
+    local = str((await slack.command(SUPERVISOR, "forecast sales"))["blocks"])
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    peak = (midnight + timedelta(days=1, hours=10)).astimezone(NEW_YORK)
+    assert f"Tomorrow's peak: *{peak:%H:%M}*" in local
+    await slack.slack.context.settle()
+    await slack.drain()
