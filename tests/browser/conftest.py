@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,12 +58,15 @@ class Console:
     clock: FixedClock
 
 
-@pytest.fixture
-async def console(pool: asyncpg.Pool) -> AsyncIterator[Console]:
-    slack = StandIn(users={SUPERVISOR: "Sam Cho", DANA: "Dana Levi"})
+@asynccontextmanager
+async def served_console(
+    pool: asyncpg.Pool, users: dict[str, str], clock: FixedClock
+) -> AsyncIterator[tuple[str, StandIn, TestClient[Any, Any]]]:
+    """The service with its console, Slack's stand-in knowing ``users`` and signing them in
+    by OpenID Connect: the console's base URL, the stand-in and an API client."""
+    slack = StandIn(users=users)
     standin = TestServer(slack.app())
     await standin.start_server()
-    clock = FixedClock(NOW)
     service = TestServer(_service(pool, standin, clock).web)
     await service.start_server()
     base = str(service.make_url("")).rstrip("/")
@@ -70,10 +74,18 @@ async def console(pool: asyncpg.Pool) -> AsyncIterator[Console]:
     slack.openid.names.update(slack.users)
     try:
         async with TestClient(service) as api:
-            await seed(api, pool, NOW)
-            yield Console(base, slack, api, pool, clock)
+            yield base, slack, api
     finally:
         await standin.close()
+
+
+@pytest.fixture
+async def console(pool: asyncpg.Pool) -> AsyncIterator[Console]:
+    clock = FixedClock(NOW)
+    users = {SUPERVISOR: "Sam Cho", DANA: "Dana Levi"}
+    async with served_console(pool, users, clock) as (base, slack, api):
+        await seed(api, pool, NOW)
+        yield Console(base, slack, api, pool, clock)
 
 
 def _service(pool: asyncpg.Pool, standin: TestServer, clock: FixedClock) -> root.App:

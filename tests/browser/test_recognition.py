@@ -8,13 +8,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, Page, expect
 
 from clock import FixedClock
-from standins.slack import StandIn
-from standins.slack_openid import Client as OpenIdClient
-from tests.browser.conftest import CLIENT_ID, CLIENT_SECRET, SUPERVISOR, Console, _service
+from tests.browser.conftest import SUPERVISOR, Console, served_console
 from tests.browser.test_console import shot, sign_in_with_slack, sign_in_with_token
 from tests.conftest import AUTH
 from tests.support.recognition import seed_recognition
@@ -27,23 +24,13 @@ OMAR = "U01OMAR0001"
 async def recognizing(pool: asyncpg.Pool) -> AsyncIterator[Console]:
     """The reported day at 13:00, with Omar on standard five working days running and Lena
     quicker than the day before; Omar signs in with Slack."""
-    slack = StandIn(users={SUPERVISOR: "Sam Cho", OMAR: "Omar Haddad"})
-    standin = TestServer(slack.app())
-    await standin.start_server()
     clock = FixedClock(at(13))
-    service = TestServer(_service(pool, standin, clock).web)
-    await service.start_server()
-    base = str(service.make_url("")).rstrip("/")
-    slack.openid.clients[CLIENT_ID] = OpenIdClient(CLIENT_SECRET, (base + "/console/",))
-    slack.openid.names.update(slack.users)
-    try:
-        async with TestClient(service) as api:
-            await seed_day(api, pool, shift_at=at(13))
-            await seed_recognition(pool)
-            await pool.execute("UPDATE agents SET slack_user_id = $1 WHERE agent_id = 'omar'", OMAR)
-            yield Console(base, slack, api, pool, clock)
-    finally:
-        await standin.close()
+    users = {SUPERVISOR: "Sam Cho", OMAR: "Omar Haddad"}
+    async with served_console(pool, users, clock) as (base, slack, api):
+        await seed_day(api, pool, shift_at=at(13))
+        await seed_recognition(pool)
+        await pool.execute("UPDATE agents SET slack_user_id = $1 WHERE agent_id = 'omar'", OMAR)
+        yield Console(base, slack, api, pool, clock)
 
 
 async def test_people_ranks_top_performers_and_most_improved(

@@ -11,13 +11,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Page, expect
 
 from clock import FixedClock
-from standins.slack import StandIn
-from standins.slack_openid import Client as OpenIdClient
-from tests.browser.conftest import CLIENT_ID, CLIENT_SECRET, DANA, SUPERVISOR, Console, _service
+from tests.browser.conftest import DANA, SUPERVISOR, Console, served_console
 from tests.browser.test_console import sign_in_with_slack, sign_in_with_token
 from tests.scenario.test_site_reports import put_sites
 from tests.support.reports import at, seed_day
@@ -25,22 +22,12 @@ from tests.support.reports import at, seed_day
 
 @pytest.fixture
 async def sited(pool: asyncpg.Pool) -> AsyncIterator[Console]:
-    slack = StandIn(users={SUPERVISOR: "Sam Cho", DANA: "Dana Levi"})
-    standin = TestServer(slack.app())
-    await standin.start_server()
     clock = FixedClock(at(13))
-    service = TestServer(_service(pool, standin, clock).web)
-    await service.start_server()
-    base = str(service.make_url("")).rstrip("/")
-    slack.openid.clients[CLIENT_ID] = OpenIdClient(CLIENT_SECRET, (base + "/console/",))
-    slack.openid.names.update(slack.users)
-    try:
-        async with TestClient(service) as api:
-            await seed_day(api, pool, shift_at=at(13))
-            await pool.execute("UPDATE agents SET slack_user_id = $1 WHERE agent_id = 'dana'", DANA)
-            yield Console(base, slack, api, pool, clock)
-    finally:
-        await standin.close()
+    users = {SUPERVISOR: "Sam Cho", DANA: "Dana Levi"}
+    async with served_console(pool, users, clock) as (base, slack, api):
+        await seed_day(api, pool, shift_at=at(13))
+        await pool.execute("UPDATE agents SET slack_user_id = $1 WHERE agent_id = 'dana'", DANA)
+        yield Console(base, slack, api, pool, clock)
 
 
 async def test_a_supervisor_picks_a_site_and_sees_its_agents_on_its_days(
